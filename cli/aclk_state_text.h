@@ -1,0 +1,11 @@
+#pragma once
+
+#include <string>
+
+namespace aclkd::cli {
+
+// Renders the `aclk-state json` object as Netdata's text form (brief §11.3), times in local time.
+// Returns an error line when the JSON is not such an object.
+std::string renderAclkStateText(const std::string& stateJson);
+
+}  // namespace aclkd::cli

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace aclkd::cli {
+
+// Sends one request line to the daemon's control socket and returns its reply line. nullopt with
+// `error` set when the daemon cannot be reached.
+std::optional<std::string> sendControlRequest(const std::string& socketPath,
+                                              const std::string& request, int timeoutSeconds,
+                                              std::string* error);
+
+// --socket, else $ACLKD_SOCKET, else /run/aclkd/aclkd.sock.
+std::string resolveSocketPath(const std::string& flag);
+
+}  // namespace aclkd::cli

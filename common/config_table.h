@@ -1,0 +1,79 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/ini_file.h"
+
+namespace aclkd {
+
+enum class OptionType {
+  kString,
+  kBool,
+  kInt,
+  kPath,
+  kUrl,    // checked at run time (a bad URL is a link status, not a start failure); warned here
+  kProxy,  // none | env | http://… | socks5://… | socks5h://…
+  kEnum,
+};
+
+// One row of a declarative option table. The same rows drive parsing, validation, `--help`,
+// `--check-config` and the generated docs/configuration.md, so an option exists in exactly one
+// place.
+struct OptionSpec {
+  std::string_view file;  // "aclkd.conf", "claim.conf", "stream.conf"
+  std::string_view section;
+  std::string_view name;
+  OptionType type;
+  std::string_view defaultValue;
+  std::string_view help;
+  std::vector<std::string_view> choices = {};  // kEnum
+  long long minValue = 0;                      // kInt
+  long long maxValue = 0;                      // kInt
+};
+
+struct ConfigDiagnostics {
+  std::vector<std::string> errors;    // fatal: the daemon refuses to start
+  std::vector<std::string> warnings;  // logged, start goes on
+};
+
+// Validated values of one file, defaults filled in. Booleans are normalised to "yes"/"no".
+class ConfigValues {
+ public:
+  std::string getString(std::string_view section, std::string_view name) const;
+  bool getBool(std::string_view section, std::string_view name) const;
+  long long getInt(std::string_view section, std::string_view name) const;
+  // Where the value came from: "file:line", or "default".
+  std::string origin(std::string_view section, std::string_view name) const;
+  bool isSet(std::string_view section, std::string_view name) const;
+
+  void set(std::string_view section, std::string_view name, std::string value, std::string origin);
+
+ private:
+  struct Value {
+    std::string value;
+    std::string origin;
+  };
+  static std::string keyOf(std::string_view section, std::string_view name);
+  std::map<std::string, Value> values_;
+};
+
+// Applies `table` rows whose file is `fileName` to `doc` (nullopt: the file is absent, defaults
+// only). Unknown options and sections become warnings with file:line; bad values become errors
+// with file:line and the accepted values.
+ConfigValues loadConfig(const std::vector<OptionSpec>& table, std::string_view fileName,
+                        const std::optional<IniDocument>& doc, ConfigDiagnostics& diag);
+
+// Checks one value against its row; empty string when it is acceptable, else the reason.
+std::string validateOption(const OptionSpec& spec, const std::string& value, bool* isWarning);
+
+std::optional<bool> parseBool(std::string_view text);
+
+// Markdown reference of every row (docs/configuration.md) and the plain-text form for --help.
+std::string renderOptionsMarkdown(const std::vector<OptionSpec>& table);
+std::string renderOptionsHelp(const std::vector<OptionSpec>& table);
+
+}  // namespace aclkd

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace aclkd {
+
+// The parts of an http(s)/ws(s) URL that the gateway connects to.
+struct Url {
+  std::string scheme;  // lowercase: http, https, ws, wss
+  std::string host;    // without brackets for IPv6 literals
+  int port = 0;        // explicit, or the scheme's default
+  std::string path;    // starts with '/', "/" when absent (query included)
+
+  // scheme://host[:port] with the port only when it is not the default.
+  std::string origin() const;
+};
+
+std::optional<Url> parseUrl(std::string_view text, std::string* error);
+
+// base + path with exactly one '/' between them (the claim and env URLs are built this way).
+std::string joinUrl(std::string_view base, std::string_view path);
+
+std::string percentDecode(std::string_view text);
+
+}  // namespace aclkd

@@ -1,0 +1,200 @@
+#include "daemon/gateway.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/log.h"
+#include "daemon/options.h"
+
+namespace aclkd::daemon {
+namespace {
+
+std::string reply(int code, const std::string& text) {
+  nlohmann::ordered_json j;
+  j["code"] = code;
+  j["text"] = text;
+  return j.dump();
+}
+
+}  // namespace
+
+Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostname)
+    : config_(std::move(config)), machineGuid_(std::move(machineGuid)),
+      hostname_(std::move(hostname)) {
+  claims_ = std::make_unique<claim::ClaimManager>(config_.aclkd.getString("global", "state dir"),
+                                                  cloudSettings(), processEnvironment());
+}
+
+Gateway::~Gateway() { stop(); }
+
+claim::CloudSettings Gateway::cloudSettings() const {
+  claim::CloudSettings s;
+  s.url = config_.aclkd.getString("cloud", "url");
+  s.proxy = config_.aclkd.getString("cloud", "proxy");
+  s.insecure = config_.aclkd.getBool("cloud", "insecure");
+  s.caFile = config_.aclkd.getString("cloud", "ca file");
+  s.hostname = hostname_;
+  s.machineGuid = machineGuid_;
+  return s;
+}
+
+void Gateway::startInitialClaim() {
+  initialClaim_ = std::thread([this] {
+    const auto snap =
+        claims_->reload(config_.claimConfPresent ? &config_.claim : nullptr, {}).snapshot;
+    if (!snap->claimed) {
+      spdlog::warn("CLAIM: gateway is not claimed: {}", snap->claimFailureReason);
+    }
+  });
+}
+
+void Gateway::stop() {
+  if (initialClaim_.joinable()) {
+    initialClaim_.join();
+  }
+}
+
+aclk::AclkStateView Gateway::stateView() const {
+  const auto snap = claims_->snapshot();
+  aclk::AclkStateView v;
+  v.claimed = snap->claimed;
+  if (snap->claimed) {
+    v.claimedId = snap->claimedId;
+    v.cloudUrl = snap->cloudUrl;
+  }
+  v.proxyDisplay = snap->proxy.display();
+  aclk::NodeInstanceView self;
+  self.hostname = hostname_;
+  self.machineGuid = machineGuid_;
+  if (snap->claimed) {
+    self.claimedId = snap->claimedId;
+  }
+  v.nodes.push_back(self);
+  if (!config_.aclkd.getBool("cloud", "enabled")) {
+    v.aclkStatus = "disabled";
+  } else if (!snap->blockedReason.empty()) {
+    v.aclkStatus = snap->blockedReason;
+  }
+  if (!snap->claimed) {
+    v.cloudStatus = "available";
+    v.cloudReason = snap->claimFailureReason;
+  } else {
+    v.cloudStatus = "offline";
+    v.cloudReason = v.aclkStatus;
+  }
+  return v;
+}
+
+std::string Gateway::reloadClaimingState() {
+  ConfigDiagnostics diag;
+  const ConfigValues claimConf = loadClaimConf(config_.configDir, diag);
+  for (const auto& w : diag.warnings) {
+    spdlog::warn("{}", w);
+  }
+  if (!diag.errors.empty()) {
+    for (const auto& e : diag.errors) {
+      spdlog::error("{}", e);
+    }
+    return "claim.conf is invalid: " + diag.errors.front();
+  }
+  const auto snap = claims_->reload(&claimConf, {}).snapshot;
+  if (!snap->claimed) {
+    return "Netdata Agent is not claimed to Netdata Cloud: " + snap->claimFailureReason;
+  }
+  return "Netdata Agent is claimed to Netdata Cloud, but it is currently offline: " +
+         stateView().aclkStatus;
+}
+
+std::string Gateway::claimCommand(const std::string& token, const std::string& rooms,
+                                  const std::string& url, const std::string& proxy, bool insecure,
+                                  int* code) {
+  claim::ClaimInputs in;
+  in.source = "aclkctl claim";
+  in.token = token;
+  in.rooms = claim::parseRooms(rooms);
+  in.url = url.empty() ? std::string(claim::kDefaultCloudUrl) : url;
+  in.proxy = proxy;
+  in.insecure = insecure;
+  if (in.token.empty()) {
+    *code = 1;
+    return "Claim token must be specified";
+  }
+  std::string proxyError;
+  if (!proxy.empty() && !parseProxyValue(proxy, &proxyError)) {
+    *code = 1;
+    return "invalid proxy: " + proxyError;
+  }
+  const auto result = claims_->reload(nullptr, in);
+  if (!result.succeeded) {
+    *code = 1;
+    return "Claiming failed: " + result.reason;
+  }
+  *code = 0;
+  return "Netdata Agent is claimed to Netdata Cloud with claimed_id " + result.snapshot->claimedId;
+}
+
+std::string Gateway::handleControl(const std::string& requestLine) {
+  const auto req = nlohmann::json::parse(requestLine, nullptr, false);
+  if (!req.is_object() || !req.contains("command") || !req["command"].is_string()) {
+    return reply(1, "malformed request: expected {\"command\": \"...\"}");
+  }
+  auto text = [&](const char* key) -> std::string {
+    return req.contains(key) && req[key].is_string() ? req[key].get<std::string>() : "";
+  };
+  const std::string command = req["command"].get<std::string>();
+  if (command == "aclk-state") {
+    nlohmann::ordered_json j;
+    j["code"] = 0;
+    j["state"] = nlohmann::ordered_json::parse(aclk::renderAclkStateJson(stateView()));
+    return j.dump();
+  }
+  if (command == "reload-claiming-state") {
+    return reply(0, reloadClaimingState());
+  }
+  if (command == "claim") {
+    int code = 0;
+    const bool insecure = req.contains("insecure") && req["insecure"].is_boolean() &&
+                          req["insecure"].get<bool>();
+    const std::string out =
+        claimCommand(text("token"), text("rooms"), text("url"), text("proxy"), insecure, &code);
+    return reply(code, out);
+  }
+  if (command == "ping") {
+    return reply(0, "pong");
+  }
+  return reply(1, "unknown command '" + command + "'");
+}
+
+void Gateway::reloadConfig() {
+  ConfigDiagnostics diag;
+  DaemonConfig fresh = loadDaemonConfig(config_.configDir, diag);
+  for (const auto& w : diag.warnings) {
+    spdlog::warn("{}", w);
+  }
+  if (!diag.errors.empty()) {
+    for (const auto& e : diag.errors) {
+      spdlog::error("{}", e);
+    }
+    spdlog::error("configuration reload rejected; keeping the running configuration");
+    return;
+  }
+  for (const auto& spec : optionTable()) {
+    if (spec.file != "aclkd.conf") {
+      continue;
+    }
+    const auto before = config_.aclkd.getString(spec.section, spec.name);
+    const auto after = fresh.aclkd.getString(spec.section, spec.name);
+    if (before == after) {
+      continue;
+    }
+    if (spec.section == "global" && spec.name == "log level") {
+      setLogLevel(after);
+      config_.aclkd.set(spec.section, spec.name, after, "reload");
+      spdlog::info("log level is now {}", after);
+    } else {
+      spdlog::warn("[{}] {} changed; it takes effect after a restart", spec.section, spec.name);
+    }
+  }
+}
+
+}  // namespace aclkd::daemon

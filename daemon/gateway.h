@@ -1,0 +1,49 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "aclk/aclk_state.h"
+#include "claim/claim_manager.h"
+#include "daemon/daemon_config.h"
+
+namespace aclkd::daemon {
+
+// The daemon's core: owns the parts and answers the control socket. It composes the parts through
+// their public headers only.
+class Gateway {
+ public:
+  Gateway(DaemonConfig config, std::string machineGuid, std::string hostname);
+  ~Gateway();
+
+  // The start-up claim (an unclaimed gateway with claim inputs claims itself) runs on its own
+  // thread so the control socket answers while the HTTPS request is under way.
+  void startInitialClaim();
+
+  // One control request line (JSON) to one reply line (JSON).
+  std::string handleControl(const std::string& requestLine);
+
+  aclk::AclkStateView stateView() const;
+
+  // SIGHUP: re-read aclkd.conf; apply what can change live (log level), report the rest.
+  void reloadConfig();
+
+  void stop();
+
+ private:
+  std::string reloadClaimingState();
+  std::string claimCommand(const std::string& token, const std::string& rooms,
+                           const std::string& url, const std::string& proxy, bool insecure,
+                           int* code);
+  claim::CloudSettings cloudSettings() const;
+
+  DaemonConfig config_;
+  std::string machineGuid_;
+  std::string hostname_;
+  std::unique_ptr<claim::ClaimManager> claims_;
+  std::thread initialClaim_;
+};
+
+}  // namespace aclkd::daemon

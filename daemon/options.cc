@@ -1,0 +1,46 @@
+#include "daemon/options.h"
+
+namespace aclkd::daemon {
+
+const std::vector<OptionSpec>& optionTable() {
+  using T = OptionType;
+  static const std::vector<OptionSpec> table = {
+      // aclkd.conf
+      {"aclkd.conf", "global", "hostname", T::kString, "",
+       "Name of the gateway's own node in the cloud; empty means the system host name."},
+      {"aclkd.conf", "global", "state dir", T::kPath, "/var/lib/aclkd",
+       "Holds cloud.d/ (the identity) and the gateway's machine GUID; a volume in Docker."},
+      {"aclkd.conf", "global", "run dir", T::kPath, "/run/aclkd",
+       "Holds the control socket aclkd.sock (mode 0660)."},
+      {"aclkd.conf", "global", "log level", T::kEnum, "info", "Least severe level logged.",
+       {"trace", "debug", "info", "warning", "error", "critical"}},
+      {"aclkd.conf", "global", "log file", T::kString, "",
+       "Also log to this file; empty logs to stderr only."},
+      {"aclkd.conf", "cloud", "enabled", T::kBool, "yes",
+       "Connect to the cloud at all; `no` keeps the gateway local (claiming still works)."},
+      {"aclkd.conf", "cloud", "url", T::kUrl, "",
+       "Cloud base URL for the link; empty uses the URL the gateway was claimed with "
+       "(cloud.d/cloud.conf), else https://app.netdata.cloud."},
+      {"aclkd.conf", "cloud", "proxy", T::kProxy, "",
+       "Proxy for the link and for claiming; when set it wins over claim inputs and cloud.conf. "
+       "`env` reads http_proxy, then https_proxy."},
+      {"aclkd.conf", "cloud", "insecure", T::kBool, "no",
+       "Skip TLS certificate and host name verification (test clouds only)."},
+      {"aclkd.conf", "cloud", "ca file", T::kString, "",
+       "PEM CA bundle to verify the cloud with; empty uses cloud.d/trusted.pem if present, else "
+       "the system trust store."},
+      // claim.conf
+      {"claim.conf", "global", "url", T::kUrl, "https://app.netdata.cloud",
+       "Cloud to claim the gateway to."},
+      {"claim.conf", "global", "token", T::kString, "",
+       "Claim token of the Space; without it claim.conf is skipped as a claim source."},
+      {"claim.conf", "global", "rooms", T::kString, "",
+       "Comma-separated room IDs; empty puts the node in the Space's default room."},
+      {"claim.conf", "global", "proxy", T::kProxy, "env", "Proxy for the claim request."},
+      {"claim.conf", "global", "insecure", T::kBool, "no",
+       "Skip TLS verification for the claim request."},
+  };
+  return table;
+}
+
+}  // namespace aclkd::daemon

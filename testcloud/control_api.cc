@@ -1,0 +1,100 @@
+#include "testcloud/control_api.h"
+
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace aclkd::testcloud {
+namespace {
+
+// One row per integer fault: its JSON name, where it lives, and the accepted values besides 0
+// (which always means "off"). A new fault is a new row; parsing and rendering follow from it.
+struct IntFault {
+  const char* name;
+  int Faults::*member;
+  int min;
+  int max;
+};
+
+constexpr IntFault kIntFaults[] = {
+    // 1xx is left out: an informational status cannot end an HTTP exchange.
+    {"claim_status", &Faults::claimStatus, 200, 599},
+};
+
+std::string toLower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+}  // namespace
+
+std::string applyFaultsPatch(const nlohmann::json& patch, Faults& faults) {
+  if (!patch.is_object()) {
+    return "the request body is not a JSON object";
+  }
+  Faults updated = faults;
+  for (const auto& [name, value] : patch.items()) {
+    const auto row = std::find_if(std::begin(kIntFaults), std::end(kIntFaults),
+                                  [&](const IntFault& f) { return name == f.name; });
+    if (row == std::end(kIntFaults)) {
+      return "unknown fault '" + name + "'";
+    }
+    if (!value.is_number_integer()) {
+      return "field '" + name + "' is not an integer";
+    }
+    const auto number = value.get<long long>();
+    if (number != 0 && (number < row->min || number > row->max)) {
+      return "field '" + name + "' must be 0 or " + std::to_string(row->min) + ".." +
+             std::to_string(row->max);
+    }
+    updated.*(row->member) = static_cast<int>(number);
+  }
+  faults = updated;
+  return "";
+}
+
+nlohmann::ordered_json faultsToJson(const Faults& faults) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& row : kIntFaults) {
+    out[row.name] = faults.*(row.member);
+  }
+  return out;
+}
+
+void ControlApi::addRoutes(Router& router) {
+  router.add("GET", "/healthz", [](const Request&) { return textReply(200, "ok"); });
+
+  router.add("GET", "/testcloud/api/claims",
+             [this](const Request&) { return jsonReply(200, state_.claimsJson()); });
+
+  router.add("GET", "/testcloud/api/claims/{claimed_id}", [this](const Request& request) {
+    const auto record = state_.findClaim(toLower(request.param("claimed_id")));
+    if (!record) {
+      return errorReply(404, "ErrNotFound", "no claim recorded for this claimed_id");
+    }
+    return jsonReply(200, claimToJson(*record));
+  });
+
+  router.add("GET", "/testcloud/api/faults",
+             [this](const Request&) { return jsonReply(200, faultsToJson(state_.faults())); });
+
+  router.add("POST", "/testcloud/api/faults", [this](const Request& request) {
+    const auto patch = nlohmann::json::parse(request.body, nullptr, false);
+    if (patch.is_discarded()) {
+      return errorReply(422, "ErrInvalidRequest", "the request body is not valid JSON");
+    }
+    // Read-modify-write of the faults: the control API is only served by the one lws thread.
+    Faults faults = state_.faults();
+    if (const auto error = applyFaultsPatch(patch, faults); !error.empty()) {
+      return errorReply(422, "ErrInvalidRequest", error);
+    }
+    state_.setFaults(faults);
+    const auto rendered = faultsToJson(faults);
+    spdlog::info("faults now {}", rendered.dump());
+    return jsonReply(200, rendered);
+  });
+}
+
+}  // namespace aclkd::testcloud

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "testcloud/cloud_state.h"
+#include "testcloud/router.h"
+
+namespace aclkd::testcloud {
+
+// The test cloud's own surface, for tests and scripts rather than agents:
+//   GET  /healthz                          200 `ok`
+//   GET  /testcloud/api/claims             200 array of recorded claims
+//   GET  /testcloud/api/claims/{claimed_id} 200 one claim, 404 ErrNotFound
+//   GET  /testcloud/api/faults             200 the faults in force
+//   POST /testcloud/api/faults             200 the faults after applying the posted fields
+class ControlApi {
+ public:
+  explicit ControlApi(CloudState& state) : state_(state) {}
+
+  void addRoutes(Router& router);
+
+ private:
+  CloudState& state_;
+};
+
+// Applies the fields present in `patch` to `faults` (absent fields keep their value). Returns an
+// error text naming the offending field, empty on success; on error `faults` is unchanged.
+std::string applyFaultsPatch(const nlohmann::json& patch, Faults& faults);
+nlohmann::ordered_json faultsToJson(const Faults& faults);
+
+}  // namespace aclkd::testcloud

@@ -1,0 +1,286 @@
+"""Black-box harness: starts the real binaries (aclkd, aclk-testcloud, mosquitto, tinyproxy) on
+loopback with a real TLS CA, and reads what they did. Python standard library only."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+BIN_DIR = os.environ.get("ACLKD_BIN_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "bin")
+for _var in ("https_proxy", "http_proxy", "HTTPS_PROXY", "HTTP_PROXY", "no_proxy", "NO_PROXY"):
+    os.environ.pop(_var, None)
+
+ROOM = "0b4c1f0e-1111-4a5b-8c9d-000000000001"
+OTHER_ROOM = "0b4c1f0e-2222-4a5b-8c9d-000000000002"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, interval=0.1, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+class Certs:
+    """A CA and a server certificate for localhost/127.0.0.1, made with the openssl CLI."""
+
+    def __init__(self, directory, name="aclkd test CA"):
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        self.ca = os.path.join(directory, "ca.crt")
+        self.cert = os.path.join(directory, "server.crt")
+        self.key = os.path.join(directory, "server.key")
+        sh = f"""
+set -e
+cd '{directory}'
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj '/CN={name}' \
+  -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign'
+openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > server.ext
+openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 30 -extfile server.ext
+"""
+        r = run(["bash", "-c", sh])
+        if r.returncode != 0:
+            raise RuntimeError("certificate generation failed: " + r.stderr)
+
+
+class Process:
+    def __init__(self, cmd, log_path, env=None, stdout_path=None):
+        self.log_path = log_path
+        self.stdout_path = stdout_path or log_path + ".out"
+        self.out = open(self.stdout_path, "w")
+        self.err = open(log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, env=env,
+                                     start_new_session=True)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.out.close()
+        self.err.close()
+        return self.proc.returncode
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+
+class TestCloud:
+    def __init__(self, workdir, certs, tokens, rooms=(ROOM,), port=None):
+        self.certs = certs
+        self.port = port or free_port()
+        self.url = f"https://localhost:{self.port}"
+        self.workdir = workdir
+        self.log = os.path.join(workdir, f"testcloud-{self.port}.log")
+        cmd = [os.path.join(BIN_DIR, "aclk-testcloud"), "--bind", "127.0.0.1", "--port",
+               str(self.port), "--cert", certs.cert, "--key", certs.key]
+        for t in tokens:
+            cmd += ["--token", t]
+        for r in rooms:
+            cmd += ["--room", r]
+        self.process = Process(cmd, self.log)
+        wait_for(lambda: "listening" in open(self.process.stdout_path).read(), 15,
+                 what="aclk-testcloud to listen")
+
+    def api(self, path, method="GET", body=None):
+        ctx = ssl.create_default_context(cafile=self.certs.ca)
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as resp:
+            text = resp.read().decode()
+            return json.loads(text) if text else None
+
+    def claims(self):
+        return self.api("/testcloud/api/claims")
+
+    def stop(self):
+        self.process.stop()
+
+
+class TinyProxy:
+    def __init__(self, workdir, connect_ports, auth=None):
+        self.port = free_port()
+        conf = os.path.join(workdir, f"tinyproxy-{self.port}.conf")
+        lines = [f"Port {self.port}", "Listen 127.0.0.1", "Allow 127.0.0.1", "Timeout 30",
+                 "LogLevel Info", "MaxClients 20"]
+        if os.getuid() == 0:
+            lines = ["User tinyproxy", "Group tinyproxy"] + lines
+        lines += [f"ConnectPort {p}" for p in connect_ports]
+        if auth:
+            lines.append(f"BasicAuth {auth[0]} {auth[1]}")
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.process = Process(["tinyproxy", "-d", "-c", conf],
+                               os.path.join(workdir, f"tinyproxy-{self.port}.log"))
+        wait_for(self._listening, 10, what="tinyproxy to listen")
+
+    def _listening(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        self.process.stop()
+
+
+class Gateway:
+    """One aclkd with its own config, state and run folders."""
+
+    def __init__(self, root, cloud_url=None, ca_file=None, extra_cloud=None, claim_conf=None,
+                 env=None, extra_global=None):
+        self.root = root
+        self.etc = os.path.join(root, "etc")
+        self.state = os.path.join(root, "lib")
+        self.rundir = os.path.join(root, "run")
+        self.logdir = os.path.join(root, "log")
+        for d in (self.etc, self.logdir):
+            os.makedirs(d, exist_ok=True)
+        self.socket = os.path.join(self.rundir, "aclkd.sock")
+        self.log_file = os.path.join(self.logdir, "aclkd.log")
+        self.cloud_d = os.path.join(self.state, "cloud.d")
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.process = None
+        lines = ["[global]", f"    state dir = {self.state}", f"    run dir = {self.rundir}",
+                 f"    log file = {self.log_file}", "    log level = debug"]
+        lines += [f"    {k} = {v}" for k, v in (extra_global or {}).items()]
+        lines += ["", "[cloud]"]
+        if cloud_url:
+            lines.append(f"    url = {cloud_url}")
+        if ca_file:
+            lines.append(f"    ca file = {ca_file}")
+        lines += [f"    {k} = {v}" for k, v in (extra_cloud or {}).items()]
+        self.write_conf("aclkd.conf", "\n".join(lines) + "\n")
+        if claim_conf is not None:
+            self.write_claim_conf(claim_conf)
+
+    def write_conf(self, name, text):
+        with open(os.path.join(self.etc, name), "w") as f:
+            f.write(text)
+
+    def write_claim_conf(self, values):
+        self.write_conf("claim.conf", "[global]\n" + "".join(
+            f"    {k} = {v}\n" for k, v in values.items()))
+
+    def start(self, wait=True):
+        self.process = Process([os.path.join(BIN_DIR, "aclkd"), "-c", self.etc],
+                               os.path.join(self.logdir, "aclkd.stderr"), env=self.env)
+        if wait:
+            wait_for(lambda: self.ctl("aclk-state", "json").returncode == 0 or not self.alive(),
+                     15, what="aclkd control socket")
+            assert self.alive(), "aclkd exited at start: " + self.stderr()
+        return self
+
+    def alive(self):
+        return self.process is not None and self.process.alive()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.process:
+            code = self.process.stop(sig)
+            self.process = None
+            return code
+        return None
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+    def ctl(self, *args, timeout=130):
+        return run([os.path.join(BIN_DIR, "aclkctl"), "--socket", self.socket, *args],
+                   timeout=timeout)
+
+    def state_json(self):
+        r = self.ctl("aclk-state", "json")
+        if r.returncode != 0:
+            raise AssertionError("aclk-state json failed: " + r.stderr)
+        return json.loads(r.stdout)
+
+    def wait_claimed(self, timeout=20):
+        return wait_for(lambda: self.state_json()["agent-claimed"], timeout, what="claimed")
+
+    def stderr(self):
+        p = os.path.join(self.logdir, "aclkd.stderr")
+        return open(p).read() if os.path.exists(p) else ""
+
+    def log(self):
+        return open(self.log_file).read() if os.path.exists(self.log_file) else ""
+
+    def read(self, name):
+        with open(os.path.join(self.cloud_d, name)) as f:
+            return f.read()
+
+
+class IntegrationTest(unittest.TestCase):
+    """Gives each test a work folder, stops what it started, and checks that no secret reached
+    any log file that the run wrote."""
+
+    secrets = ()
+
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="aclkd-it-")
+        os.chmod(self.work, 0o755)  # tinyproxy/mosquitto drop privileges and must read configs
+        self._started = []
+        self.secret_values = list(self.secrets)
+
+    def track(self, obj):
+        self._started.append(obj)
+        return obj
+
+    def tearDown(self):
+        for obj in reversed(self._started):
+            try:
+                obj.stop()
+            except Exception:  # noqa: BLE001 - best effort cleanup
+                pass
+        self.assert_no_secrets_in_logs()
+        if os.environ.get("ACLKD_KEEP_WORK"):
+            print("work folder kept:", self.work)
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def add_private_key_secret(self, gateway):
+        path = os.path.join(gateway.cloud_d, "private.pem")
+        if os.path.exists(path):
+            lines = [l for l in open(path).read().splitlines() if l and "-----" not in l]
+            self.secret_values += lines[1:3]
+
+    def assert_no_secrets_in_logs(self):
+        for dirpath, _, files in os.walk(self.work):
+            for name in files:
+                if not (name.endswith(".log") or name.endswith(".stderr") or name.endswith(".out")):
+                    continue
+                text = open(os.path.join(dirpath, name), errors="replace").read()
+                for secret in self.secret_values:
+                    if secret and secret in text:
+                        self.fail(f"secret {secret[:4]}… found in log {name}")
