@@ -68,6 +68,13 @@ std::string renderAclkStateJson(const AclkStateView& v) {
   j["aclk-status"] = v.aclkStatus;
   j["cloud-status"] = v.cloudStatus;
   j["cloud-reason"] = v.cloudReason;
+  if (!v.counters.empty()) {
+    nlohmann::ordered_json counters = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : v.counters) {
+      counters[name] = value;
+    }
+    j["counters"] = std::move(counters);
+  }
   return j.dump();
 }
 

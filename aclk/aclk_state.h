@@ -4,6 +4,7 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace aclkd::aclk {
@@ -45,6 +46,8 @@ struct AclkStateView {
   std::string aclkStatus = "offline";
   std::string cloudStatus = "available";
   std::string cloudReason;
+  // Degraded-mode counters (failed attempts, drops, bans, …), shown under "counters" when set.
+  std::vector<std::pair<std::string, uint64_t>> counters;
 };
 
 // The single-line JSON object of §11.4, keys in Netdata's order, then the extension keys.

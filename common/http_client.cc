@@ -25,6 +25,11 @@ size_t onData(char* data, size_t size, size_t nmemb, void* userp) {
   return n;
 }
 
+int onProgress(void* userp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancel = static_cast<const std::atomic<bool>*>(userp);
+  return cancel->load() ? 1 : 0;
+}
+
 void globalInit() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -86,6 +91,11 @@ HttpResponse httpPerform(const HttpRequest& request) {
       break;
     }
   }
+  if (request.cancel != nullptr) {
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, onProgress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, request.cancel);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  }
   const CURLcode rc = curl_easy_perform(c);
   if (rc == CURLE_OK) {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
@@ -96,7 +106,10 @@ HttpResponse httpPerform(const HttpRequest& request) {
   const std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   const bool viaProxy = request.proxyMode == HttpRequest::ProxyMode::kExplicit;
   response.body.clear();
-  if (sink.overflow) {
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    response.failure = HttpFailure::kCancelled;
+    response.error = "request cancelled";
+  } else if (sink.overflow) {
     response.failure = HttpFailure::kTooLarge;
     response.error = "response body larger than " + std::to_string(request.maxBodyBytes) + " bytes";
   } else if (connectCode == 401 || connectCode == 407) {

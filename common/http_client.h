@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ enum class HttpFailure {
   kProxyAuth,       // proxy answered 401/407
   kProxyTunnel,     // proxy answered CONNECT with another error
   kTooLarge,        // response body over the cap
+  kCancelled,       // HttpRequest::cancel was raised
   kOther,
 };
 
@@ -35,6 +37,9 @@ struct HttpRequest {
   long connectTimeoutMs = 5000;
   long totalTimeoutMs = 10000;
   size_t maxBodyBytes = 10u << 20;
+  // When set and true, the exchange is abandoned within about a second (daemon shutdown must not
+  // wait out a 30 s request budget).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {

@@ -1,9 +1,11 @@
 #include "daemon/gateway.h"
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include "common/log.h"
+#include "common/version.h"
 #include "daemon/options.h"
 
 namespace aclkd::daemon {
@@ -23,6 +25,26 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
       hostname_(std::move(hostname)) {
   claims_ = std::make_unique<claim::ClaimManager>(config_.aclkd.getString("global", "state dir"),
                                                   cloudSettings(), processEnvironment());
+  if (config_.aclkd.getBool("cloud", "enabled")) {
+    aclk::LinkOptions lo;
+    lo.hostname = hostname_;
+    lo.machineGuid = machineGuid_;
+    lo.agentVersion = kAclkdVersion;
+    lo.caFile = config_.aclkd.getString("cloud", "ca file");
+    const std::string trusted =
+        config_.aclkd.getString("global", "state dir") + "/cloud.d/trusted.pem";
+    if (lo.caFile.empty() && ::access(trusted.c_str(), R_OK) == 0) {
+      lo.caFile = trusted;
+    }
+    lo.outboundLimitBytes =
+        static_cast<size_t>(config_.aclkd.getInt("cloud", "outbound queue limit")) << 20;
+    lo.inboundLimitBytes =
+        static_cast<size_t>(config_.aclkd.getInt("cloud", "inbound message limit")) << 10;
+    lo.localApi = [this](const std::string& method, const std::string& path) {
+      return localApi(method, path);
+    };
+    link_ = std::make_unique<aclk::Link>(std::move(lo), [this] { return claims_->snapshot(); });
+  }
 }
 
 Gateway::~Gateway() { stop(); }
@@ -46,12 +68,32 @@ void Gateway::startInitialClaim() {
       spdlog::warn("CLAIM: gateway is not claimed: {}", snap->claimFailureReason);
     }
   });
+  if (link_) {
+    link_->start();
+  }
 }
 
 void Gateway::stop() {
   if (initialClaim_.joinable()) {
     initialClaim_.join();
   }
+  if (link_) {
+    link_->stop();
+  }
+}
+
+aclk::LocalHttpResponse Gateway::localApi(const std::string& method,
+                                          const std::string& path) const {
+  aclk::LocalHttpResponse r;
+  const std::string bare = path.substr(0, path.find('?'));
+  if (method == "GET" && bare == "/api/v1/aclk") {
+    r.body = aclk::renderAclkStateJson(stateView());
+    return r;
+  }
+  r.code = 404;
+  r.body = "{\"error\":\"no such API path on this gateway\",\"path\":" +
+           nlohmann::json(bare).dump() + "}";
+  return r;
 }
 
 aclk::AclkStateView Gateway::stateView() const {
@@ -70,17 +112,27 @@ aclk::AclkStateView Gateway::stateView() const {
     self.claimedId = snap->claimedId;
   }
   v.nodes.push_back(self);
+  if (link_) {
+    link_->fillState(&v);
+  }
   if (!config_.aclkd.getBool("cloud", "enabled")) {
     v.aclkStatus = "disabled";
-  } else if (!snap->blockedReason.empty()) {
+  } else if (!snap->blockedReason.empty() && !v.online) {
     v.aclkStatus = snap->blockedReason;
   }
-  if (!snap->claimed) {
-    v.cloudStatus = "available";
-    v.cloudReason = snap->claimFailureReason;
-  } else {
+  // Cloud status, brief §11.2/§11.5, in the brief's order of precedence.
+  if (v.banned) {
+    v.cloudStatus = "banned";
+    v.cloudReason = "Agent is banned from Netdata Cloud";
+  } else if (v.online) {
+    v.cloudStatus = "online";
+    v.cloudReason = "";
+  } else if (snap->claimed) {
     v.cloudStatus = "offline";
     v.cloudReason = v.aclkStatus;
+  } else {
+    v.cloudStatus = "available";
+    v.cloudReason = snap->claimFailureReason;
   }
   return v;
 }
@@ -98,6 +150,9 @@ std::string Gateway::reloadClaimingState() {
     return "claim.conf is invalid: " + diag.errors.front();
   }
   const auto snap = claims_->reload(&claimConf, {}).snapshot;
+  if (link_) {
+    link_->reloadIdentity();
+  }
   if (!snap->claimed) {
     return "Netdata Agent is not claimed to Netdata Cloud: " + snap->claimFailureReason;
   }
@@ -125,6 +180,9 @@ std::string Gateway::claimCommand(const std::string& token, const std::string& r
     return "invalid proxy: " + proxyError;
   }
   const auto result = claims_->reload(nullptr, in);
+  if (link_) {
+    link_->reloadIdentity();
+  }
   if (!result.succeeded) {
     *code = 1;
     return "Claiming failed: " + result.reason;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "aclk/aclk_state.h"
+#include "aclk/link.h"
 #include "claim/claim_manager.h"
 #include "daemon/daemon_config.h"
 
@@ -42,7 +43,11 @@ class Gateway {
   DaemonConfig config_;
   std::string machineGuid_;
   std::string hostname_;
+  // Answers the cloud's `cmd` HTTP requests with the gateway's own API.
+  aclk::LocalHttpResponse localApi(const std::string& method, const std::string& path) const;
+
   std::unique_ptr<claim::ClaimManager> claims_;
+  std::unique_ptr<aclk::Link> link_;
   std::thread initialClaim_;
 };
 

@@ -29,6 +29,14 @@ const std::vector<OptionSpec>& optionTable() {
       {"aclkd.conf", "cloud", "ca file", T::kString, "",
        "PEM CA bundle to verify the cloud with; empty uses cloud.d/trusted.pem if present, else "
        "the system trust store."},
+      {"aclkd.conf", "cloud", "outbound queue limit", T::kInt, "32",
+       "MiB of messages the link keeps in flight (published, not yet acknowledged); beyond it "
+       "new messages are dropped and counted.",
+       {}, 1, 4096},
+      {"aclkd.conf", "cloud", "inbound message limit", T::kInt, "16384",
+       "KiB: a bigger message from the cloud closes the connection (`disconnected, message too "
+       "big`), as the agent does at 16 MiB.",
+       {}, 16, 262144},
       // claim.conf
       {"claim.conf", "global", "url", T::kUrl, "https://app.netdata.cloud",
        "Cloud to claim the gateway to."},

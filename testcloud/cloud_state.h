@@ -31,7 +31,14 @@ std::optional<ClaimRecord> claimFromJson(const nlohmann::json& json, std::string
 // Misbehaviour that tests switch on through POST /testcloud/api/faults. Zero means "behave".
 // Adding a fault is one member here plus one row in control_api.cc's fault table.
 struct Faults {
-  int claimStatus = 0;  // answer every claim with this HTTP status
+  int claimStatus = 0;      // answer every claim with this HTTP status
+  int envStatus = 0;        // answer /env with this status and an error body
+  int envRetryDelay = 0;    // errorRetryDelaySeconds in that error body
+  int envNonRetryable = 0;  // 1: errorNonRetryable=true in that error body
+  // Text faults, "" = behave. The accepted values are listed in control_api.cc.
+  std::string envBody;      // a broken but 200 /env body
+  std::string challenge;    // a broken challenge answer
+  std::string password;     // a broken password answer
 };
 
 enum class RegisterResult {

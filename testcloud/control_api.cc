@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -20,7 +22,45 @@ struct IntFault {
 constexpr IntFault kIntFaults[] = {
     // 1xx is left out: an informational status cannot end an HTTP exchange.
     {"claim_status", &Faults::claimStatus, 200, 599},
+    {"env_status", &Faults::envStatus, 201, 599},
+    {"env_retry_delay", &Faults::envRetryDelay, 1, 86400},
+    {"env_non_retryable", &Faults::envNonRetryable, 1, 1},
 };
+
+// Text faults: a name, where it lives and the values it accepts besides "" (off).
+struct TextFault {
+  const char* name;
+  std::string Faults::*member;
+  std::vector<std::string_view> values;
+};
+
+const std::vector<TextFault>& textFaults() {
+  static const std::vector<TextFault> kTextFaults = {
+      {"env_body", &Faults::envBody,
+       {"nonjson", "empty", "noproto", "json_encoding", "nomqttv5", "badauthurl",
+        "badtransporturl"}},
+      {"challenge", &Faults::challenge, {"status500", "garbage", "shortb64", "undecryptable"}},
+      {"password", &Faults::password,
+       {"status401", "garbage", "empty", "nolwt", "missingtopic"}},
+  };
+  return kTextFaults;
+}
+
+std::string applyTextFault(const TextFault& row, const nlohmann::json& value, Faults& faults) {
+  const std::string name = row.name;
+  if (!value.is_string()) {
+    return "field '" + name + "' is not a string";
+  }
+  const auto text = value.get<std::string>();
+  if (!text.empty() &&
+      std::find(row.values.begin(), row.values.end(), text) == row.values.end()) {
+    std::string accepted;
+    for (const auto v : row.values) accepted += (accepted.empty() ? "" : ", ") + std::string(v);
+    return "field '" + name + "' must be \"\" or one of " + accepted;
+  }
+  faults.*(row.member) = text;
+  return "";
+}
 
 std::string toLower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -36,6 +76,13 @@ std::string applyFaultsPatch(const nlohmann::json& patch, Faults& faults) {
   }
   Faults updated = faults;
   for (const auto& [name, value] : patch.items()) {
+    const auto& texts = textFaults();
+    const auto textRow = std::find_if(texts.begin(), texts.end(),
+                                      [&](const TextFault& f) { return name == f.name; });
+    if (textRow != texts.end()) {
+      if (auto error = applyTextFault(*textRow, value, updated); !error.empty()) return error;
+      continue;
+    }
     const auto row = std::find_if(std::begin(kIntFaults), std::end(kIntFaults),
                                   [&](const IntFault& f) { return name == f.name; });
     if (row == std::end(kIntFaults)) {
@@ -60,6 +107,9 @@ nlohmann::ordered_json faultsToJson(const Faults& faults) {
   for (const auto& row : kIntFaults) {
     out[row.name] = faults.*(row.member);
   }
+  for (const auto& row : textFaults()) {
+    out[row.name] = faults.*(row.member);
+  }
   return out;
 }
 
@@ -80,13 +130,14 @@ void ControlApi::addRoutes(Router& router) {
   router.add("GET", "/testcloud/api/faults",
              [this](const Request&) { return jsonReply(200, faultsToJson(state_.faults())); });
 
-  router.add("POST", "/testcloud/api/faults", [this](const Request& request) {
+  // POST patches the faults in force; PUT replaces them (absent fields are off).
+  const auto setFaults = [this](const Request& request, bool replace) {
     const auto patch = nlohmann::json::parse(request.body, nullptr, false);
     if (patch.is_discarded()) {
       return errorReply(422, "ErrInvalidRequest", "the request body is not valid JSON");
     }
     // Read-modify-write of the faults: the control API is only served by the one lws thread.
-    Faults faults = state_.faults();
+    Faults faults = replace ? Faults{} : state_.faults();
     if (const auto error = applyFaultsPatch(patch, faults); !error.empty()) {
       return errorReply(422, "ErrInvalidRequest", error);
     }
@@ -94,7 +145,11 @@ void ControlApi::addRoutes(Router& router) {
     const auto rendered = faultsToJson(faults);
     spdlog::info("faults now {}", rendered.dump());
     return jsonReply(200, rendered);
-  });
+  };
+  router.add("POST", "/testcloud/api/faults",
+             [setFaults](const Request& request) { return setFaults(request, false); });
+  router.add("PUT", "/testcloud/api/faults",
+             [setFaults](const Request& request) { return setFaults(request, true); });
 }
 
 }  // namespace aclkd::testcloud

@@ -15,6 +15,7 @@ namespace aclkd::testcloud {
 //   GET  /testcloud/api/claims/{claimed_id} 200 one claim, 404 ErrNotFound
 //   GET  /testcloud/api/faults             200 the faults in force
 //   POST /testcloud/api/faults             200 the faults after applying the posted fields
+//   PUT  /testcloud/api/faults             200 the faults, exactly the posted fields (rest off)
 class ControlApi {
  public:
   explicit ControlApi(CloudState& state) : state_(state) {}

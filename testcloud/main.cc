@@ -1,7 +1,9 @@
 // aclk-testcloud: an on-prem stand-in for Netdata Cloud, for the run script and the integration
-// tests. This part serves the claim endpoint; see claim_endpoint.h and control_api.h.
+// tests: claim (claim_endpoint.h), env and OTP (agent_auth.h), the cloud's MQTT side
+// (mqtt_cloud.h) and the tests' control surface (control_api.h).
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <memory>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -10,10 +12,12 @@
 #include <thread>
 
 #include "common/log.h"
+#include "testcloud/agent_auth.h"
 #include "testcloud/claim_endpoint.h"
 #include "testcloud/cloud_state.h"
 #include "testcloud/control_api.h"
 #include "testcloud/https_server.h"
+#include "testcloud/mqtt_cloud.h"
 #include "testcloud/router.h"
 
 namespace {
@@ -39,6 +43,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> rooms;
   std::string stateFile;
   std::string logLevel = "info";
+  LinkPolicy link;
+  std::string broker;
   app.add_option("--bind", server.bindAddress, "Address to listen on")->capture_default_str();
   app.add_option("--port", server.port, "Port to listen on")
       ->required()
@@ -55,6 +61,21 @@ int main(int argc, char** argv) {
   app.add_option("--room", rooms, "A room id to accept (repeatable; none: any room)")
       ->allow_extra_args(false);
   app.add_option("--state-file", stateFile, "Keep recorded claims in this JSON file");
+  app.add_option("--mqtt-endpoint", link.mqttEndpoint,
+                 "The broker's wss URL handed to agents by /api/v1/env "
+                 "(e.g. wss://localhost:18843/mqtt)");
+  app.add_option("--broker", broker,
+                 "The broker's plain MQTT listener for the cloud's own client "
+                 "(e.g. tcp://127.0.0.1:18830); none: no MQTT side");
+  app.add_option("--backoff-base", link.backoffBase, "backoff.base in /env")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10));
+  app.add_option("--backoff-min", link.backoffMinSeconds, "backoff.minSeconds in /env")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 30));
+  app.add_option("--backoff-max", link.backoffMaxSeconds, "backoff.maxSeconds in /env")
+      ->capture_default_str()
+      ->check(CLI::Range(500, 1 << 30));
   app.add_option("--log-level", logLevel, "trace, debug, info, warning, error or critical")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical"}));
@@ -93,6 +114,21 @@ int main(int argc, char** argv) {
   claims.addRoutes(router);
   ControlApi control(state);
   control.addRoutes(router);
+  if (link.mqttEndpoint.empty()) {
+    spdlog::warn("no --mqtt-endpoint: /api/v1/env will name no reachable broker");
+    link.mqttEndpoint = "wss://localhost:443/mqtt";
+  }
+  AgentAuth auth(link, state);
+  auth.addRoutes(router);
+  std::unique_ptr<MqttCloud> mqttCloud;
+  if (!broker.empty()) {
+    mqttCloud = std::make_unique<MqttCloud>(broker);
+    if (const auto error = mqttCloud->start(); !error.empty()) {
+      spdlog::critical("{}", error);
+      return 1;
+    }
+    mqttCloud->addRoutes(router);
+  }
 
   HttpsServer http(server, router);
   if (const auto error = http.start(); !error.empty()) {
@@ -121,6 +157,7 @@ int main(int argc, char** argv) {
   http.run();
   done.store(true);
   signalThread.join();
+  if (mqttCloud) mqttCloud->stop();
   spdlog::info("stopped");
   return 0;
 }

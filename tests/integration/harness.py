@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.parse
 import urllib.request
 
 BIN_DIR = os.environ.get("ACLKD_BIN_DIR") or os.path.join(
@@ -37,6 +38,11 @@ def wait_for(predicate, timeout, interval=0.1, what="condition"):
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def read_text(path):
+    with open(path, errors="replace") as f:
+        return f.read()
 
 
 def run(cmd, **kw):
@@ -94,8 +100,88 @@ class Process:
         return self.stop(signal.SIGKILL)
 
 
+class Mosquitto:
+    """A real broker as deps.md §2a: plain MQTT for the cloud side, wss with the test CA for
+    agents. `log_type all` so tests can read PINGREQ lines."""
+
+    def __init__(self, workdir, certs):
+        self.workdir = workdir
+        self.mqtt_port = free_port()
+        self.wss_port = free_port()
+        key = os.path.join(certs.dir, "mosquitto.key")
+        shutil.copy(certs.key, key)
+        os.chmod(key, 0o600)
+        if os.getuid() == 0:
+            try:
+                shutil.chown(key, "mosquitto")
+            except (LookupError, PermissionError):
+                pass
+        self.conf = os.path.join(workdir, f"mosquitto-{self.wss_port}.conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join([
+                "per_listener_settings false", "allow_anonymous true", "persistence false",
+                "log_dest stderr", "log_type all", "log_timestamp true",
+                "log_timestamp_format %s", "connection_messages true",
+                f"listener {self.mqtt_port} 127.0.0.1", "protocol mqtt",
+                f"listener {self.wss_port} 127.0.0.1", "protocol websockets",
+                f"certfile {certs.cert}", f"keyfile {key}", ""]))
+        self.log_path = os.path.join(workdir, f"mosquitto-{self.wss_port}.log")
+        self.process = None
+        self.start()
+
+    def _listening(self, port):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def start(self):
+        # Appends, so a restarted broker keeps the earlier lines (PINGREQ history).
+        err = open(self.log_path, "a")
+        self.process = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=err, stderr=err,
+                                        start_new_session=True)
+        self._err = err
+        wait_for(lambda: self._listening(self.mqtt_port) and self._listening(self.wss_port), 15,
+                 what="mosquitto to listen")
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process:
+            self._err.close()
+        self.process = None
+
+    def freeze(self):
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.process.send_signal(signal.SIGCONT)
+
+    def log(self):
+        return read_text(self.log_path)
+
+    def last_pingreq(self, client_id):
+        """Epoch time of the last PINGREQ the broker got from `client_id`, or None."""
+        last = None
+        for line in self.log().splitlines():
+            if f"Received PINGREQ from {client_id}" in line:
+                try:
+                    last = float(line.split(":", 1)[0])
+                except ValueError:
+                    pass
+        return last
+
+
 class TestCloud:
-    def __init__(self, workdir, certs, tokens, rooms=(ROOM,), port=None):
+    def __init__(self, workdir, certs, tokens, rooms=(ROOM,), port=None, mosquitto=None):
         self.certs = certs
         self.port = port or free_port()
         self.url = f"https://localhost:{self.port}"
@@ -103,12 +189,15 @@ class TestCloud:
         self.log = os.path.join(workdir, f"testcloud-{self.port}.log")
         cmd = [os.path.join(BIN_DIR, "aclk-testcloud"), "--bind", "127.0.0.1", "--port",
                str(self.port), "--cert", certs.cert, "--key", certs.key]
+        if mosquitto:
+            cmd += ["--mqtt-endpoint", f"wss://localhost:{mosquitto.wss_port}/mqtt",
+                    "--broker", f"tcp://127.0.0.1:{mosquitto.mqtt_port}"]
         for t in tokens:
             cmd += ["--token", t]
         for r in rooms:
             cmd += ["--room", r]
         self.process = Process(cmd, self.log)
-        wait_for(lambda: "listening" in open(self.process.stdout_path).read(), 15,
+        wait_for(lambda: "listening" in read_text(self.process.stdout_path), 15,
                  what="aclk-testcloud to listen")
 
     def api(self, path, method="GET", body=None):
@@ -122,6 +211,30 @@ class TestCloud:
 
     def claims(self):
         return self.api("/testcloud/api/claims")
+
+    def messages(self, claim_id=None, type=None):  # noqa: A002 - the API's own name
+        query = urllib.parse.urlencode({k: v for k, v in (("claim_id", claim_id),
+                                                           ("type", type)) if v})
+        return self.api("/testcloud/api/messages" + ("?" + query if query else ""))
+
+    def set_faults(self, **faults):
+        """Exactly these faults; no arguments clears them all."""
+        return self.api("/testcloud/api/faults", "PUT", faults)
+
+    def agent(self, claim_id, action, **body):
+        return self.api(f"/testcloud/api/agents/{claim_id}/{action}", "POST", body)
+
+    def drop(self, claim_id):
+        return self.agent(claim_id, "drop")
+
+    def send(self, claim_id, type, **body):  # noqa: A002
+        return self.agent(claim_id, "send", type=type, **body)
+
+    def cmd(self, claim_id, method, path):
+        return self.agent(claim_id, "cmd", method=method, path=path)
+
+    def disconnect(self, claim_id, **fields):
+        return self.agent(claim_id, "disconnect", **fields)
 
     def stop(self):
         self.process.stop()
@@ -231,10 +344,10 @@ class Gateway:
 
     def stderr(self):
         p = os.path.join(self.logdir, "aclkd.stderr")
-        return open(p).read() if os.path.exists(p) else ""
+        return read_text(p) if os.path.exists(p) else ""
 
     def log(self):
-        return open(self.log_file).read() if os.path.exists(self.log_file) else ""
+        return read_text(self.log_file) if os.path.exists(self.log_file) else ""
 
     def read(self, name):
         with open(os.path.join(self.cloud_d, name)) as f:
@@ -272,7 +385,7 @@ class IntegrationTest(unittest.TestCase):
     def add_private_key_secret(self, gateway):
         path = os.path.join(gateway.cloud_d, "private.pem")
         if os.path.exists(path):
-            lines = [l for l in open(path).read().splitlines() if l and "-----" not in l]
+            lines = [l for l in read_text(path).splitlines() if l and "-----" not in l]
             self.secret_values += lines[1:3]
 
     def assert_no_secrets_in_logs(self):
@@ -280,7 +393,7 @@ class IntegrationTest(unittest.TestCase):
             for name in files:
                 if not (name.endswith(".log") or name.endswith(".stderr") or name.endswith(".out")):
                     continue
-                text = open(os.path.join(dirpath, name), errors="replace").read()
+                text = read_text(os.path.join(dirpath, name))
                 for secret in self.secret_values:
                     if secret and secret in text:
                         self.fail(f"secret {secret[:4]}… found in log {name}")

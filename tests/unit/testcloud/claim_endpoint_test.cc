@@ -352,20 +352,26 @@ TEST_F(ControlApiTest, HealthzAnswersOk) {
 TEST_F(ControlApiTest, FaultsAreSetValidatedAndCleared) {
   Reply reply = call("POST", "/testcloud/api/faults", R"({"claim_status": 503})");
   EXPECT_EQ(reply.status, 200);
-  EXPECT_EQ(reply.body, R"({"claim_status":503})");
+  EXPECT_EQ(nlohmann::json::parse(reply.body)["claim_status"], 503);
   EXPECT_EQ(state_.faults().claimStatus, 503);
 
   for (const char* bad : {"{", "[]", R"({"claim_status": "503"})", R"({"claim_status": 42})",
-                          R"({"claim_status": 700})", R"({"unknown_fault": 1})"}) {
+                          R"({"claim_status": 700})", R"({"unknown_fault": 1})",
+                          R"({"env_body": "bogus"})", R"({"password": 1})"}) {
     reply = call("POST", "/testcloud/api/faults", bad);
     EXPECT_EQ(reply.status, 422) << bad;
     EXPECT_EQ(errorKey(reply), "ErrInvalidRequest") << bad;
     EXPECT_EQ(state_.faults().claimStatus, 503) << "a rejected patch changes nothing: " << bad;
   }
 
-  EXPECT_EQ(call("GET", "/testcloud/api/faults").body, R"({"claim_status":503})");
-  EXPECT_EQ(call("POST", "/testcloud/api/faults", R"({"claim_status": 0})").status, 200);
-  EXPECT_EQ(state_.faults().claimStatus, 0);
+  EXPECT_EQ(nlohmann::json::parse(call("GET", "/testcloud/api/faults").body)["claim_status"], 503);
+  EXPECT_EQ(call("POST", "/testcloud/api/faults", R"({"env_body": "noproto"})").status, 200);
+  EXPECT_EQ(state_.faults().envBody, "noproto");
+  EXPECT_EQ(state_.faults().claimStatus, 503) << "POST patches";
+  EXPECT_EQ(call("PUT", "/testcloud/api/faults", R"({"password": "nolwt"})").status, 200);
+  EXPECT_EQ(state_.faults().claimStatus, 0) << "PUT replaces";
+  EXPECT_EQ(state_.faults().envBody, "");
+  EXPECT_EQ(state_.faults().password, "nolwt");
 }
 
 TEST_F(ControlApiTest, ClaimsAreListedAndLookedUp) {

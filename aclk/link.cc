@@ -1,0 +1,973 @@
+#include "aclk/link.h"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <variant>
+
+#include "aclk/backoff.h"
+#include "aclk/env.h"
+#include "aclk/messages.h"
+#include "aclk/mqtt_session.h"
+#include "aclk/node_info.h"
+#include "aclk/otp.h"
+#include "aclk/topics.h"
+#include "common/http_client.h"
+#include "common/url.h"
+#include "common/uuid.h"
+
+namespace aclkd::aclk {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr auto kShutdownAckWait = milliseconds(2000);
+constexpr auto kDisconnectWait = milliseconds(4000);
+constexpr auto kBadUrlRetry = seconds(30);
+constexpr auto kBadKeyRetry = seconds(5);
+constexpr auto kClaimPoll = seconds(1);
+
+int64_t nowUs() {
+  return duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::time_t nowT() { return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()); }
+
+enum class Command { kStop, kReload };
+using Event = std::variant<MqttEvent, Command>;
+
+// A node the link speaks for. Only the gateway itself for now; the stream bridge adds children.
+struct NodeRecord {
+  std::string machineGuid;
+  std::string hostname;
+  int hops = 0;
+  bool self = true;
+  std::optional<std::string> nodeId;
+  bool liveness = true;
+  bool contextsStreaming = false;
+};
+
+struct InflightPublish {
+  Clock::time_point sentAt;
+  size_t bytes = 0;
+};
+
+// Why the online loop ended.
+enum class OnlineEnd { kLost, kStop, kReload, kCloudRequest };
+
+}  // namespace
+
+struct Link::Impl {
+  Impl(LinkOptions o, ClaimSource c)
+      : opt(std::move(o)), claims(std::move(c)),
+        backoff(opt.seed != 0 ? opt.seed : std::random_device{}()) {
+    NodeRecord self;
+    self.machineGuid = opt.machineGuid;
+    self.hostname = opt.hostname;
+    nodes[self.machineGuid] = self;
+  }
+
+  // ---- the event queue --------------------------------------------------------------------
+
+  void push(Event e) {
+    {
+      std::lock_guard<std::mutex> lock(queueMutex);
+      queue.push_back(std::move(e));
+    }
+    queueCv.notify_one();
+  }
+
+  // Next event before `deadline`; nullopt on timeout.
+  std::optional<Event> pop(Clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(queueMutex);
+    if (!queueCv.wait_until(lock, deadline, [&] { return !queue.empty(); })) {
+      return std::nullopt;
+    }
+    Event e = std::move(queue.front());
+    queue.pop_front();
+    return e;
+  }
+
+  // Waits until `deadline`, dropping stale MQTT events; returns a command if one arrives.
+  std::optional<Command> idleUntil(Clock::time_point deadline) {
+    while (true) {
+      auto e = pop(deadline);
+      if (!e) {
+        return std::nullopt;
+      }
+      if (auto* c = std::get_if<Command>(&*e)) {
+        return *c;
+      }
+    }
+  }
+
+  // ---- status -----------------------------------------------------------------------------
+
+  void setStatus(AclkStatus s) {
+    {
+      std::lock_guard<std::mutex> lock(stateMutex);
+      if (s == status) {
+        return;
+      }
+      status = s;
+    }
+    if (s == AclkStatus::kConnected) {
+      spdlog::info("Netdata Cloud, ACLK connection status: {}", statusString(s));
+    } else {
+      spdlog::warn("Netdata Cloud, ACLK connection status: {}", statusString(s));
+    }
+  }
+
+  template <typename F>
+  void withState(F&& f) {
+    std::lock_guard<std::mutex> lock(stateMutex);
+    f();
+  }
+
+  // ---- the main loop ----------------------------------------------------------------------
+
+  void run() {
+    unsigned long warnedGeneration = ~0ul;
+    while (!stopping.load()) {
+      const auto snap = claims();
+      if (!snap->claimed) {
+        if (auto c = idleUntil(Clock::now() + kClaimPoll); c && *c == Command::kStop) break;
+        continue;
+      }
+      if (snap->cloudUrl.empty() || !snap->cloudUrlValid || !parseUrl(snap->cloudUrl, nullptr)) {
+        setStatus(snap->cloudUrl.empty() ? AclkStatus::kNoCloudUrl : AclkStatus::kInvalidCloudUrl);
+        if (warnedGeneration != snap->generation) {
+          spdlog::warn("ACLK: {}, please fix", claim::kInvalidUrl);
+          warnedGeneration = snap->generation;
+        }
+        if (auto c = idleUntil(Clock::now() + kBadUrlRetry); c && *c == Command::kStop) break;
+        continue;
+      }
+      if (!snap->key) {
+        if (warnedGeneration != snap->generation) {
+          spdlog::warn("ACLK: {} '{}' failed: {}", claim::kKeyLoadFailure, "cloud.d/private.pem",
+                       snap->keyError);
+          warnedGeneration = snap->generation;
+        }
+        if (auto c = idleUntil(Clock::now() + kBadKeyRetry); c && *c == Command::kStop) break;
+        continue;
+      }
+      const milliseconds delay = nextDelay();
+      if (delay.count() > 0) {
+        spdlog::debug("Wait before attempting to reconnect in {:.3f} seconds",
+                      static_cast<double>(delay.count()) / 1000.0);
+        withState([&] {
+          nextAttempt = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
+                                                              delay);
+          lastBackoffSeconds = static_cast<double>(delay.count()) / 1000.0;
+        });
+        if (auto c = idleUntil(Clock::now() + delay)) {
+          if (*c == Command::kStop) break;
+          onReload();
+          continue;
+        }
+      }
+      withState([&] { ++attempts; });
+      if (!attempt(*snap)) {
+        withState([&] { ++failedAttempts; });
+      }
+    }
+    setStatus(AclkStatus::kDisabled);
+  }
+
+  void onReload() {
+    withState([&] {
+      if (banned) {
+        spdlog::info("ACLK: ban lifted by reload-claiming-state");
+      }
+      banned = false;
+    });
+    blockUntil.reset();
+    backoff.reset();
+  }
+
+  milliseconds nextDelay() {
+    bool isBanned = false;
+    withState([&] { isBanned = banned; });
+    if (isBanned) {
+      backoff.reset();
+      return duration_cast<milliseconds>(opt.banRetry);
+    }
+    if (blockUntil) {
+      const auto until = *blockUntil;
+      blockUntil.reset();
+      if (until > Clock::now()) {
+        backoff.reset();
+        // Rounded up, so that "no attempt before N seconds" holds to the millisecond.
+        return duration_cast<milliseconds>(until - Clock::now()) + milliseconds(1);
+      }
+    }
+    return backoff.next();
+  }
+
+  // ---- one connection attempt -------------------------------------------------------------
+
+  HttpRequest baseRequest(const claim::ClaimSnapshot& snap) const {
+    HttpRequest r;
+    r.headers = {"User-Agent: Netdata/rocks newhttpclient", "Accept:", "Content-Type:"};
+    r.caFile = opt.caFile;
+    r.insecure = snap.insecure;
+    r.connectTimeoutMs = 10000;
+    r.totalTimeoutMs = 30000;
+    r.cancel = &cancelHttp;
+    if (snap.proxy.kind == ProxyKind::kNone) {
+      r.proxyMode = HttpRequest::ProxyMode::kNone;
+    } else {
+      r.proxyMode = HttpRequest::ProxyMode::kExplicit;
+      r.proxy = snap.proxy;
+    }
+    return r;
+  }
+
+  // One HTTPS step. Returns nullopt (status set, reason logged) when it produced no answer.
+  std::optional<HttpResponse> https(HttpRequest req, const Url& target) {
+    HttpResponse resp = httpPerform(req);
+    if (resp.failure == HttpFailure::kCancelled) {
+      return std::nullopt;
+    }
+    if (resp.failure != HttpFailure::kNone) {
+      setStatus(statusForHttpFailure(resp.failure));
+      spdlog::warn("ACLK: HTTPS \"{}\" request to \"{}\" failed: {}", req.method, target.host,
+                   resp.error);
+      return std::nullopt;
+    }
+    spdlog::info("ACLK: HTTPS \"{}\" request to \"{}\" finished with HTTP code: {}", req.method,
+                 target.host, resp.status);
+    return resp;
+  }
+
+  template <typename T>
+  void stepFailed(const StepResult<T>& r) {
+    setStatus(r.status);
+    spdlog::warn("ACLK: {}", r.error);
+    if (r.cloudError) {
+      spdlog::warn("{}", describeCloudError(*r.cloudError));
+      if (r.cloudError->nonRetryable) {
+        withState([&] {
+          if (!banned) ++bans;
+          banned = true;
+        });
+      }
+      if (r.cloudError->retryDelaySeconds > 0) {
+        blockUntil = Clock::now() + seconds(r.cloudError->retryDelaySeconds);
+      }
+    }
+  }
+
+  // Returns true when the link got online (however it ended).
+  bool attempt(const claim::ClaimSnapshot& snap) {
+    const Url cloud = *parseUrl(snap.cloudUrl, nullptr);
+    sessionId = nowUs();
+
+    // /env
+    HttpRequest envReq = baseRequest(snap);
+    envReq.url = cloud.scheme + "://" + hostPort(cloud) + envPath(versionWithoutV(), snap.claimedId);
+    auto envResp = https(envReq, cloud);
+    if (!envResp) {
+      spdlog::warn("ACLK: failed to get ACLK environment (cannot contact ENV endpoint)");
+      return false;
+    }
+    const auto env = interpretEnvResponse(envResp->status, envResp->body);
+    if (!env.value) {
+      stepFailed(env);
+      return false;
+    }
+    backoff.setParams(env.value->backoff);
+
+    // OTP challenge
+    const Url& auth = env.value->authEndpoint;
+    std::string authPath = auth.path;
+    while (!authPath.empty() && authPath.back() == '/') authPath.pop_back();
+    HttpRequest chReq = baseRequest(snap);
+    chReq.url = auth.scheme + "://" + hostPort(auth) + challengePath(authPath, snap.claimedId);
+    auto chResp = https(chReq, auth);
+    if (!chResp) return false;
+    const auto challenge = interpretChallengeResponse(chResp->status, chResp->body);
+    if (!challenge.value) {
+      stepFailed(challenge);
+      return false;
+    }
+    std::string decryptError;
+    const auto secret = snap.key->decryptOaepSha1(*challenge.value, &decryptError);
+    if (!secret) {
+      setStatus(AclkStatus::kOtpChallengeDecryptFailed);
+      spdlog::warn("ACLK: Decryption of the challenge failed: {}", decryptError);
+      return false;
+    }
+
+    // OTP password
+    HttpRequest pwReq = baseRequest(snap);
+    pwReq.method = "POST";
+    pwReq.url = auth.scheme + "://" + hostPort(auth) + passwordPath(authPath, snap.claimedId);
+    pwReq.body = buildPasswordBody(opt.agentVersion, *secret);
+    auto pwResp = https(pwReq, auth);
+    if (!pwResp) return false;
+    auto creds = interpretPasswordResponse(pwResp->status, pwResp->body, snap.claimedId);
+    if (!creds.value) {
+      stepFailed(creds);
+      return false;
+    }
+    return connectMqtt(snap, env.value->mqttEndpoint, std::move(*creds.value));
+  }
+
+  static std::string hostPort(const Url& u) {
+    const bool v6 = u.host.find(':') != std::string::npos;
+    return (v6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
+  }
+
+  std::string versionWithoutV() const {
+    return !opt.agentVersion.empty() && opt.agentVersion[0] == 'v' ? opt.agentVersion.substr(1)
+                                                                   : opt.agentVersion;
+  }
+
+  // ---- MQTT ---------------------------------------------------------------------------------
+
+  bool connectMqtt(const claim::ClaimSnapshot& snap, const Url& endpoint, MqttCredentials creds) {
+    topics = std::move(creds.topics);
+    sessionClaimId = snap.claimedId;
+    sessionGeneration = snap.generation;
+    const uint64_t number = ++sessionNumber;
+    session = std::make_unique<MqttSession>(number, [this](MqttEvent&& e) { push(std::move(e)); });
+
+    MqttConnectParams p;
+    p.host = endpoint.host;
+    p.port = endpoint.port;
+    p.clientId = creds.clientId;
+    p.username = creds.username;
+    p.password = creds.password;
+    p.willTopic = *topics.get(TopicId::kAgentConnection);
+    p.willPayload = encodeUpdateAgentConnection(sessionClaimId, false, sessionId, true, nowUs());
+    p.caFile = opt.caFile;
+    p.insecure = snap.insecure;
+    p.keepAlive = opt.keepAlive;
+    p.connectTimeout = opt.connackTimeout;
+    if (snap.proxy.kind == ProxyKind::kHttp) {
+      p.httpsProxy = snap.proxy.pahoString();
+    } else if (snap.proxy.kind != ProxyKind::kNone) {
+      // Paho tunnels through HTTP CONNECT only.
+      setStatus(AclkStatus::kHttpsProxyNegotiationFailed);
+      spdlog::error("ACLK: the MQTT transport supports HTTP proxies only, not {}",
+                    snap.proxy.display());
+      session.reset();
+      return false;
+    }
+    spdlog::info("ACLK: connecting to MQTT WSS server \"{}\", port {}{}", p.host, p.port,
+                 p.httpsProxy.empty() ? "" : " through proxy " + snap.proxy.display());
+    std::string error;
+    if (!session->connect(p, &error)) {
+      spdlog::warn("ACLK: connection failed: {}", error);
+      session.reset();
+      return false;
+    }
+    const auto deadline = Clock::now() + opt.connackTimeout;
+    while (true) {
+      auto e = pop(deadline);
+      if (!e) {
+        setStatus(AclkStatus::kOfflineConnectTimeout);
+        spdlog::warn("Timed out after {} seconds waiting for CONNACK from MQTT WSS server \"{}\", "
+                     "port {}",
+                     opt.connackTimeout.count(), p.host, p.port);
+        closeSession();
+        return false;
+      }
+      if (auto* c = std::get_if<Command>(&*e)) {
+        closeSession();
+        if (*c == Command::kStop) {
+          stopping.store(true);
+        } else {
+          onReload();
+        }
+        return false;
+      }
+      auto& m = std::get<MqttEvent>(*e);
+      if (m.session != number) continue;
+      if (m.kind == MqttEvent::Kind::kTlsError) {
+        spdlog::warn("ACLK: TLS certificate verification failed for host '{}': {}", p.host,
+                     m.text);
+        continue;
+      }
+      if (m.kind == MqttEvent::Kind::kConnectFailed) {
+        if (m.text == "connack") {
+          spdlog::warn("MQTT CONNACK returned error {}", m.code);
+        }
+        spdlog::warn("ACLK: connection failed");
+        spdlog::warn("ACLK: connection attempt failed before the link was established: {}",
+                     statusString(status));
+        closeSession();
+        return false;
+      }
+      if (m.kind == MqttEvent::Kind::kConnected) {
+        onConnected(m);
+        break;
+      }
+    }
+    const OnlineEnd end = runOnline(number);
+    if (end == OnlineEnd::kStop) {
+      stopping.store(true);
+    } else if (end == OnlineEnd::kReload) {
+      onReload();
+    }
+    return true;
+  }
+
+  void closeSession() {
+    if (session) {
+      session->disconnect(milliseconds(100));
+      session.reset();
+    }
+  }
+
+  void onConnected(const MqttEvent& m) {
+    spdlog::info("ACLK: MQTT Connection Accepted By Server");
+    if (m.maximumPacketSize != 0) {
+      spdlog::info("ACLK: MQTT server limits message size to {}", m.maximumPacketSize);
+    }
+    if (m.serverReceiveMaximum != 0) {
+      spdlog::info("ACLK: MQTT server receive maximum is {}", m.serverReceiveMaximum);
+    }
+    maxPacketSize = m.maximumPacketSize;
+    std::string error;
+    for (TopicId id : {TopicId::kInboxCmd, TopicId::kInboxCmdV1}) {
+      if (!session->subscribe(*topics.get(id), &error)) {
+        spdlog::warn("ACLK: cannot subscribe to {}: {}", topicName(id), error);
+      }
+    }
+    withState([&] {
+      online = true;
+      receivedMessages = 0;
+      receivedPubacks = 0;
+      serverReceiveMaximum = m.serverReceiveMaximum;
+      ++connections;
+      lastConnect = nowT();
+      nextAttempt.reset();
+      lastBackoffSeconds.reset();
+      for (auto& [guid, n] : nodes) n.contextsStreaming = false;
+    });
+    setStatus(AclkStatus::kConnected);
+    spdlog::info("ACLK: connection successfully established");
+    publish(TopicId::kAgentConnection,
+            encodeUpdateAgentConnection(sessionClaimId, true, sessionId, false, nowUs()));
+  }
+
+  OnlineEnd runOnline(uint64_t number) {
+    auto nextSweep = Clock::now() + seconds(1);
+    while (true) {
+      auto e = pop(nextSweep);
+      if (!e) {
+        sweepInflight();
+        nextSweep = Clock::now() + seconds(1);
+        continue;
+      }
+      if (auto* c = std::get_if<Command>(&*e)) {
+        if (*c == Command::kStop) {
+          gracefulDisconnect(number, "shutdown");
+          return OnlineEnd::kStop;
+        }
+        if (claims()->generation != sessionGeneration) {
+          setStatus(AclkStatus::kOfflineReloadingConfig);
+          gracefulDisconnect(number, "reclaim");
+          return OnlineEnd::kReload;
+        }
+        continue;  // same identity: nothing to reconnect for
+      }
+      auto& m = std::get<MqttEvent>(*e);
+      if (m.session != number) continue;
+      switch (m.kind) {
+        case MqttEvent::Kind::kMessage:
+          if (m.payload.size() > opt.inboundLimitBytes) {
+            spdlog::warn("ACLK: inbound message of {} bytes on \"{}\" exceeds {} bytes",
+                         m.payload.size(), m.text, opt.inboundLimitBytes);
+            setStatus(AclkStatus::kOfflineMessageTooBig);
+            closeSession();
+            markOffline();
+            return OnlineEnd::kLost;
+          }
+          if (handleInbound(m.text, m.payload)) {
+            setStatus(AclkStatus::kOfflineCloudRequestedDisconnect);
+            gracefulDisconnect(number, "cloud request");
+            return OnlineEnd::kCloudRequest;
+          }
+          break;
+        case MqttEvent::Kind::kPublishDone:
+          onPublishDone(m);
+          break;
+        case MqttEvent::Kind::kServerDisconnect:
+          spdlog::warn("Got MQTT DISCONNECT control packet from server. Reason code: {}", m.code);
+          setStatus(AclkStatus::kOfflineClosedByRemote);
+          closeSession();
+          markOffline();
+          return OnlineEnd::kLost;
+        case MqttEvent::Kind::kConnectionLost:
+          if (m.pingTimeout) {
+            setStatus(AclkStatus::kOfflinePingTimeout);
+            spdlog::warn("Going to restart connection due to \"ping timeout\"");
+          } else {
+            setStatus(m.text.empty() ? AclkStatus::kOfflineClosedByRemote
+                                     : AclkStatus::kOfflineSocketError);
+          }
+          closeSession();
+          markOffline();
+          return OnlineEnd::kLost;
+        default:
+          break;
+      }
+    }
+  }
+
+  void markOffline() {
+    spdlog::warn("ACLK link is down");
+    withState([&] {
+      online = false;
+      lastDisconnect = nowT();
+      inflight.clear();
+      inflightBytes = 0;
+    });
+  }
+
+  void gracefulDisconnect(uint64_t number, const char* reason) {
+    spdlog::info("Going to restart connection due to \"{}\"", reason);
+    const uint64_t id = publish(TopicId::kAgentConnection,
+                                encodeUpdateAgentConnection(sessionClaimId, false, sessionId,
+                                                            false, nowUs()));
+    const auto deadline = Clock::now() + kShutdownAckWait;
+    bool acked = false;
+    while (id != 0 && !acked) {
+      auto e = pop(deadline);
+      if (!e) break;
+      if (auto* c = std::get_if<Command>(&*e)) {
+        if (*c == Command::kStop) stopping.store(true);
+        continue;
+      }
+      auto& m = std::get<MqttEvent>(*e);
+      if (m.session != number) continue;
+      if (m.kind == MqttEvent::Kind::kPublishDone) {
+        onPublishDone(m);
+        acked = m.publishId == id && m.success;
+      } else if (m.kind == MqttEvent::Kind::kConnectionLost) {
+        break;
+      }
+    }
+    if (acked) {
+      spdlog::info("Shutdown message has been acknowledged by the cloud. Exiting gracefully");
+    }
+    if (session) {
+      session->disconnect(kDisconnectWait);
+      session.reset();
+    }
+    markOffline();
+  }
+
+  // ---- publishing ---------------------------------------------------------------------------
+
+  // Returns the publish id, 0 when the message was not sent (offline, no topic, queue full).
+  uint64_t publish(TopicId topic, const std::string& payload) {
+    const auto& name = topics.get(topic);
+    if (!name) {
+      spdlog::debug("ACLK: no topic for {}; message dropped", topicName(topic));
+      return 0;
+    }
+    return publishRaw(*name, payload);
+  }
+
+  uint64_t publishRaw(const std::string& topic, const std::string& payload) {
+    bool isOnline = false;
+    withState([&] { isOnline = online; });
+    if (!session || !isOnline) {
+      withState([&] { ++droppedOffline; });
+      spdlog::debug("MQTT is offline. Can't send message.");
+      return 0;
+    }
+    if (maxPacketSize != 0 && payload.size() + topic.size() + 64 > maxPacketSize) {
+      withState([&] { ++droppedTooBig; });
+      spdlog::warn("Message too big for server: {}", payload.size());
+      return 0;
+    }
+    bool full = false;
+    withState([&] { full = inflightBytes + payload.size() > opt.outboundLimitBytes; });
+    if (full) {
+      withState([&] {
+        if (droppedQueueFull++ == 0) {
+          spdlog::warn("ACLK: outbound queue is full ({} bytes); dropping messages",
+                       opt.outboundLimitBytes);
+        }
+      });
+      return 0;
+    }
+    const uint64_t id = ++nextPublishId;
+    withState([&] {
+      inflight[id] = InflightPublish{Clock::now(), payload.size()};
+      inflightBytes += payload.size();
+    });
+    std::string error;
+    if (!session->publish(id, topic, payload, &error)) {
+      spdlog::warn("ACLK: publish to \"{}\" failed: {}", topic, error);
+      withState([&] {
+        inflightBytes -= payload.size();
+        inflight.erase(id);
+        ++droppedOffline;
+      });
+      return 0;
+    }
+    return id;
+  }
+
+  void onPublishDone(const MqttEvent& m) {
+    bool resetBackoff = false;
+    withState([&] {
+      auto it = inflight.find(m.publishId);
+      if (it == inflight.end()) return;  // already counted as timed out
+      const auto latency = Clock::now() - it->second.sentAt;
+      inflightBytes -= it->second.bytes;
+      inflight.erase(it);
+      if (!m.success) {
+        ++publishFailures;
+        return;
+      }
+      publishLatencyUs = duration_cast<std::chrono::microseconds>(latency).count();
+      ++receivedPubacks;
+      if (receivedPubacks == 3) {
+        lastConnectPuback = nowT();
+        resetBackoff = true;
+      }
+    });
+    if (resetBackoff) {
+      backoff.reset();
+    }
+  }
+
+  void sweepInflight() {
+    const auto limit = Clock::now() - opt.pubackTimeout;
+    withState([&] {
+      for (auto it = inflight.begin(); it != inflight.end();) {
+        if (it->second.sentAt < limit) {
+          inflightBytes -= it->second.bytes;
+          it = inflight.erase(it);
+          if (timedOutPubacks++ == 0) {
+            spdlog::warn("ACLK: a message got no PUBACK within {} s; counted as dropped",
+                         opt.pubackTimeout.count());
+          }
+        } else {
+          ++it;
+        }
+      }
+    });
+  }
+
+  // ---- inbound ------------------------------------------------------------------------------
+
+  // Returns true when the cloud asked to disconnect.
+  bool handleInbound(const std::string& topic, const std::string& payload) {
+    withState([&] { ++receivedMessages; });
+    const auto type = messageTypeOfTopic(topic);
+    if (type.empty()) {
+      spdlog::error("ACLK: inbound message on \"{}\" has no type; dropped", topic);
+      return false;
+    }
+    if (type == "cmd") {
+      handleCmd(payload);
+      return false;
+    }
+    InboundMessage msg;
+    std::string error;
+    if (!decodeInbound(type, payload, &msg, &error)) {
+      withState([&] { ++malformedInbound; });
+      spdlog::error("ACLK: {}; message ignored", error);
+      return false;
+    }
+    using Kind = InboundMessage::Kind;
+    switch (msg.kind) {
+      case Kind::kSendNodeInstances:
+        for (auto& [guid, n] : nodesCopy()) sendNodeState(n);
+        break;
+      case Kind::kCreateNodeInstanceResult: {
+        std::optional<NodeRecord> node;
+        withState([&] {
+          auto it = nodes.find(msg.machineGuid);
+          if (it != nodes.end()) {
+            it->second.nodeId = msg.nodeId;
+            node = it->second;
+          }
+        });
+        if (!node) {
+          spdlog::warn("ACLK: CreateNodeInstanceResult for unknown machine GUID \"{}\"",
+                       msg.machineGuid);
+        } else {
+          spdlog::info("ACLK: node \"{}\" has node id {}", node->hostname, msg.nodeId);
+          sendNodeState(*node);
+        }
+        break;
+      }
+      case Kind::kContextsCheckpoint: {
+        auto node = nodeById(msg.nodeId);
+        if (msg.claimId != sessionClaimId || !node) {
+          spdlog::warn("ACLK: ContextsCheckpoint for claim \"{}\" node \"{}\" is not ours; "
+                       "ignored", msg.claimId, msg.nodeId);
+          break;
+        }
+        // The gateway's own node has no contexts: its version hash is 0.
+        const uint64_t localHash = 0;
+        if (msg.versionHash != localHash) {
+          publish(TopicId::kContextsSnapshot,
+                  encodeContextsSnapshot(sessionClaimId, msg.nodeId, localHash, {}));
+        }
+        withState([&] { nodes[node->machineGuid].contextsStreaming = true; });
+        break;
+      }
+      case Kind::kStopStreamingContexts: {
+        auto node = nodeById(msg.nodeId);
+        if (node) {
+          withState([&] { nodes[node->machineGuid].contextsStreaming = false; });
+        }
+        break;
+      }
+      case Kind::kStartAlarmStreaming:
+      case Kind::kSendAlarmCheckpoint:
+        // No alert transitions here, so the local alert version is 0; the cloud's 1 means "skip
+        // verification". Any other version is out of sync: an empty snapshot brings it to 0.
+        if (msg.kind == Kind::kSendAlarmCheckpoint && msg.claimId != sessionClaimId) break;
+        if (msg.versionHash != 0 && msg.versionHash != 1) {
+          publish(TopicId::kAlarmSnapshotV2,
+                  encodeEmptyAlarmSnapshot(sessionClaimId, msg.nodeId, newUuid()));
+        }
+        break;
+      case Kind::kSendAlarmSnapshot:
+        publish(TopicId::kAlarmSnapshotV2,
+                encodeEmptyAlarmSnapshot(sessionClaimId, msg.nodeId, newUuid()));
+        break;
+      case Kind::kSendAlarmConfiguration:
+        publish(TopicId::kAlarmConfig, encodeProvideAlarmConfiguration(msg.configHash));
+        break;
+      case Kind::kDisconnectReq:
+        if (msg.permaban) {
+          spdlog::warn("Cloud Banned This Agent!");
+          withState([&] {
+            if (!banned) ++bans;
+            banned = true;
+          });
+        }
+        spdlog::warn("Cloud requested disconnect (EC={}, \"{}\")", msg.errorCode,
+                     msg.errorDescription);
+        if (msg.reconnectAfterSeconds > 0) {
+          spdlog::warn("Cloud asks not to reconnect for {} seconds. We shall honor that request",
+                       msg.reconnectAfterSeconds);
+          blockUntil = Clock::now() + seconds(msg.reconnectAfterSeconds);
+        }
+        return true;
+      case Kind::kCancelPendingRequest:
+        // `cmd` requests run to completion synchronously here, so none is ever pending.
+        spdlog::info("ACLK: nothing to cancel for request \"{}\"", msg.requestId);
+        break;
+      case Kind::kObsolete:
+        spdlog::info("ACLK: ignoring obsolete message type '{}'", type);
+        break;
+      case Kind::kUnknown:
+        spdlog::warn("Do not know how to handle message of type '{}'. Ignoring", type);
+        break;
+    }
+    return false;
+  }
+
+  void handleCmd(const std::string& payload) {
+    const auto started = Clock::now();
+    const auto parsed = parseCmd(payload);
+    if (!parsed.request) {
+      withState([&] { ++malformedInbound; });
+      spdlog::error("ACLK: cmd request rejected: {}", parsed.error);
+      if (!parsed.callbackTopic.empty()) {
+        publishRaw(parsed.callbackTopic, buildCmdBadRequestReply(parsed.msgId, nowUs()));
+      }
+      return;
+    }
+    const auto& req = *parsed.request;
+    LocalHttpResponse resp;
+    if (opt.localApi) {
+      resp = opt.localApi(req.method, req.path);
+    } else {
+      resp.code = 404;
+      resp.body = "{\"error\":\"not found\"}";
+    }
+    const auto execUs = duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
+    publishRaw(req.callbackTopic, buildCmdReply(req.msgId, resp, sessionId, nowUs(), execUs));
+  }
+
+  std::map<std::string, NodeRecord> nodesCopy() {
+    std::map<std::string, NodeRecord> out;
+    withState([&] { out = nodes; });
+    return out;
+  }
+
+  std::optional<NodeRecord> nodeById(const std::string& nodeId) {
+    std::optional<NodeRecord> out;
+    withState([&] {
+      for (const auto& [guid, n] : nodes) {
+        if (n.nodeId && *n.nodeId == nodeId) out = n;
+      }
+    });
+    return out;
+  }
+
+  void sendNodeState(const NodeRecord& n) {
+    if (!n.nodeId) {
+      publish(TopicId::kCreateNodeInstance,
+              encodeCreateNodeInstance(sessionClaimId, n.machineGuid, n.hostname, n.hops));
+      return;
+    }
+    publish(TopicId::kNodeInstanceConnection,
+            encodeUpdateNodeInstanceConnection(sessionClaimId, *n.nodeId, n.liveness, sessionId,
+                                               n.hops, n.self, nowUs()));
+    NodeInfoFields f;
+    f.claimId = sessionClaimId;
+    f.nodeId = *n.nodeId;
+    f.machineGuid = n.machineGuid;
+    f.hostname = n.hostname;
+    f.version = opt.agentVersion;
+    f.releaseChannel = "stable";
+    f.child = !n.self;
+    f.system = systemInfo();
+    const auto snap = claims();
+    for (const auto& label : aclkHostLabels(snap->proxy.labelValue())) {
+      f.hostLabels.push_back(label);
+    }
+    publish(TopicId::kNodeInstanceInfo, encodeUpdateNodeInfo(f, nowUs()));
+  }
+
+  const SystemInfo& systemInfo() {
+    if (!system) system = probeSystemInfo();
+    return *system;
+  }
+
+  // ---- members ------------------------------------------------------------------------------
+
+  const LinkOptions opt;
+  const ClaimSource claims;
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> cancelHttp{false};
+
+  std::mutex queueMutex;
+  std::condition_variable queueCv;
+  std::deque<Event> queue;
+
+  // Link-thread only.
+  Backoff backoff;
+  std::optional<Clock::time_point> blockUntil;
+  std::unique_ptr<MqttSession> session;
+  uint64_t sessionNumber = 0;
+  int64_t sessionId = 0;
+  std::string sessionClaimId;
+  unsigned long sessionGeneration = 0;
+  TopicMap topics;
+  uint32_t maxPacketSize = 0;
+  uint64_t nextPublishId = 0;
+  std::optional<SystemInfo> system;
+
+  // Shared with readers of the state (control socket, API).
+  mutable std::mutex stateMutex;
+  AclkStatus status = AclkStatus::kOffline;
+  bool online = false;
+  bool banned = false;
+  uint64_t receivedMessages = 0;
+  uint64_t receivedPubacks = 0;
+  uint64_t timedOutPubacks = 0;
+  uint64_t serverReceiveMaximum = 0;
+  uint64_t connections = 0;
+  int64_t publishLatencyUs = 0;
+  std::optional<std::time_t> lastConnect;
+  std::optional<std::time_t> lastConnectPuback;
+  std::optional<std::time_t> lastDisconnect;
+  std::optional<std::time_t> nextAttempt;
+  std::optional<double> lastBackoffSeconds;
+  std::map<uint64_t, InflightPublish> inflight;
+  size_t inflightBytes = 0;
+  std::map<std::string, NodeRecord> nodes;
+  uint64_t attempts = 0;
+  uint64_t failedAttempts = 0;
+  uint64_t droppedOffline = 0;
+  uint64_t droppedQueueFull = 0;
+  uint64_t droppedTooBig = 0;
+  uint64_t publishFailures = 0;
+  uint64_t malformedInbound = 0;
+  uint64_t bans = 0;
+};
+
+Link::Link(LinkOptions options, ClaimSource claims)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(claims))) {}
+
+Link::~Link() { stop(); }
+
+void Link::start() {
+  if (!impl_->thread.joinable()) {
+    impl_->thread = std::thread([this] { impl_->run(); });
+  }
+}
+
+void Link::stop() {
+  if (impl_->thread.joinable()) {
+    impl_->cancelHttp.store(true);
+    impl_->push(Command::kStop);
+    impl_->thread.join();
+  }
+}
+
+void Link::reloadIdentity() { impl_->push(Command::kReload); }
+
+AclkStatus Link::status() const {
+  std::lock_guard<std::mutex> lock(impl_->stateMutex);
+  return impl_->status;
+}
+
+void Link::fillState(AclkStateView* v) const {
+  const Impl& s = *impl_;
+  std::lock_guard<std::mutex> lock(s.stateMutex);
+  v->online = s.online;
+  v->banned = s.banned;
+  v->publishLatencyUs = s.publishLatencyUs;
+  v->receivedMessages = s.receivedMessages;
+  v->receivedPubacks = s.receivedPubacks;
+  v->pendingPubacks = s.inflight.size();
+  v->timedOutPubacks = s.timedOutPubacks;
+  v->serverReceiveMaximum = s.serverReceiveMaximum;
+  v->reconnectCount = s.connections > 0 ? s.connections - 1 : 0;
+  v->lastConnect = s.lastConnect;
+  v->lastConnectPuback = s.lastConnectPuback;
+  v->lastDisconnect = s.lastDisconnect;
+  v->nextConnectionAttempt = s.online ? std::nullopt : s.nextAttempt;
+  v->lastBackoffSeconds = s.online ? std::nullopt : s.lastBackoffSeconds;
+  v->aclkStatus = std::string(statusString(s.status));
+  for (auto& node : v->nodes) {
+    auto it = s.nodes.find(node.machineGuid);
+    if (it != s.nodes.end()) {
+      node.nodeId = it->second.nodeId;
+    }
+  }
+  v->counters = {
+      {"connection-attempts", s.attempts},
+      {"failed-connection-attempts", s.failedAttempts},
+      {"connections", s.connections},
+      {"messages-dropped-offline", s.droppedOffline},
+      {"messages-dropped-queue-full", s.droppedQueueFull},
+      {"messages-dropped-too-big", s.droppedTooBig},
+      {"publish-failures", s.publishFailures},
+      {"malformed-inbound-messages", s.malformedInbound},
+      {"bans", s.bans},
+      {"outbound-bytes-in-flight", s.inflightBytes},
+  };
+}
+
+}  // namespace aclkd::aclk

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "aclk/aclk_state.h"
+#include "aclk/aclk_status.h"
+#include "aclk/http_command.h"
+#include "claim/claim_manager.h"
+
+namespace aclkd::aclk {
+
+struct LinkOptions {
+  std::string hostname;
+  std::string machineGuid;
+  std::string agentVersion;  // with the leading 'v'
+  std::string caFile;        // empty: the system trust store
+  size_t outboundLimitBytes = 32u << 20;
+  size_t inboundLimitBytes = 16u << 20;  // brief §5.11
+  std::chrono::seconds keepAlive{60};
+  std::chrono::seconds connackTimeout{120};
+  std::chrono::seconds pubackTimeout{60};
+  std::chrono::seconds banRetry{60};
+  uint64_t seed = 0;  // 0: random
+  // Answers `cmd` HTTP requests from the cloud (brief §8). Runs on the link's thread.
+  std::function<LocalHttpResponse(const std::string& method, const std::string& path)> localApi;
+};
+
+using ClaimSource = std::function<std::shared_ptr<const claim::ClaimSnapshot>()>;
+
+// The Agent-Cloud Link: one state machine on its own thread, fed by one event queue. Paho
+// callbacks, the control socket and the daemon only enqueue; every retry, wait and timeout of the
+// link lives here, so no other part retries anything on the link's behalf.
+//
+// States and their bounds: waiting for a claim (re-checked every second), waiting out a backoff
+// or a cloud block (the delay itself), the HTTPS steps /env, challenge and password (libcurl,
+// 10 s connect and 30 s total each), MQTT connect (connackTimeout, 120 s), online (Paho's
+// keepalive detects a dead peer; a PUBACK older than pubackTimeout counts as dropped), graceful
+// disconnect (2 s for the reachable=false PUBACK, then 4 s for DISCONNECT).
+class Link {
+ public:
+  Link(LinkOptions options, ClaimSource claims);
+  ~Link();
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+
+  void start();
+  // Graceful disconnect when online, then the thread ends. Idempotent.
+  void stop();
+  // After `reload-claiming-state` or a claim: re-read the identity. A changed identity while
+  // online is `disconnected, to reload config`; a ban is lifted and the backoff restarts.
+  void reloadIdentity();
+
+  // The link's part of `aclk-state` (online, counters, times, backoff, ban, node ids).
+  void fillState(AclkStateView* view) const;
+  AclkStatus status() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aclkd::aclk

@@ -1,0 +1,99 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "aclk/node_info.h"
+
+namespace aclkd::aclk {
+
+// Encoders and the inbound decoder for the protobuf messages of brief §7. Plain structs in,
+// serialized bytes out: only messages.cc includes the generated protobuf headers, so the link
+// and the bridge compile without them.
+
+std::string encodeUpdateAgentConnection(const std::string& claimId, bool reachable,
+                                        int64_t sessionId, bool lwt, int64_t nowUs);
+
+std::string encodeCreateNodeInstance(const std::string& claimId, const std::string& machineGuid,
+                                     const std::string& hostname, int hops);
+
+std::string encodeUpdateNodeInstanceConnection(const std::string& claimId,
+                                               const std::string& nodeId, bool liveness,
+                                               int64_t sessionId, int hops, bool self,
+                                               int64_t nowUs);
+
+struct NodeInfoFields {
+  std::string claimId;
+  std::string nodeId;
+  std::string machineGuid;
+  std::string hostname;
+  std::string version;         // the gateway's or the child's agent version
+  std::string releaseChannel;  // "stable"
+  bool child = false;
+  SystemInfo system;
+  std::vector<std::pair<std::string, std::string>> hostLabels;
+};
+std::string encodeUpdateNodeInfo(const NodeInfoFields& fields, int64_t nowUs);
+
+struct ContextEntry {
+  std::string id;
+  uint64_t version = 0;
+  uint64_t firstEntry = 0;
+  uint64_t lastEntry = 0;
+  bool deleted = false;
+  std::string title;
+  uint64_t priority = 0;
+  std::string chartType;
+  std::string units;
+  std::string family;
+};
+std::string encodeContextsSnapshot(const std::string& claimId, const std::string& nodeId,
+                                   uint64_t versionHash, const std::vector<ContextEntry>& contexts);
+std::string encodeContextsUpdated(const std::string& claimId, const std::string& nodeId,
+                                  uint64_t versionHash, uint64_t createdAt,
+                                  const std::vector<ContextEntry>& contexts);
+
+// An alarm snapshot with no entries: the gateway runs no health engine, so "in sync" means
+// telling the cloud it has nothing.
+std::string encodeEmptyAlarmSnapshot(const std::string& claimId, const std::string& nodeId,
+                                     const std::string& snapshotUuid);
+std::string encodeProvideAlarmConfiguration(const std::string& configHash);
+
+// One decoded cloud→agent message (brief §7.2), flattened: only the fields of `type` are set.
+struct InboundMessage {
+  enum class Kind {
+    kSendNodeInstances,
+    kCreateNodeInstanceResult,
+    kContextsCheckpoint,
+    kStopStreamingContexts,
+    kStartAlarmStreaming,
+    kSendAlarmCheckpoint,
+    kSendAlarmConfiguration,
+    kSendAlarmSnapshot,
+    kDisconnectReq,
+    kCancelPendingRequest,
+    kObsolete,
+    kUnknown,
+  } kind = Kind::kUnknown;
+  std::string claimId;
+  std::string nodeId;
+  std::string machineGuid;
+  uint64_t versionHash = 0;  // ContextsCheckpoint.version_hash, alarm `version`
+  uint64_t reconnectAfterSeconds = 0;
+  bool permaban = false;
+  uint32_t errorCode = 0;
+  std::string errorDescription;
+  std::string requestId;
+  std::string configHash;
+};
+
+// Decodes `payload` as the message named by `type` (the topic suffix). Returns false with `error`
+// naming the type when the bytes do not parse; unknown and obsolete types decode to kUnknown /
+// kObsolete without error.
+bool decodeInbound(std::string_view type, std::string_view payload, InboundMessage* out,
+                   std::string* error);
+
+}  // namespace aclkd::aclk

@@ -1,0 +1,227 @@
+#include "aclk/mqtt_session.h"
+
+#include <MQTTAsync.h>
+
+#include <atomic>
+#include <cstring>
+#include <mqtt/async_client.h>
+#include <mutex>
+
+namespace aclkd::aclk {
+namespace {
+
+// Paho detects a missing PINGRESP itself and then reports only "connection lost", with no cause.
+// Its protocol trace is the one place that says why, so a process-wide trace hook raises a flag
+// that the next kConnectionLost carries. There is one link (hence one session) per process.
+std::atomic<bool> gPingTimeoutSeen{false};
+
+void onPahoTrace(enum MQTTASYNC_TRACE_LEVELS, char* message) {
+  if (message != nullptr && (std::strstr(message, "PINGRESP not received") != nullptr ||
+                             std::strstr(message, "PINGREQ still outstanding") != nullptr)) {
+    gPingTimeoutSeen.store(true);
+  }
+}
+
+void installTraceHook() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    MQTTAsync_setTraceCallback(onPahoTrace);
+    MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_PROTOCOL);
+  });
+}
+
+}  // namespace
+
+struct MqttSession::Impl : public mqtt::iaction_listener {
+  Impl(uint64_t number, Sink sink) : number(number), sink(std::move(sink)) {}
+
+  // Publish completions: the user context carries the link's message id.
+  void on_success(const mqtt::token& tok) override { done(tok, true); }
+  void on_failure(const mqtt::token& tok) override { done(tok, false); }
+
+  void done(const mqtt::token& tok, bool ok) {
+    MqttEvent e;
+    e.kind = MqttEvent::Kind::kPublishDone;
+    e.session = number;
+    e.success = ok;
+    e.code = ok ? 0 : tok.get_return_code();
+    e.publishId = reinterpret_cast<uintptr_t>(tok.get_user_context());
+    emit(std::move(e));
+  }
+
+  void emit(MqttEvent&& e) {
+    if (!closed.load()) {
+      sink(std::move(e));
+    }
+  }
+
+  struct ConnectListener : public mqtt::iaction_listener {
+    explicit ConnectListener(Impl* impl) : impl(impl) {}
+    void on_success(const mqtt::token& tok) override {
+      MqttEvent e;
+      e.kind = MqttEvent::Kind::kConnected;
+      e.session = impl->number;
+      e.success = true;
+      try {
+        const auto rsp = tok.get_connect_response();
+        const auto& props = rsp.get_properties();
+        if (props.contains(mqtt::property::RECEIVE_MAXIMUM)) {
+          e.serverReceiveMaximum =
+              mqtt::get<uint16_t>(props, mqtt::property::RECEIVE_MAXIMUM);
+        }
+        if (props.contains(mqtt::property::MAXIMUM_PACKET_SIZE)) {
+          e.maximumPacketSize = mqtt::get<uint32_t>(props, mqtt::property::MAXIMUM_PACKET_SIZE);
+        }
+      } catch (const std::exception&) {
+        // No CONNACK properties: nothing to record.
+      }
+      impl->emit(std::move(e));
+    }
+    void on_failure(const mqtt::token& tok) override {
+      MqttEvent e;
+      e.kind = MqttEvent::Kind::kConnectFailed;
+      e.session = impl->number;
+      e.code = tok.get_reason_code() != mqtt::ReasonCode::SUCCESS
+                   ? static_cast<int>(tok.get_reason_code())
+                   : tok.get_return_code();
+      e.text = tok.get_reason_code() != mqtt::ReasonCode::SUCCESS ? "connack" : "transport";
+      impl->emit(std::move(e));
+    }
+    Impl* impl;
+  };
+
+  const uint64_t number;
+  Sink sink;
+  std::atomic<bool> closed{false};
+  std::unique_ptr<mqtt::async_client> client;
+  ConnectListener connectListener{this};
+  mqtt::connect_options options;  // kept alive across connect() (Paho 1.2 property bug)
+};
+
+MqttSession::MqttSession(uint64_t sessionNumber, Sink sink)
+    : impl_(std::make_unique<Impl>(sessionNumber, std::move(sink))) {
+  installTraceHook();
+}
+
+MqttSession::~MqttSession() {
+  impl_->closed.store(true);
+  if (impl_->client) {
+    try {
+      impl_->client->disable_callbacks();
+    } catch (const std::exception&) {
+    }
+  }
+  impl_->client.reset();
+}
+
+bool MqttSession::connect(const MqttConnectParams& p, std::string* error) {
+  const std::string uri = "wss://" + p.host + ":" + std::to_string(p.port) + "/mqtt";
+  try {
+    impl_->client = std::make_unique<mqtt::async_client>(uri, p.clientId,
+                                                         mqtt::create_options(MQTTVERSION_5));
+    Impl* impl = impl_.get();
+    impl->client->set_connection_lost_handler([impl](const std::string& cause) {
+      MqttEvent e;
+      e.kind = MqttEvent::Kind::kConnectionLost;
+      e.session = impl->number;
+      e.text = cause;
+      e.pingTimeout = gPingTimeoutSeen.exchange(false);
+      impl->emit(std::move(e));
+    });
+    impl->client->set_disconnected_handler([impl](const mqtt::properties&, mqtt::ReasonCode rc) {
+      MqttEvent e;
+      e.kind = MqttEvent::Kind::kServerDisconnect;
+      e.session = impl->number;
+      e.code = static_cast<int>(rc);
+      impl->emit(std::move(e));
+    });
+    impl->client->set_message_callback([impl](mqtt::const_message_ptr msg) {
+      MqttEvent e;
+      e.kind = MqttEvent::Kind::kMessage;
+      e.session = impl->number;
+      e.text = msg->get_topic();
+      e.payload = msg->get_payload_str();
+      e.code = msg->get_qos();
+      impl->emit(std::move(e));
+    });
+
+    auto ssl = mqtt::ssl_options_builder()
+                   .enable_server_cert_auth(!p.insecure)
+                   .verify(!p.insecure)
+                   .error_handler([impl](const std::string& text) {
+                     MqttEvent e;
+                     e.kind = MqttEvent::Kind::kTlsError;
+                     e.session = impl->number;
+                     e.text = text;
+                     impl->emit(std::move(e));
+                   })
+                   .finalize();
+    if (!p.caFile.empty()) {
+      ssl.set_trust_store(p.caFile);
+    }
+    const mqtt::properties connectProps{{mqtt::property::TOPIC_ALIAS_MAXIMUM, uint16_t{65535}}};
+    mqtt::will_options will(p.willTopic, p.willPayload.data(), p.willPayload.size(), 2, false);
+    auto builder = mqtt::connect_options_builder()
+                       .mqtt_version(MQTTVERSION_5)
+                       .clean_start(true)
+                       .keep_alive_interval(p.keepAlive)
+                       .connect_timeout(p.connectTimeout)
+                       .user_name(p.username)
+                       .password(p.password)
+                       .will(std::move(will))
+                       .ssl(std::move(ssl))
+                       .automatic_reconnect(false);
+    impl->options = builder.finalize();
+    if (!p.httpsProxy.empty()) {
+      impl->options.set_https_proxy(p.httpsProxy);
+    }
+    // Paho 1.2 leaves connectProperties pointing into the builder after finalize(): re-apply.
+    impl->options.set_properties(connectProps);
+    gPingTimeoutSeen.store(false);
+    impl->client->connect(impl->options, nullptr, impl->connectListener);
+    return true;
+  } catch (const mqtt::exception& e) {
+    *error = std::string("MQTT client refused the connection parameters: ") + e.what();
+  } catch (const std::exception& e) {
+    *error = e.what();
+  }
+  return false;
+}
+
+bool MqttSession::subscribe(const std::string& filter, std::string* error) {
+  try {
+    impl_->client->subscribe(filter, 1,
+                             mqtt::subscribe_options(false, true,
+                                                     mqtt::subscribe_options::SEND_RETAINED_ON_SUBSCRIBE));
+    return true;
+  } catch (const std::exception& e) {
+    *error = e.what();
+    return false;
+  }
+}
+
+bool MqttSession::publish(uint64_t id, const std::string& topic, const std::string& payload,
+                          std::string* error) {
+  try {
+    auto msg = mqtt::make_message(topic, payload.data(), payload.size(), 1, false);
+    impl_->client->publish(msg, reinterpret_cast<void*>(static_cast<uintptr_t>(id)), *impl_);
+    return true;
+  } catch (const std::exception& e) {
+    *error = e.what();
+    return false;
+  }
+}
+
+void MqttSession::disconnect(std::chrono::milliseconds timeout) {
+  if (!impl_->client) {
+    return;
+  }
+  try {
+    auto tok = impl_->client->disconnect(static_cast<int>(timeout.count()));
+    tok->wait_for(timeout);
+  } catch (const std::exception&) {
+    // Not connected (any more): nothing to close.
+  }
+}
+
+}  // namespace aclkd::aclk

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace aclkd::aclk {
+
+// The machine facts UpdateNodeInfo carries for the gateway's own node (brief §7.1 NodeInfo).
+struct SystemInfo {
+  std::string os = "linux";
+  std::string osName;
+  std::string osVersion;
+  std::string kernelName;
+  std::string kernelVersion;
+  std::string architecture;
+  std::string cpuFrequency = "0";  // Hz, "0" when unknown
+  std::string memory;              // bytes
+  std::string diskSpace;           // bytes of the root file system
+  std::string timezone;            // abbreviation
+  std::string virtualization = "unknown";
+  std::string container = "unknown";
+  uint32_t cpus = 0;
+};
+
+// Reads /etc/os-release, uname(2), sysconf, /proc/meminfo, statvfs("/"), /proc/cpuinfo and the
+// container marker files. Never fails: unknown facts keep their defaults.
+SystemInfo probeSystemInfo();
+
+// The host labels the agent adds for the link (brief §11.6). `proxyKind`: HTTP, SOCKS5, SOCKS5H
+// or none.
+std::vector<std::pair<std::string, std::string>> aclkHostLabels(const std::string& proxyKind);
+
+struct CapabilityValue {
+  std::string name;
+  uint32_t version = 0;
+  bool enabled = false;
+};
+
+// Brief §7.3 for a gateway without ML, health or dynamic configuration.
+std::vector<CapabilityValue> agentCapabilities();
+std::vector<CapabilityValue> nodeInstanceCapabilities(bool self);
+
+}  // namespace aclkd::aclk

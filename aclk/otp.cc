@@ -1,0 +1,179 @@
+#include "aclk/otp.h"
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+namespace aclkd::aclk {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kChallengeBase64Chars = 344;
+constexpr size_t kChallengeBytes = 256;
+constexpr std::string_view kPlaceholder = "#{claim_id}";
+
+template <typename T>
+StepResult<T> failed(AclkStatus status, std::string error) {
+  StepResult<T> r;
+  r.status = status;
+  r.error = std::move(error);
+  return r;
+}
+
+}  // namespace
+
+std::string base64Encode(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<std::string> base64Decode(const std::string& text) {
+  // EVP_DecodeBlock skips surrounding whitespace and ignores padding when counting, so the
+  // alphabet and the padding are checked here first.
+  if (text.size() % 4 != 0) return std::nullopt;
+  size_t pad = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                       c == '+' || c == '/';
+    if (c == '=') {
+      if (i + 2 < text.size()) return std::nullopt;
+      ++pad;
+    } else if (!alpha || pad > 0) {
+      return std::nullopt;
+    }
+  }
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+std::string challengePath(const std::string& authPath, const std::string& claimedId) {
+  return authPath + "/node/" + claimedId + "/challenge";
+}
+
+std::string passwordPath(const std::string& authPath, const std::string& claimedId) {
+  return authPath + "/node/" + claimedId + "/password";
+}
+
+StepResult<std::string> interpretChallengeResponse(long httpCode, const std::string& body) {
+  if (httpCode != 200) {
+    auto r = failed<std::string>(AclkStatus::kOtpChallengeNot200,
+                                 "OTP Challenge HTTP code not 200 OK (got " +
+                                     std::to_string(httpCode) + ")");
+    r.cloudError = parseCloudErrorBody(body);
+    return r;
+  }
+  const json j = json::parse(body, nullptr, false);
+  if (!j.is_object()) {
+    return failed<std::string>(AclkStatus::kOtpChallengeInvalid,
+                               "OTP challenge: the response is not a JSON object");
+  }
+  if (!j.contains("challenge") || !j["challenge"].is_string()) {
+    return failed<std::string>(AclkStatus::kOtpChallengeInvalid,
+                               "OTP challenge: \"challenge\" is missing or not a string");
+  }
+  const std::string text = j["challenge"].get<std::string>();
+  if (text.size() != kChallengeBase64Chars) {
+    return failed<std::string>(AclkStatus::kOtpChallengeInvalid,
+                               "Received Challenge has unexpected length of " +
+                                   std::to_string(text.size()) + " (expected 344)");
+  }
+  auto bytes = base64Decode(text);
+  if (!bytes) {
+    return failed<std::string>(AclkStatus::kOtpChallengeInvalid,
+                               "OTP challenge: \"challenge\" is not valid base64");
+  }
+  if (bytes->size() != kChallengeBytes) {
+    return failed<std::string>(AclkStatus::kOtpChallengeInvalid,
+                               "OTP challenge: \"challenge\" decodes to " +
+                                   std::to_string(bytes->size()) + " bytes (expected 256)");
+  }
+  StepResult<std::string> ok;
+  ok.value = std::move(*bytes);
+  return ok;
+}
+
+std::string buildPasswordBody(const std::string& agentVersion, const std::string& decrypted) {
+  return "{\"agent_version\":" + json(agentVersion).dump() + ", \"response\":\"" +
+         base64Encode(decrypted) + "\"}";
+}
+
+StepResult<MqttCredentials> interpretPasswordResponse(long httpCode, const std::string& body,
+                                                      const std::string& claimedId) {
+  using R = MqttCredentials;
+  if (httpCode != 201) {
+    auto r = failed<R>(AclkStatus::kOtpPasswordNot201, "OTP Password HTTP code not 201 Created (got " +
+                                                           std::to_string(httpCode) + ")");
+    r.cloudError = parseCloudErrorBody(body);
+    return r;
+  }
+  if (body.empty()) {
+    return failed<R>(AclkStatus::kOtpPasswordEmpty, "OTP password response is empty");
+  }
+  const json j = json::parse(body, nullptr, false);
+  if (!j.is_object()) {
+    return failed<R>(AclkStatus::kOtpPasswordNotJson, "OTP password response is not JSON");
+  }
+  MqttCredentials creds;
+  for (auto [key, out] : {std::pair{"clientID", &creds.clientId},
+                          std::pair{"username", &creds.username},
+                          std::pair{"password", &creds.password}}) {
+    if (!j.contains(key) || !j[key].is_string() || j[key].get<std::string>().empty()) {
+      return failed<R>(AclkStatus::kOtpPasswordNotJson,
+                       std::string(key) + " is compulsory key in /password response");
+    }
+    *out = j[key].get<std::string>();
+  }
+  if (!j.contains("topics") || !j["topics"].is_array()) {
+    return failed<R>(AclkStatus::kOtpPasswordNotJson,
+                     "topics is compulsory key in /password response (an array)");
+  }
+  const auto& list = j["topics"];
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto& t = list[i];
+    const std::string where = "/password: \"topics[" + std::to_string(i) + "]";
+    if (!t.is_object() || !t.contains("topic") || !t["topic"].is_string()) {
+      return failed<R>(AclkStatus::kOtpPasswordNotJson, where + ".topic\" is missing or not a string");
+    }
+    if (t.contains("name") && !t["name"].is_string()) {
+      return failed<R>(AclkStatus::kOtpPasswordNotJson, where + ".name\" is not a string");
+    }
+    std::string topic = t["topic"].get<std::string>();
+    const auto at = topic.find(kPlaceholder);
+    if (at == std::string::npos) {
+      continue;  // unusable: yields no final topic (a compulsory one is reported below)
+    }
+    topic.replace(at, kPlaceholder.size(), claimedId);
+    creds.topics.ordered.push_back(topic);
+    if (t.contains("name")) {
+      if (auto id = topicIdByName(t["name"].get<std::string>())) {
+        creds.topics.byId[static_cast<size_t>(*id)] = topic;
+      }
+    }
+  }
+  std::vector<TopicId> missing;
+  for (size_t i = 0; i < static_cast<size_t>(TopicId::kCount); ++i) {
+    const auto id = static_cast<TopicId>(i);
+    if (topicIsCompulsory(id) && !creds.topics.byId[i]) missing.push_back(id);
+  }
+  if (!missing.empty()) {
+    const bool onlyLwt = missing.size() == 1 && missing[0] == TopicId::kAgentConnection;
+    return failed<R>(onlyLwt ? AclkStatus::kNoLwtTopic : AclkStatus::kOtpPasswordNotJson,
+                     "missing compulsory topic \"" + std::string(topicName(missing[0])) +
+                         "\" in password response from cloud");
+  }
+  StepResult<R> ok;
+  ok.value = std::move(creds);
+  return ok;
+}
+
+}  // namespace aclkd::aclk

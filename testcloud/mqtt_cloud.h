@@ -1,0 +1,96 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "testcloud/router.h"
+
+namespace mqtt {
+class async_client;
+}
+
+namespace aclkd::testcloud {
+
+// The cloud's end of the link: one MQTT client on the broker's plain listener that subscribes to
+// every agent's outbound topics, records what arrives (decoded to JSON, for tests) and answers
+// as Netdata Cloud does (brief §9):
+//   UpdateAgentConnection reachable      -> SendNodeInstances
+//   CreateNodeInstance                   -> CreateNodeInstanceResult (node id stable per
+//                                           claimed_id + machine GUID)
+//   UpdateNodeInstanceConnection live    -> ContextsCheckpoint (version hash 1)
+// Paho callbacks only enqueue; a worker thread decodes, records and answers, so nothing blocks
+// on Paho's shared callback thread.
+//
+// Control surface (tests and scripts):
+//   GET  /testcloud/api/messages?claim_id=&type=   recorded messages, oldest first
+//   GET  /testcloud/api/nodes                      node instances the cloud created
+//   POST /testcloud/api/agents/{id}/send           {type, size | payload_b64 | message}
+//   POST /testcloud/api/agents/{id}/cmd            {method, path} -> {msg_id}
+//   POST /testcloud/api/agents/{id}/disconnect     DisconnectReq fields
+//   POST /testcloud/api/agents/{id}/checkpoint     {node_id, version_hash}
+//   POST /testcloud/api/agents/{id}/drop           takes the agent's MQTT session over
+class MqttCloud {
+ public:
+  // `brokerUri`: tcp://host:port of the broker's plain MQTT listener.
+  explicit MqttCloud(std::string brokerUri);
+  ~MqttCloud();
+  MqttCloud(const MqttCloud&) = delete;
+  MqttCloud& operator=(const MqttCloud&) = delete;
+
+  // Connects (waiting up to 10 s) and subscribes; afterwards Paho reconnects on its own and the
+  // subscription is renewed on every reconnect. Returns an error text, empty on success.
+  std::string start();
+  void stop();
+
+  void addRoutes(Router& router);
+
+ private:
+  struct Inbound {
+    std::string topic;
+    std::string payload;
+  };
+
+  void work();
+  void handle(const Inbound& in);
+  bool publish(const std::string& topic, const std::string& payload, std::string* error);
+  bool sendToAgent(const std::string& claimedId, const std::string& type,
+                   const std::string& payload, std::string* error);
+  void record(nlohmann::ordered_json entry);
+
+  Reply messagesReply(const Request& request) const;
+  Reply sendReply(const std::string& claimedId, const nlohmann::json& body);
+  Reply cmdReply(const std::string& claimedId, const nlohmann::json& body);
+  Reply disconnectReply(const std::string& claimedId, const nlohmann::json& body);
+  Reply checkpointReply(const std::string& claimedId, const nlohmann::json& body);
+  Reply dropReply(const std::string& claimedId);
+
+  const std::string brokerUri_;
+  std::unique_ptr<mqtt::async_client> client_;
+
+  std::mutex queueMutex_;
+  std::condition_variable queueCv_;
+  std::deque<Inbound> queue_;  // guarded by queueMutex_
+  bool stopping_ = false;      // guarded by queueMutex_
+  std::thread worker_;
+
+  mutable std::mutex recordMutex_;
+  std::deque<nlohmann::ordered_json> messages_;  // guarded by recordMutex_
+  uint64_t nextSeq_ = 1;                         // guarded by recordMutex_
+  // claimed_id -> machine GUID -> {node_id, hostname}; guarded by recordMutex_
+  std::map<std::string, std::map<std::string, nlohmann::ordered_json>> nodes_;
+};
+
+// The node id the cloud gives `machineGuid` under `claimedId`: a UUID derived from both, so a
+// restarted test cloud hands out the same ids.
+std::string stableNodeId(const std::string& claimedId, const std::string& machineGuid);
+
+}  // namespace aclkd::testcloud
