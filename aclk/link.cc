@@ -44,7 +44,7 @@ int64_t nowUs() {
 
 std::time_t nowT() { return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()); }
 
-enum class Command { kStop, kReload };
+enum class Command { kStop, kReload, kNodesChanged };
 using Event = std::variant<MqttEvent, Command>;
 
 // A node the link speaks for. Only the gateway itself for now; the stream bridge adds children.
@@ -56,6 +56,8 @@ struct NodeRecord {
   std::optional<std::string> nodeId;
   bool liveness = true;
   bool contextsStreaming = false;
+  std::optional<RelayedNode> relayed;  // children: what UpdateNodeInfo carries
+  int64_t createSentInSession = 0;     // CreateNodeInstance is asked once per session
 };
 
 struct InflightPublish {
@@ -107,6 +109,10 @@ struct Link::Impl {
         return std::nullopt;
       }
       if (auto* c = std::get_if<Command>(&*e)) {
+        if (*c == Command::kNodesChanged) {
+          syncNodes(false);
+          continue;
+        }
         return *c;
       }
     }
@@ -387,6 +393,10 @@ struct Link::Impl {
         return false;
       }
       if (auto* c = std::get_if<Command>(&*e)) {
+        if (*c == Command::kNodesChanged) {
+          syncNodes(false);
+          continue;
+        }
         closeSession();
         if (*c == Command::kStop) {
           stopping.store(true);
@@ -459,6 +469,7 @@ struct Link::Impl {
       lastBackoffSeconds.reset();
       for (auto& [guid, n] : nodes) n.contextsStreaming = false;
     });
+    syncNodes(false);  // SendNodeInstances, which follows, sends them all
     setStatus(AclkStatus::kConnected);
     spdlog::info("ACLK: connection successfully established");
     publish(TopicId::kAgentConnection,
@@ -471,10 +482,15 @@ struct Link::Impl {
       auto e = pop(nextSweep);
       if (!e) {
         sweepInflight();
+        streamContextUpdates();
         nextSweep = Clock::now() + seconds(1);
         continue;
       }
       if (auto* c = std::get_if<Command>(&*e)) {
+        if (*c == Command::kNodesChanged) {
+          syncNodes(true);
+          continue;
+        }
         if (*c == Command::kStop) {
           gracefulDisconnect(number, "shutdown");
           return OnlineEnd::kStop;
@@ -582,6 +598,7 @@ struct Link::Impl {
       spdlog::debug("ACLK: no topic for {}; message dropped", topicName(topic));
       return 0;
     }
+    spdlog::debug("ACLK: publishing {} ({} bytes)", topicName(topic), payload.size());
     return publishRaw(*name, payload);
   }
 
@@ -679,6 +696,7 @@ struct Link::Impl {
       spdlog::error("ACLK: inbound message on \"{}\" has no type; dropped", topic);
       return false;
     }
+    spdlog::debug("ACLK: received {} ({} bytes)", type, payload.size());
     if (type == "cmd") {
       handleCmd(payload);
       return false;
@@ -721,10 +739,12 @@ struct Link::Impl {
           break;
         }
         // The gateway's own node has no contexts: its version hash is 0.
-        const uint64_t localHash = 0;
-        if (msg.versionHash != localHash) {
+        ContextBatch batch;
+        if (!node->self && relaySource) batch = relaySource->contextsSnapshot(node->machineGuid);
+        if (msg.versionHash != batch.versionHash) {
           publish(TopicId::kContextsSnapshot,
-                  encodeContextsSnapshot(sessionClaimId, msg.nodeId, localHash, {}));
+                  encodeContextsSnapshot(sessionClaimId, msg.nodeId, batch.versionHash,
+                                         batch.contexts));
         }
         withState([&] { nodes[node->machineGuid].contextsStreaming = true; });
         break;
@@ -824,6 +844,14 @@ struct Link::Impl {
 
   void sendNodeState(const NodeRecord& n) {
     if (!n.nodeId) {
+      bool asked = false;
+      withState([&] {
+        auto it = nodes.find(n.machineGuid);
+        if (it == nodes.end()) return;
+        asked = it->second.createSentInSession == sessionId;
+        it->second.createSentInSession = sessionId;
+      });
+      if (asked) return;  // the answer is on its way; it triggers the rest
       publish(TopicId::kCreateNodeInstance,
               encodeCreateNodeInstance(sessionClaimId, n.machineGuid, n.hostname, n.hops));
       return;
@@ -836,15 +864,91 @@ struct Link::Impl {
     f.nodeId = *n.nodeId;
     f.machineGuid = n.machineGuid;
     f.hostname = n.hostname;
-    f.version = opt.agentVersion;
     f.releaseChannel = "stable";
     f.child = !n.self;
-    f.system = systemInfo();
-    const auto snap = claims();
-    for (const auto& label : aclkHostLabels(snap->proxy.labelValue())) {
-      f.hostLabels.push_back(label);
+    if (n.relayed) {
+      f.version = n.relayed->agentVersion;
+      f.system = n.relayed->system;
+      f.hostLabels = n.relayed->hostLabels;
+    } else {
+      f.version = opt.agentVersion;
+      f.system = systemInfo();
+      const auto snap = claims();
+      for (const auto& label : aclkHostLabels(snap->proxy.labelValue())) {
+        f.hostLabels.push_back(label);
+      }
     }
     publish(TopicId::kNodeInstanceInfo, encodeUpdateNodeInfo(f, nowUs()));
+  }
+
+  // Brings the node table in line with the relay source. Online, a new node is created at the
+  // cloud, a node whose liveness or info changed is updated, and a node that is gone is reported
+  // dead before it is forgotten; offline only the table changes (SendNodeInstances after the next
+  // connect sends everything).
+  void syncNodes(bool online) {
+    if (!relaySource) return;
+    std::map<std::string, RelayedNode> fresh;
+    for (auto& r : relaySource->relayedNodes()) {
+      if (r.machineGuid == opt.machineGuid) continue;  // never shadow the gateway itself
+      std::string guid = r.machineGuid;
+      fresh.emplace(std::move(guid), std::move(r));
+    }
+    std::vector<NodeRecord> toSend;
+    std::vector<NodeRecord> gone;
+    withState([&] {
+      for (auto it = nodes.begin(); it != nodes.end();) {
+        if (!it->second.self && !fresh.count(it->first)) {
+          gone.push_back(it->second);
+          it = nodes.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      for (auto& [guid, r] : fresh) {
+        auto it = nodes.find(guid);
+        if (it == nodes.end()) {
+          NodeRecord n;
+          n.machineGuid = guid;
+          n.hostname = r.hostname;
+          n.hops = r.hops;
+          n.self = false;
+          n.liveness = r.live;
+          n.relayed = r;
+          nodes[guid] = n;
+          toSend.push_back(n);
+          continue;
+        }
+        auto& n = it->second;
+        const bool changed = n.liveness != r.live || !n.relayed ||
+                             n.relayed->infoVersion != r.infoVersion;
+        n.liveness = r.live;
+        n.hostname = r.hostname;
+        n.hops = r.hops;
+        n.relayed = r;
+        if (changed) toSend.push_back(n);
+      }
+    });
+    if (!online) return;
+    for (const auto& n : toSend) sendNodeState(n);
+    for (auto n : gone) {
+      if (!n.nodeId) continue;
+      publish(TopicId::kNodeInstanceConnection,
+              encodeUpdateNodeInstanceConnection(sessionClaimId, *n.nodeId, false, sessionId,
+                                                 n.hops, false, nowUs()));
+    }
+  }
+
+  // Once a second: the context changes of every streaming child, coalesced by the source.
+  void streamContextUpdates() {
+    if (!relaySource) return;
+    for (const auto& [guid, n] : nodesCopy()) {
+      if (n.self || !n.nodeId || !n.contextsStreaming) continue;
+      auto batch = relaySource->contextsUpdates(guid);
+      if (!batch) continue;
+      publish(TopicId::kContextsUpdated,
+              encodeContextsUpdated(sessionClaimId, *n.nodeId, batch->versionHash,
+                                    static_cast<uint64_t>(nowUs()), batch->contexts));
+    }
   }
 
   const SystemInfo& systemInfo() {
@@ -876,6 +980,7 @@ struct Link::Impl {
   uint32_t maxPacketSize = 0;
   uint64_t nextPublishId = 0;
   std::optional<SystemInfo> system;
+  std::shared_ptr<NodeRelaySource> relaySource;  // set before start, then read-only
 
   // Shared with readers of the state (control socket, API).
   mutable std::mutex stateMutex;
@@ -927,6 +1032,12 @@ void Link::stop() {
 
 void Link::reloadIdentity() { impl_->push(Command::kReload); }
 
+void Link::setRelaySource(std::shared_ptr<NodeRelaySource> source) {
+  impl_->relaySource = std::move(source);
+}
+
+void Link::nodesChanged() { impl_->push(Command::kNodesChanged); }
+
 AclkStatus Link::status() const {
   std::lock_guard<std::mutex> lock(impl_->stateMutex);
   return impl_->status;
@@ -955,6 +1066,18 @@ void Link::fillState(AclkStateView* v) const {
     if (it != s.nodes.end()) {
       node.nodeId = it->second.nodeId;
     }
+  }
+  for (const auto& [guid, n] : s.nodes) {
+    if (n.self) continue;
+    NodeInstanceView child;
+    child.hostname = n.hostname;
+    child.machineGuid = guid;
+    child.claimedId = v->claimedId;
+    child.nodeId = n.nodeId;
+    child.streamingHops = n.hops;
+    child.self = false;
+    child.streamingOnline = n.liveness;
+    v->nodes.push_back(std::move(child));
   }
   v->counters = {
       {"connection-attempts", s.attempts},

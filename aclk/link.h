@@ -9,6 +9,7 @@
 #include "aclk/aclk_state.h"
 #include "aclk/aclk_status.h"
 #include "aclk/http_command.h"
+#include "aclk/node_relay.h"
 #include "claim/claim_manager.h"
 
 namespace aclkd::aclk {
@@ -20,7 +21,10 @@ struct LinkOptions {
   std::string caFile;        // empty: the system trust store
   size_t outboundLimitBytes = 32u << 20;
   size_t inboundLimitBytes = 16u << 20;  // brief §5.11
-  std::chrono::seconds keepAlive{60};
+  // Paho C declares the peer dead 1.5 keepalive intervals after an unanswered PINGREQ (measured:
+  // 7.5 s at keepalive 5; nothing within 76 s at keepalive 60). 40 s therefore gives the 60 s ping
+  // timeout the brief asks for, and a PINGREQ after 40 s of silence.
+  std::chrono::seconds keepAlive{40};
   std::chrono::seconds connackTimeout{120};
   std::chrono::seconds pubackTimeout{60};
   std::chrono::seconds banRetry{60};
@@ -46,6 +50,12 @@ class Link {
   ~Link();
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;
+
+  // The owner of relayed nodes (the stream bridge); set before start(). Without one the link
+  // speaks for the gateway's own node only.
+  void setRelaySource(std::shared_ptr<NodeRelaySource> source);
+  // The relayed nodes changed (a child came, went or changed its info): the link re-reads them.
+  void nodesChanged();
 
   void start();
   // Graceful disconnect when online, then the thread ends. Idempotent.

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/aclk_state_text.h"
+#include "cli/table_text.h"
 #include "cli/control_client.h"
 
 namespace {
@@ -49,6 +50,15 @@ int main(int argc, char** argv) {
   auto* reload = app.add_subcommand("reload-claiming-state",
                                     "Re-read claim.conf and cloud.d and apply them");
 
+  auto* streams = app.add_subcommand("streams", "Show the Netdata streams connected to the bridge");
+  std::string streamsFormat;
+  streams->add_option("format", streamsFormat, "`json` for the JSON form")
+      ->check(CLI::IsMember({"json"}));
+  auto* nodes = app.add_subcommand("nodes", "Show the nodes the bridge knows");
+  std::string nodesFormat;
+  nodes->add_option("format", nodesFormat, "`json` for the JSON form")
+      ->check(CLI::IsMember({"json"}));
+
   auto* claim = app.add_subcommand("claim", "Claim the gateway to a cloud Space");
   std::string token, rooms, url, proxy;
   bool insecure = false, noproxy = false;
@@ -69,6 +79,10 @@ int main(int argc, char** argv) {
   int timeout = 10;
   if (*state) {
     request["command"] = "aclk-state";
+  } else if (*streams) {
+    request["command"] = "streams";
+  } else if (*nodes) {
+    request["command"] = "nodes";
   } else if (*reload) {
     request["command"] = "reload-claiming-state";
     timeout = 120;
@@ -95,6 +109,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int code = reply.value("code", 1);
+  for (const char* table : {"streams", "nodes"}) {
+    if (!reply.contains(table)) continue;
+    const bool json = std::string(table) == "streams" ? streamsFormat == "json"
+                                                      : nodesFormat == "json";
+    std::cout << (json ? reply[table].dump(2) + "\n" : renderTable(reply[table]));
+    return code == 0 ? 0 : 1;
+  }
   if (reply.contains("state")) {
     if (format == "json") {
       std::cout << reply["state"].dump(2) << "\n";

@@ -11,6 +11,10 @@ DaemonConfig loadDaemonConfig(const std::string& configDir, ConfigDiagnostics& d
   const auto claimDoc = readIniFile(configDir + "/claim.conf");
   cfg.claimConfPresent = claimDoc.has_value();
   cfg.claim = loadConfig(optionTable(), "claim.conf", claimDoc, diag);
+  if (auto stream = stream_bridge::StreamConf::load(configDir + "/stream.conf", &diag.warnings,
+                                                    &diag.errors)) {
+    cfg.stream = std::move(*stream);
+  }
   return cfg;
 }
 

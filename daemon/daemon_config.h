@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/config_table.h"
+#include "stream_bridge/stream_conf.h"
 
 namespace aclkd::daemon {
 
@@ -12,9 +13,10 @@ struct DaemonConfig {
   ConfigValues aclkd;
   ConfigValues claim;
   bool claimConfPresent = false;
+  stream_bridge::StreamConf stream;  // DIR/stream.conf; empty (every key refused) when absent
 };
 
-// Reads DIR/aclkd.conf and DIR/claim.conf (either may be absent). Never touches anything else, so
+// Reads DIR/aclkd.conf, DIR/claim.conf and DIR/stream.conf (any may be absent). Never touches anything else, so
 // --check-config has no side effects.
 DaemonConfig loadDaemonConfig(const std::string& configDir, ConfigDiagnostics& diag);
 

@@ -45,6 +45,36 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
     };
     link_ = std::make_unique<aclk::Link>(std::move(lo), [this] { return claims_->snapshot(); });
   }
+  // The registry outlives neither the link nor the bridge: both hold it, the gateway owns both.
+  registry_ = std::make_shared<stream_bridge::NodeRegistry>([this] {
+    if (link_) link_->nodesChanged();
+  });
+  if (link_) link_->setRelaySource(registry_);
+}
+
+std::string Gateway::startBridge() {
+  const auto bindTo = config_.aclkd.getString("web", "bind to");
+  if (bindTo.empty()) {
+    spdlog::info("STREAM: [web] bind to is empty; the stream bridge is off");
+    return "";
+  }
+  stream_bridge::BridgeOptions bo;
+  if (auto e = stream_bridge::parseBindTo(bindTo, &bo.bindAddress, &bo.port, &bo.tls);
+      !e.empty()) {
+    return "[web] bind to: " + e;
+  }
+  bo.tlsCertificate = config_.aclkd.getString("web", "ssl certificate");
+  bo.tlsKey = config_.aclkd.getString("web", "ssl key");
+  if (bo.tls != stream_bridge::TlsMode::kNone && (bo.tlsCertificate.empty() || bo.tlsKey.empty())) {
+    return "[web] bind to asks for TLS but [web] ssl certificate / ssl key are not set";
+  }
+  bo.allowStreamingFrom = config_.aclkd.getString("web", "allow streaming from");
+  bo.compression = config_.aclkd.getBool("stream", "enable compression");
+  bo.ownMachineGuid = machineGuid_;
+  bo.ephemeralCleanupAfter =
+      std::chrono::seconds(config_.aclkd.getInt("stream", "cleanup ephemeral nodes after seconds"));
+  bridge_ = std::make_unique<stream_bridge::StreamServer>(bo, config_.stream, registry_);
+  return bridge_->start();
 }
 
 Gateway::~Gateway() { stop(); }
@@ -76,6 +106,9 @@ void Gateway::startInitialClaim() {
 void Gateway::stop() {
   if (initialClaim_.joinable()) {
     initialClaim_.join();
+  }
+  if (bridge_) {
+    bridge_->stop();
   }
   if (link_) {
     link_->stop();
@@ -114,6 +147,13 @@ aclk::AclkStateView Gateway::stateView() const {
   v.nodes.push_back(self);
   if (link_) {
     link_->fillState(&v);
+  }
+  if (bridge_) {
+    const auto& c = bridge_->counters();
+    v.counters.emplace_back("streams-accepted", c.accepted.load());
+    v.counters.emplace_back("streams-refused", c.refused.load());
+    v.counters.emplace_back("streams-dropped", c.dropped.load());
+    v.counters.emplace_back("streams-over-connection-limit", c.overLimit.load());
   }
   if (!config_.aclkd.getBool("cloud", "enabled")) {
     v.aclkStatus = "disabled";
@@ -217,10 +257,65 @@ std::string Gateway::handleControl(const std::string& requestLine) {
         claimCommand(text("token"), text("rooms"), text("url"), text("proxy"), insecure, &code);
     return reply(code, out);
   }
+  if (command == "streams" || command == "nodes") {
+    nlohmann::ordered_json j;
+    j["code"] = 0;
+    j[command] = nlohmann::ordered_json::parse(command == "streams" ? streamsJson() : nodesJson());
+    return j.dump();
+  }
   if (command == "ping") {
     return reply(0, "pong");
   }
   return reply(1, "unknown command '" + command + "'");
+}
+
+std::string Gateway::streamsJson() const {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  if (!bridge_) return out.dump();
+  for (const auto& s : bridge_->streams()) {
+    nlohmann::ordered_json j;
+    j["peer"] = s.peer;
+    j["machine-guid"] = s.machineGuid;
+    j["hostname"] = s.hostname;
+    j["hops"] = s.hops;
+    j["tls"] = s.tls;
+    j["compressed"] = s.compressed;
+    j["capabilities"] = s.capabilities;
+    j["since"] = aclk::formatUtc(s.since);
+    j["wire-bytes"] = s.wireBytes;
+    j["text-bytes"] = s.textBytes;
+    j["lines"] = s.lines;
+    j["samples"] = s.samples;
+    j["samples-per-second"] = s.samplesPerSecond;
+    out.push_back(std::move(j));
+  }
+  return out.dump();
+}
+
+std::string Gateway::nodesJson() const {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& n : registry_->nodes()) {
+    nlohmann::ordered_json j;
+    j["machine-guid"] = n.machineGuid;
+    j["hostname"] = n.hostname;
+    j["version"] = n.version;
+    j["os"] = n.os;
+    j["hops"] = n.hops;
+    j["live"] = n.live;
+    j["ephemeral"] = n.ephemeral;
+    j["peer"] = n.peer;
+    j["connected-since"] = n.connectedSince ? aclk::formatUtc(n.connectedSince) : "";
+    j["disconnected-at"] = n.disconnectedAt ? aclk::formatUtc(n.disconnectedAt) : "";
+    j["charts"] = n.charts;
+    j["relayed-charts"] = n.relayedCharts;
+    j["dimensions"] = n.dimensions;
+    j["contexts"] = n.contexts;
+    j["host-labels"] = n.hostLabels;
+    j["chart-labels"] = n.chartLabels;
+    j["contexts-version-hash"] = n.contextsVersionHash;
+    out.push_back(std::move(j));
+  }
+  return out.dump();
 }
 
 void Gateway::reloadConfig() {

@@ -9,6 +9,8 @@
 #include "aclk/link.h"
 #include "claim/claim_manager.h"
 #include "daemon/daemon_config.h"
+#include "stream_bridge/node_registry.h"
+#include "stream_bridge/stream_server.h"
 
 namespace aclkd::daemon {
 
@@ -22,6 +24,10 @@ class Gateway {
   // The start-up claim (an unclaimed gateway with claim inputs claims itself) runs on its own
   // thread so the control socket answers while the HTTPS request is under way.
   void startInitialClaim();
+
+  // Starts the stream bridge's listener unless `[web] bind to` is empty. An error text (address
+  // in use, bad certificate) or "".
+  std::string startBridge();
 
   // One control request line (JSON) to one reply line (JSON).
   std::string handleControl(const std::string& requestLine);
@@ -48,6 +54,10 @@ class Gateway {
 
   std::unique_ptr<claim::ClaimManager> claims_;
   std::unique_ptr<aclk::Link> link_;
+  std::shared_ptr<stream_bridge::NodeRegistry> registry_;
+  std::unique_ptr<stream_bridge::StreamServer> bridge_;
+  std::string streamsJson() const;
+  std::string nodesJson() const;
   std::thread initialClaim_;
 };
 

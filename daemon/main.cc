@@ -112,6 +112,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   spdlog::info("control socket {}/aclkd.sock ready", runDir);
+  if (auto e = gateway.startBridge(); !e.empty()) {
+    spdlog::critical("{}", e);
+    control.stop();
+    return 1;
+  }
   gateway.startInitialClaim();
 
   for (;;) {

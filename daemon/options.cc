@@ -37,6 +37,21 @@ const std::vector<OptionSpec>& optionTable() {
        "KiB: a bigger message from the cloud closes the connection (`disconnected, message too "
        "big`), as the agent does at 16 MiB.",
        {}, 16, 262144},
+      {"aclkd.conf", "web", "bind to", T::kString, "127.0.0.1:19999",
+       "Where Netdata children and parents stream to (Netdata's web port): `address:port`, "
+       "optionally `^SSL=optional` (TLS and plain text on one port) or `^SSL=force`; empty "
+       "disables the stream bridge."},
+      {"aclkd.conf", "web", "allow streaming from", T::kString, "*",
+       "Simple pattern on the peer IP; streams from other addresses are refused."},
+      {"aclkd.conf", "web", "ssl certificate", T::kString, "",
+       "PEM certificate (chain) for `^SSL=` in bind to."},
+      {"aclkd.conf", "web", "ssl key", T::kString, "", "PEM private key for `^SSL=` in bind to."},
+      {"aclkd.conf", "stream", "enable compression", T::kBool, "yes",
+       "Offer LZ4 to children (stream-protocol §5); `no` makes them stream plain text."},
+      {"aclkd.conf", "stream", "cleanup ephemeral nodes after seconds", T::kInt, "86400",
+       "Nodes marked `is ephemeral node = yes` in stream.conf are forgotten (and reported gone "
+       "to the cloud) this long after they disconnect.",
+       {}, 60, 31536000},
       // claim.conf
       {"claim.conf", "global", "url", T::kUrl, "https://app.netdata.cloud",
        "Cloud to claim the gateway to."},

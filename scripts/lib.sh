@@ -9,8 +9,9 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config python3 openssl ca-certificates curl procps
   libpaho-mqttpp-dev libpaho-mqtt-dev libwebsockets-dev libssl-dev
   protobuf-compiler libprotobuf-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  libcurl4-openssl-dev libspdlog-dev libcli11-dev libbenchmark-dev liblz4-dev
+  libcurl4-openssl-dev libspdlog-dev libcli11-dev libbenchmark-dev liblz4-dev libasio-dev
   mosquitto mosquitto-clients tinyproxy
+  netdata clang libclang-rt-14-dev
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -25,10 +26,10 @@ install_deps() {
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
-  # policy-rc.d keeps mosquitto/tinyproxy from starting as system services: the project starts
-  # its own instances on its own ports.
+  # mosquitto, tinyproxy and netdata must not run as system services: the project starts its own
+  # instances on its own ports (a system netdata would also hold 127.0.0.1:19999, the bridge's).
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  for svc in mosquitto tinyproxy; do
+  for svc in mosquitto tinyproxy netdata; do
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
   done
 }

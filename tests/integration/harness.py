@@ -272,7 +272,7 @@ class Gateway:
     """One aclkd with its own config, state and run folders."""
 
     def __init__(self, root, cloud_url=None, ca_file=None, extra_cloud=None, claim_conf=None,
-                 env=None, extra_global=None):
+                 env=None, extra_global=None, sections=None, stream_conf=None):
         self.root = root
         self.etc = os.path.join(root, "etc")
         self.state = os.path.join(root, "lib")
@@ -295,7 +295,17 @@ class Gateway:
         if ca_file:
             lines.append(f"    ca file = {ca_file}")
         lines += [f"    {k} = {v}" for k, v in (extra_cloud or {}).items()]
+        # Every gateway streams on its own free port, so two never fight over 19999.
+        self.stream_port = free_port()
+        sections = dict(sections or {})
+        web = {"bind to": f"127.0.0.1:{self.stream_port}"}
+        web.update(sections.pop("web", {}))
+        sections = {"web": web, **sections}
+        for name, values in sections.items():
+            lines += ["", f"[{name}]"] + [f"    {k} = {v}" for k, v in values.items()]
         self.write_conf("aclkd.conf", "\n".join(lines) + "\n")
+        if stream_conf is not None:
+            self.write_conf("stream.conf", stream_conf)
         if claim_conf is not None:
             self.write_claim_conf(claim_conf)
 
@@ -338,6 +348,18 @@ class Gateway:
         if r.returncode != 0:
             raise AssertionError("aclk-state json failed: " + r.stderr)
         return json.loads(r.stdout)
+
+    def table(self, name):
+        r = self.ctl(name, "json")
+        if r.returncode != 0:
+            raise AssertionError(f"aclkctl {name} json failed: " + r.stderr)
+        return json.loads(r.stdout)
+
+    def node(self, machine_guid):
+        for n in self.table("nodes"):
+            if n["machine-guid"] == machine_guid:
+                return n
+        return None
 
     def wait_claimed(self, timeout=20):
         return wait_for(lambda: self.state_json()["agent-claimed"], timeout, what="claimed")
@@ -397,3 +419,71 @@ class IntegrationTest(unittest.TestCase):
                 for secret in self.secret_values:
                     if secret and secret in text:
                         self.fail(f"secret {secret[:4]}… found in log {name}")
+
+
+class NetdataChild:
+    """A real Netdata agent (Debian's netdata 1.37 package) streaming to `port`, with its own
+    config, cache, lib and log folders under `root`; cloud off, web off, loopback only."""
+
+    def __init__(self, root, port, api_key, hostname, compression=True):
+        self.root = root
+        self.etc = os.path.join(root, "etc")
+        for d in ("etc", "cache", "lib", "log", "lib/cloud.d"):
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+        user = "root" if os.getuid() == 0 else os.environ.get("USER", "netdata")
+        with open(os.path.join(self.etc, "netdata.conf"), "w") as f:
+            f.write(f"""[global]
+    run as user = {user}
+    hostname = {hostname}
+    update every = 1
+[directories]
+    config = {self.etc}
+    cache = {root}/cache
+    lib = {root}/lib
+    log = {root}/log
+    home = {root}
+[db]
+    mode = ram
+[web]
+    mode = none
+[registry]
+    enabled = no
+[health]
+    enabled = no
+[ml]
+    enabled = no
+[statsd]
+    enabled = no
+[logs]
+    errors flood protection period = 0
+""")
+        with open(os.path.join(self.etc, "stream.conf"), "w") as f:
+            f.write(f"""[stream]
+    enabled = yes
+    destination = tcp:127.0.0.1:{port}
+    api key = {api_key}
+    timeout seconds = 60
+    reconnect delay seconds = 2
+    enable compression = {"yes" if compression else "no"}
+""")
+        with open(os.path.join(root, "lib", "cloud.d", "cloud.conf"), "w") as f:
+            f.write("[global]\n    enabled = no\n")
+        self.process = None
+
+    def start(self):
+        self.process = Process(["netdata", "-D", "-c", os.path.join(self.etc, "netdata.conf")],
+                               os.path.join(self.root, "netdata.stderr"))
+        return self
+
+    def machine_guid(self):
+        path = os.path.join(self.root, "lib", "registry", "netdata.public.unique.id")
+        return read_text(path).strip() if os.path.exists(path) else None
+
+    def error_log(self):
+        path = os.path.join(self.root, "log", "error.log")
+        return read_text(path) if os.path.exists(path) else ""
+
+    def stop(self):
+        if self.process:
+            self.process.stop(timeout=15)
+            self.process = None

@@ -14,11 +14,12 @@ class PingTimeoutTest(LinkTestBase):
     def test_broker_frozen_gives_ping_timed_out(self):
         gw = self.online_gateway()
         cid = self.claimed_id(gw)
-        # Paho pings after 60 s without traffic and gives up 60 s after an unanswered PINGREQ.
+        # The link's keepalive is 40 s: Paho pings after 40 s without traffic and gives up 1.5
+        # keepalives (60 s) after an unanswered PINGREQ.
         # Freeze the broker just before the next PINGREQ is due, so that the measured time is
         # "no PINGRESP within 60 s" and not the idle wait in front of it.
         last_ping = wait_for(lambda: self.broker.last_pingreq(cid), 75, what="a PINGREQ")
-        due = last_ping + 60
+        due = last_ping + 40
         time.sleep(max(0.0, due - 3 - time.time()))
         self.broker.freeze()
         frozen = time.time()

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aclk/messages.h"
+#include "aclk/node_info.h"
+
+namespace aclkd::aclk {
+
+// A node the link speaks for on behalf of another part (the stream bridge's children).
+struct RelayedNode {
+  std::string machineGuid;
+  std::string hostname;
+  std::string agentVersion;  // the child's, e.g. "v1.37.1"
+  int hops = 1;
+  bool live = true;
+  SystemInfo system;
+  std::vector<std::pair<std::string, std::string>> hostLabels;
+  uint64_t infoVersion = 0;  // changes whenever anything UpdateNodeInfo carries changes
+};
+
+// Contexts of one node and the version hash they add up to (brief §7.1: the sum over non-deleted
+// contexts of version + last_entry - first_entry).
+struct ContextBatch {
+  std::vector<ContextEntry> contexts;
+  uint64_t versionHash = 0;
+};
+
+// What the link pulls from the part that owns relayed nodes. Called on the link's thread; the
+// implementation guards its own state. The link never keeps references into it.
+//
+// Pull rather than push: the link asks for contexts only when the cloud wants them (a checkpoint,
+// then once a second while streaming is on), so changes between two ticks coalesce in the owner
+// and nothing queues up while the link is offline.
+class NodeRelaySource {
+ public:
+  virtual ~NodeRelaySource() = default;
+  virtual std::vector<RelayedNode> relayedNodes() = 0;
+  // Everything, with its hash; what is returned counts as sent.
+  virtual ContextBatch contextsSnapshot(const std::string& machineGuid) = 0;
+  // What changed since the last snapshot or update; nullopt when nothing did.
+  virtual std::optional<ContextBatch> contextsUpdates(const std::string& machineGuid) = 0;
+};
+
+}  // namespace aclkd::aclk

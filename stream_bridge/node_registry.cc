@@ -1,0 +1,463 @@
+#include "stream_bridge/node_registry.h"
+
+#include <algorithm>
+
+namespace aclkd::stream_bridge {
+namespace {
+
+using Labels = std::vector<std::pair<std::string_view, std::string_view>>;
+
+struct Chart {
+  std::string_view name;
+  std::string_view title;
+  std::string_view units;
+  std::string_view family;
+  std::string_view context;
+  std::string_view chartType;
+  int64_t priority = 0;
+  int64_t first = 0;  // epoch s; 0 = nothing seen yet
+  int64_t last = 0;
+  bool relayed = true;  // matches `send charts matching`
+  uint64_t definedAt = 0;  // order of definition, for "the chart defined last"
+  std::vector<std::string_view> dimensions;  // sorted, interned
+  Labels labels;
+};
+
+struct Context {
+  std::string_view title;
+  std::string_view units;
+  std::string_view family;
+  std::string_view chartType;
+  uint64_t priority = 0;
+  uint64_t first = 0;
+  uint64_t last = 0;
+  uint64_t version = 0;
+  bool deleted = false;
+  bool dirty = true;  // changed since last handed to the link
+};
+
+bool sameContent(const Context& a, const Context& b) {
+  return a.title == b.title && a.units == b.units && a.family == b.family &&
+         a.chartType == b.chartType && a.priority == b.priority && a.first == b.first &&
+         a.last == b.last && a.deleted == b.deleted;
+}
+
+aclk::ContextEntry toEntry(std::string_view id, const Context& c) {
+  aclk::ContextEntry e;
+  e.id = std::string(id);
+  e.version = c.version;
+  e.firstEntry = c.first;
+  e.lastEntry = c.last;
+  e.deleted = c.deleted;
+  e.title = std::string(c.title);
+  e.priority = c.priority;
+  e.chartType = std::string(c.chartType);
+  e.units = std::string(c.units);
+  e.family = std::string(c.family);
+  return e;
+}
+
+std::string value(const std::map<std::string, std::string>& m, const char* key) {
+  auto it = m.find(key);
+  return it == m.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+struct NodeRegistry::Node {
+  aclk::RelayedNode info;
+  std::string os;
+  std::string claimId;
+  std::string peer;
+  bool ephemeral = false;
+  bool attached = false;
+  std::time_t connectedSince = 0;
+  std::time_t disconnectedAt = 0;
+  SimplePattern sendCharts;
+  uint64_t definitions = 0;
+  std::map<std::string_view, Chart> charts;      // by interned chart id
+  std::map<std::string_view, Context> contexts;  // by interned context id
+  Labels hostLabels;
+  size_t chartLabels = 0;
+};
+
+aclk::SystemInfo systemInfoFromRequest(const StreamRequest& r) {
+  const auto& m = r.systemInfo;
+  aclk::SystemInfo s;
+  s.os = r.os.empty() ? "linux" : r.os;
+  s.osName = value(m, "NETDATA_HOST_OS_NAME");
+  s.osVersion = value(m, "NETDATA_HOST_OS_VERSION");
+  s.kernelName = value(m, "NETDATA_SYSTEM_KERNEL_NAME");
+  s.kernelVersion = value(m, "NETDATA_SYSTEM_KERNEL_VERSION");
+  s.architecture = value(m, "NETDATA_SYSTEM_ARCHITECTURE");
+  // 1.37 sends the frequency unencoded, so "2.596e+09" arrives as "2.596e 09" (§2.3).
+  auto freq = value(m, "NETDATA_SYSTEM_CPU_FREQ");
+  std::replace(freq.begin(), freq.end(), ' ', '+');
+  try {
+    if (!freq.empty() && freq != "unknown") {
+      s.cpuFrequency = std::to_string(static_cast<uint64_t>(std::stod(freq)));
+    }
+  } catch (...) {
+  }
+  s.memory = value(m, "NETDATA_SYSTEM_TOTAL_RAM");
+  s.diskSpace = value(m, "NETDATA_SYSTEM_TOTAL_DISK_SIZE");
+  s.timezone = r.abbrevTimezone;
+  const auto virt = value(m, "NETDATA_SYSTEM_VIRTUALIZATION");
+  if (!virt.empty()) s.virtualization = virt;
+  const auto container = value(m, "NETDATA_SYSTEM_CONTAINER");
+  if (!container.empty()) s.container = container;
+  try {
+    s.cpus = static_cast<uint32_t>(std::stoul(value(m, "NETDATA_SYSTEM_CPU_LOGICAL_CPU_COUNT")));
+  } catch (...) {
+  }
+  return s;
+}
+
+NodeRegistry::NodeRegistry(std::function<void()> changed, Clock clock)
+    : changed_(std::move(changed)), clock_(std::move(clock)) {
+  if (!clock_) clock_ = [] { return std::time(nullptr); };
+}
+
+NodeRegistry::~NodeRegistry() = default;
+
+std::string_view NodeRegistry::intern(std::string_view text) {
+  return *strings_.emplace(text).first;
+}
+
+void NodeRegistry::notify() {
+  if (changed_) changed_();
+}
+
+std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& request,
+                                                           const HostPolicy& policy,
+                                                           const std::string& peer) {
+  std::unique_ptr<Stream> stream;
+  {
+    std::lock_guard lock(mutex_);
+    auto& slot = nodes_[request.machineGuid];
+    if (!slot) slot = std::make_unique<Node>();
+    Node& n = *slot;
+    if (n.attached) return nullptr;
+    n.attached = true;
+    n.info.machineGuid = request.machineGuid;
+    n.info.hostname = request.hostname;
+    n.info.agentVersion = request.version;
+    n.info.hops = request.hops;
+    n.info.live = true;
+    n.info.system = systemInfoFromRequest(request);
+    n.info.infoVersion++;
+    n.os = request.os;
+    n.peer = peer;
+    n.ephemeral = policy.ephemeral;
+    n.sendCharts = policy.sendChartsMatching;
+    n.connectedSince = clock_();
+    n.disconnectedAt = 0;
+    // A reconnecting host re-sends its definitions; until then its charts count as collected.
+    for (auto& [id, c] : n.contexts) {
+      if (!c.deleted && c.last != 0) {
+        c.last = 0;
+        c.version = std::max<uint64_t>(c.version + 1, static_cast<uint64_t>(clock_()));
+        c.dirty = true;
+      }
+    }
+    stream = std::make_unique<Stream>(*this, n);
+  }
+  notify();
+  return stream;
+}
+
+void NodeRegistry::detach(Node& n) {
+  {
+    std::lock_guard lock(mutex_);
+    n.attached = false;
+    n.info.live = false;
+    n.disconnectedAt = clock_();
+    // The host is gone: its contexts stop at the last sample each chart had.
+    std::map<std::string_view, uint64_t> lastOf;
+    for (const auto& [id, chart] : n.charts) {
+      if (!chart.relayed) continue;
+      auto& l = lastOf[chart.context];
+      l = std::max<uint64_t>(l, static_cast<uint64_t>(chart.last));
+    }
+    for (auto& [id, c] : n.contexts) {
+      if (c.deleted || c.last != 0) continue;
+      c.last = lastOf.count(id) && lastOf[id] ? lastOf[id] : static_cast<uint64_t>(clock_());
+      c.version = std::max<uint64_t>(c.version + 1, static_cast<uint64_t>(clock_()));
+      c.dirty = true;
+    }
+  }
+  notify();
+}
+
+void NodeRegistry::cleanupEphemeral(std::time_t after) {
+  bool removed = false;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = clock_();
+    for (auto it = nodes_.begin(); it != nodes_.end();) {
+      const Node& n = *it->second;
+      if (n.ephemeral && !n.attached && n.disconnectedAt != 0 && now - n.disconnectedAt >= after) {
+        it = nodes_.erase(it);
+        removed = true;
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (removed) notify();
+}
+
+std::vector<NodeView> NodeRegistry::nodes() const {
+  std::lock_guard lock(mutex_);
+  std::vector<NodeView> out;
+  for (const auto& [guid, np] : nodes_) {
+    const Node& n = *np;
+    NodeView v;
+    v.machineGuid = guid;
+    v.hostname = n.info.hostname;
+    v.version = n.info.agentVersion;
+    v.os = n.os;
+    v.hops = n.info.hops;
+    v.live = n.info.live;
+    v.ephemeral = n.ephemeral;
+    v.peer = n.peer;
+    v.connectedSince = n.connectedSince;
+    v.disconnectedAt = n.disconnectedAt;
+    v.charts = n.charts.size();
+    for (const auto& [id, c] : n.charts) {
+      v.relayedCharts += c.relayed ? 1 : 0;
+      v.dimensions += c.dimensions.size();
+    }
+    v.contexts = n.contexts.size();
+    v.hostLabels = n.hostLabels.size();
+    v.chartLabels = n.chartLabels;
+    for (const auto& [id, c] : n.contexts) {
+      if (!c.deleted) v.contextsVersionHash += c.version + c.last - c.first;
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::vector<aclk::RelayedNode> NodeRegistry::relayedNodes() {
+  std::lock_guard lock(mutex_);
+  std::vector<aclk::RelayedNode> out;
+  for (const auto& [guid, n] : nodes_) {
+    auto info = n->info;
+    info.hostLabels.clear();
+    for (const auto& [k, v] : n->hostLabels) info.hostLabels.emplace_back(k, v);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+aclk::ContextBatch NodeRegistry::contextsSnapshot(const std::string& machineGuid) {
+  std::lock_guard lock(mutex_);
+  aclk::ContextBatch batch;
+  auto it = nodes_.find(machineGuid);
+  if (it == nodes_.end()) return batch;
+  for (auto& [id, c] : it->second->contexts) {
+    c.dirty = false;
+    if (c.deleted) continue;
+    batch.contexts.push_back(toEntry(id, c));
+    batch.versionHash += c.version + c.last - c.first;
+  }
+  return batch;
+}
+
+std::optional<aclk::ContextBatch> NodeRegistry::contextsUpdates(const std::string& machineGuid) {
+  std::lock_guard lock(mutex_);
+  auto it = nodes_.find(machineGuid);
+  if (it == nodes_.end()) return std::nullopt;
+  aclk::ContextBatch batch;
+  for (auto& [id, c] : it->second->contexts) {
+    if (c.dirty) {
+      batch.contexts.push_back(toEntry(id, c));
+      c.dirty = false;
+    }
+    if (!c.deleted) batch.versionHash += c.version + c.last - c.first;
+  }
+  if (batch.contexts.empty()) return std::nullopt;
+  return batch;
+}
+
+// ---- Stream ---------------------------------------------------------------------------------
+
+namespace {
+
+// Recomputes one context from its relayed charts; marks it dirty with a new version when what
+// the cloud sees of it changed.
+void refreshContext(std::map<std::string_view, Chart>& charts,
+                    std::map<std::string_view, Context>& contexts, std::string_view ctxId,
+                    bool live, uint64_t now) {
+  Context next;
+  const Chart* latest = nullptr;
+  bool any = false;
+  bool collecting = false;
+  uint64_t last = 0;
+  uint64_t first = 0;
+  for (const auto& [id, chart] : charts) {
+    if (!chart.relayed || chart.context != ctxId) continue;
+    if (!latest || chart.definedAt > latest->definedAt) latest = &chart;
+    const auto prio = static_cast<uint64_t>(std::max<int64_t>(chart.priority, 0));
+    next.priority = any ? std::min(next.priority, prio) : prio;
+    any = true;
+    if (chart.first != 0) {
+      first = first == 0 ? static_cast<uint64_t>(chart.first)
+                         : std::min(first, static_cast<uint64_t>(chart.first));
+    }
+    last = std::max(last, static_cast<uint64_t>(chart.last));
+    collecting = collecting || live;
+  }
+  auto it = contexts.find(ctxId);
+  if (!any) {
+    if (it != contexts.end() && !it->second.deleted) {
+      it->second.deleted = true;
+      it->second.version = std::max(it->second.version + 1, now);
+      it->second.dirty = true;
+    }
+    return;
+  }
+  next.title = latest->title;
+  next.units = latest->units;
+  next.family = latest->family;
+  next.chartType = latest->chartType;
+  next.first = first != 0 ? first : now;
+  next.last = collecting ? 0 : last;
+  if (it == contexts.end()) {
+    next.version = now;
+    next.dirty = true;
+    contexts.emplace(ctxId, next);
+    return;
+  }
+  Context& cur = it->second;
+  // Keep the earliest first entry ever seen: history does not shrink while connected.
+  if (cur.first != 0 && cur.first < next.first) next.first = cur.first;
+  if (sameContent(cur, next)) return;
+  next.version = std::max(cur.version + 1, now);
+  next.dirty = true;
+  cur = next;
+}
+
+}  // namespace
+
+NodeRegistry::Stream::~Stream() { registry_.detach(node_); }
+
+const std::string& NodeRegistry::Stream::machineGuid() const { return node_.info.machineGuid; }
+
+void NodeRegistry::Stream::onClaimedId(std::string_view, std::string_view claimId) {
+  std::lock_guard lock(registry_.mutex_);
+  node_.claimId = std::string(claimId);
+}
+
+void NodeRegistry::Stream::onHostLabel(std::string_view name, std::string_view value,
+                                       uint32_t) {
+  pendingHostLabels_.emplace_back(std::string(name), std::string(value));
+}
+
+void NodeRegistry::Stream::onHostLabelsCommit() {
+  {
+    std::lock_guard lock(registry_.mutex_);
+    Labels labels;
+    for (const auto& [k, v] : pendingHostLabels_) {
+      labels.emplace_back(registry_.intern(k), registry_.intern(v));
+    }
+    if (labels == node_.hostLabels) {
+      pendingHostLabels_.clear();
+      return;
+    }
+    node_.hostLabels = std::move(labels);
+    node_.info.infoVersion++;
+  }
+  pendingHostLabels_.clear();
+  registry_.notify();
+}
+
+void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
+  std::lock_guard lock(registry_.mutex_);
+  auto& r = registry_;
+  const auto id = r.intern(d.id);
+  Chart& c = node_.charts[id];
+  const auto oldContext = c.context;
+  c.name = r.intern(d.name);
+  c.title = r.intern(d.title);
+  c.units = r.intern(d.units);
+  c.family = r.intern(d.family);
+  c.context = r.intern(d.context);
+  c.chartType = r.intern(d.chartType);
+  c.priority = d.priority;
+  c.definedAt = ++node_.definitions;
+  // Netdata 1.37's rule: the chart is sent when its id or its name matches.
+  c.relayed = node_.sendCharts.matches(d.id) || (!d.name.empty() && node_.sendCharts.matches(d.name));
+  const auto now = static_cast<uint64_t>(r.clock_());
+  if (!oldContext.empty() && oldContext != c.context) {
+    refreshContext(node_.charts, node_.contexts, oldContext, node_.attached, now);
+  }
+  refreshContext(node_.charts, node_.contexts, c.context, node_.attached, now);
+}
+
+void NodeRegistry::Stream::onChartLabel(std::string_view, std::string_view name,
+                                        std::string_view value, uint32_t) {
+  pendingChartLabels_.emplace_back(std::string(name), std::string(value));
+}
+
+void NodeRegistry::Stream::onChartLabelsCommit(std::string_view chartId) {
+  std::lock_guard lock(registry_.mutex_);
+  auto it = node_.charts.find(chartId);
+  if (it != node_.charts.end()) {
+    node_.chartLabels -= std::min(node_.chartLabels, it->second.labels.size());
+    it->second.labels.clear();
+    for (const auto& [k, v] : pendingChartLabels_) {
+      it->second.labels.emplace_back(registry_.intern(k), registry_.intern(v));
+    }
+    node_.chartLabels += it->second.labels.size();
+  }
+  pendingChartLabels_.clear();
+}
+
+void NodeRegistry::Stream::onDimension(std::string_view chartId, const DimensionDefinition& dim) {
+  std::lock_guard lock(registry_.mutex_);
+  auto it = node_.charts.find(chartId);
+  if (it == node_.charts.end()) return;
+  auto& dims = it->second.dimensions;
+  const auto id = registry_.intern(dim.id);
+  auto pos = std::lower_bound(dims.begin(), dims.end(), id);
+  if (pos == dims.end() || *pos != id) dims.insert(pos, id);
+}
+
+void NodeRegistry::Stream::onFunction(std::string_view, std::string_view) {}
+
+void NodeRegistry::Stream::onVariable(std::string_view, std::string_view, std::string_view) {}
+
+void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_t firstEntry,
+                                                int64_t lastEntry, int64_t) {
+  std::lock_guard lock(registry_.mutex_);
+  auto it = node_.charts.find(chartId);
+  if (it == node_.charts.end()) return;
+  Chart& c = it->second;
+  if (firstEntry > 0 && (c.first == 0 || firstEntry < c.first)) c.first = firstEntry;
+  if (lastEntry > c.last) c.last = lastEntry;
+  refreshContext(node_.charts, node_.contexts, c.context, node_.attached,
+                 static_cast<uint64_t>(registry_.clock_()));
+}
+
+void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) {
+  std::lock_guard lock(registry_.mutex_);
+  auto it = node_.charts.find(chartId);
+  if (it == node_.charts.end()) return;
+  Chart& c = it->second;
+  const int64_t t = endTime > 0 ? endTime : static_cast<int64_t>(registry_.clock_());
+  c.last = std::max(c.last, t);
+  if (c.first == 0) {
+    c.first = t;
+    refreshContext(node_.charts, node_.contexts, c.context, node_.attached,
+                   static_cast<uint64_t>(registry_.clock_()));
+  }
+}
+
+void NodeRegistry::Stream::onReplicationEnd(std::string_view chartId, int64_t firstEntry,
+                                            int64_t lastEntry) {
+  onChartDefinitionEnd(chartId, firstEntry, lastEntry, 0);
+}
+
+}  // namespace aclkd::stream_bridge

@@ -1,0 +1,128 @@
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "aclk/node_relay.h"
+#include "stream_bridge/handshake.h"
+#include "stream_bridge/stream_conf.h"
+#include "stream_bridge/stream_parser.h"
+
+namespace aclkd::stream_bridge {
+
+// What `aclkctl nodes` shows of one streamed host.
+struct NodeView {
+  std::string machineGuid;
+  std::string hostname;
+  std::string version;
+  std::string os;
+  int hops = 0;
+  bool live = false;
+  bool ephemeral = false;
+  std::string peer;
+  std::time_t connectedSince = 0;
+  std::time_t disconnectedAt = 0;
+  size_t charts = 0;
+  size_t relayedCharts = 0;
+  size_t dimensions = 0;
+  size_t contexts = 0;
+  size_t hostLabels = 0;
+  size_t chartLabels = 0;
+  uint64_t contextsVersionHash = 0;
+};
+
+// Every streamed host and its metadata, shared by all streams (one per host at a time) and the
+// link, which pulls nodes and contexts through aclk::NodeRelaySource.
+//
+// Contexts are derived from charts as Netdata does: one context per `context` value of a relayed
+// chart; title, units, family and chart type from the chart defined last, the lowest priority,
+// first entry = the earliest of its charts, last entry = 0 while any chart is collected, else the
+// latest; version = the epoch second of the context's last change (strictly increasing, so the
+// version hash always moves). A context whose charts all went away is `deleted`.
+//
+// Strings that repeat across hosts (titles, units, contexts, dimension ids, label names) are
+// interned once per process: a thousand children of one kind then share one copy of them.
+class NodeRegistry : public aclk::NodeRelaySource {
+ public:
+  using Clock = std::function<std::time_t()>;
+  // `changed` runs (outside the registry's lock) when the node list or a node's info changed.
+  explicit NodeRegistry(std::function<void()> changed, Clock clock = {});
+  ~NodeRegistry() override;
+
+  class Stream;
+  // A host starts streaming. nullptr when the host is already live (Netdata's "already
+  // streaming"); the caller then replies kReplyAlreadyStreaming.
+  std::unique_ptr<Stream> attach(const StreamRequest& request, const HostPolicy& policy,
+                                 const std::string& peer);
+
+  // Ephemeral hosts that have been offline longer than `after` are forgotten.
+  void cleanupEphemeral(std::time_t after);
+
+  std::vector<NodeView> nodes() const;
+
+  // aclk::NodeRelaySource
+  std::vector<aclk::RelayedNode> relayedNodes() override;
+  aclk::ContextBatch contextsSnapshot(const std::string& machineGuid) override;
+  std::optional<aclk::ContextBatch> contextsUpdates(const std::string& machineGuid) override;
+
+  struct Node;
+
+ private:
+  friend class Stream;
+  std::string_view intern(std::string_view text);  // under mutex_
+  void detach(Node& node);
+  void notify();
+
+  std::function<void()> changed_;
+  Clock clock_;
+  mutable std::mutex mutex_;
+  std::unordered_set<std::string> strings_;               // guarded by mutex_
+  std::map<std::string, std::unique_ptr<Node>> nodes_;    // by machine GUID; guarded by mutex_
+};
+
+// One live stream's view into the registry: the parser's events land here. Destroying it marks
+// the host offline (liveness false, contexts get their last entry).
+class NodeRegistry::Stream : public StreamEvents {
+ public:
+  Stream(NodeRegistry& registry, Node& node) : registry_(registry), node_(node) {}
+  ~Stream() override;
+
+  void onClaimedId(std::string_view machineGuid, std::string_view claimId) override;
+  void onHostLabel(std::string_view name, std::string_view value, uint32_t source) override;
+  void onHostLabelsCommit() override;
+  void onChart(const ChartDefinition& chart) override;
+  void onChartLabel(std::string_view chartId, std::string_view name, std::string_view value,
+                    uint32_t source) override;
+  void onChartLabelsCommit(std::string_view chartId) override;
+  void onDimension(std::string_view chartId, const DimensionDefinition& dim) override;
+  void onFunction(std::string_view chartId, std::string_view name) override;
+  void onVariable(std::string_view chartId, std::string_view name,
+                  std::string_view value) override;
+  void onChartDefinitionEnd(std::string_view chartId, int64_t firstEntry, int64_t lastEntry,
+                            int64_t childNow) override;
+  void onSamples(std::string_view chartId, int64_t endTime) override;
+  void onReplicationEnd(std::string_view chartId, int64_t firstEntry,
+                        int64_t lastEntry) override;
+
+  const std::string& machineGuid() const;
+
+ private:
+  NodeRegistry& registry_;
+  Node& node_;
+  std::vector<std::pair<std::string, std::string>> pendingHostLabels_;
+  std::vector<std::pair<std::string, std::string>> pendingChartLabels_;
+};
+
+// Netdata's system-info parameters of a STREAM request as the link's SystemInfo.
+aclk::SystemInfo systemInfoFromRequest(const StreamRequest& request);
+
+}  // namespace aclkd::stream_bridge

@@ -1,0 +1,180 @@
+#include "stream_bridge/stream_conf.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "common/file_util.h"
+#include "common/ini_file.h"
+#include "common/uuid.h"
+
+namespace aclkd::stream_bridge {
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::optional<bool> parseBool(std::string_view v) {
+  const auto l = lower(v);
+  if (l == "yes" || l == "true" || l == "on" || l == "1") return true;
+  if (l == "no" || l == "false" || l == "off" || l == "0") return false;
+  return std::nullopt;
+}
+
+// Options a Netdata parent's stream.conf may carry that mean nothing to a metadata-only bridge.
+// Accepted silently so that an operator can reuse the file unchanged.
+constexpr std::array<std::string_view, 26> kIgnoredOptions = {
+    "default history", "default memory mode", "health enabled by default",
+    "default postpone alarms on connect seconds", "postpone alarms on connect seconds",
+    "history", "memory mode", "health enabled", "multiple connections",
+    "default proxy enabled", "default proxy destination", "default proxy api key",
+    "default proxy send charts matching", "proxy enabled", "proxy destination", "proxy api key",
+    "proxy send charts matching", "replication period", "replication step", "db", "retention",
+    "update every", "seconds to replicate", "replication_step", "enable compression",
+    "default enable compression"};
+
+}  // namespace
+
+std::optional<StreamConf> StreamConf::parse(std::string_view text, const std::string& path,
+                                            std::vector<std::string>* warnings,
+                                            std::vector<std::string>* errors) {
+  const auto doc = parseIni(text, path);
+  const size_t errorsBefore = errors->size();
+  errors->insert(errors->end(), doc.errors.begin(), doc.errors.end());
+  StreamConf conf;
+  std::string lastSection;
+  for (const auto& e : doc.entries) {
+    const auto where = path + ":" + std::to_string(e.line) + ": ";
+    if (lower(e.section) == "stream") continue;  // the child side of the file
+    if (!isUuid(e.section)) {
+      if (e.section != lastSection) {
+        errors->push_back(where + "section [" + e.section +
+                          "] is neither an API key nor a machine GUID (a UUID)");
+      }
+      lastSection = e.section;
+      continue;
+    }
+    lastSection = e.section;
+    auto& s = conf.sections_[lower(e.section)];
+    if (s.name.empty()) {
+      s.name = lower(e.section);
+      s.line = e.line;
+    }
+    const auto key = lower(e.key);
+    auto boolean = [&](std::optional<bool>* out) {
+      const auto b = parseBool(e.value);
+      if (!b) {
+        errors->push_back(where + "option '" + e.key + "' in section [" + e.section + "]: '" +
+                          e.value + "' is not a boolean (yes or no)");
+        return;
+      }
+      *out = b;
+    };
+    if (key == "enabled") {
+      boolean(&s.enabled);
+    } else if (key == "allow from") {
+      s.allowFrom = e.value;
+    } else if (key == "send charts matching") {
+      s.sendChartsMatching = e.value;
+    } else if (key == "is ephemeral node") {
+      boolean(&s.ephemeral);
+    } else if (key == "type") {
+      const auto t = lower(e.value);
+      if (t != "api" && t != "machine") {
+        errors->push_back(where + "option 'type' in section [" + e.section + "]: '" + e.value +
+                          "' must be api or machine");
+      }
+      s.type = t;
+    } else if (std::find(kIgnoredOptions.begin(), kIgnoredOptions.end(), key) ==
+               kIgnoredOptions.end()) {
+      warnings->push_back(where + "unknown option '" + e.key + "' in section [" + e.section +
+                          "]");
+    }
+  }
+  if (errors->size() != errorsBefore) return std::nullopt;
+  return conf;
+}
+
+std::optional<StreamConf> StreamConf::load(const std::string& path,
+                                           std::vector<std::string>* warnings,
+                                           std::vector<std::string>* errors) {
+  std::string readError;
+  const auto text = readFile(path, &readError);
+  if (!text) {
+    if (readError.empty()) return StreamConf{};  // no file: every key refused
+    errors->push_back(path + ": cannot read: " + readError);
+    return std::nullopt;
+  }
+  return parse(*text, path, warnings, errors);
+}
+
+const StreamSection* StreamConf::find(std::string_view uuid) const {
+  const auto it = sections_.find(lower(uuid));
+  return it == sections_.end() ? nullptr : &it->second;
+}
+
+AccessDecision StreamConf::check(std::string_view apiKey, std::string_view machineGuid,
+                                 std::string_view peerIp) const {
+  AccessDecision d;
+  d.reply = std::string(kReplyNotPermitted);
+  const std::string key(apiKey);
+  const std::string guid(machineGuid);
+  const std::string ip(peerIp);
+  if (!isUuid(apiKey)) {
+    d.log = "API key '" + key +
+            "' is not valid GUID (use the command uuidgen to generate one). Forbidding access.";
+    return d;
+  }
+  if (!isUuid(machineGuid)) {
+    d.log = "machine GUID '" + guid + "' is not GUID.";
+    return d;
+  }
+  const auto* keySection = find(apiKey);
+  if (!keySection || !keySection->enabled.value_or(false)) {
+    d.log = "API key '" + key + "' is not allowed. Forbidding access.";
+    return d;
+  }
+  const auto allowed = [&](const StreamSection* s) {
+    if (!s || !s->allowFrom) return true;
+    if (s->allowFrom->empty()) return true;
+    return SimplePattern::parse(*s->allowFrom).matches(peerIp);
+  };
+  if (!allowed(keySection)) {
+    d.log = "API key '" + key + "' is not permitted from this IP '" + ip +
+            "'. Forbidding access.";
+    return d;
+  }
+  const auto* guidSection = find(machineGuid);
+  if (guidSection && !guidSection->enabled.value_or(true)) {
+    d.log = "machine GUID '" + guid + "' is not allowed. Forbidding access.";
+    return d;
+  }
+  if (!allowed(guidSection)) {
+    d.log = "Machine GUID '" + guid + "' is not permitted from this IP '" + ip +
+            "'. Forbidding access.";
+    return d;
+  }
+  d.allowed = true;
+  d.reply.clear();
+  return d;
+}
+
+HostPolicy StreamConf::policy(std::string_view apiKey, std::string_view machineGuid) const {
+  HostPolicy p;
+  std::string pattern = "*";
+  const auto* keySection = find(apiKey);
+  const auto* guidSection = find(machineGuid);
+  for (const auto* s : {keySection, guidSection}) {
+    if (!s) continue;
+    if (s->sendChartsMatching) pattern = *s->sendChartsMatching;
+    if (s->ephemeral) p.ephemeral = *s->ephemeral;
+  }
+  p.sendChartsMatching = SimplePattern::parse(pattern);
+  return p;
+}
+
+}  // namespace aclkd::stream_bridge

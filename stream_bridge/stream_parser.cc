@@ -1,0 +1,616 @@
+#include "stream_bridge/stream_parser.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace aclkd::stream_bridge {
+namespace {
+
+enum CharClass : uint8_t { kPlain = 0, kSeparator = 1, kQuote = 2, kEscape = 3 };
+
+constexpr std::array<uint8_t, 256> makeClassTable() {
+  std::array<uint8_t, 256> t{};
+  for (unsigned char c : {' ', '\t', '\r', '\n', '=', '\f', '\v'}) t[c] = kSeparator;
+  t[static_cast<unsigned char>('"')] = kQuote;
+  t[static_cast<unsigned char>('\'')] = kQuote;
+  t[static_cast<unsigned char>('\\')] = kEscape;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kClass = makeClassTable();
+
+inline uint8_t classOf(char c) { return kClass[static_cast<unsigned char>(c)]; }
+
+// Word scanning eight bytes at a time: titles and label values are tens of bytes long, and the
+// byte-at-a-time loop was half of the parser's time. The classic "has zero byte" trick flags
+// candidate bytes; the lowest flag is always exact (false flags only appear above a real one).
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighs = 0x8080808080808080ull;
+
+inline uint64_t load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline uint64_t bytesEqual(uint64_t x, unsigned char b) {
+  const uint64_t y = x ^ (kOnes * b);
+  return (y - kOnes) & ~y & kHighs;
+}
+inline uint64_t bytesBelow(uint64_t x, unsigned char n) { return (x - kOnes * n) & ~x & kHighs; }
+inline size_t firstFlagged(uint64_t mask) {
+  return static_cast<size_t>(__builtin_ctzll(mask)) / 8;  // little-endian: lowest address first
+}
+
+// The end of a quoted word: its closing quote, or the end of the line. A backslash makes the
+// next character (a quote included) part of the word.
+inline __attribute__((always_inline)) const char* quotedWordEnd(const char* p, const char* end, char quote) {
+  const auto q = static_cast<unsigned char>(quote);
+  while (p < end) {
+    if (end - p >= 8) {
+      const uint64_t x = load8(p);
+      const uint64_t m = bytesEqual(x, q) | bytesEqual(x, '\\');
+      if (m == 0) {
+        p += 8;
+        continue;
+      }
+      p += firstFlagged(m);
+    } else {
+      while (p < end && *p != quote && *p != '\\') ++p;
+      if (p == end) return p;
+    }
+    if (*p == quote) return p;
+    p += (p + 1 < end) ? 2 : 1;  // the escaped character belongs to the word
+  }
+  return p;
+}
+
+// The end of an unquoted word: the next separator or the end of the line. Separators are
+// ' ', '=' and 0x09..0x0D; any byte below 0x0E is only a candidate, confirmed with the table.
+inline __attribute__((always_inline)) const char* bareWordEnd(const char* p, const char* end) {
+  while (p < end) {
+    if (end - p >= 8) {
+      const uint64_t x = load8(p);
+      const uint64_t m =
+          bytesEqual(x, ' ') | bytesEqual(x, '=') | bytesEqual(x, '\\') | bytesBelow(x, 0x0E);
+      if (m == 0) {
+        p += 8;
+        continue;
+      }
+      p += firstFlagged(m);
+    } else {
+      while (p < end && classOf(*p) != kSeparator && classOf(*p) != kEscape) ++p;
+      if (p == end) return p;
+    }
+    const uint8_t c = classOf(*p);
+    if (c == kSeparator) return p;
+    if (c == kEscape) {
+      p += (p + 1 < end) ? 2 : 1;
+    } else {
+      ++p;  // a control character that does not separate
+    }
+  }
+  return p;
+}
+
+enum Command : int {
+  kUnknown,
+  kClaimedId,
+  kLabel,
+  kOverwrite,
+  kChart,
+  kClabel,
+  kClabelCommit,
+  kDimension,
+  kFunction,
+  kVariable,
+  kChartDefinitionEnd,
+  kBegin,
+  kSet,
+  kEnd,
+  kBegin2,
+  kSet2,
+  kEnd2,
+  kRbegin,
+  kRset,
+  kRdstate,
+  kRsstate,
+  kRend,
+  kNodeId,
+  kFlush,
+  kFunctionDel,
+  kFunctionProgress,
+  kConfig,
+  kDyncfg,
+  kFunctionResultBegin,
+  kJson,
+  kFunctionPayloadBegin,
+  kStrayBlockEnd,
+};
+
+constexpr std::string_view kFunctionResultEnd = "FUNCTION_RESULT_END";
+constexpr std::string_view kJsonPayloadEnd = "JSON_PAYLOAD_END";
+constexpr std::string_view kFunctionPayloadEnd = "FUNCTION_PAYLOAD_END";
+
+template <size_t N>
+inline bool is(const char* p, const char (&literal)[N]) {
+  return std::memcmp(p, literal, N - 1) == 0;
+}
+
+// Length first, then one character, then a fixed-size memcmp the compiler turns into one or two
+// integer compares: no hashing, no allocation, at most two comparisons per keyword.
+Command classify(std::string_view k) {
+  const char* p = k.data();
+  switch (k.size()) {
+    case 3:
+      if (is(p, "SET")) return kSet;
+      if (is(p, "END")) return kEnd;
+      break;
+    case 4:
+      switch (p[0]) {
+        case 'S': return is(p, "SET2") ? kSet2 : kUnknown;
+        case 'E': return is(p, "END2") ? kEnd2 : kUnknown;
+        case 'R':
+          if (is(p, "RSET")) return kRset;
+          if (is(p, "REND")) return kRend;
+          break;
+        case 'J': return is(p, "JSON") ? kJson : kUnknown;
+      }
+      break;
+    case 5:
+      switch (p[0]) {
+        case 'L': return is(p, "LABEL") ? kLabel : kUnknown;
+        case 'C': return is(p, "CHART") ? kChart : kUnknown;
+        case 'B': return is(p, "BEGIN") ? kBegin : kUnknown;
+        case 'F': return is(p, "FLUSH") ? kFlush : kUnknown;
+      }
+      break;
+    case 6:
+      switch (p[0]) {
+        case 'C':
+          if (is(p, "CLABEL")) return kClabel;
+          if (is(p, "CONFIG")) return kConfig;
+          break;
+        case 'B': return is(p, "BEGIN2") ? kBegin2 : kUnknown;
+        case 'R': return is(p, "RBEGIN") ? kRbegin : kUnknown;
+      }
+      break;
+    case 7:
+      switch (p[1]) {
+        case 'D': return is(p, "RDSTATE") ? kRdstate : kUnknown;
+        case 'S': return is(p, "RSSTATE") ? kRsstate : kUnknown;
+        case 'O': return is(p, "NODE_ID") ? kNodeId : kUnknown;
+      }
+      break;
+    case 8:
+      if (is(p, "FUNCTION")) return kFunction;
+      if (is(p, "VARIABLE")) return kVariable;
+      break;
+    case 9:
+      if (is(p, "DIMENSION")) return kDimension;
+      if (is(p, "OVERWRITE")) return kOverwrite;
+      break;
+    case 10:
+      if (is(p, "CLAIMED_ID")) return kClaimedId;
+      break;
+    case 12:
+      if (is(p, "FUNCTION_DEL")) return kFunctionDel;
+      break;
+    case 13:
+      if (is(p, "CLABEL_COMMIT")) return kClabelCommit;
+      break;
+    case 16:
+      if (is(p, "JSON_PAYLOAD_END")) return kStrayBlockEnd;
+      break;
+    case 17:
+      if (is(p, "FUNCTION_PROGRESS")) return kFunctionProgress;
+      break;
+    case 19:
+      if (is(p, "FUNCTION_RESULT_END")) return kStrayBlockEnd;
+      break;
+    case 20:
+      if (is(p, "CHART_DEFINITION_END")) return kChartDefinitionEnd;
+      if (is(p, "FUNCTION_PAYLOAD_END")) return kStrayBlockEnd;
+      break;
+    case 21:
+      if (is(p, "FUNCTION_RESULT_BEGIN")) return kFunctionResultBegin;
+      break;
+    case 22:
+      if (is(p, "FUNCTION_PAYLOAD_BEGIN")) return kFunctionPayloadBegin;
+      break;
+  }
+  if (k.size() > 7 && is(p, "DYNCFG_")) return kDyncfg;
+  return kUnknown;
+}
+
+int base64Digit(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+int hexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// strtoll-like (stops at the first non-digit, so "2.0000000" is 2, garbage is 0) and also the
+// v2 encodings of §8.3: `#` base64 and `0x` hex, after an optional minus. Saturates rather than
+// overflowing: the values are timestamps and factors from an untrusted peer.
+int64_t parseInt(std::string_view s) {
+  size_t i = 0;
+  bool negative = false;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) negative = s[i++] == '-';
+  uint64_t v = 0;
+  bool saturated = false;
+  if (i < s.size() && s[i] == '#') {
+    for (++i; i < s.size() && base64Digit(s[i]) >= 0; ++i) {
+      if (v >> 58) saturated = true;
+      v = (v << 6) | static_cast<uint64_t>(base64Digit(s[i]));
+    }
+  } else if (i + 1 < s.size() && s[i] == '0' && s[i + 1] == 'x') {
+    for (i += 2; i < s.size() && hexDigit(s[i]) >= 0; ++i) {
+      if (v >> 60) saturated = true;
+      v = (v << 4) | static_cast<uint64_t>(hexDigit(s[i]));
+    }
+  } else {
+    // Nineteen digits cannot overflow 64 bits, so only longer numbers pay for a check.
+    const size_t fast = std::min(s.size(), i + 19);
+    for (; i < fast && s[i] >= '0' && s[i] <= '9'; ++i) {
+      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+    }
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      const auto d = static_cast<uint64_t>(s[i] - '0');
+      if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) {
+        saturated = true;
+        break;
+      }
+      v = v * 10 + d;
+    }
+  }
+  constexpr auto kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (negative) {
+    if (saturated || v > kMax) return std::numeric_limits<int64_t>::min();
+    return -static_cast<int64_t>(v);
+  }
+  if (saturated || v > kMax) return std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(v);
+}
+
+uint32_t parseSource(std::string_view s) {
+  const int64_t v = parseInt(s);
+  if (v < 0) return 0;
+  if (v > static_cast<int64_t>(std::numeric_limits<uint32_t>::max())) {
+    return std::numeric_limits<uint32_t>::max();
+  }
+  return static_cast<uint32_t>(v);
+}
+
+int clampInt(int64_t v) {
+  if (v > std::numeric_limits<int>::max()) return std::numeric_limits<int>::max();
+  if (v < std::numeric_limits<int>::min()) return std::numeric_limits<int>::min();
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+size_t splitWords(std::string_view line, std::array<std::string_view, kMaxWords>& words) {
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  size_t n = 0;
+  while (n < words.size()) {
+    while (p < end && classOf(*p) == kSeparator) ++p;
+    if (p == end) break;
+    if (classOf(*p) == kQuote) {
+      // Only a quote that opens a word quotes; its twin closes the word and then acts as a
+      // separator, so `"a"b` is two words, as in Netdata.
+      const char quote = *p++;
+      const char* start = p;
+      p = quotedWordEnd(p, end, quote);
+      words[n++] = std::string_view(start, static_cast<size_t>(p - start));
+      if (p < end) ++p;
+      continue;
+    }
+    const char* start = p;
+    p = bareWordEnd(p, end);
+    words[n++] = std::string_view(start, static_cast<size_t>(p - start));
+  }
+  return n;
+}
+
+StreamParser::StreamParser(StreamEvents& events, size_t maxLineBytes)
+    : events_(events), maxLine_(maxLineBytes) {}
+
+bool StreamParser::tooLong(size_t bytes, std::string* error) {
+  failure_ = "line of " + std::to_string(bytes) + " bytes exceeds the limit of " +
+             std::to_string(maxLine_) + " bytes";
+  partial_.clear();
+  partial_.shrink_to_fit();
+  if (error != nullptr) *error = failure_;
+  return false;
+}
+
+bool StreamParser::feed(std::string_view text, std::string* error) {
+  if (!failure_.empty()) {
+    if (error != nullptr) *error = failure_;
+    return false;
+  }
+  stats_.bytes += text.size();
+  const char* p = text.data();
+  const char* const end = p + text.size();
+
+  if (!partial_.empty()) {
+    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', text.size()));
+    const size_t piece = static_cast<size_t>((nl != nullptr ? nl : end) - p);
+    if (partial_.size() + piece > maxLine_) return tooLong(partial_.size() + piece, error);
+    partial_.append(p, piece);
+    if (nl == nullptr) return true;
+    parseLine(partial_);
+    partial_.clear();
+    p = nl + 1;
+  }
+
+  while (p < end) {
+    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (nl == nullptr) break;
+    const auto length = static_cast<size_t>(nl - p);
+    if (length > maxLine_) return tooLong(length, error);
+    parseLine(std::string_view(p, length));
+    p = nl + 1;
+  }
+
+  if (p < end) {
+    const auto rest = static_cast<size_t>(end - p);
+    if (rest > maxLine_) return tooLong(rest, error);
+    partial_.assign(p, rest);
+  }
+  return true;
+}
+
+void StreamParser::parseLine(std::string_view line) {
+  ++stats_.lines;
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  while (p < end && classOf(*p) == kSeparator) ++p;
+
+  if (!blockEnd_.empty()) {
+    // The body of a skipped block is arbitrary text: only its closer, as the line's first
+    // word, ends it.
+    const auto rest = static_cast<size_t>(end - p);
+    if (rest >= blockEnd_.size() && std::memcmp(p, blockEnd_.data(), blockEnd_.size()) == 0 &&
+        (rest == blockEnd_.size() || classOf(p[blockEnd_.size()]) == kSeparator)) {
+      blockEnd_ = {};
+    } else {
+      ++stats_.skippedBlockLines;
+    }
+    return;
+  }
+  if (p == end) return;
+
+  const std::string_view text(p, static_cast<size_t>(end - p));
+  size_t n = 0;
+  std::string_view keyword;
+  if (classOf(*p) == kQuote) {
+    // A quoted keyword is legal for Netdata's splitter; rare enough to split the line at once.
+    n = splitWords(text, words_);
+    keyword = words_[0];
+  } else {
+    // The keyword alone decides most sample lines, so it is found without splitting the line.
+    keyword = std::string_view(p, static_cast<size_t>(bareWordEnd(p, end) - p));
+  }
+
+  const Command command = classify(keyword);
+  switch (command) {
+    case kSet:
+    case kSet2:
+    case kRset:
+    case kRdstate:
+    case kRsstate:
+      ++stats_.sampleLines;
+      return;
+    case kEnd:
+    case kEnd2:
+      currentChart_.clear();
+      return;
+    case kNodeId:
+    case kFunctionDel:
+    case kFunctionProgress:
+    case kConfig:
+    case kDyncfg:
+      return;
+    case kFlush:
+      currentChart_.clear();
+      return;
+    case kFunctionResultBegin:
+      blockEnd_ = kFunctionResultEnd;
+      return;
+    case kJson:
+      blockEnd_ = kJsonPayloadEnd;
+      return;
+    case kFunctionPayloadBegin:
+      blockEnd_ = kFunctionPayloadEnd;
+      return;
+    case kStrayBlockEnd:
+      ++stats_.malformedLines;
+      return;
+    case kUnknown:
+      events_.onUnknownKeyword(keyword);
+      return;
+    default:
+      break;
+  }
+  if (n == 0) n = splitWords(text, words_);
+  dispatch(command, words_, n);
+}
+
+void StreamParser::dispatch(int command, const Words& w, size_t n) {
+  // Arguments are numbered from 1 after the keyword and an optional `SLOT:<n>` (§4.2 SLOTS).
+  size_t first = 1;
+  if (n > 1 && w[1].size() >= 5 && std::memcmp(w[1].data(), "SLOT:", 5) == 0) first = 2;
+  const size_t argc = n - first;
+  auto arg = [&](size_t i) -> std::string_view {
+    return i <= argc ? w[first + i - 1] : std::string_view{};
+  };
+  auto malformed = [&] { ++stats_.malformedLines; };
+  const bool haveChart = !currentChart_.empty();
+
+  switch (command) {
+    case kClaimedId:
+      if (argc < 2 || arg(1).empty()) return malformed();
+      events_.onClaimedId(arg(1), arg(2));
+      return;
+
+    case kLabel: {
+      if (argc < 3 || arg(1).empty()) return malformed();
+      std::string_view value = arg(3);
+      if (argc > 3) {
+        // Netdata joins the extra words into the value rather than rejecting the line.
+        scratch_.assign(value);
+        for (size_t i = 4; i <= argc; ++i) {
+          scratch_.push_back(' ');
+          scratch_.append(arg(i));
+        }
+        value = scratch_;
+      }
+      events_.onHostLabel(arg(1), value, parseSource(arg(2)));
+      return;
+    }
+
+    case kOverwrite:
+      events_.onHostLabelsCommit();
+      return;
+
+    case kChart: {
+      const std::string_view id = arg(1);
+      const size_t dot = id.find('.');
+      if (dot == std::string_view::npos || dot == 0 || dot + 1 == id.size()) {
+        // Later chart-scoped lines must not land on the previous chart.
+        currentChart_.clear();
+        return malformed();
+      }
+      currentChart_.assign(id);
+      ChartDefinition chart;
+      chart.id = currentChart_;
+      chart.name = arg(2);
+      chart.title = arg(3);
+      chart.units = arg(4);
+      chart.family = arg(5);
+      chart.context = arg(6);
+      chart.chartType = arg(7);
+      chart.priority = parseInt(arg(8));
+      chart.updateEvery = clampInt(parseInt(arg(9)));
+      chart.options = arg(10);
+      chart.plugin = arg(11);
+      chart.module = arg(12);
+      events_.onChart(chart);
+      return;
+    }
+
+    case kClabel:
+      if (!haveChart || argc < 3 || arg(1).empty()) return malformed();
+      events_.onChartLabel(currentChart_, arg(1), arg(2), parseSource(arg(3)));
+      return;
+
+    case kClabelCommit:
+      if (!haveChart) return malformed();
+      events_.onChartLabelsCommit(currentChart_);
+      return;
+
+    case kDimension: {
+      if (!haveChart || arg(1).empty()) return malformed();
+      DimensionDefinition dim;
+      dim.id = arg(1);
+      dim.name = arg(2);
+      dim.algorithm = arg(3);
+      // Netdata turns a missing or zero factor into 1; a zero divisor would poison every value.
+      if (const int64_t m = parseInt(arg(4)); m != 0) dim.multiplier = m;
+      if (const int64_t d = parseInt(arg(5)); d != 0) dim.divisor = d;
+      dim.options = arg(6);
+      events_.onDimension(currentChart_, dim);
+      return;
+    }
+
+    case kFunction:
+      if (arg(1) == "GLOBAL") {
+        if (arg(2).empty()) return malformed();
+        events_.onFunction({}, arg(2));
+        return;
+      }
+      if (!haveChart || arg(1).empty()) return malformed();
+      events_.onFunction(currentChart_, arg(1));
+      return;
+
+    case kVariable: {
+      // Without a scope word the variable belongs to the current chart, or to the host when
+      // there is none, as in Netdata.
+      std::string_view scope = arg(1);
+      bool global = !haveChart;
+      size_t nameAt = 1;
+      if (scope == "HOST" || scope == "GLOBAL") {
+        global = true;
+        nameAt = 2;
+      } else if (scope == "CHART" || scope == "LOCAL") {
+        if (!haveChart) return malformed();
+        global = false;
+        nameAt = 2;
+      }
+      const std::string_view name = arg(nameAt);
+      const std::string_view value = arg(nameAt + 1);
+      if (name.empty() || value.empty()) return malformed();
+      events_.onVariable(global ? std::string_view{} : std::string_view(currentChart_), name,
+                         value);
+      return;
+    }
+
+    case kChartDefinitionEnd:
+      if (!haveChart) return malformed();
+      events_.onChartDefinitionEnd(currentChart_, parseInt(arg(1)), parseInt(arg(2)),
+                                   parseInt(arg(3)));
+      return;
+
+    case kBegin:
+      if (arg(1).empty()) {
+        currentChart_.clear();
+        return malformed();
+      }
+      currentChart_.assign(arg(1));
+      ++stats_.sampleBlocks;
+      events_.onSamples(currentChart_, 0);
+      return;
+
+    case kBegin2:
+      if (arg(1).empty()) {
+        currentChart_.clear();
+        return malformed();
+      }
+      currentChart_.assign(arg(1));
+      ++stats_.sampleBlocks;
+      events_.onSamples(currentChart_, parseInt(arg(3)));
+      return;
+
+    case kRbegin:
+      // `RBEGIN '' <start> <end> <now>` continues the reply for the chart already current.
+      if (!arg(1).empty()) {
+        currentChart_.assign(arg(1));
+      } else if (!haveChart) {
+        return malformed();
+      }
+      ++stats_.sampleBlocks;
+      return;
+
+    case kRend:
+      if (!haveChart) return malformed();
+      events_.onReplicationEnd(currentChart_, parseInt(arg(2)), parseInt(arg(3)));
+      currentChart_.clear();
+      return;
+
+    default:
+      return;
+  }
+}
+
+}  // namespace aclkd::stream_bridge

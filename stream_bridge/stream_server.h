@@ -1,0 +1,100 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "stream_bridge/node_registry.h"
+#include "stream_bridge/stream_conf.h"
+
+namespace aclkd::stream_bridge {
+
+enum class TlsMode { kNone, kOptional, kForce };
+
+struct BridgeOptions {
+  std::string bindAddress = "127.0.0.1";
+  int port = 19999;
+  TlsMode tls = TlsMode::kNone;
+  std::string tlsCertificate;  // PEM, for kOptional/kForce
+  std::string tlsKey;
+  std::string allowStreamingFrom = "*";  // simple pattern on the peer IP
+  bool compression = true;               // offer LZ4 to children
+  std::string ownMachineGuid;            // a child with this GUID is "my localhost"
+  size_t maxLineBytes = 15360;
+  std::chrono::seconds handshakeTimeout{10};
+  std::chrono::seconds idleTimeout{600};
+  size_t maxConnections = 4096;
+  std::chrono::seconds ephemeralCleanupAfter{86400};
+};
+
+// `aclkctl streams`: one accepted stream.
+struct StreamView {
+  std::string peer;
+  std::string machineGuid;
+  std::string hostname;
+  int hops = 0;
+  bool compressed = false;
+  bool tls = false;
+  uint64_t capabilities = 0;
+  std::time_t since = 0;
+  uint64_t wireBytes = 0;
+  uint64_t textBytes = 0;
+  uint64_t lines = 0;
+  uint64_t samples = 0;
+  double samplesPerSecond = 0;
+};
+
+// Degraded modes and refusals, shown by `aclk-state json` under "counters".
+struct BridgeCounters {
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> refused{0};          // access denied, bad handshake, duplicates
+  std::atomic<uint64_t> dropped{0};          // streams closed on bad data or timeouts
+  std::atomic<uint64_t> overLimit{0};        // connections beyond maxConnections
+};
+
+// The listener for Netdata streams. One asio event loop on one thread serves every connection:
+// thousands of mostly idle children cost a socket and a buffer each, not a thread. asio rather
+// than libwebsockets because the port must accept the non-HTTP `STREAM` method and sniff TLS from
+// the first byte (stream-protocol.md §6), which lws's HTTP server would refuse; the operating
+// surface will answer plain HTTP on this same port by dispatching on the first line.
+//
+// Per connection: handshake (≤ 16 KiB within handshakeTimeout) → access check (stream.conf +
+// `allow streaming from`) → prompt (the only write until the child speaks) → LZ4 frames or plain
+// text → StreamParser → NodeRegistry. Replication is answered with `REPLAY_CHART "<id>" "true" 0 0`
+// after each CHART_DEFINITION_END (strategy B of stream-protocol.md §9.2): the child stays in its
+// normal state, sends its samples (the liveness signal) and never stalls.
+class StreamServer {
+ public:
+  StreamServer(BridgeOptions options, StreamConf conf, std::shared_ptr<NodeRegistry> registry);
+  ~StreamServer();
+  StreamServer(const StreamServer&) = delete;
+  StreamServer& operator=(const StreamServer&) = delete;
+
+  // Binds and starts the loop thread. An error text (address in use, bad certificate, …) or "".
+  std::string start();
+  void stop();
+
+  // Takes effect for the next handshake.
+  void setConf(StreamConf conf);
+
+  std::vector<StreamView> streams() const;
+  const BridgeCounters& counters() const;
+  int port() const;  // the bound port (useful with port 0)
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// "127.0.0.1:19999^SSL=force" → address, port, TLS mode; an error text on a bad value.
+std::string parseBindTo(const std::string& text, std::string* address, int* port, TlsMode* tls);
+
+}  // namespace aclkd::stream_bridge
