@@ -416,7 +416,7 @@ struct Link::Impl {
         if (m.text == "connack") {
           spdlog::warn("MQTT CONNACK returned error {}", m.code);
         }
-        spdlog::warn("ACLK: connection failed");
+        spdlog::warn("ACLK: connection failed (MQTT client code {})", m.code);
         spdlog::warn("ACLK: connection attempt failed before the link was established: {}",
                      statusString(status));
         closeSession();
@@ -510,8 +510,8 @@ struct Link::Impl {
             spdlog::warn("ACLK: inbound message of {} bytes on \"{}\" exceeds {} bytes",
                          m.payload.size(), m.text, opt.inboundLimitBytes);
             setStatus(AclkStatus::kOfflineMessageTooBig);
-            closeSession();
             markOffline();
+            closeSession();
             return OnlineEnd::kLost;
           }
           if (handleInbound(m.text, m.payload)) {
@@ -526,8 +526,8 @@ struct Link::Impl {
         case MqttEvent::Kind::kServerDisconnect:
           spdlog::warn("Got MQTT DISCONNECT control packet from server. Reason code: {}", m.code);
           setStatus(AclkStatus::kOfflineClosedByRemote);
+          markOffline();  // before the slow Paho teardown: readers never see a stale online
           closeSession();
-          markOffline();
           return OnlineEnd::kLost;
         case MqttEvent::Kind::kConnectionLost:
           if (m.pingTimeout) {
@@ -537,8 +537,8 @@ struct Link::Impl {
             setStatus(m.text.empty() ? AclkStatus::kOfflineClosedByRemote
                                      : AclkStatus::kOfflineSocketError);
           }
-          closeSession();
           markOffline();
+          closeSession();
           return OnlineEnd::kLost;
         default:
           break;

@@ -180,8 +180,8 @@ class LinkTest(LinkTestBase):
         self.cloud.drop(self.claimed_id(gw))
         wait_for(lambda: "disconnected, closed by remote end" in gw.log(), 10,
                  what="closed by remote end")
-        self.wait_online(gw, timeout=15)
-        self.assertEqual(gw.state_json()["reconnect-count"], 1)
+        wait_for(lambda: gw.state_json()["reconnect-count"] == 1 and gw.state_json()["online"],
+                 15, what="online again after one reconnect")
 
     def test_oversize_inbound_message_disconnects_and_recovers(self):
         # mosquitto's websockets listener delivers about 40 KB/s to a wss subscriber (measured),

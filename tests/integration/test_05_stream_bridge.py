@@ -4,6 +4,7 @@ aclk-testcloud; samples must not leave the gateway."""
 
 import os
 import socket
+import ssl
 import time
 import unittest
 import uuid
@@ -246,6 +247,29 @@ class FixtureAndBadInputTest(BridgeTestBase):
                              for n in gw.table("nodes")), 5, what="the good stream's chart")
         self.assertTrue(gw.alive())
         self.assertGreaterEqual(gw.state_json()["counters"]["streams-dropped"], 1)
+
+    def test_tls_optional_and_forced(self):
+        key = str(uuid.uuid4())
+        for mode in ("optional", "force"):
+            with self.subTest(mode=mode):
+                gw = self.gateway(f"gw-{mode}", stream_conf=stream_conf(key), sections={"web": {
+                    "ssl certificate": self.certs.cert, "ssl key": self.certs.key}})
+                gw.write_conf("aclkd.conf", read_text(os.path.join(gw.etc, "aclkd.conf")).replace(
+                    f"127.0.0.1:{gw.stream_port}", f"127.0.0.1:{gw.stream_port}^SSL={mode}"))
+                gw.start()
+                ctx = ssl.create_default_context(cafile=self.certs.ca)
+                raw = socket.create_connection(("127.0.0.1", gw.stream_port), timeout=10)
+                tls = ctx.wrap_socket(raw, server_hostname="localhost")
+                tls.sendall(f"STREAM key={key}&hostname=tls-{mode}&machine_guid={uuid.uuid4()}"
+                            f"&ver=15352 HTTP/1.1\r\n\r\n".encode())
+                self.assertTrue(recv_reply(tls).startswith(b"Hit me baby"))
+                tls.close()
+                plain, got = self.handshake(gw, key, ver=15352)
+                if mode == "optional":
+                    self.assertTrue(got.startswith(b"Hit me baby"), got)
+                else:
+                    self.assertFalse(got)
+                gw.stop()
 
     def test_thousand_idle_connections(self):
         key = str(uuid.uuid4())

@@ -1,0 +1,145 @@
+#include "stream_bridge/node_registry.h"
+
+#include <gtest/gtest.h>
+
+namespace aclkd::stream_bridge {
+namespace {
+
+StreamRequest request(const std::string& guid, const std::string& host) {
+  StreamRequest r;
+  r.apiKey = "11111111-2222-3333-4444-555555555555";
+  r.hostname = host;
+  r.machineGuid = guid;
+  r.hops = 1;
+  r.version = "v1.37.1";
+  r.systemInfo["NETDATA_SYSTEM_KERNEL_NAME"] = "Linux";
+  r.systemInfo["NETDATA_SYSTEM_CPU_LOGICAL_CPU_COUNT"] = "4";
+  r.systemInfo["NETDATA_SYSTEM_CPU_FREQ"] = "2.596e 09";  // the 1.37 `+` quirk
+  return r;
+}
+
+HostPolicy everything() {
+  HostPolicy p;
+  p.sendChartsMatching = SimplePattern::parse("*");
+  return p;
+}
+
+ChartDefinition chart(std::string_view id, std::string_view context, int64_t priority = 100) {
+  ChartDefinition c;
+  c.id = id;
+  c.title = "Title";
+  c.units = "%";
+  c.family = "cpu";
+  c.context = context;
+  c.chartType = "line";
+  c.priority = priority;
+  c.updateEvery = 1;
+  return c;
+}
+
+class NodeRegistryTest : public ::testing::Test {
+ protected:
+  std::time_t now = 1000;
+  int changes = 0;
+  NodeRegistry registry{[this] { ++changes; }, [this] { return now; }};
+  const std::string guid = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+};
+
+TEST_F(NodeRegistryTest, ChartsBecomeContextsWithTheVersionHash) {
+  auto s = registry.attach(request(guid, "child"), everything(), "127.0.0.1:5000");
+  ASSERT_TRUE(s);
+  s->onChart(chart("cpu.cpu0", "cpu.cpu", 200));
+  s->onChart(chart("cpu.cpu1", "cpu.cpu", 150));
+  s->onChart(chart("disk.sda", "disk.io"));
+  s->onSamples("cpu.cpu0", 0);
+  const auto snap = registry.contextsSnapshot(guid);
+  ASSERT_EQ(snap.contexts.size(), 2u);
+  const auto& cpu = snap.contexts[0];
+  EXPECT_EQ(cpu.id, "cpu.cpu");
+  EXPECT_EQ(cpu.priority, 150u) << "the lowest priority of the context's charts";
+  EXPECT_EQ(cpu.lastEntry, 0u) << "0 while collected";
+  EXPECT_EQ(cpu.firstEntry, 1000u);
+  uint64_t hash = 0;
+  for (const auto& c : snap.contexts) hash += c.version + c.lastEntry - c.firstEntry;
+  EXPECT_EQ(snap.versionHash, hash);
+  EXPECT_FALSE(registry.contextsUpdates(guid)) << "a snapshot leaves nothing pending";
+}
+
+TEST_F(NodeRegistryTest, ChangesCoalesceUntilTakenAndDisconnectSetsLastEntry) {
+  auto s = registry.attach(request(guid, "child"), everything(), "p");
+  s->onChart(chart("cpu.cpu0", "cpu.cpu"));
+  registry.contextsSnapshot(guid);
+  now = 1005;
+  s->onChart(chart("cpu.cpu0", "cpu.cpu", 1));  // priority changed
+  s->onChart(chart("net.eth0", "net.net"));
+  auto upd = registry.contextsUpdates(guid);
+  ASSERT_TRUE(upd);
+  EXPECT_EQ(upd->contexts.size(), 2u);
+  EXPECT_FALSE(registry.contextsUpdates(guid));
+  s->onSamples("cpu.cpu0", 0);
+  now = 1010;
+  s.reset();  // the child disconnects
+  upd = registry.contextsUpdates(guid);
+  ASSERT_TRUE(upd);
+  for (const auto& c : upd->contexts) EXPECT_NE(c.lastEntry, 0u) << c.id;
+  const auto nodes = registry.relayedNodes();
+  ASSERT_EQ(nodes.size(), 1u);
+  EXPECT_FALSE(nodes[0].live);
+}
+
+TEST_F(NodeRegistryTest, ADuplicateLiveHostIsRefusedAndAReconnectKeepsTheNode) {
+  auto s = registry.attach(request(guid, "child"), everything(), "p");
+  EXPECT_FALSE(registry.attach(request(guid, "child"), everything(), "p2"));
+  s.reset();
+  auto again = registry.attach(request(guid, "child"), everything(), "p3");
+  EXPECT_TRUE(again);
+  EXPECT_EQ(registry.nodes().size(), 1u);
+  EXPECT_TRUE(registry.nodes()[0].live);
+}
+
+TEST_F(NodeRegistryTest, SendChartsMatchingFiltersWhatIsRelayed) {
+  HostPolicy p;
+  p.sendChartsMatching = SimplePattern::parse("!apps.* *");
+  auto s = registry.attach(request(guid, "child"), p, "p");
+  s->onChart(chart("apps.cpu", "apps.cpu"));
+  s->onChart(chart("system.cpu", "system.cpu"));
+  const auto snap = registry.contextsSnapshot(guid);
+  ASSERT_EQ(snap.contexts.size(), 1u);
+  EXPECT_EQ(snap.contexts[0].id, "system.cpu");
+  EXPECT_EQ(registry.nodes()[0].charts, 2u);
+  EXPECT_EQ(registry.nodes()[0].relayedCharts, 1u);
+}
+
+TEST_F(NodeRegistryTest, LabelsAndSystemInfoReachTheRelayedNode) {
+  auto s = registry.attach(request(guid, "child"), everything(), "p");
+  const int before = changes;
+  s->onHostLabel("_os_name", "Debian", 1);
+  s->onHostLabel("role", "db", 2);
+  s->onHostLabelsCommit();
+  EXPECT_EQ(changes, before + 1);
+  s->onHostLabel("_os_name", "Debian", 1);
+  s->onHostLabel("role", "db", 2);
+  s->onHostLabelsCommit();  // the same set again: no change to report
+  EXPECT_EQ(changes, before + 1);
+  const auto nodes = registry.relayedNodes();
+  ASSERT_EQ(nodes[0].hostLabels.size(), 2u);
+  EXPECT_EQ(nodes[0].system.kernelName, "Linux");
+  EXPECT_EQ(nodes[0].system.cpus, 4u);
+  EXPECT_EQ(nodes[0].system.cpuFrequency, "2596000000");
+  EXPECT_EQ(nodes[0].agentVersion, "v1.37.1");
+}
+
+TEST_F(NodeRegistryTest, EphemeralNodesAreForgottenAfterTheirTime) {
+  HostPolicy p = everything();
+  p.ephemeral = true;
+  registry.attach(request(guid, "child"), p, "p").reset();
+  now += 100;
+  registry.cleanupEphemeral(200);
+  EXPECT_EQ(registry.nodes().size(), 1u);
+  now += 200;
+  registry.cleanupEphemeral(200);
+  EXPECT_TRUE(registry.nodes().empty());
+}
+
+}  // namespace
+}  // namespace aclkd::stream_bridge
