@@ -77,6 +77,8 @@ struct NodeRegistry::Node {
   uint64_t definitions = 0;
   std::map<std::string_view, Chart> charts;      // by interned chart id
   std::map<std::string_view, Context> contexts;  // by interned context id
+  // context -> its charts, so that a chart change recomputes one context, not the whole node
+  std::map<std::string_view, std::vector<std::string_view>> chartsOfContext;
   Labels hostLabels;
   size_t chartLabels = 0;
 };
@@ -287,17 +289,20 @@ namespace {
 
 // Recomputes one context from its relayed charts; marks it dirty with a new version when what
 // the cloud sees of it changed.
-void refreshContext(std::map<std::string_view, Chart>& charts,
-                    std::map<std::string_view, Context>& contexts, std::string_view ctxId,
-                    bool live, uint64_t now) {
+void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t now) {
+  auto& contexts = node.contexts;
+  const bool live = node.attached;
   Context next;
   const Chart* latest = nullptr;
   bool any = false;
   bool collecting = false;
   uint64_t last = 0;
   uint64_t first = 0;
-  for (const auto& [id, chart] : charts) {
-    if (!chart.relayed || chart.context != ctxId) continue;
+  for (const auto id : node.chartsOfContext[ctxId]) {
+    const auto found = node.charts.find(id);
+    if (found == node.charts.end()) continue;
+    const Chart& chart = found->second;
+    if (!chart.relayed) continue;
     if (!latest || chart.definedAt > latest->definedAt) latest = &chart;
     const auto prio = static_cast<uint64_t>(std::max<int64_t>(chart.priority, 0));
     next.priority = any ? std::min(next.priority, prio) : prio;
@@ -391,9 +396,12 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
   c.relayed = node_.sendCharts.matches(d.id) || (!d.name.empty() && node_.sendCharts.matches(d.name));
   const auto now = static_cast<uint64_t>(r.clock_());
   if (!oldContext.empty() && oldContext != c.context) {
-    refreshContext(node_.charts, node_.contexts, oldContext, node_.attached, now);
+    auto& old = node_.chartsOfContext[oldContext];
+    old.erase(std::remove(old.begin(), old.end(), id), old.end());
+    refreshContext(node_, oldContext, now);
   }
-  refreshContext(node_.charts, node_.contexts, c.context, node_.attached, now);
+  if (oldContext != c.context) node_.chartsOfContext[c.context].push_back(id);
+  refreshContext(node_, c.context, now);
 }
 
 void NodeRegistry::Stream::onChartLabel(std::string_view, std::string_view name,
@@ -437,8 +445,7 @@ void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_
   Chart& c = it->second;
   if (firstEntry > 0 && (c.first == 0 || firstEntry < c.first)) c.first = firstEntry;
   if (lastEntry > c.last) c.last = lastEntry;
-  refreshContext(node_.charts, node_.contexts, c.context, node_.attached,
-                 static_cast<uint64_t>(registry_.clock_()));
+  refreshContext(node_, c.context, static_cast<uint64_t>(registry_.clock_()));
 }
 
 void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) {
@@ -450,8 +457,7 @@ void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) 
   c.last = std::max(c.last, t);
   if (c.first == 0) {
     c.first = t;
-    refreshContext(node_.charts, node_.contexts, c.context, node_.attached,
-                   static_cast<uint64_t>(registry_.clock_()));
+    refreshContext(node_, c.context, static_cast<uint64_t>(registry_.clock_()));
   }
 }
 

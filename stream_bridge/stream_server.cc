@@ -77,15 +77,20 @@ struct StreamServer::Impl {
   std::unique_ptr<asio::ssl::context> tlsContext;
   std::thread thread;
   int boundPort = 0;
+  // One read buffer and one decompression buffer for every plain connection: all handlers run on
+  // the loop thread and consume what they read before returning, so a thousand idle children cost
+  // no buffer each. (TLS connections keep their own: the TLS layer reads ahead.)
+  std::vector<char> sharedRead = std::vector<char>(kReadBuffer);
+  std::string sharedText;
 };
 
 class StreamServer::Impl::Connection : public std::enable_shared_from_this<Connection>,
                                        public StreamEvents {
  public:
   Connection(Impl& server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)), timer_(server.io),
-        buffer_(kReadBuffer) {
+      : server_(server), socket_(std::move(socket)), timer_(server.io) {
     std::error_code ec;
+    socket_.non_blocking(true, ec);
     const auto remote = socket_.remote_endpoint(ec);
     peerIp_ = ec ? "unknown" : remote.address().to_string();
     peer_ = ec ? "unknown" : peerIp_ + ":" + std::to_string(remote.port());
@@ -194,21 +199,34 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     });
   }
 
+  // Reads what is there into readData(); with plain sockets it waits for readiness first and then
+  // reads into the shared buffer, so no buffer is held while a child is idle.
   template <typename Handler>
-  void readSome(Handler&& handler) {
+  void readSome(Handler handler) {
     if (tls_) {
-      tls_->async_read_some(asio::buffer(buffer_), std::forward<Handler>(handler));
-    } else {
-      socket_.async_read_some(asio::buffer(buffer_), std::forward<Handler>(handler));
+      if (tlsBuffer_.empty()) tlsBuffer_.resize(kReadBuffer);
+      tls_->async_read_some(asio::buffer(tlsBuffer_), std::move(handler));
+      return;
     }
+    auto self = shared_from_this();
+    socket_.async_wait(tcp::socket::wait_read, [self, handler](std::error_code ec) mutable {
+      if (ec) return handler(ec, 0);
+      const size_t n = self->socket_.read_some(asio::buffer(self->server_.sharedRead), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        return self->readSome(std::move(handler));
+      }
+      handler(ec, n);
+    });
   }
+
+  const char* readData() const { return tls_ ? tlsBuffer_.data() : server_.sharedRead.data(); }
 
   void readHandshake() {
     auto self = shared_from_this();
     readSome([self](std::error_code ec, size_t n) {
       if (ec) return self->close();
       self->wireBytes_ += n;
-      self->handshake_.append(self->buffer_.data(), n);
+      self->handshake_.append(self->readData(), n);
       const auto end = handshakeEnd(self->handshake_);
       if (!end) {
         if (self->handshake_.size() > kMaxHandshakeBytes) {
@@ -267,6 +285,8 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     // The prompt travels alone: nothing else is written before the child speaks (§3.3).
     send(successPrompt(negotiated_));
     armTimer(server_.options.idleTimeout, "no data for the idle timeout");
+    std::string().swap(handshake_);
+    request_.systemInfo.clear();  // now in the registry; the view needs only names and hops
     if (!rest.empty() && !consume(rest.data(), rest.size())) return;
     readStream();
   }
@@ -283,7 +303,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       }
       self->wireBytes_ += n;
       self->armTimer(self->server_.options.idleTimeout, "no data for the idle timeout");
-      if (!self->consume(self->buffer_.data(), n)) return;
+      if (!self->consume(self->readData(), n)) return;
       self->readStream();
     });
   }
@@ -292,12 +312,13 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   bool consume(const char* data, size_t n) {
     std::string error;
     if (decoder_) {
-      text_.clear();
-      if (!decoder_->feed(std::string_view(data, n), &text_, &error)) {
+      auto& text = server_.sharedText;
+      text.clear();
+      if (!decoder_->feed(std::string_view(data, n), &text, &error)) {
         drop("compressed stream from " + peer_ + " is corrupt: " + error, true);
         return false;
       }
-      if (!parser_->feed(text_, &error)) {
+      if (!parser_->feed(text, &error)) {
         drop("stream from " + peer_ + " dropped: " + error, true);
         return false;
       }
@@ -370,9 +391,8 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   tcp::socket socket_;
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   asio::steady_timer timer_;
-  std::vector<char> buffer_;
+  std::vector<char> tlsBuffer_;
   std::string handshake_;
-  std::string text_;
   std::string peer_;
   std::string peerIp_;
   StreamRequest request_;
