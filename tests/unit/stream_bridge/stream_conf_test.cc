@@ -1,1 +1,108 @@
+#include "stream_bridge/stream_conf.h"
+
 #include <gtest/gtest.h>
+
+namespace aclkd::stream_bridge {
+namespace {
+
+constexpr const char* kKey = "11111111-2222-3333-4444-555555555555";
+constexpr const char* kGuid = "7e5dc348-e657-11f1-8a35-02fc00000001";
+
+StreamConf parse(const std::string& text, std::vector<std::string>* warnings = nullptr,
+                 std::vector<std::string>* errors = nullptr) {
+  std::vector<std::string> w, e;
+  auto conf = StreamConf::parse(text, "stream.conf", warnings ? warnings : &w,
+                                errors ? errors : &e);
+  if (!conf) ADD_FAILURE() << "parse failed: " << (e.empty() ? "" : e[0]);
+  return conf ? *conf : StreamConf{};
+}
+
+TEST(StreamConfTest, RefusalsInNetdatasOrderWithItsWords) {
+  const auto conf = parse(std::string("[") + kKey + "]\n    enabled = yes\n    allow from = 10.*\n");
+  auto d = conf.check("not-a-guid", kGuid, "10.0.0.1");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reply, kReplyNotPermitted);
+  EXPECT_EQ(d.log, "API key 'not-a-guid' is not valid GUID (use the command uuidgen to generate "
+                   "one). Forbidding access.");
+  d = conf.check(kKey, "nope", "10.0.0.1");
+  EXPECT_EQ(d.log, "machine GUID 'nope' is not GUID.");
+  d = conf.check("99999999-2222-3333-4444-555555555555", kGuid, "10.0.0.1");
+  EXPECT_EQ(d.log, "API key '99999999-2222-3333-4444-555555555555' is not allowed. Forbidding "
+                   "access.");
+  d = conf.check(kKey, kGuid, "127.0.0.1");
+  EXPECT_EQ(d.log, std::string("API key '") + kKey +
+                       "' is not permitted from this IP '127.0.0.1'. Forbidding access.");
+  d = conf.check(kKey, kGuid, "10.0.0.1");
+  EXPECT_TRUE(d.allowed);
+  EXPECT_TRUE(d.reply.empty());
+}
+
+TEST(StreamConfTest, MachineGuidSections) {
+  const auto conf = parse(std::string("[") + kKey + "]\n enabled = yes\n[" + kGuid +
+                          "]\n allow from = 192.168.*\n");
+  EXPECT_EQ(conf.check(kKey, kGuid, "10.0.0.1").log,
+            std::string("Machine GUID '") + kGuid +
+                "' is not permitted from this IP '10.0.0.1'. Forbidding access.");
+  const auto disabled =
+      parse(std::string("[") + kKey + "]\n enabled = yes\n[" + kGuid + "]\n enabled = no\n");
+  EXPECT_EQ(disabled.check(kKey, kGuid, "10.0.0.1").log,
+            std::string("machine GUID '") + kGuid + "' is not allowed. Forbidding access.");
+}
+
+TEST(StreamConfTest, DefaultsAKeyIsOffAndAnEmptyFileRefusesAll) {
+  EXPECT_FALSE(parse(std::string("[") + kKey + "]\n allow from = *\n").check(kKey, kGuid, "1.1.1.1")
+                   .allowed);
+  EXPECT_FALSE(parse("").check(kKey, kGuid, "1.1.1.1").allowed);
+  EXPECT_TRUE(parse(std::string("[") + kKey + "]\n enabled = yes\n allow from =\n")
+                  .check(kKey, kGuid, "1.1.1.1")
+                  .allowed)
+      << "an empty allow from allows all";
+}
+
+TEST(StreamConfTest, PolicyMachineGuidWinsOverKey) {
+  const auto conf = parse(std::string("[") + kKey +
+                          "]\n enabled = yes\n send charts matching = system.*\n"
+                          " is ephemeral node = yes\n[" +
+                          kGuid + "]\n send charts matching = apps.*\n");
+  auto p = conf.policy(kKey, kGuid);
+  EXPECT_TRUE(p.sendChartsMatching.matches("apps.cpu"));
+  EXPECT_FALSE(p.sendChartsMatching.matches("system.cpu"));
+  EXPECT_TRUE(p.ephemeral);
+  p = conf.policy(kKey, "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee");
+  EXPECT_TRUE(p.sendChartsMatching.matches("system.cpu"));
+  p = parse("").policy(kKey, kGuid);
+  EXPECT_TRUE(p.sendChartsMatching.matches("anything")) << "default *";
+  EXPECT_FALSE(p.ephemeral);
+}
+
+TEST(StreamConfTest, ErrorsAndWarningsNameFileAndLine) {
+  std::vector<std::string> warnings, errors;
+  auto conf = StreamConf::parse(std::string("[stream]\n enabled = yes\n destination = x\n[") + kKey +
+                                    "]\n enabled = maybe\n",
+                                "stream.conf", &warnings, &errors);
+  EXPECT_FALSE(conf);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], std::string("stream.conf:5: option 'enabled' in section [") + kKey +
+                           "]: 'maybe' is not a boolean (yes or no)");
+  errors.clear();
+  conf = StreamConf::parse("[not-a-uuid]\n enabled = yes\n", "stream.conf", &warnings, &errors);
+  EXPECT_FALSE(conf);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("stream.conf:2:"), std::string::npos) << errors[0];
+  errors.clear();
+  conf = StreamConf::parse(std::string("[") + kKey +
+                               "]\n enabled = yes\n default history = 3600\n colour = blue\n",
+                           "stream.conf", &warnings, &errors);
+  ASSERT_TRUE(conf);
+  ASSERT_EQ(warnings.size(), 1u) << "known Netdata options are accepted silently";
+  EXPECT_EQ(warnings[0], std::string("stream.conf:4: unknown option 'colour' in section [") +
+                             kKey + "]");
+}
+
+TEST(StreamConfTest, SectionNamesAreCaseInsensitive) {
+  const auto conf = parse("[11111111-2222-3333-4444-55555555555A]\n enabled = yes\n");
+  EXPECT_TRUE(conf.check("11111111-2222-3333-4444-55555555555a", kGuid, "1.1.1.1").allowed);
+}
+
+}  // namespace
+}  // namespace aclkd::stream_bridge
