@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
   nodes->add_option("format", nodesFormat, "`json` for the JSON form")
       ->check(CLI::IsMember({"json"}));
 
+  auto* reloadAll = app.add_subcommand(
+      "reload", "Re-read aclkd.conf and stream.conf; apply what can change live (as SIGHUP)");
+
   auto* claim = app.add_subcommand("claim", "Claim the gateway to a cloud Space");
   std::string token, rooms, url, proxy;
   bool insecure = false, noproxy = false;
@@ -79,6 +82,8 @@ int main(int argc, char** argv) {
   int timeout = 10;
   if (*state) {
     request["command"] = "aclk-state";
+  } else if (*reloadAll) {
+    request["command"] = "reload";
   } else if (*streams) {
     request["command"] = "streams";
   } else if (*nodes) {
@@ -103,7 +108,7 @@ int main(int argc, char** argv) {
                  socketPath.c_str(), error.c_str());
     return 2;
   }
-  const auto reply = nlohmann::json::parse(*replyLine, nullptr, false);
+  const auto reply = nlohmann::ordered_json::parse(*replyLine, nullptr, false);
   if (!reply.is_object()) {
     std::fprintf(stderr, "aclkctl: malformed reply from aclkd\n");
     return 1;

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "common/version.h"
+#include "daemon/local_api.h"
 #include "daemon/options.h"
 
 namespace aclkd::daemon {
@@ -71,6 +72,10 @@ std::string Gateway::startBridge() {
   bo.allowStreamingFrom = config_.aclkd.getString("web", "allow streaming from");
   bo.compression = config_.aclkd.getBool("stream", "enable compression");
   bo.ownMachineGuid = machineGuid_;
+  bo.allowConnectionsFrom = config_.aclkd.getString("web", "allow connections from");
+  bo.http = [this](const std::string& method, const std::string& target) {
+    return localApi(method, target);
+  };
   bo.ephemeralCleanupAfter =
       std::chrono::seconds(config_.aclkd.getInt("stream", "cleanup ephemeral nodes after seconds"));
   bridge_ = std::make_unique<stream_bridge::StreamServer>(bo, config_.stream, registry_);
@@ -97,6 +102,7 @@ void Gateway::startInitialClaim() {
     if (!snap->claimed) {
       spdlog::warn("CLAIM: gateway is not claimed: {}", snap->claimFailureReason);
     }
+    ready_.store(true);
   });
   if (link_) {
     link_->start();
@@ -119,14 +125,56 @@ aclk::LocalHttpResponse Gateway::localApi(const std::string& method,
                                           const std::string& path) const {
   aclk::LocalHttpResponse r;
   const std::string bare = path.substr(0, path.find('?'));
-  if (method == "GET" && bare == "/api/v1/aclk") {
-    r.body = aclk::renderAclkStateJson(stateView());
+  if (method != "GET") {
+    r.code = 405;
+    r.body = R"({"error":"only GET"})";
+    return r;
+  }
+  if (bare == "/api/v1/aclk" || bare == "/api/v3/info" || bare == "/healthz" ||
+      bare == "/metrics") {
+    if (!ready_.load()) {
+      r.code = 503;
+      r.body = R"({"error":"aclkd is starting"})";
+      return r;
+    }
+    const auto snap = surfaceSnapshot();
+    if (bare == "/api/v1/aclk") {
+      r.body = aclk::renderAclkStateJson(snap.state);
+    } else if (bare == "/api/v3/info") {
+      r.body = renderInfoJson(snap);
+    } else if (bare == "/healthz") {
+      r.body = renderHealthJson(snap);
+    } else {
+      r.contentType = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = renderMetrics(snap);
+    }
     return r;
   }
   r.code = 404;
   r.body = "{\"error\":\"no such API path on this gateway\",\"path\":" +
            nlohmann::json(bare).dump() + "}";
   return r;
+}
+
+SurfaceSnapshot Gateway::surfaceSnapshot() const {
+  SurfaceSnapshot s;
+  s.state = stateView();
+  s.nodes = registry_->nodes();
+  if (bridge_) {
+    s.streams = bridge_->streams();
+    const auto& c = bridge_->counters();
+    s.streamsAccepted = c.accepted.load();
+    s.streamsRefused = c.refused.load();
+    s.streamsDropped = c.dropped.load();
+    s.streamsOverLimit = c.overLimit.load();
+  }
+  s.machineGuid = machineGuid_;
+  s.hostname = hostname_;
+  s.version = kAclkdVersion;
+  s.configuredUrl = config_.aclkd.getString("cloud", "url");
+  s.started = started_;
+  s.now = std::time(nullptr);
+  return s;
 }
 
 aclk::AclkStateView Gateway::stateView() const {
@@ -263,6 +311,9 @@ std::string Gateway::handleControl(const std::string& requestLine) {
     j[command] = nlohmann::ordered_json::parse(command == "streams" ? streamsJson() : nodesJson());
     return j.dump();
   }
+  if (command == "reload") {
+    return reply(0, reloadConfig());
+  }
   if (command == "ping") {
     return reply(0, "pong");
   }
@@ -318,7 +369,8 @@ std::string Gateway::nodesJson() const {
   return out.dump();
 }
 
-void Gateway::reloadConfig() {
+std::string Gateway::reloadConfig() {
+  std::lock_guard lock(reloadMutex_);
   ConfigDiagnostics diag;
   DaemonConfig fresh = loadDaemonConfig(config_.configDir, diag);
   for (const auto& w : diag.warnings) {
@@ -329,8 +381,10 @@ void Gateway::reloadConfig() {
       spdlog::error("{}", e);
     }
     spdlog::error("configuration reload rejected; keeping the running configuration");
-    return;
+    return "reload rejected, the running configuration is unchanged: " + diag.errors.front();
   }
+  std::vector<std::string> applied;
+  std::vector<std::string> restart;
   for (const auto& spec : optionTable()) {
     if (spec.file != "aclkd.conf") {
       continue;
@@ -340,14 +394,31 @@ void Gateway::reloadConfig() {
     if (before == after) {
       continue;
     }
+    const std::string name = "[" + std::string(spec.section) + "] " + std::string(spec.name);
     if (spec.section == "global" && spec.name == "log level") {
       setLogLevel(after);
       config_.aclkd.set(spec.section, spec.name, after, "reload");
       spdlog::info("log level is now {}", after);
+      applied.push_back(name);
     } else {
-      spdlog::warn("[{}] {} changed; it takes effect after a restart", spec.section, spec.name);
+      spdlog::warn("{} changed; it takes effect after a restart", name);
+      restart.push_back(name);
     }
   }
+  // API keys, machine GUID sections and their patterns apply to the next handshake; streams
+  // already accepted and the link are untouched.
+  if (bridge_) {
+    bridge_->setConf(fresh.stream);
+    applied.push_back("stream.conf (" + std::to_string(fresh.stream.sections().size()) +
+                      " sections)");
+  }
+  std::string out = "reloaded";
+  for (size_t i = 0; i < applied.size(); ++i) out += (i ? ", " : ": applied ") + applied[i];
+  for (size_t i = 0; i < restart.size(); ++i) {
+    out += (i ? ", " : "; needs a restart: ") + restart[i];
+  }
+  spdlog::info("configuration {}", out);
+  return out;
 }
 
 }  // namespace aclkd::daemon

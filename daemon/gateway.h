@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -9,6 +11,7 @@
 #include "aclk/link.h"
 #include "claim/claim_manager.h"
 #include "daemon/daemon_config.h"
+#include "daemon/local_api.h"
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_server.h"
 
@@ -34,8 +37,10 @@ class Gateway {
 
   aclk::AclkStateView stateView() const;
 
-  // SIGHUP: re-read aclkd.conf; apply what can change live (log level), report the rest.
-  void reloadConfig();
+  // SIGHUP and `aclkctl reload`: re-read aclkd.conf and stream.conf; apply what can change live
+  // (log level, API keys and their patterns), report the rest as needing a restart. Established
+  // streams and the link stay up. Returns the one-line summary.
+  std::string reloadConfig();
 
   void stop();
 
@@ -56,6 +61,10 @@ class Gateway {
   std::unique_ptr<aclk::Link> link_;
   std::shared_ptr<stream_bridge::NodeRegistry> registry_;
   std::unique_ptr<stream_bridge::StreamServer> bridge_;
+  std::atomic<bool> ready_{false};  // the start-up claim step is over: the API answers
+  std::time_t started_ = std::time(nullptr);
+  std::mutex reloadMutex_;
+  SurfaceSnapshot surfaceSnapshot() const;
   std::string streamsJson() const;
   std::string nodesJson() const;
   std::thread initialClaim_;

@@ -43,6 +43,10 @@ const std::vector<OptionSpec>& optionTable() {
        "disables the stream bridge."},
       {"aclkd.conf", "web", "allow streaming from", T::kString, "*",
        "Simple pattern on the peer IP; streams from other addresses are refused."},
+      {"aclkd.conf", "web", "allow connections from", T::kString,
+       "localhost 127.0.0.1 ::1 ::ffff:127.0.0.1",
+       "Simple pattern on the peer IP for the HTTP API on the same port (/api/v1/aclk, "
+       "/api/v3/info, /healthz, /metrics); loopback only by default."},
       {"aclkd.conf", "web", "ssl certificate", T::kString, "",
        "PEM certificate (chain) for `^SSL=` in bind to."},
       {"aclkd.conf", "web", "ssl key", T::kString, "", "PEM private key for `^SSL=` in bind to."},

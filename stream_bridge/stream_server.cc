@@ -35,6 +35,7 @@ struct StreamServer::Impl {
   Impl(BridgeOptions o, StreamConf c, std::shared_ptr<NodeRegistry> r)
       : options(std::move(o)), conf(std::make_shared<StreamConf>(std::move(c))),
         registry(std::move(r)), allowFrom(SimplePattern::parse(options.allowStreamingFrom)),
+        allowConnections(SimplePattern::parse(options.allowConnectionsFrom)),
         acceptor(io), cleanupTimer(io) {}
 
   std::shared_ptr<const StreamConf> currentConf() const {
@@ -69,6 +70,7 @@ struct StreamServer::Impl {
   std::set<std::string> warned;            // guarded by mutex
   std::shared_ptr<NodeRegistry> registry;
   SimplePattern allowFrom;
+  SimplePattern allowConnections;
   BridgeCounters counters;
 
   asio::io_context io;
@@ -242,7 +244,59 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     });
   }
 
+  static const char* reason(int code) {
+    switch (code) {
+      case 200: return "OK";
+      case 400: return "Bad Request";
+      case 403: return "Forbidden";
+      case 404: return "Not Found";
+      case 405: return "Method Not Allowed";
+      case 503: return "Service Unavailable";
+      default: return "Error";
+    }
+  }
+
+  // One HTTP request (GET or HEAD), one response, then close.
+  void onHttpRequest() {
+    const auto lineEnd = handshake_.find("\r\n");
+    const std::string line = handshake_.substr(0, lineEnd);
+    const auto sp1 = line.find(' ');
+    const auto sp2 = line.find(' ', sp1 + 1);
+    aclk::LocalHttpResponse resp;
+    std::string method;
+    if (sp1 == std::string::npos || sp2 == std::string::npos ||
+        line.compare(sp2 + 1, 5, "HTTP/") != 0) {
+      resp.code = 400;
+      resp.body = "{\"error\":\"malformed request line\"}";
+    } else {
+      method = line.substr(0, sp1);
+      const std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+      if (!server_.allowConnections.empty() && !server_.allowConnections.matches(peerIp_)) {
+        resp.code = 403;
+        resp.body = "{\"error\":\"not allowed by [web] allow connections from\"}";
+      } else if (method != "GET" && method != "HEAD") {
+        resp.code = 405;
+        resp.body = "{\"error\":\"only GET and HEAD\"}";
+      } else if (!server_.options.http) {
+        resp.code = 404;
+        resp.body = "{\"error\":\"no HTTP API\"}";
+      } else {
+        resp = server_.options.http("GET", target);
+      }
+    }
+    std::string out = "HTTP/1.1 " + std::to_string(resp.code) + " " + reason(resp.code) + "\r\n";
+    out += "Content-Type: " + resp.contentType + "\r\n";
+    out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
+    out += "Cache-Control: no-cache, no-store, must-revalidate\r\n";
+    out += "Connection: close\r\n\r\n";
+    if (method != "HEAD") out += resp.body;
+    closeAfterWrite_ = true;
+    armTimer(std::chrono::seconds(10), "");
+    send(std::move(out));
+  }
+
   void onRequest(const std::string& rest) {
+    if (handshake_.rfind("STREAM ", 0) != 0) return onHttpRequest();
     std::string error;
     auto request = parseStreamRequest(handshake_, &error);
     if (!request) {
@@ -498,16 +552,20 @@ void StreamServer::setConf(StreamConf conf) {
 std::vector<StreamView> StreamServer::streams() const {
   // Views are read on the loop thread so that no connection changes under the reader.
   auto& s = *impl_;
-  std::promise<std::vector<StreamView>> result;
-  auto future = result.get_future();
-  asio::post(s.io, [&s, &result] {
+  const auto collect = [&s] {
     std::vector<StreamView> out;
     std::lock_guard lock(s.mutex);
     for (auto* c : s.connections) {
       if (c->streaming()) out.push_back(c->view());
     }
-    result.set_value(std::move(out));
-  });
+    return out;
+  };
+  // The HTTP API runs on the loop thread itself: no hop needed (and waiting would deadlock).
+  if (std::this_thread::get_id() == s.thread.get_id()) return collect();
+  // Shared: if the loop is slow to answer, the late handler must not touch a dead frame.
+  auto result = std::make_shared<std::promise<std::vector<StreamView>>>();
+  auto future = result->get_future();
+  asio::post(s.io, [collect, result] { result->set_value(collect()); });
   if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return {};
   return future.get();
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "aclk/http_command.h"
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_conf.h"
 
@@ -32,6 +34,11 @@ struct BridgeOptions {
   std::chrono::seconds idleTimeout{600};
   size_t maxConnections = 4096;
   std::chrono::seconds ephemeralCleanupAfter{86400};
+  // Plain HTTP on the same port (the operating surface): GET/HEAD requests from peers matching
+  // `allowConnectionsFrom` go to `http`; others get 403. Without `http`, HTTP gets 404.
+  std::string allowConnectionsFrom = "localhost 127.0.0.1 ::1 ::ffff:127.0.0.1";
+  std::function<aclk::LocalHttpResponse(const std::string& method, const std::string& target)>
+      http;
 };
 
 // `aclkctl streams`: one accepted stream.
@@ -64,6 +71,11 @@ struct BridgeCounters {
 // than libwebsockets because the port must accept the non-HTTP `STREAM` method and sniff TLS from
 // the first byte (stream-protocol.md §6), which lws's HTTP server would refuse; the operating
 // surface will answer plain HTTP on this same port by dispatching on the first line.
+//
+// The first line decides what a connection is: `STREAM …` is a Netdata child; `GET`/`HEAD` is an
+// HTTP/1.1 request for the operating surface, answered once and closed (no keep-alive, no
+// bodies: the API is read-only, so this small responder stays here rather than pulling in a
+// second HTTP stack next to asio).
 //
 // Per connection: handshake (≤ 16 KiB within handshakeTimeout) → access check (stream.conf +
 // `allow streaming from`) → prompt (the only write until the child speaks) → LZ4 frames or plain

@@ -1,0 +1,212 @@
+#include "daemon/local_api.h"
+
+#include <nlohmann/json.hpp>
+
+namespace aclkd::daemon {
+namespace {
+
+using nlohmann::ordered_json;
+
+// The `cloud` object, in the brief's key order. `banned` would repeat `url` in Netdata (a
+// duplicate key); one `url` is emitted here because a JSON object cannot hold two.
+ordered_json cloudObject(const SurfaceSnapshot& s) {
+  const auto& v = s.state;
+  ordered_json c;
+  c["id"] = v.reconnectCount + (v.lastConnect ? 1 : 0);
+  c["status"] = v.cloudStatus;
+  std::time_t since = s.started;
+  if (v.lastConnect) since = *v.lastConnect;
+  if (v.lastDisconnect && *v.lastDisconnect > since) since = *v.lastDisconnect;
+  c["since"] = since;
+  c["age"] = s.now - since;
+  if (v.cloudStatus != "available" && v.claimedId) c["claim_id"] = *v.claimedId;
+  if (v.cloudStatus == "available") {
+    c["url"] = s.configuredUrl;
+  } else {
+    c["url"] = v.cloudUrl ? ordered_json(*v.cloudUrl) : ordered_json(nullptr);
+  }
+  if (v.cloudStatus == "available") {
+    c["reason"] = v.cloudReason.empty() ? "Agent is not claimed yet" : v.cloudReason;
+  } else {
+    c["reason"] = v.cloudReason;
+  }
+  if (v.cloudStatus == "offline" && v.nextConnectionAttempt && *v.nextConnectionAttempt > s.now) {
+    c["next_check"] = *v.nextConnectionAttempt;
+    c["next_in"] = *v.nextConnectionAttempt - s.now;
+  }
+  return c;
+}
+
+std::string escapeLabel(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+class Exposition {
+ public:
+  void family(const char* name, const char* type, const char* help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  void sample(const char* name, double value, const std::string& labels = "") {
+    out_ += name;
+    if (!labels.empty()) out_ += "{" + labels + "}";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " %.17g\n", value);
+    out_ += buf;
+  }
+  void one(const char* name, const char* type, const char* help, double value) {
+    family(name, type, help);
+    sample(name, value);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+uint64_t counter(const aclk::AclkStateView& v, const char* name) {
+  for (const auto& [k, n] : v.counters) {
+    if (k == name) return n;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string renderInfoJson(const SurfaceSnapshot& s) {
+  ordered_json agent;
+  agent["mg"] = s.machineGuid;
+  std::optional<std::string> nodeId;
+  for (const auto& n : s.state.nodes) {
+    if (n.self) nodeId = n.nodeId;
+  }
+  agent["nd"] = nodeId ? ordered_json(*nodeId) : ordered_json(nullptr);
+  agent["nm"] = s.hostname;
+  agent["now"] = s.now;
+  agent["ai"] = 0;
+  agent["application"] = {{"package", {{"version", s.version}, {"type", "aclkd"}}}};
+  agent["cloud"] = cloudObject(s);
+  size_t live = 0;
+  size_t contexts = 0;
+  for (const auto& n : s.nodes) {
+    live += n.live ? 1 : 0;
+    contexts += n.contexts;
+  }
+  agent["nodes"] = {{"total", s.nodes.size() + 1}, {"receiving", live}, {"sending", 0},
+                    {"archived", s.nodes.size() - live}};
+  agent["contexts"] = {{"collected", contexts}};
+  agent["api"] = {{"version", 7}, {"bearer_protection", false}};
+  ordered_json out;
+  out["agents"] = ordered_json::array({agent});
+  return out.dump();
+}
+
+std::string renderHealthJson(const SurfaceSnapshot& s) {
+  ordered_json j;
+  j["status"] = "ok";
+  j["link"] = s.state.aclkStatus;
+  j["cloud"] = s.state.cloudStatus;
+  j["online"] = s.state.online;
+  j["streams"] = s.streams.size();
+  return j.dump();
+}
+
+std::string renderMetrics(const SurfaceSnapshot& s) {
+  const auto& v = s.state;
+  Exposition e;
+  e.one("aclkd_link_online", "gauge", "1 while the Agent-Cloud Link is connected.",
+        v.online ? 1 : 0);
+  e.one("aclkd_link_banned", "gauge", "1 while the cloud bans the gateway.", v.banned ? 1 : 0);
+  e.one("aclkd_link_reconnects_total", "counter", "MQTT connections after the first.",
+        static_cast<double>(v.reconnectCount));
+  e.one("aclkd_link_connection_attempts_total", "counter", "Connection attempts.",
+        static_cast<double>(counter(v, "connection-attempts")));
+  e.one("aclkd_link_failed_connection_attempts_total", "counter", "Failed connection attempts.",
+        static_cast<double>(counter(v, "failed-connection-attempts")));
+  e.one("aclkd_link_publish_latency_seconds", "gauge", "Latency of the last PUBACK.",
+        static_cast<double>(v.publishLatencyUs) / 1e6);
+  e.one("aclkd_link_pending_pubacks", "gauge", "Messages published and not yet acknowledged.",
+        static_cast<double>(v.pendingPubacks));
+  e.one("aclkd_link_outbound_bytes_in_flight", "gauge", "Bytes published, not yet acknowledged.",
+        static_cast<double>(counter(v, "outbound-bytes-in-flight")));
+  e.one("aclkd_link_pubacks_total", "counter", "PUBACKs received.",
+        static_cast<double>(v.receivedPubacks));
+  e.one("aclkd_link_messages_received_total", "counter", "Messages received from the cloud.",
+        static_cast<double>(v.receivedMessages));
+  e.family("aclkd_link_messages_dropped_total", "counter",
+           "Messages the link did not deliver, by reason.");
+  e.sample("aclkd_link_messages_dropped_total",
+           static_cast<double>(counter(v, "messages-dropped-offline")), "reason=\"offline\"");
+  e.sample("aclkd_link_messages_dropped_total",
+           static_cast<double>(counter(v, "messages-dropped-queue-full")), "reason=\"queue_full\"");
+  e.sample("aclkd_link_messages_dropped_total",
+           static_cast<double>(counter(v, "messages-dropped-too-big")), "reason=\"too_big\"");
+  e.sample("aclkd_link_messages_dropped_total", static_cast<double>(v.timedOutPubacks),
+           "reason=\"puback_timeout\"");
+  e.one("aclkd_link_malformed_inbound_total", "counter", "Cloud messages that did not decode.",
+        static_cast<double>(counter(v, "malformed-inbound-messages")));
+  e.family("aclkd_streams_total", "counter", "Stream connections, by outcome.");
+  e.sample("aclkd_streams_total", static_cast<double>(s.streamsAccepted), "outcome=\"accepted\"");
+  e.sample("aclkd_streams_total", static_cast<double>(s.streamsRefused), "outcome=\"refused\"");
+  e.sample("aclkd_streams_total", static_cast<double>(s.streamsDropped), "outcome=\"dropped\"");
+  e.sample("aclkd_streams_total", static_cast<double>(s.streamsOverLimit),
+           "outcome=\"over_limit\"");
+  e.one("aclkd_streams", "gauge", "Streams connected now.", static_cast<double>(s.streams.size()));
+  size_t live = 0;
+  size_t contexts = 0;
+  for (const auto& n : s.nodes) {
+    live += n.live ? 1 : 0;
+    contexts += n.contexts;
+  }
+  e.family("aclkd_nodes", "gauge", "Streamed nodes known to the bridge, by liveness.");
+  e.sample("aclkd_nodes", static_cast<double>(live), "state=\"live\"");
+  e.sample("aclkd_nodes", static_cast<double>(s.nodes.size() - live), "state=\"stale\"");
+  e.one("aclkd_contexts", "gauge", "Contexts of all streamed nodes.", static_cast<double>(contexts));
+  uint64_t samples = 0;
+  uint64_t bytes = 0;
+  double samplesPerSecond = 0;
+  for (const auto& st : s.streams) {
+    samples += st.samples;
+    bytes += st.wireBytes;
+    samplesPerSecond += st.samplesPerSecond;
+  }
+  e.one("aclkd_samples_dropped_total", "counter",
+        "Metric samples received and dropped (they stay local), connected streams.",
+        static_cast<double>(samples));
+  e.one("aclkd_samples_dropped_per_second", "gauge",
+        "Average samples per second dropped, over the connected streams' lifetimes.",
+        samplesPerSecond);
+  e.one("aclkd_stream_bytes_received_total", "counter", "Bytes received on connected streams.",
+        static_cast<double>(bytes));
+  e.family("aclkd_stream_bytes_total", "counter", "Bytes received, per connected stream.");
+  for (const auto& st : s.streams) {
+    e.sample("aclkd_stream_bytes_total", static_cast<double>(st.wireBytes),
+             "machine_guid=\"" + escapeLabel(st.machineGuid) + "\",hostname=\"" +
+                 escapeLabel(st.hostname) + "\"");
+  }
+  e.family("aclkd_stream_samples_total", "counter", "Samples dropped, per connected stream.");
+  for (const auto& st : s.streams) {
+    e.sample("aclkd_stream_samples_total", static_cast<double>(st.samples),
+             "machine_guid=\"" + escapeLabel(st.machineGuid) + "\",hostname=\"" +
+                 escapeLabel(st.hostname) + "\"");
+  }
+  return e.take();
+}
+
+}  // namespace aclkd::daemon

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "aclk/aclk_state.h"
+#include "stream_bridge/node_registry.h"
+#include "stream_bridge/stream_server.h"
+
+namespace aclkd::daemon {
+
+// Everything the operating surface renders, gathered once per request by the gateway.
+struct SurfaceSnapshot {
+  aclk::AclkStateView state;
+  std::vector<stream_bridge::NodeView> nodes;
+  std::vector<stream_bridge::StreamView> streams;
+  uint64_t streamsAccepted = 0;
+  uint64_t streamsRefused = 0;
+  uint64_t streamsDropped = 0;
+  uint64_t streamsOverLimit = 0;
+  std::string machineGuid;
+  std::string hostname;
+  std::string version;
+  std::string configuredUrl;
+  std::time_t started = 0;
+  std::time_t now = 0;
+};
+
+// `GET /api/v3/info`: {"agents":[{mg, nd, nm, now, ai, application, cloud, nodes, …}]} with the
+// `cloud` object of aclk-protocol.md §11.5.
+std::string renderInfoJson(const SurfaceSnapshot& s);
+
+// `GET /healthz`: a one-line JSON naming the link state.
+std::string renderHealthJson(const SurfaceSnapshot& s);
+
+// `GET /metrics`: Prometheus text exposition format 0.0.4. Every family has HELP and TYPE;
+// counters end in _total.
+std::string renderMetrics(const SurfaceSnapshot& s);
+
+}  // namespace aclkd::daemon

@@ -1,0 +1,156 @@
+"""The operating surface on the stream port: the HTTP API (/api/v1/aclk, /api/v3/info, /healthz,
+/metrics) against a real link, the access pattern, and hot reload of stream.conf with a stream
+and the link staying up."""
+
+import json
+import re
+import socket
+import time
+import unittest
+import urllib.error
+import urllib.request
+import uuid
+
+from harness import wait_for
+from test_05_stream_bridge import BridgeTestBase, recv_reply, stream_conf
+
+METRIC_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"'
+                         r'(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*)\})? '
+                         r'(-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$')
+
+
+def get(port, path, method="GET"):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read().decode()
+
+
+def parse_metrics(text):
+    """A strict reading of the Prometheus text format 0.0.4: HELP and TYPE before every family's
+    samples, valid names, labels and values, counters named *_total."""
+    families, types, samples = {}, {}, {}
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            name = line.split()[2]
+            assert name not in families, f"HELP twice for {name}"
+            families[name] = True
+        elif line.startswith("# TYPE "):
+            _, _, name, kind = line.split()
+            assert name in families, f"TYPE before HELP for {name}"
+            assert kind in ("counter", "gauge"), kind
+            if kind == "counter":
+                assert name.endswith("_total"), f"counter {name} without _total"
+            types[name] = kind
+        elif line:
+            m = METRIC_LINE.match(line)
+            assert m, f"malformed sample line: {line!r}"
+            assert m.group(1) in types, f"sample before TYPE: {line!r}"
+            samples.setdefault(m.group(1), []).append(float(m.group(7)))
+    return types, samples
+
+
+class OperatingSurfaceTest(BridgeTestBase):
+
+    def test_api_endpoints(self):
+        key = str(uuid.uuid4())
+        gw = self.bridge_gateway(key)
+        port = gw.stream_port
+        code, ctype, body = get(port, "/api/v1/aclk")
+        self.assertEqual(code, 200)
+        self.assertEqual(ctype, "application/json")
+        state = json.loads(body)
+        self.assertTrue(state["online"])
+        self.assertEqual(list(state), list(gw.state_json()), "same JSON as aclk-state json")
+
+        code, _, body = get(port, "/api/v3/info")
+        self.assertEqual(code, 200)
+        agent = json.loads(body)["agents"][0]
+        self.assertEqual(list(agent)[:7], ["mg", "nd", "nm", "now", "ai", "application", "cloud"])
+        cloud = agent["cloud"]
+        self.assertEqual(list(cloud), ["id", "status", "since", "age", "claim_id", "url", "reason"])
+        self.assertEqual(cloud["status"], "online")
+        self.assertEqual(cloud["claim_id"], self.claimed_id(gw))
+        self.assertEqual(cloud["reason"], "")
+        self.assertEqual(agent["api"]["version"], 7)
+
+        code, _, body = get(port, "/healthz")
+        self.assertEqual(code, 200)
+        self.assertEqual(json.loads(body)["link"], "connected")
+
+        # A stream, so that per-stream series exist.
+        s, got = self.handshake(gw, key, hostname="metered", ver=15352)
+        self.assertTrue(got.startswith(b"Hit me baby"))
+        s.sendall(b'CHART "a.b" "" "t" "u" "f" "a.b" "line" 1 1 "" "" ""\nBEGIN "a.b" 0\n'
+                  b'SET "x" = 1\nEND\n')
+        time.sleep(0.5)
+        code, ctype, body = get(port, "/metrics")
+        self.assertEqual(code, 200)
+        self.assertTrue(ctype.startswith("text/plain; version=0.0.4"))
+        types, samples = parse_metrics(body)
+        for name in ("aclkd_link_online", "aclkd_link_reconnects_total",
+                     "aclkd_link_publish_latency_seconds", "aclkd_link_pending_pubacks",
+                     "aclkd_link_messages_dropped_total", "aclkd_streams_total", "aclkd_streams",
+                     "aclkd_nodes", "aclkd_contexts", "aclkd_samples_dropped_total",
+                     "aclkd_samples_dropped_per_second", "aclkd_stream_bytes_received_total",
+                     "aclkd_stream_bytes_total", "aclkd_stream_samples_total"):
+            self.assertIn(name, types)
+        self.assertEqual(samples["aclkd_link_online"], [1.0])
+        self.assertEqual(samples["aclkd_streams"], [1.0])
+        self.assertGreaterEqual(samples["aclkd_samples_dropped_total"][0], 1.0)
+        self.assertIn('hostname="metered"', body)
+
+        code, _, _ = get(port, "/api/v1/aclk", method="POST")
+        self.assertEqual(code, 405)
+        code, _, body = get(port, "/nope")
+        self.assertEqual(code, 404)
+        s.close()
+
+    def test_allow_connections_from(self):
+        key = str(uuid.uuid4())
+        gw = self.gateway(stream_conf=stream_conf(key),
+                          sections={"web": {"allow connections from": "10.*"}}).start()
+        code, _, body = get(gw.stream_port, "/healthz")
+        self.assertEqual(code, 403)
+        self.assertIn("allow connections from", body)
+        s, got = self.handshake(gw, key, ver=15352)
+        self.assertTrue(got.startswith(b"Hit me baby"), "streams are not behind this pattern")
+
+    def test_reload_applies_stream_conf_and_keeps_stream_and_link(self):
+        old_key, new_key = str(uuid.uuid4()), str(uuid.uuid4())
+        gw = self.bridge_gateway(old_key)
+        s, got = self.handshake(gw, old_key, hostname="before-reload", ver=15352)
+        self.assertTrue(got.startswith(b"Hit me baby"))
+        _, refused = self.handshake(gw, new_key, ver=15352)
+        self.assertEqual(refused, b"You are not permitted to access this. Check the logs for "
+                                  b"more info.")
+        gw.write_conf("stream.conf", stream_conf(new_key))
+        r = gw.ctl("reload")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("stream.conf", r.stdout)
+        _, got = self.handshake(gw, new_key, hostname="after-reload", ver=15352)
+        self.assertTrue(got.startswith(b"Hit me baby"), got)
+        _, got = self.handshake(gw, old_key, ver=15352)
+        self.assertTrue(got.startswith(b"You are not permitted"), "the old key is gone")
+        self.assertTrue(any(st["hostname"] == "before-reload" for st in gw.table("streams")),
+                        "the established stream stays")
+        self.assertTrue(gw.state_json()["online"])
+        self.assertEqual(gw.state_json()["reconnect-count"], 0, "the link stayed up")
+        # A bad stream.conf is rejected and changes nothing.
+        gw.write_conf("stream.conf", "[not-a-uuid]\n    enabled = yes\n")
+        r = gw.ctl("reload")
+        self.assertIn("reload rejected", r.stdout + r.stderr)
+        _, got = self.handshake(gw, new_key, ver=15352)
+        self.assertTrue(got.startswith(b"Hit me baby"), got)
+        # SIGHUP does the same.
+        gw.write_conf("stream.conf", stream_conf(old_key))
+        gw.process.proc.send_signal(__import__("signal").SIGHUP)
+        wait_for(lambda: self.handshake(gw, old_key, ver=15352)[1].startswith(b"Hit me baby"),
+                 10, what="the old key back after SIGHUP")
+        s.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
