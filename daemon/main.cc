@@ -12,6 +12,7 @@
 #include "daemon/control_server.h"
 #include "daemon/daemon_config.h"
 #include "daemon/gateway.h"
+#include "daemon/service_notify.h"
 #include "daemon/machine_guid.h"
 #include "daemon/options.h"
 
@@ -118,19 +119,25 @@ int main(int argc, char** argv) {
     return 1;
   }
   gateway.startInitialClaim();
+  daemon::ServiceNotify systemd;
+  systemd.ready("control socket and stream listener up");
 
   for (;;) {
     siginfo_t info{};
     const timespec tick{1, 0};
     const int sig = sigtimedwait(&signals, &info, &tick);
+    systemd.tick();
     if (sig == SIGHUP) {
       spdlog::info("SIGHUP: reloading configuration");
+      systemd.reloading();
       gateway.reloadConfig();
+      systemd.ready("configuration reloaded");
     } else if (sig == SIGTERM || sig == SIGINT) {
       spdlog::info("{}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
       break;
     }
   }
+  systemd.stopping();
   control.stop();
   gateway.stop();
   spdlog::info("aclkd stopped");
