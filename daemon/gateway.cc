@@ -8,6 +8,7 @@
 #include "common/version.h"
 #include "daemon/local_api.h"
 #include "daemon/options.h"
+#include "daemon/status_page.h"
 
 namespace aclkd::daemon {
 namespace {
@@ -76,6 +77,9 @@ std::string Gateway::startBridge() {
   bo.http = [this](const std::string& method, const std::string& target) {
     return localApi(method, target);
   };
+  bo.channelData = [this](const std::string& channel, std::string* error) {
+    return renderChannel(channel, surfaceSnapshot(), error);
+  };
   bo.ephemeralCleanupAfter =
       std::chrono::seconds(config_.aclkd.getInt("stream", "cleanup ephemeral nodes after seconds"));
   bridge_ = std::make_unique<stream_bridge::StreamServer>(bo, config_.stream, registry_);
@@ -128,6 +132,11 @@ aclk::LocalHttpResponse Gateway::localApi(const std::string& method,
   if (method != "GET") {
     r.code = 405;
     r.body = R"({"error":"only GET"})";
+    return r;
+  }
+  if (bare == "/" || bare == "/index.html") {
+    r.contentType = "text/html; charset=utf-8";
+    r.body = std::string(statusPageHtml());
     return r;
   }
   if (bare == "/api/v1/aclk" || bare == "/api/v3/info" || bare == "/healthz" ||
@@ -323,49 +332,13 @@ std::string Gateway::handleControl(const std::string& requestLine) {
 std::string Gateway::streamsJson() const {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   if (!bridge_) return out.dump();
-  for (const auto& s : bridge_->streams()) {
-    nlohmann::ordered_json j;
-    j["peer"] = s.peer;
-    j["machine-guid"] = s.machineGuid;
-    j["hostname"] = s.hostname;
-    j["hops"] = s.hops;
-    j["tls"] = s.tls;
-    j["compressed"] = s.compressed;
-    j["capabilities"] = s.capabilities;
-    j["since"] = aclk::formatUtc(s.since);
-    j["wire-bytes"] = s.wireBytes;
-    j["text-bytes"] = s.textBytes;
-    j["lines"] = s.lines;
-    j["samples"] = s.samples;
-    j["samples-per-second"] = s.samplesPerSecond;
-    out.push_back(std::move(j));
-  }
+  for (const auto& s : bridge_->streams()) out.push_back(nlohmann::ordered_json::parse(streamJson(s)));
   return out.dump();
 }
 
 std::string Gateway::nodesJson() const {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (const auto& n : registry_->nodes()) {
-    nlohmann::ordered_json j;
-    j["machine-guid"] = n.machineGuid;
-    j["hostname"] = n.hostname;
-    j["version"] = n.version;
-    j["os"] = n.os;
-    j["hops"] = n.hops;
-    j["live"] = n.live;
-    j["ephemeral"] = n.ephemeral;
-    j["peer"] = n.peer;
-    j["connected-since"] = n.connectedSince ? aclk::formatUtc(n.connectedSince) : "";
-    j["disconnected-at"] = n.disconnectedAt ? aclk::formatUtc(n.disconnectedAt) : "";
-    j["charts"] = n.charts;
-    j["relayed-charts"] = n.relayedCharts;
-    j["dimensions"] = n.dimensions;
-    j["contexts"] = n.contexts;
-    j["host-labels"] = n.hostLabels;
-    j["chart-labels"] = n.chartLabels;
-    j["contexts-version-hash"] = n.contextsVersionHash;
-    out.push_back(std::move(j));
-  }
+  for (const auto& n : registry_->nodes()) out.push_back(nlohmann::ordered_json::parse(nodeJson(n)));
   return out.dump();
 }
 

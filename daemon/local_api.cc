@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+
 namespace aclkd::daemon {
 namespace {
 
@@ -207,6 +209,116 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
                  escapeLabel(st.hostname) + "\"");
   }
   return e.take();
+}
+
+std::string nodeJson(const stream_bridge::NodeView& n) {
+  ordered_json j;
+  j["machine-guid"] = n.machineGuid;
+  j["hostname"] = n.hostname;
+  j["version"] = n.version;
+  j["os"] = n.os;
+  j["hops"] = n.hops;
+  j["live"] = n.live;
+  j["ephemeral"] = n.ephemeral;
+  j["peer"] = n.peer;
+  j["connected-since"] = n.connectedSince ? aclk::formatUtc(n.connectedSince) : "";
+  j["disconnected-at"] = n.disconnectedAt ? aclk::formatUtc(n.disconnectedAt) : "";
+  j["charts"] = n.charts;
+  j["relayed-charts"] = n.relayedCharts;
+  j["dimensions"] = n.dimensions;
+  j["contexts"] = n.contexts;
+  j["host-labels"] = n.hostLabels;
+  j["chart-labels"] = n.chartLabels;
+  j["contexts-version-hash"] = n.contextsVersionHash;
+  return j.dump();
+}
+
+std::string streamJson(const stream_bridge::StreamView& s) {
+  ordered_json j;
+  j["peer"] = s.peer;
+  j["machine-guid"] = s.machineGuid;
+  j["hostname"] = s.hostname;
+  j["hops"] = s.hops;
+  j["tls"] = s.tls;
+  j["compressed"] = s.compressed;
+  j["capabilities"] = s.capabilities;
+  j["since"] = aclk::formatUtc(s.since);
+  j["wire-bytes"] = s.wireBytes;
+  j["text-bytes"] = s.textBytes;
+  j["lines"] = s.lines;
+  j["samples"] = s.samples;
+  // Rounded: a push goes out when the JSON changes, and a rate with all its decimals always does.
+  j["samples-per-second"] = static_cast<int64_t>(s.samplesPerSecond + 0.5);
+  return j.dump();
+}
+
+namespace {
+
+std::string channelNameError(const std::string& channel) {
+  constexpr size_t kMaxChannel = 160;
+  if (channel.empty()) return "channel name is empty";
+  if (channel.size() > kMaxChannel) {
+    return "channel name has " + std::to_string(channel.size()) + " characters; at most 160";
+  }
+  for (const char c : channel) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                    c == '=' || c == '.' || c == '/';
+    if (!ok) return std::string("channel name has the character '") + c +
+                    "'; allowed are A-Z a-z 0-9 _ - = . and /";
+  }
+  if (channel.front() == '/' || channel.back() == '/' ||
+      channel.find("//") != std::string::npos) {
+    return "channel name has an empty segment; expected scope/namespace[/path]";
+  }
+  if (channel.find('/') == std::string::npos) {
+    return "channel name has no namespace; expected scope/namespace[/path]";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::optional<std::string> renderChannel(const std::string& channel, const SurfaceSnapshot& s,
+                                         std::string* error) {
+  if (auto e = channelNameError(channel); !e.empty()) {
+    *error = e;
+    return std::nullopt;
+  }
+  const auto slash = channel.find('/');
+  const std::string scope = channel.substr(0, slash);
+  const std::string rest = channel.substr(slash + 1);
+  if (scope == "aclk") {
+    if (rest != "status") {
+      *error = "unknown channel '" + channel + "'; the aclk scope has only aclk/status";
+      return std::nullopt;
+    }
+    ordered_json j;
+    j["state"] = ordered_json::parse(aclk::renderAclkStateJson(s.state));
+    j["nodes"] = ordered_json::array();
+    for (const auto& n : s.nodes) j["nodes"].push_back(ordered_json::parse(nodeJson(n)));
+    j["streams"] = ordered_json::array();
+    for (const auto& st : s.streams) j["streams"].push_back(ordered_json::parse(streamJson(st)));
+    return j.dump();
+  }
+  if (scope == "nodes" || scope == "streams") {
+    if (rest.find('/') != std::string::npos || rest.size() != 36) {
+      *error = "channel '" + channel + "': expected " + scope + "/<machine_guid>";
+      return std::nullopt;
+    }
+    if (scope == "nodes") {
+      for (const auto& n : s.nodes) {
+        if (n.machineGuid == rest) return nodeJson(n);
+      }
+      *error = "no node with machine GUID " + rest;
+      return std::nullopt;
+    }
+    for (const auto& st : s.streams) {
+      if (st.machineGuid == rest) return streamJson(st);
+    }
+    return std::string(R"({"connected":false})");
+  }
+  *error = "unknown scope '" + scope + "'; the scopes are aclk, nodes and streams";
+  return std::nullopt;
 }
 
 }  // namespace aclkd::daemon

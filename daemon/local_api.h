@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,5 +39,16 @@ std::string renderHealthJson(const SurfaceSnapshot& s);
 // `GET /metrics`: Prometheus text exposition format 0.0.4. Every family has HELP and TYPE;
 // counters end in _total.
 std::string renderMetrics(const SurfaceSnapshot& s);
+
+// One node / one stream as the CLI tables and the live channels show them.
+std::string nodeJson(const stream_bridge::NodeView& n);
+std::string streamJson(const stream_bridge::StreamView& s);
+
+// Live channels, on Grafana Live's model: `scope/namespace[/path]`, at most 160 characters of
+// [A-Za-z0-9_=.-] and '/', no empty segment. Known: `aclk/status` (the link state with the node
+// and stream lists: what the status page shows), `nodes/<machine_guid>`, `streams/<machine_guid>`.
+// The current JSON of `channel`, or nullopt with `error` saying what is wrong with the name.
+std::optional<std::string> renderChannel(const std::string& channel, const SurfaceSnapshot& s,
+                                         std::string* error);
 
 }  // namespace aclkd::daemon

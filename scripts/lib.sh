@@ -12,7 +12,7 @@ PACKAGES=(
   libcurl4-openssl-dev libspdlog-dev libcli11-dev libbenchmark-dev liblz4-dev libasio-dev
   libsystemd-dev
   mosquitto mosquitto-clients tinyproxy
-  netdata clang libclang-rt-14-dev
+  netdata clang libclang-rt-14-dev chromium
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -11,6 +11,9 @@
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/lz4_stream.h"
 #include "stream_bridge/stream_parser.h"
+#include "stream_bridge/websocket.h"
+
+#include <nlohmann/json.hpp>
 
 namespace aclkd::stream_bridge {
 namespace {
@@ -36,7 +39,7 @@ struct StreamServer::Impl {
       : options(std::move(o)), conf(std::make_shared<StreamConf>(std::move(c))),
         registry(std::move(r)), allowFrom(SimplePattern::parse(options.allowStreamingFrom)),
         allowConnections(SimplePattern::parse(options.allowConnectionsFrom)),
-        acceptor(io), cleanupTimer(io) {}
+        acceptor(io), cleanupTimer(io), liveTimer(io) {}
 
   std::shared_ptr<const StreamConf> currentConf() const {
     std::lock_guard lock(mutex);
@@ -44,6 +47,17 @@ struct StreamServer::Impl {
   }
 
   void accept();
+  // Once a second: render each channel some live client holds, once, and push what changed.
+  void scheduleLiveTick() {
+    liveTimer.expires_after(std::chrono::seconds(1));
+    liveTimer.async_wait([this](std::error_code ec) {
+      if (ec) return;
+      liveTick();
+      scheduleLiveTick();
+    });
+  }
+  void liveTick();
+
   void scheduleCleanup() {
     cleanupTimer.expires_after(std::chrono::seconds(60));
     cleanupTimer.async_wait([this](std::error_code ec) {
@@ -76,6 +90,8 @@ struct StreamServer::Impl {
   asio::io_context io;
   tcp::acceptor acceptor;
   asio::steady_timer cleanupTimer;
+  asio::steady_timer liveTimer;
+  unsigned liveTicks = 0;
   std::unique_ptr<asio::ssl::context> tlsContext;
   std::thread thread;
   int boundPort = 0;
@@ -256,6 +272,36 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     }
   }
 
+  // The value of request header `name` (lower case), "" when absent.
+  std::string header(std::string_view name) const {
+    size_t pos = handshake_.find("\r\n");
+    while (pos != std::string::npos && pos + 2 < handshake_.size()) {
+      const size_t start = pos + 2;
+      const size_t end = handshake_.find("\r\n", start);
+      const std::string line = handshake_.substr(start, end - start);
+      const auto colon = line.find(':');
+      if (colon != std::string::npos && colon == name.size()) {
+        bool same = true;
+        for (size_t i = 0; i < colon; ++i) {
+          if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) same = false;
+        }
+        if (same) {
+          auto v = line.substr(colon + 1);
+          while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+          return v;
+        }
+      }
+      pos = end;
+    }
+    return "";
+  }
+
+  bool wantsWebSocket(const std::string& target) const {
+    std::string upgrade = header("upgrade");
+    for (auto& c : upgrade) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return target == "/live" && upgrade == "websocket" && !header("sec-websocket-key").empty();
+  }
+
   // One HTTP request (GET or HEAD), one response, then close.
   void onHttpRequest() {
     const auto lineEnd = handshake_.find("\r\n");
@@ -277,6 +323,8 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       } else if (method != "GET" && method != "HEAD") {
         resp.code = 405;
         resp.body = "{\"error\":\"only GET and HEAD\"}";
+      } else if (method == "GET" && wantsWebSocket(target) && server_.options.channelData) {
+        return upgradeToWebSocket();
       } else if (!server_.options.http) {
         resp.code = 404;
         resp.body = "{\"error\":\"no HTTP API\"}";
@@ -295,6 +343,115 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     send(std::move(out));
   }
 
+  // ---- live channels --------------------------------------------------------------------
+ public:
+  bool live() const { return live_; }
+  const std::map<std::string, size_t>& subscriptions() const { return subscriptions_; }
+
+  // A tick of the server: push the channels whose JSON changed, ping every 25 s.
+  void pushChanged(const std::map<std::string, std::string>& current, bool ping) {
+    if (!live_ || closed_) return;
+    for (auto& [channel, lastHash] : subscriptions_) {
+      const auto it = current.find(channel);
+      if (it == current.end()) continue;
+      const size_t h = std::hash<std::string>{}(it->second);
+      if (h == lastHash) continue;
+      lastHash = h;
+      sendWs("{\"push\":{\"channel\":" + nlohmann::json(channel).dump() +
+             ",\"data\":" + it->second + "}}");
+    }
+    if (ping) send(encodeWsFrame(WsOpcode::kPing, "aclkd"));
+  }
+
+ private:
+  void upgradeToWebSocket() {
+    live_ = true;
+    server_.counters.liveClients++;
+    std::string out = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                      webSocketAccept(header("sec-websocket-key")) + "\r\n\r\n";
+    std::string().swap(handshake_);
+    send(std::move(out));
+    armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s");
+    readWs();
+  }
+
+  void readWs() {
+    auto self = shared_from_this();
+    readSome([self](std::error_code ec, size_t n) {
+      if (ec) return self->close();
+      self->wsReader_.feed(std::string_view(self->readData(), n));
+      std::string error;
+      while (auto frame = self->wsReader_.next(&error)) {
+        if (!self->onWsFrame(*frame)) return self->close();
+      }
+      if (!error.empty()) {
+        self->server_.warnOnce("ws " + error, "live client " + self->peer_ + ": " + error);
+        self->send(encodeWsFrame(WsOpcode::kClose, std::string("\x03\xea", 2)));
+        self->closeAfterWrite_ = true;
+        return;
+      }
+      self->readWs();
+    });
+  }
+
+  void sendWs(const std::string& text) { send(encodeWsFrame(WsOpcode::kText, text)); }
+
+  bool onWsFrame(const WsFrame& f) {
+    switch (f.opcode) {
+      case WsOpcode::kPing:
+        send(encodeWsFrame(WsOpcode::kPong, f.payload));
+        return true;
+      case WsOpcode::kPong:
+        armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s");
+        return true;
+      case WsOpcode::kClose:
+        send(encodeWsFrame(WsOpcode::kClose, ""));
+        closeAfterWrite_ = true;
+        return true;
+      case WsOpcode::kText:
+        onCommand(f.payload);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // {"id":1,"subscribe":{"channel":"aclk/status"}} or "unsubscribe"; answered with
+  // {"id":1,"result":{"data":…}} or {"id":1,"error":{"code":400,"message":"…"}}.
+  void onCommand(const std::string& text) {
+    const auto cmd = nlohmann::json::parse(text, nullptr, false);
+    nlohmann::json reply;
+    reply["id"] = cmd.is_object() && cmd.contains("id") ? cmd["id"] : nlohmann::json(nullptr);
+    auto fail = [&](int code, const std::string& message) {
+      reply["error"] = {{"code", code}, {"message", message}};
+      sendWs(reply.dump());
+    };
+    if (!cmd.is_object()) return fail(400, "the command is not a JSON object");
+    const bool sub = cmd.contains("subscribe");
+    const bool unsub = cmd.contains("unsubscribe");
+    if (sub == unsub) return fail(400, "expected exactly one of 'subscribe' or 'unsubscribe'");
+    const auto& body = cmd[sub ? "subscribe" : "unsubscribe"];
+    if (!body.is_object() || !body.contains("channel") || !body["channel"].is_string()) {
+      return fail(400, "field 'channel' is missing or not a string");
+    }
+    const auto channel = body["channel"].get<std::string>();
+    if (unsub) {
+      subscriptions_.erase(channel);
+      reply["result"] = nlohmann::json::object();
+      return sendWs(reply.dump());
+    }
+    std::string error;
+    const auto data = server_.options.channelData(channel, &error);
+    if (!data) return fail(400, error);
+    if (subscriptions_.size() >= 64 && !subscriptions_.count(channel)) {
+      return fail(429, "at most 64 subscriptions per connection");
+    }
+    subscriptions_[channel] = std::hash<std::string>{}(*data);
+    sendWs("{\"id\":" + reply["id"].dump() + ",\"result\":{\"data\":" + *data + "}}");
+  }
+
+ public:
   void onRequest(const std::string& rest) {
     if (handshake_.rfind("STREAM ", 0) != 0) return onHttpRequest();
     std::string error;
@@ -434,6 +591,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   void close() {
     if (closed_) return;
     closed_ = true;
+    if (live_) server_.counters.liveClients--;
     timer_.cancel();
     std::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
@@ -455,12 +613,38 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   std::unique_ptr<StreamParser> parser_;
   std::unique_ptr<NodeRegistry::Stream> host_;
   std::deque<std::string> outbox_;
+  bool live_ = false;
+  WsFrameReader wsReader_;
+  std::map<std::string, size_t> subscriptions_;  // channel -> hash of the JSON last pushed
   bool closeAfterWrite_ = false;
   bool closed_ = false;
   uint64_t wireBytes_ = 0;
   std::time_t since_ = 0;
   SteadyClock::time_point started_;
 };
+
+void StreamServer::Impl::liveTick() {
+  if (!options.channelData) return;
+  std::vector<std::shared_ptr<Connection>> clients;
+  {
+    std::lock_guard lock(mutex);
+    for (auto* c : connections) {
+      if (!c->live()) continue;
+      if (auto alive = c->weak_from_this().lock()) clients.push_back(std::move(alive));
+    }
+  }
+  if (clients.empty()) return;
+  std::map<std::string, std::string> current;
+  for (const auto& c : clients) {
+    for (const auto& [channel, hash] : c->subscriptions()) {
+      if (current.count(channel)) continue;
+      std::string error;
+      if (auto data = options.channelData(channel, &error)) current[channel] = std::move(*data);
+    }
+  }
+  const bool ping = ++liveTicks % 25 == 0;
+  for (const auto& c : clients) c->pushChanged(current, ping);
+}
 
 void StreamServer::Impl::accept() {
   acceptor.async_accept([this](std::error_code ec, tcp::socket socket) {
@@ -519,6 +703,7 @@ std::string StreamServer::start() {
   }
   s.accept();
   s.scheduleCleanup();
+  s.scheduleLiveTick();
   s.thread = std::thread([&s] {
     try {
       s.io.run();

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +40,12 @@ struct BridgeOptions {
   std::string allowConnectionsFrom = "localhost 127.0.0.1 ::1 ::ffff:127.0.0.1";
   std::function<aclk::LocalHttpResponse(const std::string& method, const std::string& target)>
       http;
+  // Live channels: `GET /live` upgraded to a WebSocket. `channelData` renders a channel's current
+  // JSON, or returns nullopt with `error` set for a bad or unknown channel name. It runs on the
+  // loop thread, once per second per distinct subscribed channel; a push goes out when the JSON
+  // changed.
+  std::function<std::optional<std::string>(const std::string& channel, std::string* error)>
+      channelData;
 };
 
 // `aclkctl streams`: one accepted stream.
@@ -64,6 +71,7 @@ struct BridgeCounters {
   std::atomic<uint64_t> refused{0};          // access denied, bad handshake, duplicates
   std::atomic<uint64_t> dropped{0};          // streams closed on bad data or timeouts
   std::atomic<uint64_t> overLimit{0};        // connections beyond maxConnections
+  std::atomic<uint64_t> liveClients{0};      // WebSocket clients connected now
 };
 
 // The listener for Netdata streams. One asio event loop on one thread serves every connection:
