@@ -1,13 +1,19 @@
 #include "stream_bridge/node_registry.h"
 
 #include <algorithm>
+#include <set>
+#include <tuple>
+#include <unordered_set>
 
 namespace aclkd::stream_bridge {
 namespace {
 
 using Labels = std::vector<std::pair<std::string_view, std::string_view>>;
+using DimSet = std::vector<std::string_view>;  // sorted
 
-struct Chart {
+// What a CHART line defines, interned across hosts: a thousand children of one kind share one
+// copy of each definition instead of holding ten views each.
+struct ChartShape {
   std::string_view name;
   std::string_view title;
   std::string_view units;
@@ -15,30 +21,75 @@ struct Chart {
   std::string_view context;
   std::string_view chartType;
   int64_t priority = 0;
+  bool operator==(const ChartShape&) const = default;
+};
+
+struct ChartShapeHash {
+  size_t operator()(const ChartShape& s) const {
+    // The views point into the interned strings, so their addresses identify them.
+    size_t h = std::hash<int64_t>{}(s.priority);
+    for (const auto v : {s.name, s.title, s.units, s.family, s.context, s.chartType}) {
+      h = h * 1099511628211ULL ^ std::hash<const void*>{}(v.data());
+    }
+    return h;
+  }
+};
+
+struct Chart {
+  const ChartShape* shape = nullptr;
+  const DimSet* dims = nullptr;
+  const Labels* labels = nullptr;
   int64_t first = 0;  // epoch s; 0 = nothing seen yet
   int64_t last = 0;
-  bool relayed = true;  // matches `send charts matching`
-  uint64_t definedAt = 0;  // order of definition, for "the chart defined last"
-  std::vector<std::string_view> dimensions;  // sorted, interned
-  Labels labels;
+  uint32_t definedAt = 0;  // order of definition, for "the chart defined last"
+  bool relayed = true;     // matches `send charts matching`
 };
 
 struct Context {
-  std::string_view title;
-  std::string_view units;
-  std::string_view family;
-  std::string_view chartType;
+  const ChartShape* latest = nullptr;  // title, units, family and chart type come from it
   uint64_t priority = 0;
   uint64_t first = 0;
   uint64_t last = 0;
   uint64_t version = 0;
   bool deleted = false;
   bool dirty = true;  // changed since last handed to the link
+  std::vector<std::string_view> charts;  // the context's charts, relayed or not
+};
+
+// A sorted vector keyed by interned views: a third of a std::map's memory per entry, and the
+// per-host tables are read far more often than they grow.
+template <typename V>
+class FlatMap {
+ public:
+  using Entry = std::pair<std::string_view, V>;
+  V* find(std::string_view key) {
+    auto it = lowerBound(key);
+    return it != items_.end() && it->first == key ? &it->second : nullptr;
+  }
+  V& get(std::string_view key) {
+    auto it = lowerBound(key);
+    if (it == items_.end() || it->first != key) it = items_.insert(it, Entry{key, V{}});
+    return it->second;
+  }
+  size_t size() const { return items_.size(); }
+  auto begin() { return items_.begin(); }
+  auto end() { return items_.end(); }
+  auto begin() const { return items_.begin(); }
+  auto end() const { return items_.end(); }
+
+ private:
+  typename std::vector<Entry>::iterator lowerBound(std::string_view key) {
+    return std::lower_bound(items_.begin(), items_.end(), key,
+                            [](const Entry& e, std::string_view k) { return e.first < k; });
+  }
+  std::vector<Entry> items_;
 };
 
 bool sameContent(const Context& a, const Context& b) {
-  return a.title == b.title && a.units == b.units && a.family == b.family &&
-         a.chartType == b.chartType && a.priority == b.priority && a.first == b.first &&
+  const auto shape = [](const Context& c) {
+    return std::tie(c.latest->title, c.latest->units, c.latest->family, c.latest->chartType);
+  };
+  return shape(a) == shape(b) && a.priority == b.priority && a.first == b.first &&
          a.last == b.last && a.deleted == b.deleted;
 }
 
@@ -49,11 +100,11 @@ aclk::ContextEntry toEntry(std::string_view id, const Context& c) {
   e.firstEntry = c.first;
   e.lastEntry = c.last;
   e.deleted = c.deleted;
-  e.title = std::string(c.title);
+  e.title = std::string(c.latest->title);
   e.priority = c.priority;
-  e.chartType = std::string(c.chartType);
-  e.units = std::string(c.units);
-  e.family = std::string(c.family);
+  e.chartType = std::string(c.latest->chartType);
+  e.units = std::string(c.latest->units);
+  e.family = std::string(c.latest->family);
   return e;
 }
 
@@ -63,6 +114,15 @@ std::string value(const std::map<std::string, std::string>& m, const char* key) 
 }
 
 }  // namespace
+
+struct NodeRegistry::Pools {
+  std::unordered_set<ChartShape, ChartShapeHash> shapes;
+  std::set<DimSet> dimSets;
+  std::set<Labels> labelSets;
+  const ChartShape* shape(const ChartShape& s) { return &*shapes.insert(s).first; }
+  const DimSet* dims(DimSet d) { return &*dimSets.insert(std::move(d)).first; }
+  const Labels* labels(Labels l) { return &*labelSets.insert(std::move(l)).first; }
+};
 
 struct NodeRegistry::Node {
   aclk::RelayedNode info;
@@ -74,11 +134,9 @@ struct NodeRegistry::Node {
   std::time_t connectedSince = 0;
   std::time_t disconnectedAt = 0;
   SimplePattern sendCharts;
-  uint64_t definitions = 0;
-  std::map<std::string_view, Chart> charts;      // by interned chart id
-  std::map<std::string_view, Context> contexts;  // by interned context id
-  // context -> its charts, so that a chart change recomputes one context, not the whole node
-  std::map<std::string_view, std::vector<std::string_view>> chartsOfContext;
+  uint32_t definitions = 0;
+  FlatMap<Chart> charts;      // by interned chart id
+  FlatMap<Context> contexts;  // by interned context id
   Labels hostLabels;
   size_t chartLabels = 0;
 };
@@ -116,7 +174,7 @@ aclk::SystemInfo systemInfoFromRequest(const StreamRequest& r) {
 }
 
 NodeRegistry::NodeRegistry(std::function<void()> changed, Clock clock)
-    : changed_(std::move(changed)), clock_(std::move(clock)) {
+    : changed_(std::move(changed)), clock_(std::move(clock)), pools_(std::make_unique<Pools>()) {
   if (!clock_) clock_ = [] { return std::time(nullptr); };
 }
 
@@ -156,7 +214,7 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
     n.disconnectedAt = 0;
     // A reconnecting host re-sends its definitions; until then its charts count as collected.
     for (auto& [id, c] : n.contexts) {
-      if (!c.deleted && c.last != 0) {
+      if (c.latest && !c.deleted && c.last != 0) {
         c.last = 0;
         c.version = std::max<uint64_t>(c.version + 1, static_cast<uint64_t>(clock_()));
         c.dirty = true;
@@ -178,11 +236,11 @@ void NodeRegistry::detach(Node& n) {
     std::map<std::string_view, uint64_t> lastOf;
     for (const auto& [id, chart] : n.charts) {
       if (!chart.relayed) continue;
-      auto& l = lastOf[chart.context];
+      auto& l = lastOf[chart.shape->context];
       l = std::max<uint64_t>(l, static_cast<uint64_t>(chart.last));
     }
     for (auto& [id, c] : n.contexts) {
-      if (c.deleted || c.last != 0) continue;
+      if (!c.latest || c.deleted || c.last != 0) continue;
       c.last = lastOf.count(id) && lastOf[id] ? lastOf[id] : static_cast<uint64_t>(clock_());
       c.version = std::max<uint64_t>(c.version + 1, static_cast<uint64_t>(clock_()));
       c.dirty = true;
@@ -228,13 +286,13 @@ std::vector<NodeView> NodeRegistry::nodes() const {
     v.charts = n.charts.size();
     for (const auto& [id, c] : n.charts) {
       v.relayedCharts += c.relayed ? 1 : 0;
-      v.dimensions += c.dimensions.size();
+      v.dimensions += c.dims ? c.dims->size() : 0;
     }
-    v.contexts = n.contexts.size();
+    for (const auto& [id, c] : n.contexts) v.contexts += c.latest ? 1 : 0;
     v.hostLabels = n.hostLabels.size();
     v.chartLabels = n.chartLabels;
     for (const auto& [id, c] : n.contexts) {
-      if (!c.deleted) v.contextsVersionHash += c.version + c.last - c.first;
+      if (c.latest && !c.deleted) v.contextsVersionHash += c.version + c.last - c.first;
     }
     out.push_back(std::move(v));
   }
@@ -260,7 +318,7 @@ aclk::ContextBatch NodeRegistry::contextsSnapshot(const std::string& machineGuid
   if (it == nodes_.end()) return batch;
   for (auto& [id, c] : it->second->contexts) {
     c.dirty = false;
-    if (c.deleted) continue;
+    if (!c.latest || c.deleted) continue;
     batch.contexts.push_back(toEntry(id, c));
     batch.versionHash += c.version + c.last - c.first;
   }
@@ -273,6 +331,7 @@ std::optional<aclk::ContextBatch> NodeRegistry::contextsUpdates(const std::strin
   if (it == nodes_.end()) return std::nullopt;
   aclk::ContextBatch batch;
   for (auto& [id, c] : it->second->contexts) {
+    if (!c.latest) continue;
     if (c.dirty) {
       batch.contexts.push_back(toEntry(id, c));
       c.dirty = false;
@@ -290,58 +349,54 @@ namespace {
 // Recomputes one context from its relayed charts; marks it dirty with a new version when what
 // the cloud sees of it changed.
 void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t now) {
-  auto& contexts = node.contexts;
-  const bool live = node.attached;
+  Context& cur = node.contexts.get(ctxId);
+  const bool fresh = cur.latest == nullptr;
   Context next;
   const Chart* latest = nullptr;
-  bool any = false;
-  bool collecting = false;
   uint64_t last = 0;
   uint64_t first = 0;
-  for (const auto id : node.chartsOfContext[ctxId]) {
-    const auto found = node.charts.find(id);
-    if (found == node.charts.end()) continue;
-    const Chart& chart = found->second;
-    if (!chart.relayed) continue;
-    if (!latest || chart.definedAt > latest->definedAt) latest = &chart;
-    const auto prio = static_cast<uint64_t>(std::max<int64_t>(chart.priority, 0));
-    next.priority = any ? std::min(next.priority, prio) : prio;
-    any = true;
-    if (chart.first != 0) {
-      first = first == 0 ? static_cast<uint64_t>(chart.first)
-                         : std::min(first, static_cast<uint64_t>(chart.first));
+  for (const auto id : cur.charts) {
+    const Chart* chart = node.charts.find(id);
+    if (!chart || !chart->relayed || chart->shape->context != ctxId) continue;
+    const auto prio = static_cast<uint64_t>(std::max<int64_t>(chart->shape->priority, 0));
+    next.priority = latest ? std::min(next.priority, prio) : prio;
+    if (!latest || chart->definedAt > latest->definedAt) latest = chart;
+    if (chart->first != 0) {
+      first = first == 0 ? static_cast<uint64_t>(chart->first)
+                         : std::min(first, static_cast<uint64_t>(chart->first));
     }
-    last = std::max(last, static_cast<uint64_t>(chart.last));
-    collecting = collecting || live;
+    last = std::max(last, static_cast<uint64_t>(chart->last));
   }
-  auto it = contexts.find(ctxId);
-  if (!any) {
-    if (it != contexts.end() && !it->second.deleted) {
-      it->second.deleted = true;
-      it->second.version = std::max(it->second.version + 1, now);
-      it->second.dirty = true;
+  if (!latest) {
+    if (!fresh && !cur.deleted) {
+      cur.deleted = true;
+      cur.version = std::max(cur.version + 1, now);
+      cur.dirty = true;
     }
     return;
   }
-  next.title = latest->title;
-  next.units = latest->units;
-  next.family = latest->family;
-  next.chartType = latest->chartType;
+  next.latest = latest->shape;
   next.first = first != 0 ? first : now;
-  next.last = collecting ? 0 : last;
-  if (it == contexts.end()) {
-    next.version = now;
-    next.dirty = true;
-    contexts.emplace(ctxId, next);
+  next.last = node.attached ? 0 : last;
+  if (fresh) {
+    cur.latest = next.latest;
+    cur.priority = next.priority;
+    cur.first = next.first;
+    cur.last = next.last;
+    cur.version = now;
+    cur.dirty = true;
     return;
   }
-  Context& cur = it->second;
   // Keep the earliest first entry ever seen: history does not shrink while connected.
   if (cur.first != 0 && cur.first < next.first) next.first = cur.first;
   if (sameContent(cur, next)) return;
-  next.version = std::max(cur.version + 1, now);
-  next.dirty = true;
-  cur = next;
+  cur.latest = next.latest;
+  cur.priority = next.priority;
+  cur.first = next.first;
+  cur.last = next.last;
+  cur.deleted = false;
+  cur.version = std::max(cur.version + 1, now);
+  cur.dirty = true;
 }
 
 }  // namespace
@@ -382,26 +437,25 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
   std::lock_guard lock(registry_.mutex_);
   auto& r = registry_;
   const auto id = r.intern(d.id);
-  Chart& c = node_.charts[id];
-  const auto oldContext = c.context;
-  c.name = r.intern(d.name);
-  c.title = r.intern(d.title);
-  c.units = r.intern(d.units);
-  c.family = r.intern(d.family);
-  c.context = r.intern(d.context);
-  c.chartType = r.intern(d.chartType);
-  c.priority = d.priority;
+  ChartShape shape{r.intern(d.name),  r.intern(d.title),   r.intern(d.units),
+                   r.intern(d.family), r.intern(d.context), r.intern(d.chartType),
+                   d.priority};
+  Chart& c = node_.charts.get(id);
+  const std::string_view oldContext = c.shape ? c.shape->context : std::string_view{};
+  c.shape = r.pools_->shape(shape);
   c.definedAt = ++node_.definitions;
   // Netdata 1.37's rule: the chart is sent when its id or its name matches.
   c.relayed = node_.sendCharts.matches(d.id) || (!d.name.empty() && node_.sendCharts.matches(d.name));
   const auto now = static_cast<uint64_t>(r.clock_());
-  if (!oldContext.empty() && oldContext != c.context) {
-    auto& old = node_.chartsOfContext[oldContext];
-    old.erase(std::remove(old.begin(), old.end(), id), old.end());
-    refreshContext(node_, oldContext, now);
+  if (oldContext != c.shape->context) {
+    if (!oldContext.empty()) {
+      auto& old = node_.contexts.get(oldContext).charts;
+      old.erase(std::remove(old.begin(), old.end(), id), old.end());
+      refreshContext(node_, oldContext, now);
+    }
+    node_.contexts.get(c.shape->context).charts.push_back(id);
   }
-  if (oldContext != c.context) node_.chartsOfContext[c.context].push_back(id);
-  refreshContext(node_, c.context, now);
+  refreshContext(node_, c.shape->context, now);
 }
 
 void NodeRegistry::Stream::onChartLabel(std::string_view, std::string_view name,
@@ -411,26 +465,27 @@ void NodeRegistry::Stream::onChartLabel(std::string_view, std::string_view name,
 
 void NodeRegistry::Stream::onChartLabelsCommit(std::string_view chartId) {
   std::lock_guard lock(registry_.mutex_);
-  auto it = node_.charts.find(chartId);
-  if (it != node_.charts.end()) {
-    node_.chartLabels -= std::min(node_.chartLabels, it->second.labels.size());
-    it->second.labels.clear();
+  if (Chart* c = node_.charts.find(chartId)) {
+    node_.chartLabels -= std::min(node_.chartLabels, c->labels ? c->labels->size() : 0);
+    Labels labels;
     for (const auto& [k, v] : pendingChartLabels_) {
-      it->second.labels.emplace_back(registry_.intern(k), registry_.intern(v));
+      labels.emplace_back(registry_.intern(k), registry_.intern(v));
     }
-    node_.chartLabels += it->second.labels.size();
+    c->labels = registry_.pools_->labels(std::move(labels));
+    node_.chartLabels += c->labels->size();
   }
   pendingChartLabels_.clear();
 }
 
 void NodeRegistry::Stream::onDimension(std::string_view chartId, const DimensionDefinition& dim) {
   std::lock_guard lock(registry_.mutex_);
-  auto it = node_.charts.find(chartId);
-  if (it == node_.charts.end()) return;
-  auto& dims = it->second.dimensions;
+  Chart* c = node_.charts.find(chartId);
+  if (!c) return;
   const auto id = registry_.intern(dim.id);
-  auto pos = std::lower_bound(dims.begin(), dims.end(), id);
-  if (pos == dims.end() || *pos != id) dims.insert(pos, id);
+  if (c->dims && std::binary_search(c->dims->begin(), c->dims->end(), id)) return;
+  DimSet dims = c->dims ? *c->dims : DimSet{};
+  dims.insert(std::lower_bound(dims.begin(), dims.end(), id), id);
+  c->dims = registry_.pools_->dims(std::move(dims));
 }
 
 void NodeRegistry::Stream::onFunction(std::string_view, std::string_view) {}
@@ -440,24 +495,22 @@ void NodeRegistry::Stream::onVariable(std::string_view, std::string_view, std::s
 void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_t firstEntry,
                                                 int64_t lastEntry, int64_t) {
   std::lock_guard lock(registry_.mutex_);
-  auto it = node_.charts.find(chartId);
-  if (it == node_.charts.end()) return;
-  Chart& c = it->second;
-  if (firstEntry > 0 && (c.first == 0 || firstEntry < c.first)) c.first = firstEntry;
-  if (lastEntry > c.last) c.last = lastEntry;
-  refreshContext(node_, c.context, static_cast<uint64_t>(registry_.clock_()));
+  Chart* c = node_.charts.find(chartId);
+  if (!c) return;
+  if (firstEntry > 0 && (c->first == 0 || firstEntry < c->first)) c->first = firstEntry;
+  if (lastEntry > c->last) c->last = lastEntry;
+  refreshContext(node_, c->shape->context, static_cast<uint64_t>(registry_.clock_()));
 }
 
 void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) {
   std::lock_guard lock(registry_.mutex_);
-  auto it = node_.charts.find(chartId);
-  if (it == node_.charts.end()) return;
-  Chart& c = it->second;
+  Chart* c = node_.charts.find(chartId);
+  if (!c) return;
   const int64_t t = endTime > 0 ? endTime : static_cast<int64_t>(registry_.clock_());
-  c.last = std::max(c.last, t);
-  if (c.first == 0) {
-    c.first = t;
-    refreshContext(node_, c.context, static_cast<uint64_t>(registry_.clock_()));
+  c->last = std::max(c->last, t);
+  if (c->first == 0) {
+    c->first = t;
+    refreshContext(node_, c->shape->context, static_cast<uint64_t>(registry_.clock_()));
   }
 }
 

@@ -79,6 +79,7 @@ class NodeRegistry : public aclk::NodeRelaySource {
  private:
   friend class Stream;
   std::string_view intern(std::string_view text);  // under mutex_
+  struct Pools;  // chart shapes, dimension sets and label sets shared by all hosts
   void detach(Node& node);
   void notify();
 
@@ -86,6 +87,7 @@ class NodeRegistry : public aclk::NodeRelaySource {
   Clock clock_;
   mutable std::mutex mutex_;
   std::unordered_set<std::string> strings_;               // guarded by mutex_
+  std::unique_ptr<Pools> pools_;                          // guarded by mutex_
   std::map<std::string, std::unique_ptr<Node>> nodes_;    // by machine GUID; guarded by mutex_
 };
 
