@@ -161,6 +161,23 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   }
 
   bool streaming() const { return parser_ != nullptr; }
+  bool live() const { return live_; }
+  const std::map<std::string, size_t>& subscriptions() const { return subscriptions_; }
+
+  // A tick of the server: push the channels whose JSON changed, ping every 25 s.
+  void pushChanged(const std::map<std::string, std::string>& current, bool ping) {
+    if (!live_ || closed_) return;
+    for (auto& [channel, lastHash] : subscriptions_) {
+      const auto it = current.find(channel);
+      if (it == current.end()) continue;
+      const size_t h = std::hash<std::string>{}(it->second);
+      if (h == lastHash) continue;
+      lastHash = h;
+      sendWs("{\"push\":{\"channel\":" + nlohmann::json(channel).dump() +
+             ",\"data\":" + it->second + "}}");
+    }
+    if (ping) send(encodeWsFrame(WsOpcode::kPing, "aclkd"));
+  }
 
   // ---- StreamEvents: forwarded to the registry, plus the replication answer -----------------
   void onClaimedId(std::string_view g, std::string_view c) override { host_->onClaimedId(g, c); }
@@ -343,27 +360,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     send(std::move(out));
   }
 
-  // ---- live channels --------------------------------------------------------------------
- public:
-  bool live() const { return live_; }
-  const std::map<std::string, size_t>& subscriptions() const { return subscriptions_; }
-
-  // A tick of the server: push the channels whose JSON changed, ping every 25 s.
-  void pushChanged(const std::map<std::string, std::string>& current, bool ping) {
-    if (!live_ || closed_) return;
-    for (auto& [channel, lastHash] : subscriptions_) {
-      const auto it = current.find(channel);
-      if (it == current.end()) continue;
-      const size_t h = std::hash<std::string>{}(it->second);
-      if (h == lastHash) continue;
-      lastHash = h;
-      sendWs("{\"push\":{\"channel\":" + nlohmann::json(channel).dump() +
-             ",\"data\":" + it->second + "}}");
-    }
-    if (ping) send(encodeWsFrame(WsOpcode::kPing, "aclkd"));
-  }
-
- private:
+  // ---- live channels (the WebSocket side) ----------------------------------------------
   void upgradeToWebSocket() {
     live_ = true;
     server_.counters.liveClients++;
@@ -451,7 +448,6 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     sendWs("{\"id\":" + reply["id"].dump() + ",\"result\":{\"data\":" + *data + "}}");
   }
 
- public:
   void onRequest(const std::string& rest) {
     if (handshake_.rfind("STREAM ", 0) != 0) return onHttpRequest();
     std::string error;
