@@ -129,11 +129,12 @@ CmdParse parseCmd(std::string_view payload) {
   req.msgId = out.msgId;
   req.callbackTopic = out.callbackTopic;
   if (const auto* timeout = field("timeout")) {
-    if (!timeout->is_number()) {
-      out.error = "field 'timeout': not a number of milliseconds";
+    // A float out of int64's range would make the conversion undefined: bound it first.
+    if (!timeout->is_number() || timeout->get<double>() < 0 || timeout->get<double>() > 1e12) {
+      out.error = "field 'timeout': not a number of milliseconds in 0..1e12";
       return out;
     }
-    req.timeoutMs = timeout->get<int64_t>();
+    req.timeoutMs = static_cast<int64_t>(timeout->get<double>());
   }
   req.rawRequest = std::string(payload.substr(sep + kSeparator.size()));
   if (!parseRequestLine(req.rawRequest, &req, &out.error)) return out;

@@ -47,7 +47,7 @@ TEST(OtpTest, Base64RoundTripOfEveryLength) {
 }
 
 TEST(OtpTest, Base64RejectsBadInput) {
-  for (const std::string bad : {
+  for (const std::string& bad : std::vector<std::string>{
            "Zg=",         // length not a multiple of 4
            "Zg",          // missing padding
            "Zm9\n",       // whitespace
