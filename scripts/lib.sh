@@ -32,6 +32,7 @@ install_deps() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   for svc in mosquitto tinyproxy netdata; do
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    $sudo service "$svc" stop >/dev/null 2>&1 || true  # hosts without systemd
   done
 }
 
