@@ -1,7 +1,6 @@
 #include "aclk/otp.h"
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 namespace aclkd::aclk {
 namespace {
@@ -21,40 +20,6 @@ StepResult<T> failed(AclkStatus status, std::string error) {
 }
 
 }  // namespace
-
-std::string base64Encode(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> base64Decode(const std::string& text) {
-  // EVP_DecodeBlock skips surrounding whitespace and ignores padding when counting, so the
-  // alphabet and the padding are checked here first.
-  if (text.size() % 4 != 0) return std::nullopt;
-  size_t pad = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                       c == '+' || c == '/';
-    if (c == '=') {
-      if (i + 2 < text.size()) return std::nullopt;
-      ++pad;
-    } else if (!alpha || pad > 0) {
-      return std::nullopt;
-    }
-  }
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
 
 std::string challengePath(const std::string& authPath, const std::string& claimedId) {
   return authPath + "/node/" + claimedId + "/challenge";

@@ -4,6 +4,7 @@
 
 #include "aclk/env.h"
 #include "aclk/topics.h"
+#include "common/base64.h"
 
 namespace aclkd::aclk {
 
@@ -35,8 +36,5 @@ std::string buildPasswordBody(const std::string& agentVersion, const std::string
 StepResult<MqttCredentials> interpretPasswordResponse(long httpCode, const std::string& body,
                                                       const std::string& claimedId);
 
-std::string base64Encode(const std::string& bytes);
-// nullopt on any character outside the standard alphabet or bad padding.
-std::optional<std::string> base64Decode(const std::string& text);
 
 }  // namespace aclkd::aclk

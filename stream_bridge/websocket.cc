@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include "common/base64.h"
+
 namespace aclkd::stream_bridge {
 
 std::string webSocketAccept(std::string_view clientKey) {
@@ -11,11 +13,7 @@ std::string webSocketAccept(std::string_view clientKey) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha1(), nullptr);
-  std::string out(4 * ((len + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest,
-                                static_cast<int>(len));
-  out.resize(static_cast<size_t>(n));
-  return out;
+  return base64Encode(std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 std::string encodeWsFrame(WsOpcode opcode, std::string_view payload) {

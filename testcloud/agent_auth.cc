@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "claim/rsa_key.h"
+#include "common/base64.h"
 #include "testcloud/claim_endpoint.h"
 
 namespace aclkd::testcloud {
@@ -44,29 +45,6 @@ std::string randomBytes(size_t n) {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
     throw std::runtime_error("RAND_bytes failed");
   }
-  return out;
-}
-
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> unbase64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t len = static_cast<size_t>(n);
-  if (text.back() == '=') --len;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
-  out.resize(len);
   return out;
 }
 
@@ -165,8 +143,12 @@ Reply AgentAuth::challenge(const std::string& claimedId) {
     return cloudError(500, "injected-500", "ErrInternalServerError", "fault injected");
   }
   if (broken == "garbage") return textReply(200, "this is not a challenge");
-  if (broken == "shortb64") return jsonReply(200, {{"challenge", base64(randomBytes(100))}});
-  if (broken == "undecryptable") return jsonReply(200, {{"challenge", base64(randomBytes(256))}});
+  if (broken == "shortb64") {
+    return jsonReply(200, {{"challenge", base64Encode(randomBytes(100))}});
+  }
+  if (broken == "undecryptable") {
+    return jsonReply(200, {{"challenge", base64Encode(randomBytes(256))}});
+  }
 
   const auto secret = randomBytes(kSecretBytes);
   std::string error;
@@ -178,7 +160,7 @@ Reply AgentAuth::challenge(const std::string& claimedId) {
     std::lock_guard lock(mutex_);
     pendingSecrets_[claimedId] = secret;
   }
-  return jsonReply(200, {{"challenge", base64(*cipher)}});
+  return jsonReply(200, {{"challenge", base64Encode(*cipher)}});
 }
 
 Reply AgentAuth::password(const std::string& claimedId, std::string_view body) {
@@ -195,7 +177,7 @@ Reply AgentAuth::password(const std::string& claimedId, std::string_view body) {
     return cloudError(400, "bad-request", "ErrInvalidRequest",
                       "field 'response' is missing or not a string");
   }
-  const auto answer = unbase64(json["response"].get<std::string>());
+  const auto answer = base64Decode(json["response"].get<std::string>());
   if (!expected || !answer || *answer != *expected) {
     spdlog::warn("password step for {} failed: wrong or replayed challenge response", claimedId);
     return cloudError(401, "wrong-response", "ErrUnauthorized", "challenge response mismatch");

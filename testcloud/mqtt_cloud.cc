@@ -12,6 +12,7 @@
 #include "agent/v1/cmds.pb.h"
 #include "agent/v1/connection.pb.h"
 #include "alarms/v1/alarm.pb.h"
+#include "common/base64.h"
 #include "common/uuid.h"
 #include "context/v1/context.pb.h"
 #include "nodeinstance/connection/v1/connection.pb.h"
@@ -95,20 +96,6 @@ bool splitOutbound(const std::string& topic, std::string* claimedId, std::string
   *claimedId = topic.substr(kPrefix.size(), idEnd - kPrefix.size());
   *rest = topic.substr(idEnd + kOutbound.size());
   return true;
-}
-
-std::optional<std::string> unbase64(const std::string& text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t len = static_cast<size_t>(n);
-  if (!text.empty() && text.back() == '=') --len;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
-  out.resize(len);
-  return out;
 }
 
 Reply badRequest(const std::string& why) { return errorReply(422, "ErrInvalidRequest", why); }
@@ -347,7 +334,7 @@ Reply MqttCloud::sendReply(const std::string& claimedId, const nlohmann::json& b
     payload.assign(body["size"].get<size_t>(), '\x01');
   } else if (body.contains("payload_b64")) {
     const auto decoded =
-        body["payload_b64"].is_string() ? unbase64(body["payload_b64"].get<std::string>())
+        body["payload_b64"].is_string() ? base64Decode(body["payload_b64"].get<std::string>())
                                         : std::nullopt;
     if (!decoded) return badRequest("field 'payload_b64' is not base64");
     payload = *decoded;
