@@ -1,5 +1,7 @@
 #include "aclk/http_command.h"
 
+#include "aclk/cmd_handler.h"
+
 #include <array>
 #include <ctime>
 
@@ -13,7 +15,9 @@ using nlohmann::ordered_json;
 constexpr std::string_view kSeparator = "\r\n\r\n";
 constexpr int kMinVersion = 2;
 
-const char* reasonPhrase(int code) {
+}  // namespace
+
+const char* httpReasonPhrase(int code) {
   switch (code) {
     case 200: return "OK";
     case 201: return "Created";
@@ -25,10 +29,15 @@ const char* reasonPhrase(int code) {
     case 405: return "Method Not Allowed";
     case 413: return "Payload Too Large";
     case 500: return "Internal Server Error";
+    case 499: return "Client Closed Request";
+    case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
     default: return "Unknown";
   }
 }
+
+namespace {
 
 std::string httpDate(int64_t nowUs) {
   const time_t t = static_cast<time_t>(nowUs / 1000000);
@@ -142,18 +151,9 @@ CmdParse parseCmd(std::string_view payload) {
   return out;
 }
 
-std::string buildCmdReply(const std::string& msgId, const LocalHttpResponse& response,
-                          int64_t sessionIdUs, int64_t nowUs, int64_t execUs) {
-  auto h = headerStart(msgId, nowUs);
-  h["connect"] = sessionIdUs / 1000000;
-  h["connect-offset-usec"] = sessionIdUs % 1000000;
-  h["version"] = kMinVersion;
-  h["t-exec"] = execUs;
-  h["t-rx"] = 0;
-  h["http-code"] = response.code;
-  std::string out = h.dump();
-  out += kSeparator;
-  out += "HTTP/1.1 " + std::to_string(response.code) + " " + reasonPhrase(response.code) + "\r\n";
+std::string formatLocalHttpResponse(const LocalHttpResponse& response, int64_t nowUs) {
+  std::string out = "HTTP/1.1 " + std::to_string(response.code) + " " +
+                    httpReasonPhrase(response.code) + "\r\n";
   out += "Connection: close\r\n";
   out += "Content-Type: " + response.contentType + "\r\n";
   out += "Date: " + httpDate(nowUs) + "\r\n";
@@ -161,6 +161,33 @@ std::string buildCmdReply(const std::string& msgId, const LocalHttpResponse& res
   out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
   out += response.body;
   return out;
+}
+
+std::string buildCmdResultReply(const std::string& msgId, const CmdResult& result,
+                                int64_t sessionIdUs, int64_t nowUs, int64_t execUs) {
+  if (result.errorCode != 0) {
+    return buildCmdErrorReply(msgId, result.httpCode, result.errorCode, result.errorDescription,
+                              nowUs);
+  }
+  auto h = headerStart(msgId, nowUs);
+  h["connect"] = sessionIdUs / 1000000;
+  h["connect-offset-usec"] = sessionIdUs % 1000000;
+  h["version"] = kMinVersion;
+  h["t-exec"] = execUs;
+  h["t-rx"] = 0;
+  h["http-code"] = result.httpCode;
+  std::string out = h.dump();
+  out += kSeparator;
+  out += result.httpResponse;
+  return out;
+}
+
+std::string buildCmdReply(const std::string& msgId, const LocalHttpResponse& response,
+                          int64_t sessionIdUs, int64_t nowUs, int64_t execUs) {
+  CmdResult result;
+  result.httpCode = response.code;
+  result.httpResponse = formatLocalHttpResponse(response, nowUs);
+  return buildCmdResultReply(msgId, result, sessionIdUs, nowUs, execUs);
 }
 
 std::string buildCmdErrorReply(const std::string& msgId, int httpCode, int errorCode,

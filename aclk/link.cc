@@ -45,7 +45,14 @@ int64_t nowUs() {
 std::time_t nowT() { return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()); }
 
 enum class Command { kStop, kReload, kNodesChanged };
-using Event = std::variant<MqttEvent, Command>;
+// A CmdHandler's answer, published by the link's thread (pop() does it, so no state sees it).
+struct CmdReply {
+  std::string msgId;
+  std::string callbackTopic;
+  Clock::time_point started;
+  CmdResult result;
+};
+using Event = std::variant<MqttEvent, Command, CmdReply>;
 
 // A node the link speaks for. Only the gateway itself for now; the stream bridge adds children.
 struct NodeRecord {
@@ -91,14 +98,23 @@ struct Link::Impl {
   }
 
   // Next event before `deadline`; nullopt on timeout.
+  // Answers of the CmdHandler are published here, in whatever state the link is.
   std::optional<Event> pop(Clock::time_point deadline) {
-    std::unique_lock<std::mutex> lock(queueMutex);
-    if (!queueCv.wait_until(lock, deadline, [&] { return !queue.empty(); })) {
-      return std::nullopt;
+    while (true) {
+      std::unique_lock<std::mutex> lock(queueMutex);
+      if (!queueCv.wait_until(lock, deadline, [&] { return !queue.empty(); })) {
+        return std::nullopt;
+      }
+      Event e = std::move(queue.front());
+      queue.pop_front();
+      lock.unlock();
+      auto* reply = std::get_if<CmdReply>(&e);
+      if (!reply) return e;
+      const auto execUs =
+          duration_cast<std::chrono::microseconds>(Clock::now() - reply->started).count();
+      publishRaw(reply->callbackTopic, buildCmdResultReply(reply->msgId, reply->result, sessionId,
+                                                           nowUs(), execUs));
     }
-    Event e = std::move(queue.front());
-    queue.pop_front();
-    return e;
   }
 
   // Waits until `deadline`, dropping stale MQTT events; returns a command if one arrives.
@@ -790,8 +806,13 @@ struct Link::Impl {
         }
         return true;
       case Kind::kCancelPendingRequest:
-        // `cmd` requests run to completion synchronously here, so none is ever pending.
-        spdlog::info("ACLK: nothing to cancel for request \"{}\"", msg.requestId);
+        if (opt.cmdHandler) {
+          spdlog::debug("ACLK: cloud cancels request \"{}\"", msg.requestId);
+          opt.cmdHandler->cancel(msg.requestId);
+        } else {
+          // Without a handler `cmd` requests run synchronously, so none is ever pending.
+          spdlog::info("ACLK: nothing to cancel for request \"{}\"", msg.requestId);
+        }
         break;
       case Kind::kObsolete:
         spdlog::info("ACLK: ignoring obsolete message type '{}'", type);
@@ -815,6 +836,16 @@ struct Link::Impl {
       return;
     }
     const auto& req = *parsed.request;
+    if (opt.cmdHandler) {
+      opt.cmdHandler->start(req, [sink = replySink, msgId = req.msgId,
+                                  topic = req.callbackTopic, started](CmdResult result) {
+        std::lock_guard lock(sink->mutex);
+        if (sink->impl) {
+          sink->impl->push(CmdReply{msgId, topic, started, std::move(result)});
+        }
+      });
+      return;
+    }
     LocalHttpResponse resp;
     if (opt.localApi) {
       resp = opt.localApi(req.method, req.path);
@@ -967,6 +998,13 @@ struct Link::Impl {
   std::mutex queueMutex;
   std::condition_variable queueCv;
   std::deque<Event> queue;
+  // CmdHandler completions reach the queue through this; cleared when the link goes away.
+  struct ReplySink {
+    explicit ReplySink(Impl* owner) : impl(owner) {}
+    std::mutex mutex;
+    Impl* impl;
+  };
+  std::shared_ptr<ReplySink> replySink = std::make_shared<ReplySink>(this);
 
   // Link-thread only.
   Backoff backoff;
@@ -1014,7 +1052,11 @@ struct Link::Impl {
 Link::Link(LinkOptions options, ClaimSource claims)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(claims))) {}
 
-Link::~Link() { stop(); }
+Link::~Link() {
+  stop();
+  std::lock_guard lock(impl_->replySink->mutex);
+  impl_->replySink->impl = nullptr;
+}
 
 void Link::start() {
   if (!impl_->thread.joinable()) {

@@ -8,6 +8,7 @@
 
 #include "aclk/aclk_state.h"
 #include "aclk/aclk_status.h"
+#include "aclk/cmd_handler.h"
 #include "aclk/http_command.h"
 #include "aclk/node_relay.h"
 #include "claim/claim_manager.h"
@@ -31,6 +32,9 @@ struct LinkOptions {
   uint64_t seed = 0;  // 0: random
   // Answers `cmd` HTTP requests from the cloud (brief §8). Runs on the link's thread.
   std::function<LocalHttpResponse(const std::string& method, const std::string& path)> localApi;
+  // When set, answers `cmd` requests instead of localApi, asynchronously: its completions are
+  // published by the link's thread. Must outlive the link.
+  std::shared_ptr<CmdHandler> cmdHandler;
 };
 
 using ClaimSource = std::function<std::shared_ptr<const claim::ClaimSnapshot>()>;

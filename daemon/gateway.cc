@@ -1,6 +1,8 @@
 #include "daemon/gateway.h"
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
+#include <sstream>
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
@@ -9,6 +11,7 @@
 #include "daemon/local_api.h"
 #include "daemon/options.h"
 #include "daemon/status_page.h"
+#include "query/curl_forwarder.h"
 
 namespace aclkd::daemon {
 namespace {
@@ -25,6 +28,7 @@ std::string reply(int code, const std::string& text) {
 Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostname)
     : config_(std::move(config)), machineGuid_(std::move(machineGuid)),
       hostname_(std::move(hostname)) {
+  streamConf_ = std::make_shared<const stream_bridge::StreamConf>(config_.stream);
   claims_ = std::make_unique<claim::ClaimManager>(config_.aclkd.getString("global", "state dir"),
                                                   cloudSettings(), processEnvironment());
   if (config_.aclkd.getBool("cloud", "enabled")) {
@@ -45,6 +49,23 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
     lo.localApi = [this](const std::string& method, const std::string& path) {
       return localApi(method, path);
     };
+    query::ProxyOptions qo;
+    qo.enabled = config_.aclkd.getBool("cloud", "query proxy");
+    qo.defaultPort = static_cast<int>(config_.aclkd.getInt("cloud", "query default port"));
+    qo.defaultTimeout = std::chrono::seconds(config_.aclkd.getInt("cloud", "query timeout"));
+    std::istringstream names(config_.aclkd.getString("cloud", "query forward headers"));
+    for (std::string name; names >> name;) {
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      qo.forwardHeaders.insert(name);
+    }
+    query::CurlForwarder::Options fo;
+    fo.perAgentLimit =
+        static_cast<size_t>(config_.aclkd.getInt("cloud", "query connections per agent"));
+    queryProxy_ = std::make_shared<query::QueryProxy>(
+        qo, lo.localApi, [this] { return queryNodes(); },
+        std::make_shared<query::CurlForwarder>(fo));
+    lo.cmdHandler = queryProxy_;
     link_ = std::make_unique<aclk::Link>(std::move(lo), [this] { return claims_->snapshot(); });
   }
   // The registry outlives neither the link nor the bridge: both hold it, the gateway owns both.
@@ -183,7 +204,50 @@ SurfaceSnapshot Gateway::surfaceSnapshot() const {
   s.configuredUrl = config_.aclkd.getString("cloud", "url");
   s.started = started_;
   s.now = std::time(nullptr);
+  if (queryProxy_) s.queryMetrics = queryProxy_->stats().render();
   return s;
+}
+
+std::vector<query::NodeFacts> Gateway::queryNodes() const {
+  aclk::AclkStateView ids;
+  aclk::NodeInstanceView selfView;
+  selfView.machineGuid = machineGuid_;
+  ids.nodes.push_back(selfView);
+  if (link_) link_->fillState(&ids);
+  std::map<std::string, std::string> nodeIds;  // machine GUID -> node id
+  for (const auto& n : ids.nodes) {
+    if (n.nodeId) nodeIds[n.machineGuid] = *n.nodeId;
+  }
+  std::shared_ptr<const stream_bridge::StreamConf> conf;
+  {
+    std::lock_guard lock(streamConfMutex_);
+    conf = streamConf_;
+  }
+  std::vector<query::NodeFacts> out;
+  query::NodeFacts self;
+  self.machineGuid = machineGuid_;
+  self.hostname = hostname_;
+  self.nodeId = nodeIds[machineGuid_];
+  self.self = true;
+  self.live = true;
+  out.push_back(std::move(self));
+  for (const auto& n : registry_->nodes()) {
+    query::NodeFacts f;
+    f.machineGuid = n.machineGuid;
+    f.hostname = n.hostname;
+    f.nodeId = nodeIds[n.machineGuid];
+    f.live = n.live;
+    f.hops = n.hops;
+    f.peer = n.peer;
+    const auto q = conf->querySettings(n.apiKey, n.machineGuid);
+    f.guidQueryUrl = q.guidQueryUrl;
+    f.keyQueryUrl = q.keyQueryUrl;
+    f.allowQueries = q.allowQueries;
+    f.caFile = q.caFile;
+    f.insecure = q.insecure;
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 aclk::AclkStateView Gateway::stateView() const {
@@ -380,6 +444,10 @@ std::string Gateway::reloadConfig() {
   }
   // API keys, machine GUID sections and their patterns apply to the next handshake; streams
   // already accepted and the link are untouched.
+  {
+    std::lock_guard lock(streamConfMutex_);
+    streamConf_ = std::make_shared<const stream_bridge::StreamConf>(fresh.stream);
+  }
   if (bridge_) {
     bridge_->setConf(fresh.stream);
     applied.push_back("stream.conf (" + std::to_string(fresh.stream.sections().size()) +

@@ -12,6 +12,7 @@
 #include "claim/claim_manager.h"
 #include "daemon/daemon_config.h"
 #include "daemon/local_api.h"
+#include "query/query_proxy.h"
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_server.h"
 
@@ -57,7 +58,14 @@ class Gateway {
   // Answers the cloud's `cmd` HTTP requests with the gateway's own API.
   aclk::LocalHttpResponse localApi(const std::string& method, const std::string& path) const;
 
+  // Every node the query proxy can route to: the gateway itself and the registry's nodes, with
+  // the link's node ids and stream.conf's query settings.
+  std::vector<query::NodeFacts> queryNodes() const;
+
   std::unique_ptr<claim::ClaimManager> claims_;
+  std::shared_ptr<query::QueryProxy> queryProxy_;
+  mutable std::mutex streamConfMutex_;
+  std::shared_ptr<const stream_bridge::StreamConf> streamConf_;  // the current stream.conf
   std::unique_ptr<aclk::Link> link_;
   std::shared_ptr<stream_bridge::NodeRegistry> registry_;
   std::unique_ptr<stream_bridge::StreamServer> bridge_;

@@ -208,7 +208,7 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
              "machine_guid=\"" + escapeLabel(st.machineGuid) + "\",hostname=\"" +
                  escapeLabel(st.hostname) + "\"");
   }
-  return e.take();
+  return e.take() + s.queryMetrics;
 }
 
 std::string nodeJson(const stream_bridge::NodeView& n) {

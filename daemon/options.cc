@@ -37,6 +37,23 @@ const std::vector<OptionSpec>& optionTable() {
        "KiB: a bigger message from the cloud closes the connection (`disconnected, message too "
        "big`), as the agent does at 16 MiB.",
        {}, 16, 262144},
+      {"aclkd.conf", "cloud", "query proxy", T::kBool, "yes",
+       "Forward the cloud's queries (cmd requests) for relayed nodes to the agents that hold "
+       "their metrics; `no` answers them 403. The gateway's own node is always answered."},
+      {"aclkd.conf", "cloud", "query default port", T::kInt, "19999",
+       "Port of an agent's web API when stream.conf gives no `query url` for it (the address is "
+       "the stream's peer address).",
+       {}, 1, 65535},
+      {"aclkd.conf", "cloud", "query connections per agent", T::kInt, "8",
+       "Forwarded queries in flight per agent; more wait in line (their timeout still runs).",
+       {}, 1, 1024},
+      {"aclkd.conf", "cloud", "query timeout", T::kInt, "60",
+       "Seconds a forwarded query may take when the cloud's request carries no `timeout`.",
+       {}, 1, 3600},
+      {"aclkd.conf", "cloud", "query forward headers", T::kString, "",
+       "Space-separated names of request headers passed from the cloud to agents beyond Accept, "
+       "Accept-Encoding, Accept-Language, Content-Type and User-Agent (e.g. `authorization` "
+       "for agents behind bearer protection); cookies and credentials stay behind by default."},
       {"aclkd.conf", "web", "bind to", T::kString, "127.0.0.1:19999",
        "Where Netdata children and parents stream to (Netdata's web port): `address:port`, "
        "optionally `^SSL=optional` (TLS and plain text on one port) or `^SSL=force`; empty "

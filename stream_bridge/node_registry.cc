@@ -129,6 +129,7 @@ struct NodeRegistry::Node {
   std::string os;
   std::string claimId;
   std::string peer;
+  std::string apiKey;
   bool ephemeral = false;
   bool attached = false;
   std::time_t connectedSince = 0;
@@ -208,6 +209,7 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
     n.info.infoVersion++;
     n.os = request.os;
     n.peer = peer;
+    n.apiKey = request.apiKey;
     n.ephemeral = policy.ephemeral;
     n.sendCharts = policy.sendChartsMatching;
     n.connectedSince = clock_();
@@ -281,6 +283,7 @@ std::vector<NodeView> NodeRegistry::nodes() const {
     v.live = n.info.live;
     v.ephemeral = n.ephemeral;
     v.peer = n.peer;
+    v.apiKey = n.apiKey;
     v.connectedSince = n.connectedSince;
     v.disconnectedAt = n.disconnectedAt;
     v.charts = n.charts.size();

@@ -29,6 +29,7 @@ struct NodeView {
   bool live = false;
   bool ephemeral = false;
   std::string peer;
+  std::string apiKey;  // of the last stream; for the query proxy's settings, never displayed
   std::time_t connectedSince = 0;
   std::time_t disconnectedAt = 0;
   size_t charts = 0;

@@ -6,6 +6,7 @@
 
 #include "common/file_util.h"
 #include "common/ini_file.h"
+#include "common/url.h"
 #include "common/uuid.h"
 
 namespace aclkd::stream_bridge {
@@ -89,6 +90,20 @@ std::optional<StreamConf> StreamConf::parse(std::string_view text, const std::st
                           "' must be api or machine");
       }
       s.type = t;
+    } else if (key == "query url") {
+      std::string urlError;
+      const auto url = parseUrl(e.value, &urlError);
+      if (!url || (url->scheme != "http" && url->scheme != "https")) {
+        errors->push_back(where + "option 'query url' in section [" + e.section + "]: '" +
+                          e.value + "' is not an http:// or https:// URL");
+      }
+      s.queryUrl = e.value;
+    } else if (key == "allow queries") {
+      boolean(&s.allowQueries);
+    } else if (key == "ca file") {
+      s.caFile = e.value;
+    } else if (key == "insecure") {
+      boolean(&s.insecure);
     } else if (std::find(kIgnoredOptions.begin(), kIgnoredOptions.end(), key) ==
                kIgnoredOptions.end()) {
       warnings->push_back(where + "unknown option '" + e.key + "' in section [" + e.section +
@@ -175,6 +190,22 @@ HostPolicy StreamConf::policy(std::string_view apiKey, std::string_view machineG
   }
   p.sendChartsMatching = SimplePattern::parse(pattern);
   return p;
+}
+
+QuerySettings StreamConf::querySettings(std::string_view apiKey,
+                                        std::string_view machineGuid) const {
+  QuerySettings q;
+  const auto* keySection = find(apiKey);
+  const auto* guidSection = find(machineGuid);
+  if (keySection && keySection->queryUrl) q.keyQueryUrl = *keySection->queryUrl;
+  if (guidSection && guidSection->queryUrl) q.guidQueryUrl = *guidSection->queryUrl;
+  for (const auto* s : {keySection, guidSection}) {  // the GUID's section wins
+    if (!s) continue;
+    if (s->allowQueries) q.allowQueries = *s->allowQueries;
+    if (s->caFile) q.caFile = *s->caFile;
+    if (s->insecure) q.insecure = *s->insecure;
+  }
+  return q;
 }
 
 }  // namespace aclkd::stream_bridge

@@ -21,6 +21,14 @@ namespace aclkd::stream_bridge {
 //   is ephemeral node            yes/no (default no): the node is removed from the cloud after
 //                                `cleanup ephemeral nodes after seconds` once it disconnects
 //   type                         `api` or `machine` (newer Netdata; accepted, not needed)
+//   query url                    where the cloud's queries for these nodes go (the query proxy):
+//                                http(s)://host:port[/path]; in a machine GUID section the node's
+//                                own address, in an API key section the streaming agent's (a node
+//                                it relays, hops >= 2, is asked at <url>/host/<guid>)
+//   allow queries                yes/no (default yes): forward the cloud's queries for these
+//                                nodes; a machine GUID section's value wins over its API key's
+//   ca file, insecure            TLS towards an https `query url`: a PEM CA bundle (default: the
+//                                system store) and yes/no to skip verification (default no)
 // Accepted and ignored, so that a parent's stream.conf can be used unchanged (logged once at
 // info): default history, default memory mode, health enabled by default, default postpone alarms
 // on connect seconds, postpone alarms on connect seconds, history, memory mode, health enabled,
@@ -37,6 +45,10 @@ struct StreamSection {
   std::optional<std::string> sendChartsMatching;
   std::optional<bool> ephemeral;
   std::string type;  // "", "api" or "machine"
+  std::optional<std::string> queryUrl;
+  std::optional<bool> allowQueries;
+  std::optional<std::string> caFile;
+  std::optional<bool> insecure;
   int line = 0;      // where the section starts, for messages
 };
 
@@ -60,6 +72,15 @@ struct HostPolicy {
   bool ephemeral = false;
 };
 
+// The query proxy's settings for one node.
+struct QuerySettings {
+  std::string guidQueryUrl;  // `query url` of the machine GUID section
+  std::string keyQueryUrl;   // `query url` of the API key section
+  bool allowQueries = true;
+  std::string caFile;
+  bool insecure = false;
+};
+
 class StreamConf {
  public:
   // Parses stream.conf text. Errors (`path:line: message`) for syntax errors, a section name that
@@ -78,6 +99,7 @@ class StreamConf {
   AccessDecision check(std::string_view apiKey, std::string_view machineGuid,
                        std::string_view peerIp) const;
   HostPolicy policy(std::string_view apiKey, std::string_view machineGuid) const;
+  QuerySettings querySettings(std::string_view apiKey, std::string_view machineGuid) const;
 
   const std::map<std::string, StreamSection>& sections() const { return sections_; }
 

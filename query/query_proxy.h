@@ -1,0 +1,74 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "aclk/cmd_handler.h"
+#include "query/agent_target.h"
+#include "query/forwarder.h"
+#include "query/query_stats.h"
+
+namespace aclkd::query {
+
+struct ProxyOptions {
+  bool enabled = true;                           // [cloud] query proxy
+  int defaultPort = 19999;                       // [cloud] query default port
+  std::set<std::string> forwardHeaders;          // [cloud] query forward headers (lower case)
+  std::chrono::milliseconds defaultTimeout{60000};  // when the cloud sends no `timeout`
+  size_t maxReplyBytes = 16u << 20;              // brief §8.2: 413 + EC 4 above it
+};
+
+// The cloud's `cmd` requests (brief §8): the gateway's own node is answered by its local API;
+// a relayed node's request goes to the agent that holds its metrics (query/route.h says how a
+// path selects a node, agent_target.h where its agent is) and the agent's answer goes back as is.
+//
+// Decisions where the brief is silent: a node whose stream is disconnected is not tried (503,
+// "offline"); a cancelled request is answered 499 so the cloud's bookkeeping sees it end; node
+// ids in scope_nodes=/nodes= become machine GUIDs on the way (agents do not know the ids this
+// cloud gave them); a v2/v3 scope spanning nodes of different agents is refused (400), since the
+// gateway keeps no metrics to merge.
+class QueryProxy : public aclk::CmdHandler {
+ public:
+  using LocalApi =
+      std::function<aclk::LocalHttpResponse(const std::string& method, const std::string& path)>;
+  // Every node the gateway knows, itself included (self = true). Called at most once a second,
+  // and again when a request names a node not in the last answer.
+  using NodeSource = std::function<std::vector<NodeFacts>()>;
+
+  QueryProxy(ProxyOptions options, LocalApi local, NodeSource nodes,
+             std::shared_ptr<ForwardClient> client);
+
+  void start(const aclk::CloudHttpRequest& request, Completion done) override;
+  void cancel(const std::string& msgId) override;
+
+  const QueryStats& stats() const { return stats_; }
+
+ private:
+  bool resolve(const std::string& key, NodeFacts* out, bool* refreshed);
+  void finish(const Completion& done, QueryOutcome outcome, aclk::CmdResult result,
+              const std::string& logLine);
+  void forward(const aclk::CloudHttpRequest& request, const NodeFacts& node,
+               const AgentTarget& target, const std::string& url, Completion done);
+  void warnRateLimited(const std::string& key, const std::string& text);
+
+  const ProxyOptions options_;
+  const LocalApi local_;
+  const NodeSource nodeSource_;
+  QueryStats stats_;
+
+  std::mutex mutex_;  // guards the members below
+  std::vector<NodeFacts> nodes_;
+  std::chrono::steady_clock::time_point nodesAt_{};
+  std::map<std::string, uint64_t> pending_;  // msg-id -> forward id
+  std::map<std::string, std::chrono::steady_clock::time_point> warned_;
+  // Last: destroyed first, while the members its final (cancelled) completions use still exist.
+  const std::shared_ptr<ForwardClient> client_;
+};
+
+}  // namespace aclkd::query

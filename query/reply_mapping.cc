@@ -1,0 +1,91 @@
+#include "query/reply_mapping.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+namespace aclkd::query {
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Not end-to-end: they describe the agent's connection, not the reply the cloud receives.
+constexpr std::array<std::string_view, 6> kDropped = {"connection",        "keep-alive",
+                                                      "transfer-encoding", "content-length",
+                                                      "proxy-connection",  "upgrade"};
+
+const char* errorDescription(int code) {
+  switch (code) {
+    case 1:
+      return "URL requests node_id but there is not enough chars following (for it to be valid "
+             "uuid).";
+    case 2: return "Node with requested node_id not found";
+    case 3: return "Error during zlib compression";
+    case 4: return "Request reply produces message bigger than allowed maximum";
+    case 5: return "Internal Topic Error";
+    case 6: return "Timeout sending binpacked message";
+    default: return "Unknown error";
+  }
+}
+
+}  // namespace
+
+aclk::CmdResult errorResult(int httpCode, int errorCode) {
+  aclk::CmdResult r;
+  r.httpCode = httpCode;
+  r.errorCode = errorCode;
+  r.errorDescription = errorDescription(errorCode);
+  return r;
+}
+
+aclk::CmdResult gatewayAnswer(int code, const std::string& message) {
+  aclk::LocalHttpResponse local;
+  local.code = code;
+  local.body = nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                        nlohmann::json::error_handler_t::replace);
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  aclk::CmdResult r;
+  r.httpCode = code;
+  r.httpResponse = aclk::formatLocalHttpResponse(local, now);
+  return r;
+}
+
+aclk::CmdResult mapForwardResponse(const ForwardResponse& response, const std::string& agent,
+                                   size_t maxReplyBytes) {
+  switch (response.outcome) {
+    case ForwardOutcome::kAnswered: break;
+    case ForwardOutcome::kTooLarge: return errorResult(413, kErrorTooBig);
+    case ForwardOutcome::kTimeout: return errorResult(503, kErrorTimeout);
+    case ForwardOutcome::kCancelled: return gatewayAnswer(499, "cancelled by the cloud");
+    case ForwardOutcome::kOverloaded: return gatewayAnswer(503, response.error);
+    case ForwardOutcome::kUnreachable:
+      return gatewayAnswer(503, "agent " + agent + " is unreachable: " + response.error);
+  }
+  const int code = static_cast<int>(response.status);
+  std::string out = "HTTP/1.1 " + std::to_string(code) + " " +
+                    (response.reason.empty() ? aclk::httpReasonPhrase(code) : response.reason) +
+                    "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    const auto l = lower(name);
+    if (std::find(kDropped.begin(), kDropped.end(), l) != kDropped.end()) continue;
+    out += name + ": " + value + "\r\n";
+  }
+  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
+  if (out.size() + response.body.size() > maxReplyBytes) return errorResult(413, kErrorTooBig);
+  out += response.body;
+  aclk::CmdResult r;
+  r.httpCode = code;
+  r.httpResponse = std::move(out);
+  return r;
+}
+
+}  // namespace aclkd::query

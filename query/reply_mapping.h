@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+
+#include "aclk/cmd_handler.h"
+#include "query/forwarder.h"
+
+namespace aclkd::query {
+
+// §8.2 error codes the proxy produces.
+inline constexpr int kErrorBadNodeId = 1;
+inline constexpr int kErrorNodeNotFound = 2;
+inline constexpr int kErrorTooBig = 4;
+inline constexpr int kErrorTimeout = 6;
+
+// A §8.2 error reply: http-code, error-code and the table's error-description for the code.
+aclk::CmdResult errorResult(int httpCode, int errorCode);
+
+// A plain HTTP answer of the gateway itself: `code` with a JSON body {"error": message}.
+aclk::CmdResult gatewayAnswer(int code, const std::string& message);
+
+// How the agent's answer (or its absence) reaches the cloud:
+//   answered     the agent's status, reason and headers (minus hop-by-hop ones and
+//                Content-Length, which is recomputed), its body untouched (gzip stays gzip);
+//                a response bigger than `maxReplyBytes` -> 413 + EC 4
+//   too large    413 + EC 4            timeout      503 + EC 6
+//   unreachable  503 {"error": "agent <agent> is unreachable: <why>"}
+//   overloaded   503 {"error": <why>}   cancelled    499 {"error": "cancelled by the cloud"}
+aclk::CmdResult mapForwardResponse(const ForwardResponse& response, const std::string& agent,
+                                   size_t maxReplyBytes);
+
+}  // namespace aclkd::query

@@ -1,0 +1,73 @@
+#include "query/request_parts.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <optional>
+
+namespace aclkd::query {
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+constexpr std::array<std::string_view, 5> kPassed = {"accept", "accept-encoding",
+                                                     "accept-language", "content-type",
+                                                     "user-agent"};
+
+}  // namespace
+
+RequestParts splitRawRequest(std::string_view raw) {
+  RequestParts out;
+  auto pos = raw.find("\r\n");
+  if (pos == std::string_view::npos) return out;
+  pos += 2;
+  std::optional<size_t> contentLength;
+  while (pos < raw.size()) {
+    const auto end = raw.find("\r\n", pos);
+    const auto line = raw.substr(pos, end == std::string_view::npos ? raw.npos : end - pos);
+    pos = end == std::string_view::npos ? raw.size() : end + 2;
+    if (line.empty()) break;
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    auto name = trim(line.substr(0, colon));
+    auto value = trim(line.substr(colon + 1));
+    if (lower(name) == "content-length") {
+      size_t n = 0;
+      const auto r = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (r.ec == std::errc()) contentLength = n;
+    }
+    out.headers.emplace_back(std::string(name), std::string(value));
+  }
+  auto body = pos < raw.size() ? raw.substr(pos) : std::string_view();
+  if (contentLength && *contentLength < body.size()) body = body.substr(0, *contentLength);
+  out.body = std::string(body);
+  return out;
+}
+
+std::vector<std::string> filterHeaders(
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    const std::set<std::string>& extraAllowed) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : headers) {
+    const auto l = lower(name);
+    const bool passed = std::find(kPassed.begin(), kPassed.end(), l) != kPassed.end() ||
+                        extraAllowed.count(l) != 0;
+    // CR/LF cannot occur (lines were split on them), so a value cannot smuggle a header.
+    if (passed) out.push_back(name + ": " + value);
+  }
+  return out;
+}
+
+}  // namespace aclkd::query
