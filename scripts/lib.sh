@@ -13,6 +13,8 @@ PACKAGES=(
   libsystemd-dev
   mosquitto mosquitto-clients tinyproxy
   netdata clang libclang-rt-14-dev chromium
+  # the shared Netdata v2.10.4 agent (tests/integration/test_12_query_proxy.py)
+  libjson-c5 libyaml-0-2 libzstd1 libbrotli1 libuv1 libcurl4 liblz4-1 libuuid1 libsystemd0 libssl3
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -232,7 +232,12 @@ void MqttCloud::handle(const Inbound& in) {
     entry["type"] = "cmd-reply";
     const auto sep = in.payload.find("\r\n\r\n");
     entry["header"] = ordered_json::parse(in.payload.substr(0, sep), nullptr, false);
-    entry["http"] = sep == std::string::npos ? "" : in.payload.substr(sep + 4);
+    const std::string http = sep == std::string::npos ? "" : in.payload.substr(sep + 4);
+    // A gzip body is not UTF-8: the exact bytes are in http_b64, `http` replaces what is not.
+    entry["http"] = ordered_json(http).dump(-1, ' ', false,
+                                            nlohmann::json::error_handler_t::replace);
+    entry["http"] = ordered_json::parse(entry["http"].get<std::string>());
+    entry["http_b64"] = base64Encode(http);
     record(std::move(entry));
     return;
   }
@@ -358,15 +363,25 @@ Reply MqttCloud::sendReply(const std::string& claimedId, const nlohmann::json& b
 Reply MqttCloud::cmdReply(const std::string& claimedId, const nlohmann::json& body) {
   const auto method = body.value("method", std::string("GET"));
   const auto path = body.value("path", std::string("/api/v1/info"));
-  const auto msgId = newUuid();
+  const auto msgId = body.value("msg_id", newUuid());
   ordered_json header;
   header["type"] = "http";
   header["msg-id"] = msgId;
   header["callback-topic"] = "/agent/" + claimedId + "/outbound/cmd-reply/" + msgId;
-  header["timeout"] = body.value("timeout_ms", 30000);
+  if (!body.contains("timeout_ms") || !body["timeout_ms"].is_null()) {
+    header["timeout"] = body.value("timeout_ms", 30000);
+  }
   header["version"] = 2;
+  std::string headers = "Host: agent\r\nAccept: application/json\r\n";
+  for (const auto& h : body.value("headers", nlohmann::json::array())) {
+    headers += h.get<std::string>() + "\r\n";
+  }
+  const auto requestBody = body.value("body", std::string());
+  if (!requestBody.empty()) {
+    headers += "Content-Length: " + std::to_string(requestBody.size()) + "\r\n";
+  }
   const std::string payload = header.dump() + "\r\n\r\n" + method + " " + path +
-                              " HTTP/1.1\r\nHost: agent\r\nAccept: application/json\r\n\r\n";
+                              " HTTP/1.1\r\n" + headers + "\r\n" + requestBody;
   std::string error;
   if (!publish("/agent/" + claimedId + "/inbound/cmd", payload, &error)) {
     return errorReply(503, "ErrServiceUnavailable", error);

@@ -34,7 +34,10 @@ namespace aclkd::testcloud {
 //   GET  /testcloud/api/messages?claim_id=&type=   recorded messages, oldest first
 //   GET  /testcloud/api/nodes                      node instances the cloud created
 //   POST /testcloud/api/agents/{id}/send           {type, size | payload_b64 | message}
-//   POST /testcloud/api/agents/{id}/cmd            {method, path} -> {msg_id}
+//   POST /testcloud/api/agents/{id}/cmd            {method, path, timeout_ms (null: none),
+//                                                  headers: ["Name: value"], body, msg_id}
+//                                                  -> {msg_id}; the reply is recorded as
+//                                                  type cmd-reply {header, http, http_b64}
 //   POST /testcloud/api/agents/{id}/disconnect     DisconnectReq fields
 //   POST /testcloud/api/agents/{id}/checkpoint     {node_id, version_hash}
 //   POST /testcloud/api/agents/{id}/drop           takes the agent's MQTT session over

@@ -423,14 +423,19 @@ class IntegrationTest(unittest.TestCase):
 
 class NetdataChild:
     """A real Netdata agent (Debian's netdata 1.37 package) streaming to `port`, with its own
-    config, cache, lib and log folders under `root`; cloud off, web off, loopback only."""
+    config, cache, lib and log folders under `root`; cloud off, loopback only; its web API on
+    127.0.0.1:`web_port` when given, else off."""
 
-    def __init__(self, root, port, api_key, hostname, compression=True):
+    def __init__(self, root, port, api_key, hostname, compression=True, web_port=None):
         self.root = root
+        self.web_port = web_port
         self.etc = os.path.join(root, "etc")
         for d in ("etc", "cache", "lib", "log", "lib/cloud.d"):
             os.makedirs(os.path.join(root, d), exist_ok=True)
         user = "root" if os.getuid() == 0 else os.environ.get("USER", "netdata")
+        web = ("    mode = none" if web_port is None else
+               f"    mode = static-threaded\n    bind to = 127.0.0.1:{web_port}\n"
+               "    allow connections from = localhost 127.0.0.1")
         with open(os.path.join(self.etc, "netdata.conf"), "w") as f:
             f.write(f"""[global]
     run as user = {user}
@@ -445,7 +450,7 @@ class NetdataChild:
 [db]
     mode = ram
 [web]
-    mode = none
+{web}
 [registry]
     enabled = no
 [health]
