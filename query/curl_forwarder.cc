@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include "common/text.h"
+
 namespace aclkd::query {
 namespace {
 
@@ -43,15 +45,6 @@ size_t onBody(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return std::string(s);
-}
-
 size_t onHeader(char* data, size_t size, size_t count, void* user) {
   auto* job = static_cast<Job*>(user);
   const size_t n = size * count;
@@ -61,13 +54,14 @@ size_t onHeader(char* data, size_t size, size_t count, void* user) {
     job->response.headers.clear();
     const auto sp1 = line.find(' ');
     const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-    job->response.reason = sp2 == std::string_view::npos ? "" : trim(line.substr(sp2 + 1));
+    job->response.reason =
+        sp2 == std::string_view::npos ? "" : std::string(trimSpace(line.substr(sp2 + 1)));
     return n;
   }
   const auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    job->response.headers.emplace_back(trim(line.substr(0, colon)),
-                                       trim(line.substr(colon + 1)));
+    job->response.headers.emplace_back(std::string(trimSpace(line.substr(0, colon))),
+                                       std::string(trimSpace(line.substr(colon + 1))));
   }
   return n;
 }

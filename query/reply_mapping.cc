@@ -2,19 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
+
 namespace aclkd::query {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Not end-to-end: they describe the agent's connection, not the reply the cloud receives.
 constexpr std::array<std::string_view, 6> kDropped = {"connection",        "keep-alive",
@@ -75,7 +69,7 @@ aclk::CmdResult mapForwardResponse(const ForwardResponse& response, const std::s
                     (response.reason.empty() ? aclk::httpReasonPhrase(code) : response.reason) +
                     "\r\n";
   for (const auto& [name, value] : response.headers) {
-    const auto l = lower(name);
+    const auto l = asciiLower(name);
     if (std::find(kDropped.begin(), kDropped.end(), l) != kDropped.end()) continue;
     out += name + ": " + value + "\r\n";
   }

@@ -2,25 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <optional>
 
+#include "common/text.h"
+
 namespace aclkd::query {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 constexpr std::array<std::string_view, 5> kPassed = {"accept", "accept-encoding",
                                                      "accept-language", "content-type",
@@ -41,9 +29,9 @@ RequestParts splitRawRequest(std::string_view raw) {
     if (line.empty()) break;
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    auto name = trim(line.substr(0, colon));
-    auto value = trim(line.substr(colon + 1));
-    if (lower(name) == "content-length") {
+    auto name = trimSpace(line.substr(0, colon));
+    auto value = trimSpace(line.substr(colon + 1));
+    if (asciiLower(name) == "content-length") {
       size_t n = 0;
       const auto r = std::from_chars(value.data(), value.data() + value.size(), n);
       if (r.ec == std::errc()) contentLength = n;
@@ -61,7 +49,7 @@ std::vector<std::string> filterHeaders(
     const std::set<std::string>& extraAllowed) {
   std::vector<std::string> out;
   for (const auto& [name, value] : headers) {
-    const auto l = lower(name);
+    const auto l = asciiLower(name);
     const bool passed = std::find(kPassed.begin(), kPassed.end(), l) != kPassed.end() ||
                         extraAllowed.count(l) != 0;
     // CR/LF cannot occur (lines were split on them), so a value cannot smuggle a header.

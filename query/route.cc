@@ -1,19 +1,10 @@
 #include "query/route.h"
 
-#include <algorithm>
-#include <cctype>
-
+#include "common/text.h"
 #include "common/uuid.h"
 
 namespace aclkd::query {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool isScopeParam(std::string_view name) { return name == "scope_nodes" || name == "nodes"; }
 
@@ -22,7 +13,7 @@ bool isScopeParam(std::string_view name) { return name == "scope_nodes" || name 
 size_t separatorAt(std::string_view v, size_t i) {
   if (v[i] == '|' || v[i] == ',') return 1;
   if (v[i] == '%' && i + 2 < v.size()) {
-    const auto code = lower(v.substr(i + 1, 2));
+    const auto code = asciiLower(v.substr(i + 1, 2));
     if (code == "7c" || code == "2c") return 3;
   }
   return 0;
@@ -80,7 +71,7 @@ Route routeCloudPath(std::string_view path) {
     if (prefix == "/node/") {
       // Netdata: "URL requests node_id but there is not enough chars following".
       r.kind = isUuid(selector) ? Route::Kind::kNode : Route::Kind::kBadNodeId;
-      r.selector = lower(selector);
+      r.selector = asciiLower(selector);
     } else {
       r.kind = Route::Kind::kHost;
       r.selector = std::string(selector);
@@ -91,7 +82,7 @@ Route routeCloudPath(std::string_view path) {
   if (!v2v3) return r;
   forEachScopeToken(path, [&](size_t offset, size_t length) {
     const auto token = path.substr(offset, length);
-    if (isUuid(token)) r.scopeIds.push_back(lower(token));
+    if (isUuid(token)) r.scopeIds.push_back(asciiLower(token));
   });
   if (!r.scopeIds.empty()) r.kind = Route::Kind::kScope;
   return r;
@@ -102,7 +93,7 @@ std::string rewriteScopeIds(std::string_view rest,
   std::string out;
   size_t copied = 0;
   forEachScopeToken(rest, [&](size_t offset, size_t length) {
-    const auto it = replace.find(lower(rest.substr(offset, length)));
+    const auto it = replace.find(asciiLower(rest.substr(offset, length)));
     if (it == replace.end()) return;
     out.append(rest.substr(copied, offset - copied));
     out += it->second;

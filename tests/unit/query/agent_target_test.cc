@@ -16,21 +16,23 @@ NodeFacts child() {
   return n;
 }
 
-TEST(AgentTargetTest, PeerAddressWithDefaultPort) {
+AgentTarget target(const NodeFacts& n) {
   std::string error;
-  const auto t = targetFor(child(), 19999, &error);
-  ASSERT_TRUE(t) << error;
-  EXPECT_EQ(t->baseUrl, "http://10.0.0.7:19999");
-  EXPECT_EQ(t->agentKey, "http://10.0.0.7:19999");
+  const auto t = targetFor(n, 19999, &error);
+  EXPECT_TRUE(t) << error;
+  return t.value_or(AgentTarget{});
+}
+
+TEST(AgentTargetTest, PeerAddressWithDefaultPort) {
+  const auto t = target(child());
+  EXPECT_EQ(t.baseUrl, "http://10.0.0.7:19999");
+  EXPECT_EQ(t.agentKey, "http://10.0.0.7:19999");
 }
 
 TEST(AgentTargetTest, Ipv6PeerIsBracketed) {
   auto n = child();
   n.peer = "::1:5555";
-  std::string error;
-  const auto t = targetFor(n, 19999, &error);
-  ASSERT_TRUE(t) << error;
-  EXPECT_EQ(t->baseUrl, "http://[::1]:19999");
+  EXPECT_EQ(target(n).baseUrl, "http://[::1]:19999");
 }
 
 TEST(AgentTargetTest, KeyUrlOfAParentAddsHostPathForHopTwo) {
@@ -38,13 +40,11 @@ TEST(AgentTargetTest, KeyUrlOfAParentAddsHostPathForHopTwo) {
   n.hops = 2;
   n.keyQueryUrl = "https://parent.example:19443/";
   n.caFile = "/etc/ca.pem";
-  std::string error;
-  const auto t = targetFor(n, 19999, &error);
-  ASSERT_TRUE(t) << error;
-  EXPECT_EQ(t->baseUrl, "https://parent.example:19443/host/" + n.machineGuid);
-  EXPECT_EQ(t->rootUrl, "https://parent.example:19443");
-  EXPECT_EQ(t->agentKey, "https://parent.example:19443");
-  EXPECT_EQ(t->caFile, "/etc/ca.pem");
+  const auto t = target(n);
+  EXPECT_EQ(t.baseUrl, "https://parent.example:19443/host/" + n.machineGuid);
+  EXPECT_EQ(t.rootUrl, "https://parent.example:19443");
+  EXPECT_EQ(t.agentKey, "https://parent.example:19443");
+  EXPECT_EQ(t.caFile, "/etc/ca.pem");
 }
 
 TEST(AgentTargetTest, GuidUrlIsUsedAsIs) {
@@ -52,11 +52,8 @@ TEST(AgentTargetTest, GuidUrlIsUsedAsIs) {
   n.hops = 3;
   n.keyQueryUrl = "http://parent:19999";
   n.guidQueryUrl = "http://10.1.2.3:19999/host/somewhere";
-  std::string error;
-  const auto t = targetFor(n, 19999, &error);
-  ASSERT_TRUE(t) << error;
-  EXPECT_EQ(t->baseUrl, "http://10.1.2.3:19999/host/somewhere");
-  EXPECT_EQ(t->agentKey, "http://10.1.2.3:19999");
+  EXPECT_EQ(target(n).baseUrl, "http://10.1.2.3:19999/host/somewhere");
+  EXPECT_EQ(target(n).agentKey, "http://10.1.2.3:19999");
 }
 
 TEST(AgentTargetTest, BadUrlAndMissingPeerAreErrors) {

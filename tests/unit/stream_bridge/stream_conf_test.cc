@@ -37,6 +37,36 @@ TEST(StreamConfTest, RefusalsInNetdatasOrderWithItsWords) {
   EXPECT_TRUE(d.reply.empty());
 }
 
+TEST(StreamConfTest, QuerySettingsGuidSectionWinsOverKey) {
+  std::vector<std::string> warnings;
+  const auto conf = parse(std::string("[") + kKey + "]\n    enabled = yes\n" +
+                              "    query url = http://10.1.2.3:19999\n    allow queries = no\n" +
+                              "    ca file = /etc/ca.pem\n[" + kGuid + "]\n" +
+                              "    query url = https://10.1.2.9:19999\n    insecure = yes\n",
+                          &warnings);
+  EXPECT_TRUE(warnings.empty());
+  auto q = conf.querySettings(kKey, kGuid);
+  EXPECT_EQ(q.keyQueryUrl, "http://10.1.2.3:19999");
+  EXPECT_EQ(q.guidQueryUrl, "https://10.1.2.9:19999");
+  EXPECT_FALSE(q.allowQueries);
+  EXPECT_EQ(q.caFile, "/etc/ca.pem");
+  EXPECT_TRUE(q.insecure);
+  q = conf.querySettings(kKey, "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee");
+  EXPECT_TRUE(q.guidQueryUrl.empty());
+  EXPECT_FALSE(q.insecure);
+  q = conf.querySettings("99999999-2222-3333-4444-555555555555", kGuid);
+  EXPECT_TRUE(q.keyQueryUrl.empty());
+  EXPECT_TRUE(q.allowQueries);
+}
+
+TEST(StreamConfTest, QueryUrlMustBeHttp) {
+  std::vector<std::string> warnings, errors;
+  EXPECT_FALSE(StreamConf::parse(std::string("[") + kKey + "]\n    query url = ftp://x\n",
+                                 "stream.conf", &warnings, &errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("option 'query url'"), std::string::npos);
+}
+
 TEST(StreamConfTest, MachineGuidSections) {
   const auto conf = parse(std::string("[") + kKey + "]\n enabled = yes\n[" + kGuid +
                           "]\n allow from = 192.168.*\n");
