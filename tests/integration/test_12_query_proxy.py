@@ -5,10 +5,12 @@ plays an agent that hangs or answers too much; the failure cases get aclk-protoc
 errors."""
 
 import base64
+import gzip
 import http.server
 import json
 import os
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -27,7 +29,7 @@ class FakeAgent:
     """An HTTP server on 127.0.0.1: /api/v1/big answers 17 MiB, /api/v1/echo answers what it
     received (method, path, headers), anything else never answers until stop()."""
 
-    def __init__(self):
+    def __init__(self, certs=None):
         release = self.release = threading.Event()
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -61,6 +63,10 @@ class FakeAgent:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if certs:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(certs.cert, certs.key)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -186,6 +192,12 @@ class QueryProxyTest(QueryProxyTestBase):
         self.assertEqual(mine["mirrored_hosts"], theirs["mirrored_hosts"])
         self.assert_same_answer(self.cmd(cid, "/host/qp-child/api/v1/charts"),
                                 *http_get(f"http://127.0.0.1:{web}/api/v1/charts"))
+        # gzip: asked by the cloud, made by the agent, passed through untouched.
+        header, (status, headers, body) = self.cmd(cid, f"/node/{node}/api/v1/info",
+                                                   headers=["Accept-Encoding: gzip"])
+        self.assertEqual(status, 200)
+        self.assertEqual(headers.get("content-encoding"), "gzip")
+        self.assertEqual(sorted(json.loads(gzip.decompress(body))), sorted(theirs))
         header, answer = self.cmd(cid, f"/node/{node}/api/v1/nonexistent")
         self.assertEqual(header["http-code"], answer[0])  # the agent's own error, passed on
         self.assertGreaterEqual(answer[0], 400)
@@ -249,6 +261,26 @@ class QueryProxyTest(QueryProxyTestBase):
             self.assertRegex(metrics, rf'aclkd_query_total{{outcome="{outcome}"}} [1-9]')
         self.assertIn("aclkd_query_duration_seconds_count", metrics)
         self.assertIn("QUERY:", gw.log())
+
+
+    def test_https_agents_with_ca_file_or_insecure(self):
+        keys = [str(uuid.uuid4()) for _ in range(3)]
+        agent = self.track(FakeAgent(self.certs))
+        url = f"https://localhost:{agent.port}"
+        gw = self.query_gateway({keys[0]: {"query url": url, "ca file": self.certs.ca},
+                                 keys[1]: {"query url": url, "insecure": "yes"},
+                                 keys[2]: {"query url": url}})
+        cid = self.claimed_id(gw)
+        for key, verified in zip(keys, (True, True, False)):
+            _, guid = self.fake_stream(gw, key, "qp-tls-" + key[:4])
+            header, (status, _, body) = self.cmd(cid, f"/node/{self.node_id(gw, guid)}"
+                                                      "/api/v1/echo?tls=1")
+            if verified:
+                self.assertEqual(status, 200)
+                self.assertEqual(json.loads(body)["path"], "/api/v1/echo?tls=1")
+            else:  # the system trust store does not know the test CA
+                self.assertEqual(status, 503)
+                self.assertIn("unreachable", json.loads(body)["error"])
 
 
 @unittest.skipUnless(os.path.isdir(SHARED_V2),
