@@ -337,6 +337,10 @@ class QueryProxyV2Test(QueryProxyTestBase):
         via = self.cmd(cid, f"/node/{node}{fn}", timeout_ms=20000)
         self.assert_same_answer(via, *http_get(base + fn))
         self.assertEqual(via[0]["http-code"], 200)
+        fn3 = "/api/v3/function?function=netdata-metrics-cardinality&scope_nodes="
+        via = self.cmd(cid, fn3 + node, timeout_ms=20000)
+        self.assert_same_answer(via, *http_get(base + fn3 + guid))
+        self.assertEqual(via[0]["http-code"], 200)
 
         # Hop 2: the grandchild's queries go to the parent's /host/<guid>/.
         self.start_v2("qp-v2-child", web, child_key, child_web)
