@@ -30,7 +30,8 @@ def get(port, path, method="GET"):
 
 def parse_metrics(text):
     """A strict reading of the Prometheus text format 0.0.4: HELP and TYPE before every family's
-    samples, valid names, labels and values, counters named *_total."""
+    samples, valid names, labels and values, counters named *_total, histogram buckets with
+    `le`."""
     families, types, samples = {}, {}, {}
     for line in text.splitlines():
         if line.startswith("# HELP "):
@@ -40,14 +41,19 @@ def parse_metrics(text):
         elif line.startswith("# TYPE "):
             _, _, name, kind = line.split()
             assert name in families, f"TYPE before HELP for {name}"
-            assert kind in ("counter", "gauge"), kind
+            assert kind in ("counter", "gauge", "histogram"), kind
             if kind == "counter":
                 assert name.endswith("_total"), f"counter {name} without _total"
             types[name] = kind
+            if kind == "histogram":  # its samples are <name>_bucket{le=…}, _sum and _count
+                for suffix in ("_bucket", "_sum", "_count"):
+                    types[name + suffix] = kind
         elif line:
             m = METRIC_LINE.match(line)
             assert m, f"malformed sample line: {line!r}"
             assert m.group(1) in types, f"sample before TYPE: {line!r}"
+            if m.group(1).endswith("_bucket") and types[m.group(1)] == "histogram":
+                assert 'le="' in line, f"histogram bucket without le: {line!r}"
             samples.setdefault(m.group(1), []).append(float(m.group(7)))
     return types, samples
 
