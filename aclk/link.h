@@ -33,7 +33,7 @@ struct LinkOptions {
   // Answers `cmd` HTTP requests from the cloud (brief §8). Runs on the link's thread.
   std::function<LocalHttpResponse(const std::string& method, const std::string& path)> localApi;
   // When set, answers `cmd` requests instead of localApi, asynchronously: its completions are
-  // published by the link's thread. Must outlive the link.
+  // queued and published by the link's thread (a completion after the link is gone is dropped).
   std::shared_ptr<CmdHandler> cmdHandler;
 };
 
