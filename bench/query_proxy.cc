@@ -8,9 +8,7 @@
 // Closed loop: `concurrency` requests in flight, each completion starts the next.
 #include <curl/curl.h>
 #include <malloc.h>
-#include <netinet/in.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +22,7 @@
 
 #include "query/curl_forwarder.h"
 #include "query/query_proxy.h"
+#include "unit/loopback_listener.h"
 
 using namespace aclkd;
 using Clock = std::chrono::steady_clock;
@@ -161,15 +160,9 @@ long rssKiB() {
 
 // A listening socket that never accepts: connections complete in the backlog, requests hang.
 void hangMemory(int inflight) {
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  listen(s, 4096);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  int port = 0;
+  const int s = test::listenLoopback(&port, 4096);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
   query::CurlForwarder::Options fo;
   fo.perAgentLimit = static_cast<size_t>(inflight);
   auto proxy = std::make_unique<query::QueryProxy>(

@@ -1,8 +1,6 @@
 #include "query/curl_forwarder.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,6 +8,8 @@
 #include <future>
 #include <memory>
 #include <thread>
+
+#include "unit/loopback_listener.h"
 
 namespace aclkd::query {
 namespace {
@@ -21,15 +21,7 @@ using namespace std::chrono_literals;
 class LoopbackServer {
  public:
   LoopbackServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    listen(fd_, 64);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = test::listenLoopback(&port_);
     acceptor_ = std::thread([this] {
       while (true) {
         const int c = accept(fd_, nullptr, nullptr);
