@@ -507,6 +507,7 @@ struct Link::Impl {
       switch (m.kind) {
         case MqttEvent::Kind::kMessage:
           if (m.payload.size() > opt.inboundLimitBytes) {
+            withState([&] { ++inboundTooBig; });
             spdlog::warn("ACLK: inbound message of {} bytes on \"{}\" exceeds {} bytes",
                          m.payload.size(), m.text, opt.inboundLimitBytes);
             setStatus(AclkStatus::kOfflineMessageTooBig);
@@ -1008,6 +1009,7 @@ struct Link::Impl {
   uint64_t droppedTooBig = 0;
   uint64_t publishFailures = 0;
   uint64_t malformedInbound = 0;
+  uint64_t inboundTooBig = 0;
   uint64_t bans = 0;
 };
 
@@ -1088,6 +1090,7 @@ void Link::fillState(AclkStateView* v) const {
       {"messages-dropped-too-big", s.droppedTooBig},
       {"publish-failures", s.publishFailures},
       {"malformed-inbound-messages", s.malformedInbound},
+      {"inbound-messages-too-big", s.inboundTooBig},
       {"bans", s.bans},
       {"outbound-bytes-in-flight", s.inflightBytes},
   };

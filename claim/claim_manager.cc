@@ -91,6 +91,13 @@ ClaimManager::ReloadResult ClaimManager::reload(const ConfigValues* claimConf,
     result.snapshot = loadSnapshot(reason);
     return result;
   }
+  if (!stored.corruptIdentity.empty() && !explicitInputs) {
+    // A broken identity is never replaced silently: only an explicit `aclkctl claim` may.
+    spdlog::error("CLAIM: {}", stored.corruptIdentity);
+    result.reason = stored.corruptIdentity;
+    result.snapshot = loadSnapshot(stored.corruptIdentity);
+    return result;
+  }
   std::vector<ClaimInputs> sources;
   if (explicitInputs) {
     sources.push_back(*explicitInputs);

@@ -1,6 +1,8 @@
 #include "daemon/gateway.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <tuple>
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
@@ -176,11 +178,17 @@ SurfaceSnapshot Gateway::surfaceSnapshot() const {
     s.streamsRefused = c.refused.load();
     s.streamsDropped = c.dropped.load();
     s.streamsOverLimit = c.overLimit.load();
+    s.streamBytesTotal = c.wireBytes.load();
+    s.samplesTotal = c.samples.load();
+    s.malformedLinesTotal = c.malformedLines.load();
   }
   s.machineGuid = machineGuid_;
   s.hostname = hostname_;
   s.version = kAclkdVersion;
-  s.configuredUrl = config_.aclkd.getString("cloud", "url");
+  // Unclaimed, /api/v3/info shows the URL the gateway would claim to and connect with, as
+  // Netdata does: [cloud] url, else cloud.d/cloud.conf's, else the default cloud.
+  s.configuredUrl = claims_->snapshot()->cloudUrl;
+  if (s.configuredUrl.empty()) s.configuredUrl = std::string(claim::kDefaultCloudUrl);
   s.started = started_;
   s.now = std::time(nullptr);
   return s;
@@ -332,7 +340,12 @@ std::string Gateway::handleControl(const std::string& requestLine) {
 std::string Gateway::streamsJson() const {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   if (!bridge_) return out.dump();
-  for (const auto& s : bridge_->streams()) out.push_back(nlohmann::ordered_json::parse(streamJson(s)));
+  auto streams = bridge_->streams();
+  // A stable order for operators and scripts: by host name, then machine GUID.
+  std::sort(streams.begin(), streams.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.hostname, a.machineGuid) < std::tie(b.hostname, b.machineGuid);
+  });
+  for (const auto& s : streams) out.push_back(nlohmann::ordered_json::parse(streamJson(s)));
   return out.dump();
 }
 

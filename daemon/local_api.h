@@ -21,6 +21,10 @@ struct SurfaceSnapshot {
   uint64_t streamsRefused = 0;
   uint64_t streamsDropped = 0;
   uint64_t streamsOverLimit = 0;
+  // Monotonic over every stream since start, disconnected ones included.
+  uint64_t streamBytesTotal = 0;
+  uint64_t samplesTotal = 0;
+  uint64_t malformedLinesTotal = 0;
   std::string machineGuid;
   std::string hostname;
   std::string version;

@@ -9,6 +9,7 @@
 
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "daemon/control_server.h"
 #include "daemon/daemon_config.h"
 #include "daemon/gateway.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   std::string configDir = "/etc/aclkd";
   bool checkOnly = false;
   bool docs = false;
+  app.set_version_flag("--version", std::string("aclkd ") + kAclkdVersionNumber);
   app.add_option("-c,--config-dir", configDir, "Folder holding aclkd.conf, claim.conf, stream.conf");
   app.add_flag("--check-config", checkOnly, "Validate the configuration and exit, changing nothing");
   app.add_flag("--config-docs", docs, "Print the configuration reference (Markdown) and exit");
@@ -78,7 +80,7 @@ int main(int argc, char** argv) {
   // set flags, without the async-signal-safety traps.
   sigset_t signals;
   sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) {
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
     sigaddset(&signals, s);
   }
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
@@ -102,7 +104,7 @@ int main(int argc, char** argv) {
   if (hostname.empty()) {
     hostname = systemHostname();
   }
-  spdlog::info("aclkd {} starting: hostname {}, machine GUID {}, state {}", ACLKD_VERSION,
+  spdlog::info("aclkd {} starting: hostname {}, machine GUID {}, state {}", kAclkdVersionNumber,
                hostname, machineGuid, stateDir);
 
   daemon::Gateway gateway(std::move(config), machineGuid, hostname);
@@ -132,6 +134,13 @@ int main(int argc, char** argv) {
       systemd.reloading();
       gateway.reloadConfig();
       systemd.ready("configuration reloaded");
+    } else if (sig == SIGUSR1) {
+      // logrotate: the old file was moved away; lines go to a new file of the same name.
+      if (auto e = reopenLogFile(); !e.empty()) {
+        spdlog::error("SIGUSR1: {}", e);
+      } else {
+        spdlog::info("SIGUSR1: log file reopened");
+      }
     } else if (sig == SIGTERM || sig == SIGINT) {
       spdlog::info("{}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
       break;

@@ -4,10 +4,13 @@
 #include <asio/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <deque>
 #include <future>
 #include <set>
 
+#include "common/log_limiter.h"
+#include "common/untrusted_text.h"
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/lz4_stream.h"
 #include "stream_bridge/stream_parser.h"
@@ -66,6 +69,14 @@ struct StreamServer::Impl {
       scheduleCleanup();
     });
   }
+  // Degraded modes of one peer: a warning per peer and reason, at most once a minute.
+  void warnLimited(const std::string& peerIp, const std::string& reason, const std::string& text) {
+    if (const auto suppressed = limiter.admit(peerIp + " " + reason)) {
+      spdlog::warn("STREAM: {}{}", text, suppressedSuffix(*suppressed));
+    } else {
+      spdlog::debug("STREAM: {}", text);
+    }
+  }
   void warnOnce(const std::string& key, const std::string& text) {
     {
       std::lock_guard lock(mutex);
@@ -82,6 +93,7 @@ struct StreamServer::Impl {
   std::shared_ptr<const StreamConf> conf;  // guarded by mutex
   std::set<Connection*> connections;       // guarded by mutex
   std::set<std::string> warned;            // guarded by mutex
+  LogLimiter limiter;
   std::shared_ptr<NodeRegistry> registry;
   SimplePattern allowFrom;
   SimplePattern allowConnections;
@@ -126,7 +138,10 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       std::lock_guard lock(server_.mutex);
       server_.connections.insert(this);
     }
-    armTimer(server_.options.handshakeTimeout, "no complete STREAM request in time");
+    armTimer(server_.options.handshakeTimeout,
+             "no complete request within " +
+                 std::to_string(server_.options.handshakeTimeout.count()) + " s",
+             "handshake-timeout");
     // Sniff the first byte: a TLS record starts below 0x18, `STREAM` with 'S' (§6).
     auto self = shared_from_this();
     socket_.async_wait(tcp::socket::wait_read, [self](std::error_code ec) {
@@ -154,6 +169,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       v.textBytes = parser_->stats().bytes;
       v.lines = parser_->stats().lines;
       v.samples = parser_->stats().sampleLines;
+      v.malformedLines = parser_->stats().malformedLines;
       const double secs = std::chrono::duration<double>(SteadyClock::now() - started_).count();
       v.samplesPerSecond = secs > 0 ? static_cast<double>(v.samples) / secs : 0;
     }
@@ -180,56 +196,87 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   }
 
   // ---- StreamEvents: forwarded to the registry, plus the replication answer -----------------
-  void onClaimedId(std::string_view g, std::string_view c) override { host_->onClaimedId(g, c); }
+  // The stream's text is untrusted: what reaches the registry (and so the views, the logs and
+  // the cloud) is escaped here, the boundary. clean() costs a scan and no copy for clean text,
+  // the common case; chart ids are escaped the same way everywhere so they still match.
+  std::string_view clean(std::string_view v, size_t slot) {
+    if (isCleanText(v)) return v;
+    scratch_[slot] = escapeUntrusted(v);
+    return scratch_[slot];
+  }
+  void onClaimedId(std::string_view g, std::string_view c) override {
+    host_->onClaimedId(clean(g, 0), clean(c, 1));
+  }
   void onHostLabel(std::string_view n, std::string_view v, uint32_t s) override {
-    host_->onHostLabel(n, v, s);
+    host_->onHostLabel(clean(n, 0), clean(v, 1), s);
   }
   void onHostLabelsCommit() override { host_->onHostLabelsCommit(); }
-  void onChart(const ChartDefinition& c) override { host_->onChart(c); }
+  void onChart(const ChartDefinition& c) override {
+    ChartDefinition d = c;
+    size_t slot = 0;
+    for (auto* f : {&d.id, &d.name, &d.title, &d.units, &d.family, &d.context, &d.chartType,
+                    &d.options, &d.plugin, &d.module}) {
+      *f = clean(*f, slot++);
+    }
+    host_->onChart(d);
+  }
   void onChartLabel(std::string_view c, std::string_view n, std::string_view v,
                     uint32_t s) override {
-    host_->onChartLabel(c, n, v, s);
+    host_->onChartLabel(clean(c, 0), clean(n, 1), clean(v, 2), s);
   }
-  void onChartLabelsCommit(std::string_view c) override { host_->onChartLabelsCommit(c); }
+  void onChartLabelsCommit(std::string_view c) override {
+    host_->onChartLabelsCommit(clean(c, 0));
+  }
   void onDimension(std::string_view c, const DimensionDefinition& d) override {
-    host_->onDimension(c, d);
+    DimensionDefinition e = d;
+    e.id = clean(d.id, 1);
+    e.name = clean(d.name, 2);
+    e.algorithm = clean(d.algorithm, 3);
+    e.options = clean(d.options, 4);
+    host_->onDimension(clean(c, 0), e);
   }
-  void onFunction(std::string_view c, std::string_view n) override { host_->onFunction(c, n); }
+  void onFunction(std::string_view c, std::string_view n) override {
+    host_->onFunction(clean(c, 0), clean(n, 1));
+  }
   void onVariable(std::string_view c, std::string_view n, std::string_view v) override {
-    host_->onVariable(c, n, v);
+    host_->onVariable(clean(c, 0), clean(n, 1), clean(v, 2));
   }
   void onChartDefinitionEnd(std::string_view c, int64_t f, int64_t l, int64_t now) override {
-    host_->onChartDefinitionEnd(c, f, l, now);
+    host_->onChartDefinitionEnd(clean(c, 0), f, l, now);
     std::string line = "REPLAY_CHART \"";
     line.append(c);
     line += "\" \"true\" 0 0\n";
     send(std::move(line));
   }
-  void onSamples(std::string_view c, int64_t t) override { host_->onSamples(c, t); }
+  void onSamples(std::string_view c, int64_t t) override { host_->onSamples(clean(c, 0), t); }
   void onReplicationEnd(std::string_view c, int64_t f, int64_t l) override {
-    host_->onReplicationEnd(c, f, l);
+    host_->onReplicationEnd(clean(c, 0), f, l);
   }
   void onUnknownKeyword(std::string_view keyword) override {
-    server_.warnOnce("keyword " + std::string(keyword),
-                     "ignoring unknown keyword '" + std::string(keyword) + "' from " + peer_ +
-                         " (logged once per keyword)");
+    const std::string shown = escapeUntrusted(keyword);
+    server_.warnOnce("keyword " + shown, "ignoring unknown keyword '" + shown + "' from " + peer_ +
+                                             " (logged once per keyword)");
   }
 
  private:
   void beginSession(bool tls) {
     if (tls && !server_.tlsContext) {
-      return drop("TLS connection from " + peer_ + " but no TLS is configured on [web] bind to",
+      return drop("tls-not-configured",
+                  "TLS connection from " + peer_ + " but no TLS is configured on [web] bind to",
                   false);
     }
     if (!tls && server_.options.tls == TlsMode::kForce) {
-      return drop("plain-text connection from " + peer_ + " refused: TLS is forced", false);
+      return drop("tls-forced", "plain-text connection from " + peer_ + " refused: TLS is forced",
+                  false);
     }
     if (!tls) return readHandshake();
     tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *server_.tlsContext);
     auto self = shared_from_this();
     tls_->async_handshake(asio::ssl::stream_base::server, [self](std::error_code ec) {
-      if (ec) return self->drop("TLS handshake with " + self->peer_ + " failed: " + ec.message(),
-                                false);
+      if (ec) {
+        return self->drop("tls-handshake",
+                          "TLS handshake with " + self->peer_ + " failed: " + ec.message(), false);
+      }
       self->readHandshake();
     });
   }
@@ -369,7 +416,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
                       webSocketAccept(header("sec-websocket-key")) + "\r\n\r\n";
     std::string().swap(handshake_);
     send(std::move(out));
-    armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s");
+    armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s", "live-no-pong");
     readWs();
   }
 
@@ -400,7 +447,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
         send(encodeWsFrame(WsOpcode::kPong, f.payload));
         return true;
       case WsOpcode::kPong:
-        armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s");
+        armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s", "live-no-pong");
         return true;
       case WsOpcode::kClose:
         send(encodeWsFrame(WsOpcode::kClose, ""));
@@ -486,15 +533,20 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     if (negotiated_ & cap::kLz4) decoder_ = std::make_unique<Lz4StreamDecoder>();
     parser_ = std::make_unique<StreamParser>(*this, server_.options.maxLineBytes);
     server_.counters.accepted++;
+    server_.counters.wireBytes += wireBytes_;  // the handshake's bytes
     spdlog::info("STREAM [receive from [{}]:{}]: accepted '{}' ({}), hops {}, capabilities {}{}",
                  peerIp_, request_.hostname, request_.machineGuid, request_.version, request_.hops,
                  negotiated_, decoder_ ? ", LZ4" : "");
     // The prompt travels alone: nothing else is written before the child speaks (§3.3).
     send(successPrompt(negotiated_));
-    armTimer(server_.options.idleTimeout, "no data for the idle timeout");
+    armTimer(server_.options.idleTimeout, "no data for the idle timeout", "idle-timeout");
     std::string().swap(handshake_);
     request_.systemInfo.clear();  // now in the registry; the view needs only names and hops
-    if (!rest.empty() && !consume(rest.data(), rest.size())) return;
+    if (!rest.empty()) {
+      const bool ok = consume(rest.data(), rest.size());
+      syncTotals();
+      if (!ok) return;
+    }
     readStream();
   }
 
@@ -509,8 +561,12 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
         return self->close();
       }
       self->wireBytes_ += n;
-      self->armTimer(self->server_.options.idleTimeout, "no data for the idle timeout");
-      if (!self->consume(self->readData(), n)) return;
+      self->server_.counters.wireBytes += n;
+      self->armTimer(self->server_.options.idleTimeout, "no data for the idle timeout",
+                     "idle-timeout");
+      const bool ok = self->consume(self->readData(), n);
+      self->syncTotals();
+      if (!ok) return;
       self->readStream();
     });
   }
@@ -522,17 +578,18 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       auto& text = server_.sharedText;
       text.clear();
       if (!decoder_->feed(std::string_view(data, n), &text, &error)) {
-        drop("compressed stream from " + peer_ + " is corrupt: " + error, true);
+        drop("corrupt-compression", "compressed stream from " + peer_ + " is corrupt: " + error,
+             true);
         return false;
       }
       if (!parser_->feed(text, &error)) {
-        drop("stream from " + peer_ + " dropped: " + error, true);
+        drop("bad-data", "stream from " + peer_ + " dropped: " + error, true);
         return false;
       }
       return true;
     }
     if (!parser_->feed(std::string_view(data, n), &error)) {
-      drop("stream from " + peer_ + " dropped: " + error, true);
+      drop("bad-data", "stream from " + peer_ + " dropped: " + error, true);
       return false;
     }
     return true;
@@ -566,20 +623,33 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     send(reply);
   }
 
-  void drop(const std::string& why, bool counted) {
+  // Adds what the parser counted since the last call to the server's monotonic totals, so the
+  // totals keep a stream's samples after it disconnects.
+  void syncTotals() {
+    if (!parser_) return;
+    const auto& st = parser_->stats();
+    server_.counters.samples += st.sampleLines - reported_.sampleLines;
+    server_.counters.malformedLines += st.malformedLines - reported_.malformedLines;
+    reported_ = st;
+  }
+
+  // Every dropped connection is a warning, rate-limited per peer and `reason` (a short key).
+  void drop(const std::string& reason, const std::string& why, bool counted) {
     if (counted) server_.counters.dropped++;
-    server_.warnOnce("drop", why);
+    server_.warnLimited(peerIp_, reason, why);
     close();
   }
 
-  void armTimer(std::chrono::seconds after, std::string why) {
+  // `why` empty: close quietly when the timer fires (a reply was sent); else drop for `reason`.
+  void armTimer(std::chrono::seconds after, std::string why, std::string reason = "timeout") {
     timer_.expires_after(after);
     std::weak_ptr<Connection> weak = shared_from_this();
-    timer_.async_wait([weak, why](std::error_code ec) {
+    timer_.async_wait([weak, why, reason](std::error_code ec) {
       if (ec) return;
       if (auto self = weak.lock()) {
         if (why.empty()) return self->close();
-        self->drop("stream from " + self->peer_ + " dropped: " + why, true);
+        const std::string what = self->parser_ ? "stream" : "connection";
+        self->drop(reason, what + " from " + self->peer_ + " dropped: " + why, true);
       }
     });
   }
@@ -615,6 +685,8 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   bool closeAfterWrite_ = false;
   bool closed_ = false;
   uint64_t wireBytes_ = 0;
+  ParserStats reported_;  // parser totals already added to the server's monotonic counters
+  std::array<std::string, 10> scratch_;  // escaped copies for clean()
   std::time_t since_ = 0;
   SteadyClock::time_point started_;
 };

@@ -62,6 +62,7 @@ struct StreamView {
   uint64_t textBytes = 0;
   uint64_t lines = 0;
   uint64_t samples = 0;
+  uint64_t malformedLines = 0;  // known keyword, unusable arguments: ignored
   double samplesPerSecond = 0;
 };
 
@@ -72,6 +73,10 @@ struct BridgeCounters {
   std::atomic<uint64_t> dropped{0};          // streams closed on bad data or timeouts
   std::atomic<uint64_t> overLimit{0};        // connections beyond maxConnections
   std::atomic<uint64_t> liveClients{0};      // WebSocket clients connected now
+  // Monotonic totals over every stream since start, disconnected ones included (/metrics).
+  std::atomic<uint64_t> wireBytes{0};
+  std::atomic<uint64_t> samples{0};
+  std::atomic<uint64_t> malformedLines{0};
 };
 
 // The listener for Netdata streams. One asio event loop on one thread serves every connection:
