@@ -24,7 +24,7 @@ void checkDaemonConfig(const DaemonConfig& config, ConfigDiagnostics& diag) {
     diag.errors.push_back(located(v, section, name, problem));
   };
 
-  const std::string bindTo = v.getString("web", "bind to");
+  const std::string bindTo = config.options.bindTo;
   if (!bindTo.empty()) {
     std::string address;
     int port = 0;
@@ -32,15 +32,15 @@ void checkDaemonConfig(const DaemonConfig& config, ConfigDiagnostics& diag) {
     if (auto e = stream_bridge::parseBindTo(bindTo, &address, &port, &tls); !e.empty()) {
       error("web", "bind to", e);
     } else if (tls != stream_bridge::TlsMode::kNone &&
-               (v.getString("web", "ssl certificate").empty() ||
-                v.getString("web", "ssl key").empty())) {
+               (config.options.sslCertificate.empty() ||
+                config.options.sslKey.empty())) {
       error("web", "bind to",
             "TLS (^SSL=) needs both [web] ssl certificate and [web] ssl key to be set");
     }
   }
 
-  const std::string cert = v.getString("web", "ssl certificate");
-  const std::string key = v.getString("web", "ssl key");
+  const std::string cert = config.options.sslCertificate;
+  const std::string key = config.options.sslKey;
   std::string certProblem, keyProblem;
   if (!cert.empty()) {
     certProblem = checkCertificateFile(cert);
@@ -54,7 +54,7 @@ void checkDaemonConfig(const DaemonConfig& config, ConfigDiagnostics& diag) {
     if (auto e = checkKeyMatchesCertificate(cert, key); !e.empty()) error("web", "ssl key", e);
   }
 
-  if (const std::string ca = v.getString("cloud", "ca file"); !ca.empty()) {
+  if (const std::string ca = config.options.cloudCaFile; !ca.empty()) {
     if (auto e = checkCertificateFile(ca); !e.empty()) error("cloud", "ca file", e);
   }
 }

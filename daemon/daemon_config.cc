@@ -16,6 +16,7 @@ DaemonConfig loadDaemonConfig(const std::string& configDir, ConfigDiagnostics& d
                                                     &diag.errors)) {
     cfg.stream = std::move(*stream);
   }
+  cfg.options = typedOptions(cfg.aclkd, cfg.claim);
   checkDaemonConfig(cfg, diag);
   return cfg;
 }

@@ -27,23 +27,23 @@ std::string reply(int code, const std::string& text) {
 Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostname)
     : config_(std::move(config)), machineGuid_(std::move(machineGuid)),
       hostname_(std::move(hostname)) {
-  claims_ = std::make_unique<claim::ClaimManager>(config_.aclkd.getString("global", "state dir"),
+  claims_ = std::make_unique<claim::ClaimManager>(config_.options.stateDir,
                                                   cloudSettings(), processEnvironment());
-  if (config_.aclkd.getBool("cloud", "enabled")) {
+  if (config_.options.cloudEnabled) {
     aclk::LinkOptions lo;
     lo.hostname = hostname_;
     lo.machineGuid = machineGuid_;
     lo.agentVersion = kAclkdVersion;
-    lo.caFile = config_.aclkd.getString("cloud", "ca file");
+    lo.caFile = config_.options.cloudCaFile;
     const std::string trusted =
-        config_.aclkd.getString("global", "state dir") + "/cloud.d/trusted.pem";
+        config_.options.stateDir + "/cloud.d/trusted.pem";
     if (lo.caFile.empty() && ::access(trusted.c_str(), R_OK) == 0) {
       lo.caFile = trusted;
     }
     lo.outboundLimitBytes =
-        static_cast<size_t>(config_.aclkd.getInt("cloud", "outbound queue limit")) << 20;
+        static_cast<size_t>(config_.options.outboundQueueLimitMiB) << 20;
     lo.inboundLimitBytes =
-        static_cast<size_t>(config_.aclkd.getInt("cloud", "inbound message limit")) << 10;
+        static_cast<size_t>(config_.options.inboundMessageLimitKiB) << 10;
     lo.localApi = [this](const std::string& method, const std::string& path) {
       return localApi(method, path);
     };
@@ -57,7 +57,7 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
 }
 
 std::string Gateway::startBridge() {
-  const auto bindTo = config_.aclkd.getString("web", "bind to");
+  const auto bindTo = config_.options.bindTo;
   if (bindTo.empty()) {
     spdlog::info("STREAM: [web] bind to is empty; the stream bridge is off");
     return "";
@@ -67,15 +67,15 @@ std::string Gateway::startBridge() {
       !e.empty()) {
     return "[web] bind to: " + e;
   }
-  bo.tlsCertificate = config_.aclkd.getString("web", "ssl certificate");
-  bo.tlsKey = config_.aclkd.getString("web", "ssl key");
+  bo.tlsCertificate = config_.options.sslCertificate;
+  bo.tlsKey = config_.options.sslKey;
   if (bo.tls != stream_bridge::TlsMode::kNone && (bo.tlsCertificate.empty() || bo.tlsKey.empty())) {
     return "[web] bind to asks for TLS but [web] ssl certificate / ssl key are not set";
   }
-  bo.allowStreamingFrom = config_.aclkd.getString("web", "allow streaming from");
-  bo.compression = config_.aclkd.getBool("stream", "enable compression");
+  bo.allowStreamingFrom = config_.options.allowStreamingFrom;
+  bo.compression = config_.options.streamCompression;
   bo.ownMachineGuid = machineGuid_;
-  bo.allowConnectionsFrom = config_.aclkd.getString("web", "allow connections from");
+  bo.allowConnectionsFrom = config_.options.allowConnectionsFrom;
   bo.http = [this](const std::string& method, const std::string& target) {
     return localApi(method, target);
   };
@@ -83,7 +83,7 @@ std::string Gateway::startBridge() {
     return renderChannel(channel, surfaceSnapshot(), error);
   };
   bo.ephemeralCleanupAfter =
-      std::chrono::seconds(config_.aclkd.getInt("stream", "cleanup ephemeral nodes after seconds"));
+      std::chrono::seconds(config_.options.ephemeralCleanupSeconds);
   bridge_ = std::make_unique<stream_bridge::StreamServer>(bo, config_.stream, registry_);
   return bridge_->start();
 }
@@ -92,10 +92,10 @@ Gateway::~Gateway() { stop(); }
 
 claim::CloudSettings Gateway::cloudSettings() const {
   claim::CloudSettings s;
-  s.url = config_.aclkd.getString("cloud", "url");
-  s.proxy = config_.aclkd.getString("cloud", "proxy");
-  s.insecure = config_.aclkd.getBool("cloud", "insecure");
-  s.caFile = config_.aclkd.getString("cloud", "ca file");
+  s.url = config_.options.cloudUrl;
+  s.proxy = config_.options.cloudProxy;
+  s.insecure = config_.options.cloudInsecure;
+  s.caFile = config_.options.cloudCaFile;
   s.hostname = hostname_;
   s.machineGuid = machineGuid_;
   return s;
@@ -220,7 +220,7 @@ aclk::AclkStateView Gateway::stateView() const {
     v.counters.emplace_back("streams-dropped", c.dropped.load());
     v.counters.emplace_back("streams-over-connection-limit", c.overLimit.load());
   }
-  if (!config_.aclkd.getBool("cloud", "enabled")) {
+  if (!config_.options.cloudEnabled) {
     v.aclkStatus = "disabled";
   } else if (!snap->blockedReason.empty() && !v.online) {
     v.aclkStatus = snap->blockedReason;
@@ -384,6 +384,7 @@ std::string Gateway::reloadConfig() {
     if (spec.section == "global" && spec.name == "log level") {
       setLogLevel(after);
       config_.aclkd.set(spec.section, spec.name, after, "reload");
+      config_.options.logLevel = fresh.options.logLevel;
       spdlog::info("log level is now {}", after);
       applied.push_back(name);
     } else {

@@ -82,8 +82,9 @@ TEST(StreamConfTest, ErrorsAndWarningsNameFileAndLine) {
                                 "stream.conf", &warnings, &errors);
   EXPECT_FALSE(conf);
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0], std::string("stream.conf:5: option 'enabled' in section [") + kKey +
-                           "]: 'maybe' is not a boolean (yes or no)");
+  EXPECT_EQ(errors[0], std::string("stream.conf:5: [") + kKey +
+                           "] enabled = 'maybe': expected a boolean (yes, no, true, false, on, "
+                           "off, 1, 0)");
   errors.clear();
   conf = StreamConf::parse("[not-a-uuid]\n enabled = yes\n", "stream.conf", &warnings, &errors);
   EXPECT_FALSE(conf);
