@@ -80,7 +80,7 @@ std::shared_ptr<const ClaimSnapshot> ClaimManager::loadSnapshot(const std::strin
   return snap;
 }
 
-ClaimManager::ReloadResult ClaimManager::reload(const ConfigValues* claimConf,
+ClaimManager::ReloadResult ClaimManager::reload(const ClaimConf* claimConf,
                                                 const std::optional<ClaimInputs>& explicitInputs) {
   ReloadResult result;
   std::lock_guard op(opMutex_);

@@ -103,8 +103,9 @@ claim::CloudSettings Gateway::cloudSettings() const {
 
 void Gateway::startInitialClaim() {
   initialClaim_ = std::thread([this] {
+    const claim::ClaimConf claimConf = claimConfOf(config_.options);
     const auto snap =
-        claims_->reload(config_.claimConfPresent ? &config_.claim : nullptr, {}).snapshot;
+        claims_->reload(config_.claimConfPresent ? &claimConf : nullptr, {}).snapshot;
     if (!snap->claimed) {
       spdlog::warn("CLAIM: gateway is not claimed: {}", snap->claimFailureReason);
     }
@@ -254,7 +255,8 @@ std::string Gateway::reloadClaimingState() {
     }
     return "claim.conf is invalid: " + diag.errors.front();
   }
-  const auto snap = claims_->reload(&claimConf, {}).snapshot;
+  const claim::ClaimConf typed = claimConfOf(typedOptions(ConfigValues(), claimConf));
+  const auto snap = claims_->reload(&typed, {}).snapshot;
   if (link_) {
     link_->reloadIdentity();
   }

@@ -19,6 +19,16 @@ const std::vector<OptionSpec>& optionTable() {
   return table;
 }
 
+claim::ClaimConf claimConfOf(const Options& options) {
+  claim::ClaimConf c;
+  c.url = options.claimUrl;
+  c.token = options.claimToken;
+  c.rooms = options.claimRooms;
+  c.proxy = options.claimProxy;
+  c.insecure = options.claimInsecure;
+  return c;
+}
+
 Options typedOptions(const ConfigValues& aclkdConf, const ConfigValues& claimConf) {
   Options o;
 #define ACLKD_OPTION_READ(field, kind, file, section, name, ...)                             \

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "claim/claim_inputs.h"
 #include "common/config_table.h"
 
 namespace aclkd::daemon {
@@ -100,5 +101,8 @@ const std::vector<OptionSpec>& optionTable();
 
 // The typed values of two validated files.
 Options typedOptions(const ConfigValues& aclkdConf, const ConfigValues& claimConf);
+
+// claim.conf's part of `options`, for the claim part.
+claim::ClaimConf claimConfOf(const Options& options);
 
 }  // namespace aclkd::daemon

@@ -92,7 +92,7 @@ TEST(OptionsTest, EmptyConfigDirGivesDefaults) {
   EXPECT_EQ(cfg.claim.getString("global", "url"), "https://app.netdata.cloud");
   EXPECT_EQ(cfg.claim.getString("global", "proxy"), "env");
   // Without a token claim.conf is no claim source.
-  EXPECT_FALSE(claim::claimInputsFromConf(cfg.claim).has_value());
+  EXPECT_FALSE(claim::claimInputsFromConf(claimConfOf(cfg.options)).has_value());
 }
 
 // The typed struct is made from the same rows: defaults and file values arrive typed, and the
@@ -150,7 +150,7 @@ TEST(OptionsTest, ClaimConfAsNetdataWritesIt) {
   EXPECT_TRUE(diag.errors.empty());
   EXPECT_TRUE(diag.warnings.empty());
   EXPECT_TRUE(cfg.claimConfPresent);
-  const auto in = claim::claimInputsFromConf(cfg.claim);
+  const auto in = claim::claimInputsFromConf(claimConfOf(cfg.options));
   ASSERT_TRUE(in.has_value());
   EXPECT_EQ(in->token, "TOKEN");
   EXPECT_EQ(in->rooms, (std::vector<std::string>{"r1", "r2"}));
