@@ -130,42 +130,7 @@ void Gateway::stop() {
 
 aclk::LocalHttpResponse Gateway::localApi(const std::string& method,
                                           const std::string& path) const {
-  aclk::LocalHttpResponse r;
-  const std::string bare = path.substr(0, path.find('?'));
-  if (method != "GET") {
-    r.code = 405;
-    r.body = R"({"error":"only GET"})";
-    return r;
-  }
-  if (bare == "/" || bare == "/index.html") {
-    r.contentType = "text/html; charset=utf-8";
-    r.body = std::string(statusPageHtml());
-    return r;
-  }
-  if (bare == "/api/v1/aclk" || bare == "/api/v3/info" || bare == "/healthz" ||
-      bare == "/metrics") {
-    if (!ready_.load()) {
-      r.code = 503;
-      r.body = R"({"error":"aclkd is starting"})";
-      return r;
-    }
-    const auto snap = surfaceSnapshot();
-    if (bare == "/api/v1/aclk") {
-      r.body = aclk::renderAclkStateJson(snap.state);
-    } else if (bare == "/api/v3/info") {
-      r.body = renderInfoJson(snap);
-    } else if (bare == "/healthz") {
-      r.body = renderHealthJson(snap);
-    } else {
-      r.contentType = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = renderMetrics(snap);
-    }
-    return r;
-  }
-  r.code = 404;
-  r.body = "{\"error\":\"no such API path on this gateway\",\"path\":" +
-           nlohmann::json(bare).dump() + "}";
-  return r;
+  return routeHttp(method, path, ready_.load(), [this] { return surfaceSnapshot(); });
 }
 
 SurfaceSnapshot Gateway::surfaceSnapshot() const {

@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "daemon/status_page.h"
+
 namespace aclkd::daemon {
 namespace {
 
@@ -217,6 +219,57 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
                  escapeLabel(st.hostname) + "\"");
   }
   return e.take();
+}
+
+namespace {
+
+struct Route {
+  std::string_view path;
+  std::string_view contentType;
+  bool needsSnapshot;  // shows state: 503 while starting
+  std::string (*render)(const SurfaceSnapshot&);
+};
+
+constexpr std::string_view kJson = "application/json";
+
+const Route kRoutes[] = {
+    {"/", "text/html; charset=utf-8", false,
+     [](const SurfaceSnapshot&) { return std::string(statusPageHtml()); }},
+    {"/index.html", "text/html; charset=utf-8", false,
+     [](const SurfaceSnapshot&) { return std::string(statusPageHtml()); }},
+    {"/api/v1/aclk", kJson, true,
+     [](const SurfaceSnapshot& s) { return aclk::renderAclkStateJson(s.state); }},
+    {"/api/v3/info", kJson, true, renderInfoJson},
+    {"/healthz", kJson, true, renderHealthJson},
+    {"/metrics", "text/plain; version=0.0.4; charset=utf-8", true, renderMetrics},
+};
+
+}  // namespace
+
+aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& target,
+                                  bool ready, const std::function<SurfaceSnapshot()>& snapshot) {
+  aclk::LocalHttpResponse r;
+  const std::string bare = target.substr(0, target.find('?'));
+  if (method != "GET") {
+    r.code = 405;
+    r.body = R"({"error":"only GET"})";
+    return r;
+  }
+  for (const auto& route : kRoutes) {
+    if (route.path != bare) continue;
+    if (route.needsSnapshot && !ready) {
+      r.code = 503;
+      r.body = R"({"error":"aclkd is starting"})";
+      return r;
+    }
+    r.contentType = std::string(route.contentType);
+    r.body = route.render(route.needsSnapshot ? snapshot() : SurfaceSnapshot{});
+    return r;
+  }
+  r.code = 404;
+  r.body = "{\"error\":\"no such API path on this gateway\",\"path\":" +
+           nlohmann::json(bare).dump() + "}";
+  return r;
 }
 
 std::string nodeJson(const stream_bridge::NodeView& n) {

@@ -310,8 +310,13 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       self->wireBytes_ += n;
       self->handshake_.append(self->readData(), n);
       const auto end = handshakeEnd(self->handshake_);
-      if (!end) {
+      if (!end || *end > kMaxHandshakeBytes) {
         if (self->handshake_.size() > kMaxHandshakeBytes) {
+          if (self->handshake_.rfind("STREAM ", 0) != 0 &&
+              self->handshake_.rfind("STREAM", 0) != 0) {
+            return self->replyHttp(431, "Request Header Fields Too Large",
+                                   "{\"error\":\"request headers over 16 KiB\"}");
+          }
           return self->refuse(std::string(kReplyNotPermitted),
                               "request of more than " + std::to_string(kMaxHandshakeBytes) +
                                   " bytes without an end of headers");
@@ -407,6 +412,19 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     send(std::move(out));
   }
 
+  // A response without a request worth routing (431): sent, then the connection closes.
+  void replyHttp(int code, const char* reason, const std::string& body) {
+    server_.warnLimited(peerIp_, "http-" + std::to_string(code),
+                        "HTTP request from " + peer_ + " answered " + std::to_string(code) + " " +
+                            reason);
+    std::string out = "HTTP/1.1 " + std::to_string(code) + " " + reason + "\r\n";
+    out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\nConnection: close\r\n\r\n" + body;
+    closeAfterWrite_ = true;
+    armTimer(std::chrono::seconds(10), "");
+    send(std::move(out));
+  }
+
   // ---- live channels (the WebSocket side) ----------------------------------------------
   void upgradeToWebSocket() {
     live_ = true;
@@ -426,12 +444,15 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       if (ec) return self->close();
       self->wsReader_.feed(std::string_view(self->readData(), n));
       std::string error;
-      while (auto frame = self->wsReader_.next(&error)) {
-        if (!self->onWsFrame(*frame)) return self->close();
+      uint16_t code = kWsCloseProtocolError;
+      while (auto frame = self->wsReader_.next(&error, &code)) {
+        self->onWsFrame(*frame);
+        if (self->closeAfterWrite_) return;
       }
       if (!error.empty()) {
-        self->server_.warnOnce("ws " + error, "live client " + self->peer_ + ": " + error);
-        self->send(encodeWsFrame(WsOpcode::kClose, std::string("\x03\xea", 2)));
+        self->server_.warnLimited(self->peerIp_, "live-protocol",
+                                  "live client " + self->peer_ + ": " + error);
+        self->send(encodeWsFrame(WsOpcode::kClose, wsClosePayload(code)));
         self->closeAfterWrite_ = true;
         return;
       }
@@ -441,23 +462,28 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
 
   void sendWs(const std::string& text) { send(encodeWsFrame(WsOpcode::kText, text)); }
 
-  bool onWsFrame(const WsFrame& f) {
+  // One whole message or control frame (the reader reassembled fragments and refused what
+  // RFC 6455 forbids).
+  void onWsFrame(const WsFrame& f) {
     switch (f.opcode) {
       case WsOpcode::kPing:
         send(encodeWsFrame(WsOpcode::kPong, f.payload));
-        return true;
+        return;
       case WsOpcode::kPong:
         armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s", "live-no-pong");
-        return true;
+        return;
       case WsOpcode::kClose:
-        send(encodeWsFrame(WsOpcode::kClose, ""));
+        // Echo the client's status code (§5.5.1), or none when it sent none.
+        send(encodeWsFrame(WsOpcode::kClose, f.payload.substr(0, 2)));
         closeAfterWrite_ = true;
-        return true;
+        return;
       case WsOpcode::kText:
         onCommand(f.payload);
-        return true;
-      default:
-        return false;
+        return;
+      default:  // binary: the channel protocol is JSON text (1003, unsupported data)
+        send(encodeWsFrame(WsOpcode::kClose, wsClosePayload(1003)));
+        closeAfterWrite_ = true;
+        return;
     }
   }
 
