@@ -26,26 +26,28 @@ File openForReading(const std::string& path, std::string* error) {
 // Refuses a passphrase prompt: the daemon has no terminal.
 int noPassword(char*, int, int, void*) { return -1; }
 
-std::unique_ptr<X509, decltype(&X509_free)> firstCertificate(const std::string& path,
-                                                              std::string* error) {
-  std::unique_ptr<X509, decltype(&X509_free)> cert(nullptr, X509_free);
+// The first PEM object `read` finds in `path`, or null with `error` saying what is missing.
+template <typename T>
+std::unique_ptr<T, void (*)(T*)> readPem(const std::string& path,
+                                         T* (*read)(std::FILE*, T**, pem_password_cb*, void*),
+                                         void (*release)(T*), const char* what,
+                                         std::string* error) {
+  std::unique_ptr<T, void (*)(T*)> object(nullptr, release);
   auto f = openForReading(path, error);
-  if (!f) return cert;
-  cert.reset(PEM_read_X509(f.get(), nullptr, noPassword, nullptr));
+  if (!f) return object;
+  object.reset(read(f.get(), nullptr, noPassword, nullptr));
   ERR_clear_error();
-  if (!cert) *error = "'" + path + "' holds no PEM certificate";
-  return cert;
+  if (!object) *error = "'" + path + "' holds no " + what;
+  return object;
 }
 
-std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> privateKey(const std::string& path,
-                                                                std::string* error) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(nullptr, EVP_PKEY_free);
-  auto f = openForReading(path, error);
-  if (!f) return key;
-  key.reset(PEM_read_PrivateKey(f.get(), nullptr, noPassword, nullptr));
-  ERR_clear_error();
-  if (!key) *error = "'" + path + "' holds no unencrypted PEM private key";
-  return key;
+auto firstCertificate(const std::string& path, std::string* error) {
+  return readPem<X509>(path, PEM_read_X509, X509_free, "PEM certificate", error);
+}
+
+auto privateKey(const std::string& path, std::string* error) {
+  return readPem<EVP_PKEY>(path, PEM_read_PrivateKey, EVP_PKEY_free,
+                           "unencrypted PEM private key", error);
 }
 
 }  // namespace
