@@ -102,7 +102,10 @@ class HardeningTest(BridgeTestBase):
         idle.sendall(b"STREAM key=")
         for i in range(2):
             big, got = self.handshake(gw, key, hostname=f"big{i}", ver=15352)
-            big.sendall(b"CHART " + b"x" * (1 << 17) + b"\n")
+            try:  # the gateway may close while the line is still being sent
+                big.sendall(b"CHART " + b"x" * (1 << 17) + b"\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
             self.assertTrue(closed_by_peer(big))
         junk, got = self.handshake(gw, key, hostname="lz4", ver=15352 | (1 << 10))
         junk.sendall(b"\xff" * 64)
