@@ -15,6 +15,7 @@
 #include "stream_bridge/lz4_stream.h"
 #include "stream_bridge/stream_parser.h"
 #include "stream_bridge/websocket.h"
+#include "web/http_request.h"
 
 #include <nlohmann/json.hpp>
 
@@ -309,14 +310,22 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       if (ec) return self->close();
       self->wireBytes_ += n;
       self->handshake_.append(self->readData(), n);
+      // The first request decides, parsed once: `STREAM …` is the bridge's, anything else is an
+      // HTTP request for web/ (Boost.Beast's parser).
+      const auto& h = self->handshake_;
+      const size_t probe = std::min<size_t>(h.size(), 7);
+      if (h.compare(0, probe, "STREAM ", 0, probe) != 0) {
+        auto parsed = web::parseHttpRequest(h, kMaxHandshakeBytes);
+        if (parsed.status != 0) {
+          return self->replyHttp(parsed.status,
+                                 "{\"error\":" + nlohmann::json(parsed.error).dump() + "}");
+        }
+        if (!parsed.request) return self->readHandshake();
+        return self->onHttpRequest(*parsed.request);
+      }
       const auto end = handshakeEnd(self->handshake_);
       if (!end || *end > kMaxHandshakeBytes) {
         if (self->handshake_.size() > kMaxHandshakeBytes) {
-          if (self->handshake_.rfind("STREAM ", 0) != 0 &&
-              self->handshake_.rfind("STREAM", 0) != 0) {
-            return self->replyHttp(431, "Request Header Fields Too Large",
-                                   "{\"error\":\"request headers over 16 KiB\"}");
-          }
           return self->refuse(std::string(kReplyNotPermitted),
                               "request of more than " + std::to_string(kMaxHandshakeBytes) +
                                   " bytes without an end of headers");
@@ -336,88 +345,46 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       case 403: return "Forbidden";
       case 404: return "Not Found";
       case 405: return "Method Not Allowed";
+      case 431: return "Request Header Fields Too Large";
       case 503: return "Service Unavailable";
       default: return "Error";
     }
   }
 
-  // The value of request header `name` (lower case), "" when absent.
-  std::string header(std::string_view name) const {
-    size_t pos = handshake_.find("\r\n");
-    while (pos != std::string::npos && pos + 2 < handshake_.size()) {
-      const size_t start = pos + 2;
-      const size_t end = handshake_.find("\r\n", start);
-      const std::string line = handshake_.substr(start, end - start);
-      const auto colon = line.find(':');
-      if (colon != std::string::npos && colon == name.size()) {
-        bool same = true;
-        for (size_t i = 0; i < colon; ++i) {
-          if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) same = false;
-        }
-        if (same) {
-          auto v = line.substr(colon + 1);
-          while (!v.empty() && v.front() == ' ') v.erase(0, 1);
-          return v;
-        }
-      }
-      pos = end;
-    }
-    return "";
-  }
-
-  bool wantsWebSocket(const std::string& target) const {
-    std::string upgrade = header("upgrade");
-    for (auto& c : upgrade) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return target == "/live" && upgrade == "websocket" && !header("sec-websocket-key").empty();
-  }
-
   // One HTTP request (GET or HEAD), one response, then close.
-  void onHttpRequest() {
-    const auto lineEnd = handshake_.find("\r\n");
-    const std::string line = handshake_.substr(0, lineEnd);
-    const auto sp1 = line.find(' ');
-    const auto sp2 = line.find(' ', sp1 + 1);
+  void onHttpRequest(const web::HttpRequest& req) {
     aclk::LocalHttpResponse resp;
-    std::string method;
-    if (sp1 == std::string::npos || sp2 == std::string::npos ||
-        line.compare(sp2 + 1, 5, "HTTP/") != 0) {
-      resp.code = 400;
-      resp.body = "{\"error\":\"malformed request line\"}";
+    if (!server_.allowConnections.empty() && !server_.allowConnections.matches(peerIp_)) {
+      resp.code = 403;
+      resp.body = "{\"error\":\"not allowed by [web] allow connections from\"}";
+    } else if (req.method != "GET" && req.method != "HEAD") {
+      resp.code = 405;
+      resp.body = "{\"error\":\"only GET and HEAD\"}";
+    } else if (req.wantsWebSocket() && server_.options.channelData) {
+      return upgradeToWebSocket(req.header("sec-websocket-key"));
+    } else if (!server_.options.http) {
+      resp.code = 404;
+      resp.body = "{\"error\":\"no HTTP API\"}";
     } else {
-      method = line.substr(0, sp1);
-      const std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-      if (!server_.allowConnections.empty() && !server_.allowConnections.matches(peerIp_)) {
-        resp.code = 403;
-        resp.body = "{\"error\":\"not allowed by [web] allow connections from\"}";
-      } else if (method != "GET" && method != "HEAD") {
-        resp.code = 405;
-        resp.body = "{\"error\":\"only GET and HEAD\"}";
-      } else if (method == "GET" && wantsWebSocket(target) && server_.options.channelData) {
-        return upgradeToWebSocket();
-      } else if (!server_.options.http) {
-        resp.code = 404;
-        resp.body = "{\"error\":\"no HTTP API\"}";
-      } else {
-        resp = server_.options.http("GET", target);
-      }
+      resp = server_.options.http("GET", req.target);
     }
     std::string out = "HTTP/1.1 " + std::to_string(resp.code) + " " + reason(resp.code) + "\r\n";
     out += "Content-Type: " + resp.contentType + "\r\n";
     out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
     out += "Cache-Control: no-cache, no-store, must-revalidate\r\n";
     out += "Connection: close\r\n\r\n";
-    if (method != "HEAD") out += resp.body;
+    if (req.method != "HEAD") out += resp.body;
     closeAfterWrite_ = true;
     armTimer(std::chrono::seconds(10), "");
     send(std::move(out));
   }
 
   // A response without a request worth routing (431): sent, then the connection closes.
-  void replyHttp(int code, const char* reason, const std::string& body) {
+  void replyHttp(int code, const std::string& body) {
     server_.warnLimited(peerIp_, "http-" + std::to_string(code),
                         "HTTP request from " + peer_ + " answered " + std::to_string(code) + " " +
-                            reason);
-    std::string out = "HTTP/1.1 " + std::to_string(code) + " " + reason + "\r\n";
+                            reason(code) + ": " + body);
+    std::string out = "HTTP/1.1 " + std::to_string(code) + " " + reason(code) + "\r\n";
     out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\nConnection: close\r\n\r\n" + body;
     closeAfterWrite_ = true;
@@ -426,12 +393,12 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   }
 
   // ---- live channels (the WebSocket side) ----------------------------------------------
-  void upgradeToWebSocket() {
+  void upgradeToWebSocket(const std::string& clientKey) {
     live_ = true;
     server_.counters.liveClients++;
     std::string out = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                       "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
-                      webSocketAccept(header("sec-websocket-key")) + "\r\n\r\n";
+                      webSocketAccept(clientKey) + "\r\n\r\n";
     std::string().swap(handshake_);
     send(std::move(out));
     armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s", "live-no-pong");
@@ -522,7 +489,6 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   }
 
   void onRequest(const std::string& rest) {
-    if (handshake_.rfind("STREAM ", 0) != 0) return onHttpRequest();
     std::string error;
     auto request = parseStreamRequest(handshake_, &error);
     if (!request) {
