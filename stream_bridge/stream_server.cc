@@ -14,8 +14,9 @@
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/lz4_stream.h"
 #include "stream_bridge/stream_parser.h"
-#include "stream_bridge/websocket.h"
 #include "web/http_request.h"
+#include "web/live_channels.h"
+#include "web/websocket.h"
 
 #include <nlohmann/json.hpp>
 
@@ -35,6 +36,14 @@ constexpr uint64_t kSupported = cap::kV1 | cap::kV2 | cap::kVN | cap::kVCaps | c
                                 cap::kReplication | cap::kBinary | cap::kLz4;
 
 }  // namespace
+
+using web::encodeWsFrame;
+using web::kWsCloseProtocolError;
+using web::webSocketAccept;
+using web::WsFrame;
+using web::WsFrameReader;
+using web::WsOpcode;
+using web::wsClosePayload;
 
 struct StreamServer::Impl {
   class Connection;
@@ -178,21 +187,13 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   }
 
   bool streaming() const { return parser_ != nullptr; }
-  bool live() const { return live_; }
-  const std::map<std::string, size_t>& subscriptions() const { return subscriptions_; }
+  bool live() const { return live_ != nullptr; }
+  const std::map<std::string, size_t>& subscriptions() const { return live_->subscriptions(); }
 
   // A tick of the server: push the channels whose JSON changed, ping every 25 s.
   void pushChanged(const std::map<std::string, std::string>& current, bool ping) {
     if (!live_ || closed_) return;
-    for (auto& [channel, lastHash] : subscriptions_) {
-      const auto it = current.find(channel);
-      if (it == current.end()) continue;
-      const size_t h = std::hash<std::string>{}(it->second);
-      if (h == lastHash) continue;
-      lastHash = h;
-      sendWs("{\"push\":{\"channel\":" + nlohmann::json(channel).dump() +
-             ",\"data\":" + it->second + "}}");
-    }
+    for (const auto& push : live_->pushChanged(current)) sendWs(push);
     if (ping) send(encodeWsFrame(WsOpcode::kPing, "aclkd"));
   }
 
@@ -394,7 +395,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
 
   // ---- live channels (the WebSocket side) ----------------------------------------------
   void upgradeToWebSocket(const std::string& clientKey) {
-    live_ = true;
+    live_ = std::make_unique<web::LiveChannels>(server_.options.channelData);
     server_.counters.liveClients++;
     std::string out = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                       "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
@@ -445,47 +446,13 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
         closeAfterWrite_ = true;
         return;
       case WsOpcode::kText:
-        onCommand(f.payload);
+        sendWs(live_->onCommand(f.payload));
         return;
       default:  // binary: the channel protocol is JSON text (1003, unsupported data)
         send(encodeWsFrame(WsOpcode::kClose, wsClosePayload(1003)));
         closeAfterWrite_ = true;
         return;
     }
-  }
-
-  // {"id":1,"subscribe":{"channel":"aclk/status"}} or "unsubscribe"; answered with
-  // {"id":1,"result":{"data":…}} or {"id":1,"error":{"code":400,"message":"…"}}.
-  void onCommand(const std::string& text) {
-    const auto cmd = nlohmann::json::parse(text, nullptr, false);
-    nlohmann::json reply;
-    reply["id"] = cmd.is_object() && cmd.contains("id") ? cmd["id"] : nlohmann::json(nullptr);
-    auto fail = [&](int code, const std::string& message) {
-      reply["error"] = {{"code", code}, {"message", message}};
-      sendWs(reply.dump());
-    };
-    if (!cmd.is_object()) return fail(400, "the command is not a JSON object");
-    const bool sub = cmd.contains("subscribe");
-    const bool unsub = cmd.contains("unsubscribe");
-    if (sub == unsub) return fail(400, "expected exactly one of 'subscribe' or 'unsubscribe'");
-    const auto& body = cmd[sub ? "subscribe" : "unsubscribe"];
-    if (!body.is_object() || !body.contains("channel") || !body["channel"].is_string()) {
-      return fail(400, "field 'channel' is missing or not a string");
-    }
-    const auto channel = body["channel"].get<std::string>();
-    if (unsub) {
-      subscriptions_.erase(channel);
-      reply["result"] = nlohmann::json::object();
-      return sendWs(reply.dump());
-    }
-    std::string error;
-    const auto data = server_.options.channelData(channel, &error);
-    if (!data) return fail(400, error);
-    if (subscriptions_.size() >= 64 && !subscriptions_.count(channel)) {
-      return fail(429, "at most 64 subscriptions per connection");
-    }
-    subscriptions_[channel] = std::hash<std::string>{}(*data);
-    sendWs("{\"id\":" + reply["id"].dump() + ",\"result\":{\"data\":" + *data + "}}");
   }
 
   void onRequest(const std::string& rest) {
@@ -671,9 +638,8 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   std::unique_ptr<StreamParser> parser_;
   std::unique_ptr<NodeRegistry::Stream> host_;
   std::deque<std::string> outbox_;
-  bool live_ = false;
+  std::unique_ptr<web::LiveChannels> live_;  // set once upgraded to a live WebSocket
   WsFrameReader wsReader_;
-  std::map<std::string, size_t> subscriptions_;  // channel -> hash of the JSON last pushed
   bool closeAfterWrite_ = false;
   bool closed_ = false;
   uint64_t wireBytes_ = 0;

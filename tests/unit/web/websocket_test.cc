@@ -1,9 +1,9 @@
-#include "stream_bridge/websocket.h"
+#include "web/websocket.h"
 
 #include <gtest/gtest.h>
 #include <vector>
 
-namespace aclkd::stream_bridge {
+namespace aclkd::web {
 namespace {
 
 std::string masked(uint8_t first, const std::string& payload) {
@@ -132,4 +132,4 @@ TEST(WebSocketRfc6455, ControlFramesUpTo125BytesAndMessageLimit) {
 }
 
 }  // namespace
-}  // namespace aclkd::stream_bridge
+}  // namespace aclkd::web

@@ -1,10 +1,10 @@
-#include "stream_bridge/websocket.h"
+#include "web/websocket.h"
 
 #include <openssl/evp.h>
 
 #include "common/base64.h"
 
-namespace aclkd::stream_bridge {
+namespace aclkd::web {
 
 std::string webSocketAccept(std::string_view clientKey) {
   static constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -137,4 +137,4 @@ std::optional<WsFrame> WsFrameReader::nextFrame(std::string* error, uint16_t* cl
   return f;
 }
 
-}  // namespace aclkd::stream_bridge
+}  // namespace aclkd::web

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace aclkd::stream_bridge {
+namespace aclkd::web {
 
 // RFC 6455, the server side, for the live channels on the stream port. Written here rather than
 // taken from libwebsockets because the port is asio's (it must also speak the non-HTTP `STREAM`
@@ -57,4 +57,4 @@ class WsFrameReader {
   std::optional<WsFrame> partial_;  // a fragmented data message being reassembled
 };
 
-}  // namespace aclkd::stream_bridge
+}  // namespace aclkd::web
