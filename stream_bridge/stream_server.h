@@ -85,10 +85,11 @@ struct BridgeCounters {
 // the first byte (stream-protocol.md §6), which lws's HTTP server would refuse; the operating
 // surface will answer plain HTTP on this same port by dispatching on the first line.
 //
-// The first line decides what a connection is: `STREAM …` is a Netdata child; `GET`/`HEAD` is an
-// HTTP/1.1 request for the operating surface, answered once and closed (no keep-alive, no
-// bodies: the API is read-only, so this small responder stays here rather than pulling in a
-// second HTTP stack next to asio).
+// The first request decides what a connection is, parsed once: `STREAM …` is a Netdata child and
+// stays here; anything else is HTTP for web/ (its head parsed by Boost.Beast: 400 when
+// malformed, 431 past 16 KiB), answered once and closed (no keep-alive, no bodies: the API is
+// read-only), or upgraded to a live WebSocket whose frames (RFC 6455) and channel protocol are
+// web/'s. This loop only moves the bytes: one event loop for every socket of the port.
 //
 // Per connection: handshake (≤ 16 KiB within handshakeTimeout) → access check (stream.conf +
 // `allow streaming from`) → prompt (the only write until the child speaks) → LZ4 frames or plain
