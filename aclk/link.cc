@@ -19,6 +19,7 @@
 #include "aclk/otp.h"
 #include "aclk/topics.h"
 #include "common/http_client.h"
+#include "common/untrusted_text.h"
 #include "common/url.h"
 #include "common/uuid.h"
 
@@ -509,7 +510,7 @@ struct Link::Impl {
           if (m.payload.size() > opt.inboundLimitBytes) {
             withState([&] { ++inboundTooBig; });
             spdlog::warn("ACLK: inbound message of {} bytes on \"{}\" exceeds {} bytes",
-                         m.payload.size(), m.text, opt.inboundLimitBytes);
+                         m.payload.size(), escapeUntrusted(m.text), opt.inboundLimitBytes);
             setStatus(AclkStatus::kOfflineMessageTooBig);
             markOffline();
             closeSession();
@@ -694,7 +695,8 @@ struct Link::Impl {
     withState([&] { ++receivedMessages; });
     const auto type = messageTypeOfTopic(topic);
     if (type.empty()) {
-      spdlog::error("ACLK: inbound message on \"{}\" has no type; dropped", topic);
+      spdlog::error("ACLK: inbound message on \"{}\" has no type; dropped",
+                    escapeUntrusted(topic));
       return false;
     }
     spdlog::debug("ACLK: received {} ({} bytes)", type, payload.size());
@@ -798,7 +800,8 @@ struct Link::Impl {
         spdlog::info("ACLK: ignoring obsolete message type '{}'", type);
         break;
       case Kind::kUnknown:
-        spdlog::warn("Do not know how to handle message of type '{}'. Ignoring", type);
+        spdlog::warn("Do not know how to handle message of type '{}'. Ignoring",
+                     escapeUntrusted(type));
         break;
     }
     return false;
