@@ -19,6 +19,7 @@
 #include "aclk/otp.h"
 #include "aclk/topics.h"
 #include "common/http_client.h"
+#include "common/untrusted_text.h"
 #include "common/url.h"
 #include "common/uuid.h"
 
@@ -523,8 +524,9 @@ struct Link::Impl {
       switch (m.kind) {
         case MqttEvent::Kind::kMessage:
           if (m.payload.size() > opt.inboundLimitBytes) {
+            withState([&] { ++inboundTooBig; });
             spdlog::warn("ACLK: inbound message of {} bytes on \"{}\" exceeds {} bytes",
-                         m.payload.size(), m.text, opt.inboundLimitBytes);
+                         m.payload.size(), escapeUntrusted(m.text), opt.inboundLimitBytes);
             setStatus(AclkStatus::kOfflineMessageTooBig);
             markOffline();
             closeSession();
@@ -709,7 +711,8 @@ struct Link::Impl {
     withState([&] { ++receivedMessages; });
     const auto type = messageTypeOfTopic(topic);
     if (type.empty()) {
-      spdlog::error("ACLK: inbound message on \"{}\" has no type; dropped", topic);
+      spdlog::error("ACLK: inbound message on \"{}\" has no type; dropped",
+                    escapeUntrusted(topic));
       return false;
     }
     spdlog::debug("ACLK: received {} ({} bytes)", type, payload.size());
@@ -818,7 +821,8 @@ struct Link::Impl {
         spdlog::info("ACLK: ignoring obsolete message type '{}'", type);
         break;
       case Kind::kUnknown:
-        spdlog::warn("Do not know how to handle message of type '{}'. Ignoring", type);
+        spdlog::warn("Do not know how to handle message of type '{}'. Ignoring",
+                     escapeUntrusted(type));
         break;
     }
     return false;
@@ -1046,6 +1050,7 @@ struct Link::Impl {
   uint64_t droppedTooBig = 0;
   uint64_t publishFailures = 0;
   uint64_t malformedInbound = 0;
+  uint64_t inboundTooBig = 0;
   uint64_t bans = 0;
 };
 
@@ -1130,6 +1135,7 @@ void Link::fillState(AclkStateView* v) const {
       {"messages-dropped-too-big", s.droppedTooBig},
       {"publish-failures", s.publishFailures},
       {"malformed-inbound-messages", s.malformedInbound},
+      {"inbound-messages-too-big", s.inboundTooBig},
       {"bans", s.bans},
       {"outbound-bytes-in-flight", s.inflightBytes},
   };

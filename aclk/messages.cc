@@ -1,5 +1,8 @@
 #include "aclk/messages.h"
 
+#include "common/untrusted_text.h"
+#include "common/uuid.h"
+
 #include <google/protobuf/timestamp.pb.h>
 
 #include "aclk_lib/v1/lib.pb.h"
@@ -239,17 +242,28 @@ bool decodeInbound(std::string_view type, std::string_view payload, InboundMessa
     out->reconnectAfterSeconds = m.reconnect_after_seconds();
     out->permaban = m.permaban();
     out->errorCode = m.error_code();
-    out->errorDescription = m.error_description();
+    out->errorDescription = escapeUntrusted(m.error_description());
   } else if (type == "CancelPendingRequest") {
     agent::v1::CancelPendingRequest m;
     if (!parseInto(&m, payload)) return fail(type);
     out->kind = Kind::kCancelPendingRequest;
-    out->requestId = m.request_id();
+    out->requestId = escapeUntrusted(m.request_id());
   } else if (type == "StreamChartsAndDimensions" || type == "ChartsAndDimensionsAck" ||
              type == "UpdateChartConfigs") {
     out->kind = Kind::kObsolete;
   } else {
     out->kind = Kind::kUnknown;
+  }
+  // The boundary for ids from the cloud: they are logged, stored and sent back, so an id that
+  // is not a UUID is refused here (the caller counts it as malformed) and shown escaped.
+  for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"node_id", &out->nodeId},
+                                    {"claim_id", &out->claimId},
+                                    {"machine_guid", &out->machineGuid}}) {
+    if (!value->empty() && !isUuid(*value)) {
+      *error = std::string(type) + ": " + name + " \"" + escapeUntrusted(*value) +
+               "\" is not a UUID";
+      return false;
+    }
   }
   return true;
 }

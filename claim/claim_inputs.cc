@@ -29,17 +29,17 @@ std::vector<std::string> parseRooms(std::string_view text) {
   return rooms;
 }
 
-std::optional<ClaimInputs> claimInputsFromConf(const ConfigValues& conf) {
+std::optional<ClaimInputs> claimInputsFromConf(const ClaimConf& conf) {
   ClaimInputs in;
   in.source = "claim.conf";
-  in.token = conf.getString("global", "token");
-  in.url = conf.getString("global", "url");
+  in.token = conf.token;
+  in.url = conf.url;
   if (in.token.empty() || in.url.empty()) {
     return std::nullopt;
   }
-  in.rooms = parseRooms(conf.getString("global", "rooms"));
-  in.proxy = conf.getString("global", "proxy");
-  in.insecure = conf.getBool("global", "insecure");
+  in.rooms = parseRooms(conf.rooms);
+  in.proxy = conf.proxy;
+  in.insecure = conf.insecure;
   return in;
 }
 

@@ -7,10 +7,6 @@
 
 #include "common/proxy.h"
 
-namespace aclkd {
-class ConfigValues;
-}
-
 namespace aclkd::claim {
 
 inline constexpr std::string_view kDefaultCloudUrl = "https://app.netdata.cloud";
@@ -28,8 +24,17 @@ struct ClaimInputs {
 // Splits on commas, trims spaces, skips empty items (Netdata's room list handling).
 std::vector<std::string> parseRooms(std::string_view text);
 
-// claim.conf [global] url/token/rooms/proxy/insecure; nullopt without a token.
-std::optional<ClaimInputs> claimInputsFromConf(const ConfigValues& claimConf);
+// claim.conf's [global] values, typed (the daemon fills them from its option table).
+struct ClaimConf {
+  std::string url;
+  std::string token;
+  std::string rooms;
+  std::string proxy;
+  bool insecure = false;
+};
+
+// claim.conf as claim inputs; nullopt without a token or URL.
+std::optional<ClaimInputs> claimInputsFromConf(const ClaimConf& claimConf);
 
 // NETDATA_CLAIM_TOKEN/URL/ROOMS/PROXY and `-insecure` in NETDATA_EXTRA_CLAIM_OPTS; nullopt without
 // a token. `fallbackUrl` is used when NETDATA_CLAIM_URL is empty.

@@ -80,7 +80,7 @@ std::shared_ptr<const ClaimSnapshot> ClaimManager::loadSnapshot(const std::strin
   return snap;
 }
 
-ClaimManager::ReloadResult ClaimManager::reload(const ConfigValues* claimConf,
+ClaimManager::ReloadResult ClaimManager::reload(const ClaimConf* claimConf,
                                                 const std::optional<ClaimInputs>& explicitInputs) {
   ReloadResult result;
   std::lock_guard op(opMutex_);
@@ -89,6 +89,13 @@ ClaimManager::ReloadResult ClaimManager::reload(const ConfigValues* claimConf,
   const StoredClaim stored = store_.load();
   if (stored.claimedId && !explicitInputs) {
     result.snapshot = loadSnapshot(reason);
+    return result;
+  }
+  if (!stored.corruptIdentity.empty() && !explicitInputs) {
+    // A broken identity is never replaced silently: only an explicit `aclkctl claim` may.
+    spdlog::error("CLAIM: {}", stored.corruptIdentity);
+    result.reason = stored.corruptIdentity;
+    result.snapshot = loadSnapshot(stored.corruptIdentity);
     return result;
   }
   std::vector<ClaimInputs> sources;

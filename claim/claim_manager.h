@@ -9,10 +9,6 @@
 #include "claim/claimer.h"
 #include "claim/claim_store.h"
 
-namespace aclkd {
-class ConfigValues;
-}
-
 namespace aclkd::claim {
 
 // What the rest of the gateway may know about the claim: an immutable snapshot, replaced whole.
@@ -63,7 +59,7 @@ class ClaimManager {
   // Re-reads cloud.d (and the claim.conf values given by the caller); if unclaimed, tries the
   // claim sources in order (claim.conf, environment, split files). Explicit inputs (`aclkctl
   // claim`) claim even a claimed gateway again: a new claimed_id with the same key.
-  ReloadResult reload(const ConfigValues* claimConf,
+  ReloadResult reload(const ClaimConf* claimConf,
                       const std::optional<ClaimInputs>& explicitInputs);
 
   void updateSettings(CloudSettings settings);

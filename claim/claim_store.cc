@@ -4,12 +4,14 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <filesystem>
 #include <unistd.h>
 
 #include "common/file_util.h"
 #include "common/ini_file.h"
 #include "common/config_table.h"
+#include "common/untrusted_text.h"
 #include "common/uuid.h"
 
 namespace aclkd::claim {
@@ -99,7 +101,8 @@ StoredClaim ClaimStore::load() const {
       if (isUuid(id)) {
         out.claimedId = id;
       } else {
-        out.warnings.push_back(path("cloud.conf") + ": claimed_id '" + id + "' is not a UUID");
+        out.corruptIdentity = path("cloud.conf") + ": claimed_id '" + escapeUntrusted(id) +
+                              "' is not a UUID";
       }
     }
   }
@@ -110,9 +113,28 @@ StoredClaim ClaimStore::load() const {
       if (isUuid(id)) {
         out.claimedId = id;
       } else if (!id.empty()) {
-        out.warnings.push_back(path("claimed_id") + ": content is not a UUID");
+        out.corruptIdentity += (out.corruptIdentity.empty() ? "" : "; ") + path("claimed_id") +
+                               ": content is not a UUID";
       }
     }
+  }
+  if (out.claimedId) {
+    out.corruptIdentity.clear();  // the other source holds a valid one
+  } else if (!out.corruptIdentity.empty()) {
+    out.corruptIdentity +=
+        "; the gateway will not claim itself again with a new identity. Fix the file and run "
+        "`aclkctl reload-claiming-state`, or claim again explicitly with `aclkctl claim "
+        "--token=...` (a new claimed_id)";
+  }
+  // As ssh does: a private key others can read is a key others may have copied.
+  struct stat st {};
+  if (::stat(path("private.pem").c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    out.warnings.push_back("CLAIM: permissions " + std::string(mode) + " for '" +
+                           path("private.pem") +
+                           "' are too open: the private key must not be accessible by others "
+                           "(chmod 600 it)");
   }
   std::string error;
   const auto pem = readFile(path("private.pem"), &error);

@@ -34,6 +34,10 @@ struct StoredClaim {
   std::string keyError;          // why the key is missing or corrupt (no key material)
   std::optional<RsaKey> key;     // when kLoaded
   std::vector<std::string> warnings;
+  // A claimed_id is present (cloud.conf or the claimed_id file) but unusable: what is wrong and
+  // what to do. The gateway then never re-claims by itself (a new identity would silently
+  // replace the old one); "" when there is no such problem.
+  std::string corruptIdentity;
 };
 
 // Owns STATE/cloud.d. A claim writes a whole new generation of the folder (cloud.d.new), fsyncs

@@ -1,5 +1,6 @@
 #include "cli/control_client.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -22,7 +23,9 @@ std::string resolveSocketPath(const std::string& flag) {
 
 std::optional<std::string> sendControlRequest(const std::string& socketPath,
                                               const std::string& request, int timeoutSeconds,
-                                              std::string* error) {
+                                              std::string* error,
+                                              const std::function<void(int)>& onWait,
+                                              int waitInterval) {
   sockaddr_un addr{};
   if (socketPath.size() >= sizeof addr.sun_path) {
     *error = "socket path too long";
@@ -46,9 +49,19 @@ std::optional<std::string> sendControlRequest(const std::string& socketPath,
   }
   std::string replyText;
   char buf[8192];
+  int waited = 0;
   for (;;) {
+    // Waits in slices of `waitInterval` seconds so that a slow command can show progress.
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, timeoutSeconds * 1000) <= 0) {
+    const int slice = onWait ? std::min(waitInterval, timeoutSeconds - waited) : timeoutSeconds;
+    const int ready = slice > 0 ? ::poll(&p, 1, slice * 1000) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0 && onWait && waited + slice < timeoutSeconds) {
+      waited += slice;
+      onWait(waited);
+      continue;
+    }
+    if (ready <= 0) {
       *error = "no reply from aclkd within " + std::to_string(timeoutSeconds) + " s";
       ::close(fd);
       return std::nullopt;

@@ -1,12 +1,14 @@
 // aclkctl: the command line of aclkd, in the style of netdatacli.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/aclk_state_text.h"
 #include "cli/table_text.h"
 #include "cli/control_client.h"
+#include "common/version.h"
 
 namespace {
 
@@ -37,7 +39,9 @@ std::vector<std::string> normaliseArgs(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace aclkd::cli;
-  CLI::App app{"aclkctl: control a running aclkd"};
+  // parse(vector) does not see argv[0], so the usage line needs the name given here.
+  CLI::App app{"aclkctl: control a running aclkd", "aclkctl"};
+  app.set_version_flag("--version", std::string("aclkctl ") + aclkd::kAclkdVersionNumber);
   app.require_subcommand(1);
   std::string socketFlag;
   app.add_option("--socket", socketFlag,
@@ -61,6 +65,8 @@ int main(int argc, char** argv) {
 
   auto* reloadAll = app.add_subcommand(
       "reload", "Re-read aclkd.conf and stream.conf; apply what can change live (as SIGHUP)");
+
+  auto* ping = app.add_subcommand("ping", "Check that aclkd answers on its control socket");
 
   auto* claim = app.add_subcommand("claim", "Claim the gateway to a cloud Space");
   std::string token, rooms, url, proxy;
@@ -88,6 +94,8 @@ int main(int argc, char** argv) {
     request["command"] = "streams";
   } else if (*nodes) {
     request["command"] = "nodes";
+  } else if (*ping) {
+    request["command"] = "ping";
   } else if (*reload) {
     request["command"] = "reload-claiming-state";
     timeout = 120;
@@ -102,7 +110,18 @@ int main(int argc, char** argv) {
   }
   const std::string socketPath = resolveSocketPath(socketFlag);
   std::string error;
-  const auto replyLine = sendControlRequest(socketPath, request.dump(), timeout, &error);
+  // Claiming and reloading the claiming state may wait for the cloud (up to 120 s): say so on
+  // stderr every 5 s, so the operator sees it is working and what the limit is.
+  std::function<void(int)> progress;
+  if (timeout > 10) {
+    const std::string what = request["command"].get<std::string>();
+    progress = [what, timeout](int waited) {
+      std::fprintf(stderr, "aclkctl: %s: waiting for aclkd (%d s of at most %d s)...\n",
+                   what.c_str(), waited, timeout);
+    };
+  }
+  const auto replyLine =
+      sendControlRequest(socketPath, request.dump(), timeout, &error, progress);
   if (!replyLine) {
     std::fprintf(stderr, "aclkctl: aclkd is not running or not reachable on %s: %s\n",
                  socketPath.c_str(), error.c_str());
@@ -118,7 +137,7 @@ int main(int argc, char** argv) {
     if (!reply.contains(table)) continue;
     const bool json = std::string(table) == "streams" ? streamsFormat == "json"
                                                       : nodesFormat == "json";
-    std::cout << (json ? reply[table].dump(2) + "\n" : renderTable(reply[table]));
+    std::cout << (json ? reply[table].dump(2) + "\n" : renderTable(reply[table].dump()));
     return code == 0 ? 0 : 1;
   }
   if (reply.contains("state")) {

@@ -75,6 +75,16 @@ std::optional<bool> parseBool(std::string_view text) {
   return std::nullopt;
 }
 
+std::vector<std::string_view> splitChoices(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    const size_t bar = text.find('|');
+    out.push_back(text.substr(0, bar));
+    text = bar == std::string_view::npos ? std::string_view{} : text.substr(bar + 1);
+  }
+  return out;
+}
+
 std::string ConfigValues::keyOf(std::string_view section, std::string_view name) {
   return std::string(section) + "\x1f" + std::string(name);
 }

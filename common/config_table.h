@@ -1,9 +1,11 @@
 #pragma once
 
+#include <charconv>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "common/ini_file.h"
@@ -75,5 +77,52 @@ std::optional<bool> parseBool(std::string_view text);
 // Markdown reference of every row (docs/configuration.md) and the plain-text form for --help.
 std::string renderOptionsMarkdown(const std::vector<OptionSpec>& table);
 std::string renderOptionsHelp(const std::vector<OptionSpec>& table);
+
+}  // namespace aclkd
+
+namespace aclkd {
+
+// The C++ type of an option's value in a typed config struct: bool, long long or text.
+template <OptionType T>
+struct OptionValue {
+  using type = std::string;
+};
+template <>
+struct OptionValue<OptionType::kBool> {
+  using type = bool;
+};
+template <>
+struct OptionValue<OptionType::kInt> {
+  using type = long long;
+};
+
+// "a|b|c" → {"a", "b", "c"} (the choices column of an X-macro row); "" → {}.
+std::vector<std::string_view> splitChoices(std::string_view text);
+
+// A validated option text as the C++ type of a typed field.
+template <typename T>
+T readOptionText(const std::string& text) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return parseBool(text).value_or(false);
+  } else if constexpr (std::is_same_v<T, long long>) {
+    long long v = 0;
+    std::from_chars(text.data(), text.data() + text.size(), v);
+    return v;
+  } else {
+    return text;
+  }
+}
+
+// One value of `values` as the C++ type of a typed field.
+template <typename T>
+T readOption(const ConfigValues& values, std::string_view section, std::string_view name) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return values.getBool(section, name);
+  } else if constexpr (std::is_same_v<T, long long>) {
+    return values.getInt(section, name);
+  } else {
+    return values.getString(section, name);
+  }
+}
 
 }  // namespace aclkd

@@ -1,11 +1,41 @@
 #include "common/log.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/details/file_helper.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <mutex>
+
 namespace aclkd {
 namespace {
+
+// A file sink that can reopen its file by name: logrotate moves the file away and sends
+// SIGUSR1, and the next line goes to a fresh file (spdlog's basic_file_sink cannot reopen).
+class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit ReopenableFileSink(const std::string& path) { file_.open(path, false); }
+  void reopen() {
+    std::lock_guard lock(mutex_);
+    file_.reopen(false);
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    file_.write(formatted);
+  }
+  void flush_() override { file_.flush(); }
+
+ private:
+  spdlog::details::file_helper file_;
+};
+
+std::shared_ptr<ReopenableFileSink>& fileSink() {
+  static std::shared_ptr<ReopenableFileSink> sink;
+  return sink;
+}
 
 spdlog::level::level_enum toLevel(const std::string& level) {
   if (level == "warning") {
@@ -21,7 +51,8 @@ std::string setupLogging(const std::string& level, const std::string& file) {
   sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (!file.empty()) {
     try {
-      sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, false));
+      fileSink() = std::make_shared<ReopenableFileSink>(file);
+      sinks.push_back(fileSink());
     } catch (const spdlog::spdlog_ex& e) {
       return std::string("cannot open log file: ") + e.what();
     }
@@ -35,5 +66,15 @@ std::string setupLogging(const std::string& level, const std::string& file) {
 }
 
 void setLogLevel(const std::string& level) { spdlog::set_level(toLevel(level)); }
+
+std::string reopenLogFile() {
+  if (!fileSink()) return "";
+  try {
+    fileSink()->reopen();
+  } catch (const spdlog::spdlog_ex& e) {
+    return std::string("cannot reopen the log file: ") + e.what();
+  }
+  return "";
+}
 
 }  // namespace aclkd

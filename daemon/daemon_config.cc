@@ -1,5 +1,6 @@
 #include "daemon/daemon_config.h"
 
+#include "daemon/config_checks.h"
 #include "daemon/options.h"
 
 namespace aclkd::daemon {
@@ -15,6 +16,8 @@ DaemonConfig loadDaemonConfig(const std::string& configDir, ConfigDiagnostics& d
                                                     &diag.errors)) {
     cfg.stream = std::move(*stream);
   }
+  cfg.options = typedOptions(cfg.aclkd, cfg.claim);
+  checkDaemonConfig(cfg, diag);
   return cfg;
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/config_table.h"
+#include "daemon/options.h"
 #include "stream_bridge/stream_conf.h"
 
 namespace aclkd::daemon {
@@ -10,8 +11,9 @@ namespace aclkd::daemon {
 // aclkd.conf and claim.conf of one config dir, validated against the option table.
 struct DaemonConfig {
   std::string configDir;
-  ConfigValues aclkd;
+  ConfigValues aclkd;  // as read, with each value's file:line (messages, reload diffs)
   ConfigValues claim;
+  Options options;     // the same values, typed: what the code reads
   bool claimConfPresent = false;
   stream_bridge::StreamConf stream;  // DIR/stream.conf; empty (every key refused) when absent
 };

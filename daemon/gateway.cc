@@ -1,8 +1,9 @@
 #include "daemon/gateway.h"
 
-#include <nlohmann/json.hpp>
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
@@ -29,31 +30,31 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
     : config_(std::move(config)), machineGuid_(std::move(machineGuid)),
       hostname_(std::move(hostname)) {
   streamConf_ = std::make_shared<const stream_bridge::StreamConf>(config_.stream);
-  claims_ = std::make_unique<claim::ClaimManager>(config_.aclkd.getString("global", "state dir"),
+  claims_ = std::make_unique<claim::ClaimManager>(config_.options.stateDir,
                                                   cloudSettings(), processEnvironment());
-  if (config_.aclkd.getBool("cloud", "enabled")) {
+  if (config_.options.cloudEnabled) {
     aclk::LinkOptions lo;
     lo.hostname = hostname_;
     lo.machineGuid = machineGuid_;
     lo.agentVersion = kAclkdVersion;
-    lo.caFile = config_.aclkd.getString("cloud", "ca file");
+    lo.caFile = config_.options.cloudCaFile;
     const std::string trusted =
-        config_.aclkd.getString("global", "state dir") + "/cloud.d/trusted.pem";
+        config_.options.stateDir + "/cloud.d/trusted.pem";
     if (lo.caFile.empty() && ::access(trusted.c_str(), R_OK) == 0) {
       lo.caFile = trusted;
     }
     lo.outboundLimitBytes =
-        static_cast<size_t>(config_.aclkd.getInt("cloud", "outbound queue limit")) << 20;
+        static_cast<size_t>(config_.options.outboundQueueLimitMiB) << 20;
     lo.inboundLimitBytes =
-        static_cast<size_t>(config_.aclkd.getInt("cloud", "inbound message limit")) << 10;
+        static_cast<size_t>(config_.options.inboundMessageLimitKiB) << 10;
     lo.localApi = [this](const std::string& method, const std::string& path) {
       return localApi(method, path);
     };
     query::ProxyOptions qo;
-    qo.enabled = config_.aclkd.getBool("cloud", "query proxy");
-    qo.defaultPort = static_cast<int>(config_.aclkd.getInt("cloud", "query default port"));
-    qo.defaultTimeout = std::chrono::seconds(config_.aclkd.getInt("cloud", "query timeout"));
-    std::istringstream names(config_.aclkd.getString("cloud", "query forward headers"));
+    qo.enabled = config_.options.queryProxy;
+    qo.defaultPort = static_cast<int>(config_.options.queryDefaultPort);
+    qo.defaultTimeout = std::chrono::seconds(config_.options.queryTimeoutSeconds);
+    std::istringstream names(config_.options.queryForwardHeaders);
     for (std::string name; names >> name;) {
       std::transform(name.begin(), name.end(), name.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -61,7 +62,7 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
     }
     query::CurlForwarder::Options fo;
     fo.perAgentLimit =
-        static_cast<size_t>(config_.aclkd.getInt("cloud", "query connections per agent"));
+        static_cast<size_t>(config_.options.queryConnectionsPerAgent);
     queryProxy_ = std::make_shared<query::QueryProxy>(
         qo, lo.localApi, [this] { return queryNodes(); },
         std::make_shared<query::CurlForwarder>(fo));
@@ -76,7 +77,7 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
 }
 
 std::string Gateway::startBridge() {
-  const auto bindTo = config_.aclkd.getString("web", "bind to");
+  const auto bindTo = config_.options.bindTo;
   if (bindTo.empty()) {
     spdlog::info("STREAM: [web] bind to is empty; the stream bridge is off");
     return "";
@@ -86,15 +87,15 @@ std::string Gateway::startBridge() {
       !e.empty()) {
     return "[web] bind to: " + e;
   }
-  bo.tlsCertificate = config_.aclkd.getString("web", "ssl certificate");
-  bo.tlsKey = config_.aclkd.getString("web", "ssl key");
+  bo.tlsCertificate = config_.options.sslCertificate;
+  bo.tlsKey = config_.options.sslKey;
   if (bo.tls != stream_bridge::TlsMode::kNone && (bo.tlsCertificate.empty() || bo.tlsKey.empty())) {
     return "[web] bind to asks for TLS but [web] ssl certificate / ssl key are not set";
   }
-  bo.allowStreamingFrom = config_.aclkd.getString("web", "allow streaming from");
-  bo.compression = config_.aclkd.getBool("stream", "enable compression");
+  bo.allowStreamingFrom = config_.options.allowStreamingFrom;
+  bo.compression = config_.options.streamCompression;
   bo.ownMachineGuid = machineGuid_;
-  bo.allowConnectionsFrom = config_.aclkd.getString("web", "allow connections from");
+  bo.allowConnectionsFrom = config_.options.allowConnectionsFrom;
   bo.http = [this](const std::string& method, const std::string& target) {
     return localApi(method, target);
   };
@@ -102,7 +103,7 @@ std::string Gateway::startBridge() {
     return renderChannel(channel, surfaceSnapshot(), error);
   };
   bo.ephemeralCleanupAfter =
-      std::chrono::seconds(config_.aclkd.getInt("stream", "cleanup ephemeral nodes after seconds"));
+      std::chrono::seconds(config_.options.ephemeralCleanupSeconds);
   bridge_ = std::make_unique<stream_bridge::StreamServer>(bo, config_.stream, registry_);
   return bridge_->start();
 }
@@ -111,10 +112,10 @@ Gateway::~Gateway() { stop(); }
 
 claim::CloudSettings Gateway::cloudSettings() const {
   claim::CloudSettings s;
-  s.url = config_.aclkd.getString("cloud", "url");
-  s.proxy = config_.aclkd.getString("cloud", "proxy");
-  s.insecure = config_.aclkd.getBool("cloud", "insecure");
-  s.caFile = config_.aclkd.getString("cloud", "ca file");
+  s.url = config_.options.cloudUrl;
+  s.proxy = config_.options.cloudProxy;
+  s.insecure = config_.options.cloudInsecure;
+  s.caFile = config_.options.cloudCaFile;
   s.hostname = hostname_;
   s.machineGuid = machineGuid_;
   return s;
@@ -122,8 +123,9 @@ claim::CloudSettings Gateway::cloudSettings() const {
 
 void Gateway::startInitialClaim() {
   initialClaim_ = std::thread([this] {
+    const claim::ClaimConf claimConf = claimConfOf(config_.options);
     const auto snap =
-        claims_->reload(config_.claimConfPresent ? &config_.claim : nullptr, {}).snapshot;
+        claims_->reload(config_.claimConfPresent ? &claimConf : nullptr, {}).snapshot;
     if (!snap->claimed) {
       spdlog::warn("CLAIM: gateway is not claimed: {}", snap->claimFailureReason);
     }
@@ -148,42 +150,7 @@ void Gateway::stop() {
 
 aclk::LocalHttpResponse Gateway::localApi(const std::string& method,
                                           const std::string& path) const {
-  aclk::LocalHttpResponse r;
-  const std::string bare = path.substr(0, path.find('?'));
-  if (method != "GET") {
-    r.code = 405;
-    r.body = R"({"error":"only GET"})";
-    return r;
-  }
-  if (bare == "/" || bare == "/index.html") {
-    r.contentType = "text/html; charset=utf-8";
-    r.body = std::string(statusPageHtml());
-    return r;
-  }
-  if (bare == "/api/v1/aclk" || bare == "/api/v3/info" || bare == "/healthz" ||
-      bare == "/metrics") {
-    if (!ready_.load()) {
-      r.code = 503;
-      r.body = R"({"error":"aclkd is starting"})";
-      return r;
-    }
-    const auto snap = surfaceSnapshot();
-    if (bare == "/api/v1/aclk") {
-      r.body = aclk::renderAclkStateJson(snap.state);
-    } else if (bare == "/api/v3/info") {
-      r.body = renderInfoJson(snap);
-    } else if (bare == "/healthz") {
-      r.body = renderHealthJson(snap);
-    } else {
-      r.contentType = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = renderMetrics(snap);
-    }
-    return r;
-  }
-  r.code = 404;
-  r.body = "{\"error\":\"no such API path on this gateway\",\"path\":" +
-           nlohmann::json(bare).dump() + "}";
-  return r;
+  return routeHttp(method, path, ready_.load(), [this] { return surfaceSnapshot(); });
 }
 
 SurfaceSnapshot Gateway::surfaceSnapshot() const {
@@ -197,11 +164,17 @@ SurfaceSnapshot Gateway::surfaceSnapshot() const {
     s.streamsRefused = c.refused.load();
     s.streamsDropped = c.dropped.load();
     s.streamsOverLimit = c.overLimit.load();
+    s.streamBytesTotal = c.wireBytes.load();
+    s.samplesTotal = c.samples.load();
+    s.malformedLinesTotal = c.malformedLines.load();
   }
   s.machineGuid = machineGuid_;
   s.hostname = hostname_;
   s.version = kAclkdVersion;
-  s.configuredUrl = config_.aclkd.getString("cloud", "url");
+  // Unclaimed, /api/v3/info shows the URL the gateway would claim to and connect with, as
+  // Netdata does: [cloud] url, else cloud.d/cloud.conf's, else the default cloud.
+  s.configuredUrl = claims_->snapshot()->cloudUrl;
+  if (s.configuredUrl.empty()) s.configuredUrl = std::string(claim::kDefaultCloudUrl);
   s.started = started_;
   s.now = std::time(nullptr);
   if (queryProxy_) s.queryMetrics = queryProxy_->stats().render();
@@ -276,7 +249,7 @@ aclk::AclkStateView Gateway::stateView() const {
     v.counters.emplace_back("streams-dropped", c.dropped.load());
     v.counters.emplace_back("streams-over-connection-limit", c.overLimit.load());
   }
-  if (!config_.aclkd.getBool("cloud", "enabled")) {
+  if (!config_.options.cloudEnabled) {
     v.aclkStatus = "disabled";
   } else if (!snap->blockedReason.empty() && !v.online) {
     v.aclkStatus = snap->blockedReason;
@@ -310,7 +283,8 @@ std::string Gateway::reloadClaimingState() {
     }
     return "claim.conf is invalid: " + diag.errors.front();
   }
-  const auto snap = claims_->reload(&claimConf, {}).snapshot;
+  const claim::ClaimConf typed = claimConfOf(typedOptions(ConfigValues(), claimConf));
+  const auto snap = claims_->reload(&typed, {}).snapshot;
   if (link_) {
     link_->reloadIdentity();
   }
@@ -396,7 +370,12 @@ std::string Gateway::handleControl(const std::string& requestLine) {
 std::string Gateway::streamsJson() const {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   if (!bridge_) return out.dump();
-  for (const auto& s : bridge_->streams()) out.push_back(nlohmann::ordered_json::parse(streamJson(s)));
+  auto streams = bridge_->streams();
+  // A stable order for operators and scripts: by host name, then machine GUID.
+  std::sort(streams.begin(), streams.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.hostname, a.machineGuid) < std::tie(b.hostname, b.machineGuid);
+  });
+  for (const auto& s : streams) out.push_back(nlohmann::ordered_json::parse(streamJson(s)));
   return out.dump();
 }
 
@@ -435,6 +414,7 @@ std::string Gateway::reloadConfig() {
     if (spec.section == "global" && spec.name == "log level") {
       setLogLevel(after);
       config_.aclkd.set(spec.section, spec.name, after, "reload");
+      config_.options.logLevel = fresh.options.logLevel;
       spdlog::info("log level is now {}", after);
       applied.push_back(name);
     } else {

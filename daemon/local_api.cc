@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "daemon/status_page.h"
+
 namespace aclkd::daemon {
 namespace {
 
@@ -161,8 +163,17 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
            static_cast<double>(counter(v, "messages-dropped-too-big")), "reason=\"too_big\"");
   e.sample("aclkd_link_messages_dropped_total", static_cast<double>(v.timedOutPubacks),
            "reason=\"puback_timeout\"");
-  e.one("aclkd_link_malformed_inbound_total", "counter", "Cloud messages that did not decode.",
+  e.one("aclkd_link_malformed_inbound_total", "counter",
+        "Cloud messages that did not decode or carried an invalid id (node ids must be UUIDs).",
         static_cast<double>(counter(v, "malformed-inbound-messages")));
+  e.one("aclkd_link_inbound_too_big_total", "counter",
+        "Cloud messages over [cloud] inbound message limit (each closes the connection).",
+        static_cast<double>(counter(v, "inbound-messages-too-big")));
+  e.one("aclkd_link_publish_failures_total", "counter",
+        "Publishes that Paho reported as failed (no PUBACK success).",
+        static_cast<double>(counter(v, "publish-failures")));
+  e.one("aclkd_link_bans_total", "counter", "Times the cloud banned the gateway.",
+        static_cast<double>(counter(v, "bans")));
   e.family("aclkd_streams_total", "counter", "Stream connections, by outcome.");
   e.sample("aclkd_streams_total", static_cast<double>(s.streamsAccepted), "outcome=\"accepted\"");
   e.sample("aclkd_streams_total", static_cast<double>(s.streamsRefused), "outcome=\"refused\"");
@@ -180,22 +191,21 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
   e.sample("aclkd_nodes", static_cast<double>(live), "state=\"live\"");
   e.sample("aclkd_nodes", static_cast<double>(s.nodes.size() - live), "state=\"stale\"");
   e.one("aclkd_contexts", "gauge", "Contexts of all streamed nodes.", static_cast<double>(contexts));
-  uint64_t samples = 0;
-  uint64_t bytes = 0;
   double samplesPerSecond = 0;
-  for (const auto& st : s.streams) {
-    samples += st.samples;
-    bytes += st.wireBytes;
-    samplesPerSecond += st.samplesPerSecond;
-  }
+  for (const auto& st : s.streams) samplesPerSecond += st.samplesPerSecond;
   e.one("aclkd_samples_dropped_total", "counter",
-        "Metric samples received and dropped (they stay local), connected streams.",
-        static_cast<double>(samples));
+        "Metric samples received and dropped (they stay local), all streams since start.",
+        static_cast<double>(s.samplesTotal));
   e.one("aclkd_samples_dropped_per_second", "gauge",
         "Average samples per second dropped, over the connected streams' lifetimes.",
         samplesPerSecond);
-  e.one("aclkd_stream_bytes_received_total", "counter", "Bytes received on connected streams.",
-        static_cast<double>(bytes));
+  e.one("aclkd_stream_bytes_received_total", "counter",
+        "Bytes received on streams (wire bytes, handshakes included), all streams since start.",
+        static_cast<double>(s.streamBytesTotal));
+  e.one("aclkd_stream_malformed_lines_total", "counter",
+        "Stream lines with a known keyword and unusable arguments, ignored; all streams since "
+        "start.",
+        static_cast<double>(s.malformedLinesTotal));
   e.family("aclkd_stream_bytes_total", "counter", "Bytes received, per connected stream.");
   for (const auto& st : s.streams) {
     e.sample("aclkd_stream_bytes_total", static_cast<double>(st.wireBytes),
@@ -209,6 +219,57 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
                  escapeLabel(st.hostname) + "\"");
   }
   return e.take() + s.queryMetrics;
+}
+
+namespace {
+
+struct Route {
+  std::string_view path;
+  std::string_view contentType;
+  bool needsSnapshot;  // shows state: 503 while starting
+  std::string (*render)(const SurfaceSnapshot&);
+};
+
+constexpr std::string_view kJson = "application/json";
+
+const Route kRoutes[] = {
+    {"/", "text/html; charset=utf-8", false,
+     [](const SurfaceSnapshot&) { return std::string(statusPageHtml()); }},
+    {"/index.html", "text/html; charset=utf-8", false,
+     [](const SurfaceSnapshot&) { return std::string(statusPageHtml()); }},
+    {"/api/v1/aclk", kJson, true,
+     [](const SurfaceSnapshot& s) { return aclk::renderAclkStateJson(s.state); }},
+    {"/api/v3/info", kJson, true, renderInfoJson},
+    {"/healthz", kJson, true, renderHealthJson},
+    {"/metrics", "text/plain; version=0.0.4; charset=utf-8", true, renderMetrics},
+};
+
+}  // namespace
+
+aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& target,
+                                  bool ready, const std::function<SurfaceSnapshot()>& snapshot) {
+  aclk::LocalHttpResponse r;
+  const std::string bare = target.substr(0, target.find('?'));
+  if (method != "GET") {
+    r.code = 405;
+    r.body = R"({"error":"only GET"})";
+    return r;
+  }
+  for (const auto& route : kRoutes) {
+    if (route.path != bare) continue;
+    if (route.needsSnapshot && !ready) {
+      r.code = 503;
+      r.body = R"({"error":"aclkd is starting"})";
+      return r;
+    }
+    r.contentType = std::string(route.contentType);
+    r.body = route.render(route.needsSnapshot ? snapshot() : SurfaceSnapshot{});
+    return r;
+  }
+  r.code = 404;
+  r.body = "{\"error\":\"no such API path on this gateway\",\"path\":" +
+           nlohmann::json(bare).dump() + "}";
+  return r;
 }
 
 std::string nodeJson(const stream_bridge::NodeView& n) {
@@ -247,6 +308,7 @@ std::string streamJson(const stream_bridge::StreamView& s) {
   j["text-bytes"] = s.textBytes;
   j["lines"] = s.lines;
   j["samples"] = s.samples;
+  j["malformed-lines"] = s.malformedLines;
   // Rounded: a push goes out when the JSON changes, and a rate with all its decimals always does.
   j["samples-per-second"] = static_cast<int64_t>(s.samplesPerSecond + 0.5);
   return j.dump();

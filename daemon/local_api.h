@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@ struct SurfaceSnapshot {
   uint64_t streamsRefused = 0;
   uint64_t streamsDropped = 0;
   uint64_t streamsOverLimit = 0;
+  // Monotonic over every stream since start, disconnected ones included.
+  uint64_t streamBytesTotal = 0;
+  uint64_t samplesTotal = 0;
+  uint64_t malformedLinesTotal = 0;
   std::string machineGuid;
   std::string hostname;
   std::string version;
@@ -40,6 +45,12 @@ std::string renderHealthJson(const SurfaceSnapshot& s);
 // `GET /metrics`: Prometheus text exposition format 0.0.4. Every family has HELP and TYPE;
 // counters end in _total.
 std::string renderMetrics(const SurfaceSnapshot& s);
+
+// The HTTP side of the operating surface: a route table (path → renderer), GET only. Routes that
+// show state answer 503 until `ready` (the start-up claim step is over); unknown paths 404.
+// `snapshot` is called once, only for a route that needs it.
+aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& target,
+                                  bool ready, const std::function<SurfaceSnapshot()>& snapshot);
 
 // One node / one stream as the CLI tables and the live channels show them.
 std::string nodeJson(const stream_bridge::NodeView& n);

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <limits>
 
+#include "common/untrusted_text.h"
+
 namespace aclkd::stream_bridge {
 namespace {
 
@@ -165,7 +167,7 @@ std::optional<StreamRequest> parseStreamRequest(std::string_view request, std::s
       if (name.substr(0, 18) == "NETDATA_SYSTEM_OS_") {
         key = "NETDATA_HOST_OS_" + std::string(name.substr(18));
       }
-      req.systemInfo.emplace(std::move(key), std::string(value));
+      req.systemInfo.emplace(escapeUntrusted(key), escapeUntrusted(value));
     } else {
       req.unknownParameters.emplace_back(name);
     }
@@ -183,7 +185,23 @@ std::optional<StreamRequest> parseStreamRequest(std::string_view request, std::s
     fail(error, "missing parameter 'machine_guid'");
     return std::nullopt;
   }
+  // The boundary for untrusted text: a host name names a node in logs, views and the cloud, so
+  // one with control characters is refused; every other string is escaped here, once, so that
+  // nothing later can log, store or republish a raw byte from the network.
+  if (auto e = hostnameError(req.hostname); !e.empty()) {
+    fail(error, "parameter 'hostname': " + e);
+    return std::nullopt;
+  }
   if (!haveRegistry) req.registryHostname = req.hostname;
+  if (auto e = hostnameError(req.registryHostname); !e.empty()) {
+    fail(error, "parameter 'registry_hostname': " + e);
+    return std::nullopt;
+  }
+  for (std::string* field : {&req.apiKey, &req.machineGuid, &req.os, &req.timezone,
+                             &req.abbrevTimezone, &req.tags}) {
+    *field = escapeUntrusted(*field);
+  }
+  for (auto& name : req.unknownParameters) name = escapeUntrusted(name);
 
   // Headers: only User-Agent matters; a missing blank line is tolerated, the caller already
   // bounded the request with handshakeEnd().
@@ -199,8 +217,8 @@ std::optional<StreamRequest> parseStreamRequest(std::string_view request, std::s
     if (!equalsIgnoreCase(trim(line.substr(0, colon)), "User-Agent")) continue;
     const std::string_view agent = trim(line.substr(colon + 1));
     const size_t slash = agent.find('/');
-    req.program.assign(agent.substr(0, slash));
-    if (slash != std::string_view::npos) req.version.assign(agent.substr(slash + 1));
+    req.program = escapeUntrusted(agent.substr(0, slash));
+    if (slash != std::string_view::npos) req.version = escapeUntrusted(agent.substr(slash + 1));
     break;
   }
   return req;

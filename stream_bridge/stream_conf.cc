@@ -19,13 +19,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::optional<bool> parseBool(std::string_view v) {
-  const auto l = lower(v);
-  if (l == "yes" || l == "true" || l == "on" || l == "1") return true;
-  if (l == "no" || l == "false" || l == "off" || l == "0") return false;
-  return std::nullopt;
-}
-
 // Options a Netdata parent's stream.conf may carry that mean nothing to a metadata-only bridge.
 // Accepted silently so that an operator can reuse the file unchanged.
 constexpr std::array<std::string_view, 26> kIgnoredOptions = {
@@ -39,6 +32,17 @@ constexpr std::array<std::string_view, 26> kIgnoredOptions = {
     "default enable compression"};
 
 }  // namespace
+
+const std::vector<OptionSpec>& streamConfOptionTable() {
+  static const std::vector<OptionSpec> table = {
+#define ACLKD_STREAM_CONF_SPEC(field, kind, name, def, help, choices, min, max)                 \
+  {"stream.conf", "API key or machine GUID", name, OptionType::k##kind, def, help, \
+   splitChoices(choices), min, max},
+      ACLKD_STREAM_CONF_OPTIONS(ACLKD_STREAM_CONF_SPEC)
+#undef ACLKD_STREAM_CONF_SPEC
+  };
+  return table;
+}
 
 std::optional<StreamConf> StreamConf::parse(std::string_view text, const std::string& path,
                                             std::vector<std::string>* warnings,
@@ -66,48 +70,35 @@ std::optional<StreamConf> StreamConf::parse(std::string_view text, const std::st
       s.line = e.line;
     }
     const auto key = lower(e.key);
-    auto boolean = [&](std::optional<bool>* out) {
-      const auto b = parseBool(e.value);
-      if (!b) {
-        errors->push_back(where + "option '" + e.key + "' in section [" + e.section + "]: '" +
-                          e.value + "' is not a boolean (yes or no)");
-        return;
+    const auto& table = streamConfOptionTable();
+    const auto spec = std::find_if(table.begin(), table.end(),
+                                   [&](const OptionSpec& o) { return o.name == key; });
+    if (spec == table.end()) {
+      if (std::find(kIgnoredOptions.begin(), kIgnoredOptions.end(), key) ==
+          kIgnoredOptions.end()) {
+        warnings->push_back(where + "unknown option '" + e.key + "' in section [" + e.section +
+                            "]");
       }
-      *out = b;
-    };
-    if (key == "enabled") {
-      boolean(&s.enabled);
-    } else if (key == "allow from") {
-      s.allowFrom = e.value;
-    } else if (key == "send charts matching") {
-      s.sendChartsMatching = e.value;
-    } else if (key == "is ephemeral node") {
-      boolean(&s.ephemeral);
-    } else if (key == "type") {
-      const auto t = lower(e.value);
-      if (t != "api" && t != "machine") {
-        errors->push_back(where + "option 'type' in section [" + e.section + "]: '" + e.value +
-                          "' must be api or machine");
-      }
-      s.type = t;
-    } else if (key == "query url") {
+      continue;
+    }
+    const std::string value = spec->type == OptionType::kEnum ? lower(e.value) : e.value;
+    bool isWarning = false;
+    if (auto problem = validateOption(*spec, value, &isWarning); !problem.empty()) {
+      errors->push_back(where + "[" + e.section + "] " + e.key + " = '" + e.value + "': " +
+                        problem);
+      continue;
+    }
+#define ACLKD_STREAM_CONF_ASSIGN(field, kind, name, ...) \
+  if (key == name) s.field = readOptionText<OptionValue<OptionType::k##kind>::type>(value);
+    ACLKD_STREAM_CONF_OPTIONS(ACLKD_STREAM_CONF_ASSIGN)
+#undef ACLKD_STREAM_CONF_ASSIGN
+    if (key == "query url" && !value.empty()) {
       std::string urlError;
-      const auto url = parseUrl(e.value, &urlError);
+      const auto url = parseUrl(value, &urlError);
       if (!url || (url->scheme != "http" && url->scheme != "https")) {
-        errors->push_back(where + "option 'query url' in section [" + e.section + "]: '" +
-                          e.value + "' is not an http:// or https:// URL");
+        errors->push_back(where + "[" + e.section + "] " + e.key + " = '" + e.value +
+                          "': not an http:// or https:// URL");
       }
-      s.queryUrl = e.value;
-    } else if (key == "allow queries") {
-      boolean(&s.allowQueries);
-    } else if (key == "ca file") {
-      s.caFile = e.value;
-    } else if (key == "insecure") {
-      boolean(&s.insecure);
-    } else if (std::find(kIgnoredOptions.begin(), kIgnoredOptions.end(), key) ==
-               kIgnoredOptions.end()) {
-      warnings->push_back(where + "unknown option '" + e.key + "' in section [" + e.section +
-                          "]");
     }
   }
   if (errors->size() != errorsBefore) return std::nullopt;

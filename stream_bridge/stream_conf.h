@@ -6,51 +6,66 @@
 #include <string_view>
 #include <vector>
 
+#include "common/config_table.h"
 #include "stream_bridge/simple_pattern.h"
 
 namespace aclkd::stream_bridge {
 
 // The receiving side of Netdata's stream.conf, as a parent reads it: `[<API key>]` sections and
 // `[<machine GUID>]` sections. Like Netdata 1.37, a section is looked up by name in both roles
-// (the request's key, then its machine GUID); only the defaults differ. Options per section:
-//   enabled                      API key: default no; machine GUID: default yes
-//   allow from                   simple pattern on the peer IP (text), default `*`, empty = all
-//   send charts matching         simple pattern on chart id or name: which charts' metadata the
-//                                gateway relays to the cloud (default `*`); a machine GUID
-//                                section's value wins over its API key's
-//   is ephemeral node            yes/no (default no): the node is removed from the cloud after
-//                                `cleanup ephemeral nodes after seconds` once it disconnects
-//   type                         `api` or `machine` (newer Netdata; accepted, not needed)
-//   query url                    where the cloud's queries for these nodes go (the query proxy):
-//                                http(s)://host:port[/path]; in a machine GUID section the node's
-//                                own address, in an API key section the streaming agent's (a node
-//                                it relays, hops >= 2, is asked at <url>/host/<guid>)
-//   allow queries                yes/no (default yes): forward the cloud's queries for these
-//                                nodes; a machine GUID section's value wins over its API key's
-//   ca file, insecure            TLS towards an https `query url`: a PEM CA bundle (default: the
-//                                system store) and yes/no to skip verification (default no)
-// Accepted and ignored, so that a parent's stream.conf can be used unchanged (logged once at
-// info): default history, default memory mode, health enabled by default, default postpone alarms
-// on connect seconds, postpone alarms on connect seconds, history, memory mode, health enabled,
-// multiple connections, default proxy enabled, default proxy destination, default proxy api key,
-// default proxy send charts matching, proxy enabled, proxy destination, proxy api key, proxy send
-// charts matching, replication period, replication step, db, retention, update every,
-// seconds to replicate, replication_step, enable compression, default enable compression.
-// A `[stream]` section (the child side of stream.conf) is accepted and ignored as a whole.
-// Global options of the receiver live in aclkd.conf, not here.
+// (the request's key, then its machine GUID); only the defaults differ.
+//
+// The options of a section: one ROW each, the only place to edit to add one. The rows make the
+// typed fields of StreamSection, the parser's validation (common/config_table, the same code as
+// aclkd.conf) and the stream.conf part of --help and docs/configuration.md.
+// Columns: typed field, type (OptionType without its k), name, default, help, choices ("a|b"
+// for Enum), minimum and maximum (Int). An empty default means "see the help".
+#define ACLKD_STREAM_CONF_OPTIONS(ROW)                                                           \
+  ROW(enabled, Bool, "enabled", "",                                                              \
+      "Accept streams with this API key (default no) or from this machine GUID (default yes).", \
+      "", 0, 0)                                                                                  \
+  ROW(allowFrom, String, "allow from", "*",                                                      \
+      "Simple pattern on the peer IP; empty allows every address.", "", 0, 0)                    \
+  ROW(sendChartsMatching, String, "send charts matching", "*",                                   \
+      "Simple pattern on chart id or name: which charts' metadata the gateway relays to the "   \
+      "cloud; a machine GUID section's value wins over its API key's.",                         \
+      "", 0, 0)                                                                                  \
+  ROW(ephemeral, Bool, "is ephemeral node", "no",                                                \
+      "The node is removed from the cloud `cleanup ephemeral nodes after seconds` after it "    \
+      "disconnects.",                                                                            \
+      "", 0, 0)                                                                                  \
+  ROW(type, Enum, "type", "",                                                                    \
+      "Section role in newer Netdata (accepted, not needed). Also accepted and ignored, so a "  \
+      "parent's stream.conf works unchanged: history, memory mode, health, proxy, replication " \
+      "and compression options, and the whole `[stream]` section (the child side).",            \
+      "api|machine", 0, 0)                                                                      \
+  ROW(queryUrl, String, "query url", "",                                                         \
+      "Where the cloud's queries for these nodes go (the query proxy): http(s)://host:port[/path]; " \
+      "in a machine GUID section the node's own address, in an API key section the streaming "  \
+      "agent's (a node it relays, hops >= 2, is asked at <url>/host/<guid>). Empty: the peer's "  \
+      "address with [cloud] query default port.",                                               \
+      "", 0, 0)                                                                                  \
+  ROW(allowQueries, Bool, "allow queries", "yes",                                                \
+      "Forward the cloud's queries for these nodes; a machine GUID section's value wins over its " \
+      "API key's.",                                                                              \
+      "", 0, 0)                                                                                  \
+  ROW(caFile, String, "ca file", "",                                                             \
+      "PEM CA bundle for an https `query url` (default: the system store).", "", 0, 0)           \
+  ROW(insecure, Bool, "insecure", "no",                                                          \
+      "Skip TLS verification towards an https `query url`.", "", 0, 0)
+
+// One `[<API key>]` or `[<machine GUID>]` section; a field is empty when the file does not set it.
 struct StreamSection {
   std::string name;  // the UUID as written, lower-cased
-  std::optional<bool> enabled;
-  std::optional<std::string> allowFrom;
-  std::optional<std::string> sendChartsMatching;
-  std::optional<bool> ephemeral;
-  std::string type;  // "", "api" or "machine"
-  std::optional<std::string> queryUrl;
-  std::optional<bool> allowQueries;
-  std::optional<std::string> caFile;
-  std::optional<bool> insecure;
   int line = 0;      // where the section starts, for messages
+#define ACLKD_STREAM_CONF_FIELD(field, kind, ...) \
+  std::optional<OptionValue<OptionType::k##kind>::type> field;
+  ACLKD_STREAM_CONF_OPTIONS(ACLKD_STREAM_CONF_FIELD)
+#undef ACLKD_STREAM_CONF_FIELD
 };
+
+// The rows above as OptionSpecs of file stream.conf (section "API key or machine GUID").
+const std::vector<OptionSpec>& streamConfOptionTable();
 
 // Netdata's verdict on a STREAM request. When refused, `reply` is the exact bytes to send
 // (stream-protocol.md §3.2) and `log` Netdata's log text for it, e.g.
@@ -84,8 +99,8 @@ struct QuerySettings {
 class StreamConf {
  public:
   // Parses stream.conf text. Errors (`path:line: message`) for syntax errors, a section name that
-  // is not a UUID (other than `stream`), and bad values (booleans: yes/no/true/false/on/off/1/0);
-  // unknown options go to `warnings` as `path:line: unknown option 'x' in section [s]`.
+  // is not a UUID (other than `stream`), and values the table refuses; unknown options go to
+  // `warnings` as `path:line: unknown option 'x' in section [s]`.
   static std::optional<StreamConf> parse(std::string_view text, const std::string& path,
                                          std::vector<std::string>* warnings,
                                          std::vector<std::string>* errors);

@@ -4,14 +4,19 @@
 #include <asio/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <deque>
 #include <future>
 #include <set>
 
+#include "common/log_limiter.h"
+#include "common/untrusted_text.h"
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/lz4_stream.h"
 #include "stream_bridge/stream_parser.h"
-#include "stream_bridge/websocket.h"
+#include "web/http_request.h"
+#include "web/live_channels.h"
+#include "web/websocket.h"
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +36,14 @@ constexpr uint64_t kSupported = cap::kV1 | cap::kV2 | cap::kVN | cap::kVCaps | c
                                 cap::kReplication | cap::kBinary | cap::kLz4;
 
 }  // namespace
+
+using web::encodeWsFrame;
+using web::kWsCloseProtocolError;
+using web::webSocketAccept;
+using web::WsFrame;
+using web::WsFrameReader;
+using web::WsOpcode;
+using web::wsClosePayload;
 
 struct StreamServer::Impl {
   class Connection;
@@ -66,6 +79,14 @@ struct StreamServer::Impl {
       scheduleCleanup();
     });
   }
+  // Degraded modes of one peer: a warning per peer and reason, at most once a minute.
+  void warnLimited(const std::string& peerIp, const std::string& reason, const std::string& text) {
+    if (const auto suppressed = limiter.admit(peerIp + " " + reason)) {
+      spdlog::warn("STREAM: {}{}", text, suppressedSuffix(*suppressed));
+    } else {
+      spdlog::debug("STREAM: {}", text);
+    }
+  }
   void warnOnce(const std::string& key, const std::string& text) {
     {
       std::lock_guard lock(mutex);
@@ -82,6 +103,7 @@ struct StreamServer::Impl {
   std::shared_ptr<const StreamConf> conf;  // guarded by mutex
   std::set<Connection*> connections;       // guarded by mutex
   std::set<std::string> warned;            // guarded by mutex
+  LogLimiter limiter;
   std::shared_ptr<NodeRegistry> registry;
   SimplePattern allowFrom;
   SimplePattern allowConnections;
@@ -126,7 +148,10 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       std::lock_guard lock(server_.mutex);
       server_.connections.insert(this);
     }
-    armTimer(server_.options.handshakeTimeout, "no complete STREAM request in time");
+    armTimer(server_.options.handshakeTimeout,
+             "no complete request within " +
+                 std::to_string(server_.options.handshakeTimeout.count()) + " s",
+             "handshake-timeout");
     // Sniff the first byte: a TLS record starts below 0x18, `STREAM` with 'S' (§6).
     auto self = shared_from_this();
     socket_.async_wait(tcp::socket::wait_read, [self](std::error_code ec) {
@@ -154,6 +179,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       v.textBytes = parser_->stats().bytes;
       v.lines = parser_->stats().lines;
       v.samples = parser_->stats().sampleLines;
+      v.malformedLines = parser_->stats().malformedLines;
       const double secs = std::chrono::duration<double>(SteadyClock::now() - started_).count();
       v.samplesPerSecond = secs > 0 ? static_cast<double>(v.samples) / secs : 0;
     }
@@ -161,75 +187,98 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   }
 
   bool streaming() const { return parser_ != nullptr; }
-  bool live() const { return live_; }
-  const std::map<std::string, size_t>& subscriptions() const { return subscriptions_; }
+  bool live() const { return live_ != nullptr; }
+  const std::map<std::string, size_t>& subscriptions() const { return live_->subscriptions(); }
 
   // A tick of the server: push the channels whose JSON changed, ping every 25 s.
   void pushChanged(const std::map<std::string, std::string>& current, bool ping) {
     if (!live_ || closed_) return;
-    for (auto& [channel, lastHash] : subscriptions_) {
-      const auto it = current.find(channel);
-      if (it == current.end()) continue;
-      const size_t h = std::hash<std::string>{}(it->second);
-      if (h == lastHash) continue;
-      lastHash = h;
-      sendWs("{\"push\":{\"channel\":" + nlohmann::json(channel).dump() +
-             ",\"data\":" + it->second + "}}");
-    }
+    for (const auto& push : live_->pushChanged(current)) sendWs(push);
     if (ping) send(encodeWsFrame(WsOpcode::kPing, "aclkd"));
   }
 
   // ---- StreamEvents: forwarded to the registry, plus the replication answer -----------------
-  void onClaimedId(std::string_view g, std::string_view c) override { host_->onClaimedId(g, c); }
+  // The stream's text is untrusted: what reaches the registry (and so the views, the logs and
+  // the cloud) is escaped here, the boundary. clean() costs a scan and no copy for clean text,
+  // the common case; chart ids are escaped the same way everywhere so they still match.
+  std::string_view clean(std::string_view v, size_t slot) {
+    if (isCleanText(v)) return v;
+    scratch_[slot] = escapeUntrusted(v);
+    return scratch_[slot];
+  }
+  void onClaimedId(std::string_view g, std::string_view c) override {
+    host_->onClaimedId(clean(g, 0), clean(c, 1));
+  }
   void onHostLabel(std::string_view n, std::string_view v, uint32_t s) override {
-    host_->onHostLabel(n, v, s);
+    host_->onHostLabel(clean(n, 0), clean(v, 1), s);
   }
   void onHostLabelsCommit() override { host_->onHostLabelsCommit(); }
-  void onChart(const ChartDefinition& c) override { host_->onChart(c); }
+  void onChart(const ChartDefinition& c) override {
+    ChartDefinition d = c;
+    size_t slot = 0;
+    for (auto* f : {&d.id, &d.name, &d.title, &d.units, &d.family, &d.context, &d.chartType,
+                    &d.options, &d.plugin, &d.module}) {
+      *f = clean(*f, slot++);
+    }
+    host_->onChart(d);
+  }
   void onChartLabel(std::string_view c, std::string_view n, std::string_view v,
                     uint32_t s) override {
-    host_->onChartLabel(c, n, v, s);
+    host_->onChartLabel(clean(c, 0), clean(n, 1), clean(v, 2), s);
   }
-  void onChartLabelsCommit(std::string_view c) override { host_->onChartLabelsCommit(c); }
+  void onChartLabelsCommit(std::string_view c) override {
+    host_->onChartLabelsCommit(clean(c, 0));
+  }
   void onDimension(std::string_view c, const DimensionDefinition& d) override {
-    host_->onDimension(c, d);
+    DimensionDefinition e = d;
+    e.id = clean(d.id, 1);
+    e.name = clean(d.name, 2);
+    e.algorithm = clean(d.algorithm, 3);
+    e.options = clean(d.options, 4);
+    host_->onDimension(clean(c, 0), e);
   }
-  void onFunction(std::string_view c, std::string_view n) override { host_->onFunction(c, n); }
+  void onFunction(std::string_view c, std::string_view n) override {
+    host_->onFunction(clean(c, 0), clean(n, 1));
+  }
   void onVariable(std::string_view c, std::string_view n, std::string_view v) override {
-    host_->onVariable(c, n, v);
+    host_->onVariable(clean(c, 0), clean(n, 1), clean(v, 2));
   }
   void onChartDefinitionEnd(std::string_view c, int64_t f, int64_t l, int64_t now) override {
-    host_->onChartDefinitionEnd(c, f, l, now);
+    host_->onChartDefinitionEnd(clean(c, 0), f, l, now);
     std::string line = "REPLAY_CHART \"";
     line.append(c);
     line += "\" \"true\" 0 0\n";
     send(std::move(line));
   }
-  void onSamples(std::string_view c, int64_t t) override { host_->onSamples(c, t); }
+  void onSamples(std::string_view c, int64_t t) override { host_->onSamples(clean(c, 0), t); }
   void onReplicationEnd(std::string_view c, int64_t f, int64_t l) override {
-    host_->onReplicationEnd(c, f, l);
+    host_->onReplicationEnd(clean(c, 0), f, l);
   }
   void onUnknownKeyword(std::string_view keyword) override {
-    server_.warnOnce("keyword " + std::string(keyword),
-                     "ignoring unknown keyword '" + std::string(keyword) + "' from " + peer_ +
-                         " (logged once per keyword)");
+    const std::string shown = escapeUntrusted(keyword);
+    server_.warnOnce("keyword " + shown, "ignoring unknown keyword '" + shown + "' from " + peer_ +
+                                             " (logged once per keyword)");
   }
 
  private:
   void beginSession(bool tls) {
     if (tls && !server_.tlsContext) {
-      return drop("TLS connection from " + peer_ + " but no TLS is configured on [web] bind to",
+      return drop("tls-not-configured",
+                  "TLS connection from " + peer_ + " but no TLS is configured on [web] bind to",
                   false);
     }
     if (!tls && server_.options.tls == TlsMode::kForce) {
-      return drop("plain-text connection from " + peer_ + " refused: TLS is forced", false);
+      return drop("tls-forced", "plain-text connection from " + peer_ + " refused: TLS is forced",
+                  false);
     }
     if (!tls) return readHandshake();
     tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *server_.tlsContext);
     auto self = shared_from_this();
     tls_->async_handshake(asio::ssl::stream_base::server, [self](std::error_code ec) {
-      if (ec) return self->drop("TLS handshake with " + self->peer_ + " failed: " + ec.message(),
-                                false);
+      if (ec) {
+        return self->drop("tls-handshake",
+                          "TLS handshake with " + self->peer_ + " failed: " + ec.message(), false);
+      }
       self->readHandshake();
     });
   }
@@ -262,8 +311,21 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       if (ec) return self->close();
       self->wireBytes_ += n;
       self->handshake_.append(self->readData(), n);
+      // The first request decides, parsed once: `STREAM …` is the bridge's, anything else is an
+      // HTTP request for web/ (Boost.Beast's parser).
+      const auto& h = self->handshake_;
+      const size_t probe = std::min<size_t>(h.size(), 7);
+      if (h.compare(0, probe, "STREAM ", 0, probe) != 0) {
+        auto parsed = web::parseHttpRequest(h, kMaxHandshakeBytes);
+        if (parsed.status != 0) {
+          return self->replyHttp(parsed.status,
+                                 "{\"error\":" + nlohmann::json(parsed.error).dump() + "}");
+        }
+        if (!parsed.request) return self->readHandshake();
+        return self->onHttpRequest(*parsed.request);
+      }
       const auto end = handshakeEnd(self->handshake_);
-      if (!end) {
+      if (!end || *end > kMaxHandshakeBytes) {
         if (self->handshake_.size() > kMaxHandshakeBytes) {
           return self->refuse(std::string(kReplyNotPermitted),
                               "request of more than " + std::to_string(kMaxHandshakeBytes) +
@@ -284,92 +346,63 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       case 403: return "Forbidden";
       case 404: return "Not Found";
       case 405: return "Method Not Allowed";
+      case 431: return "Request Header Fields Too Large";
       case 503: return "Service Unavailable";
       default: return "Error";
     }
   }
 
-  // The value of request header `name` (lower case), "" when absent.
-  std::string header(std::string_view name) const {
-    size_t pos = handshake_.find("\r\n");
-    while (pos != std::string::npos && pos + 2 < handshake_.size()) {
-      const size_t start = pos + 2;
-      const size_t end = handshake_.find("\r\n", start);
-      const std::string line = handshake_.substr(start, end - start);
-      const auto colon = line.find(':');
-      if (colon != std::string::npos && colon == name.size()) {
-        bool same = true;
-        for (size_t i = 0; i < colon; ++i) {
-          if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) same = false;
-        }
-        if (same) {
-          auto v = line.substr(colon + 1);
-          while (!v.empty() && v.front() == ' ') v.erase(0, 1);
-          return v;
-        }
-      }
-      pos = end;
-    }
-    return "";
-  }
-
-  bool wantsWebSocket(const std::string& target) const {
-    std::string upgrade = header("upgrade");
-    for (auto& c : upgrade) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return target == "/live" && upgrade == "websocket" && !header("sec-websocket-key").empty();
-  }
-
   // One HTTP request (GET or HEAD), one response, then close.
-  void onHttpRequest() {
-    const auto lineEnd = handshake_.find("\r\n");
-    const std::string line = handshake_.substr(0, lineEnd);
-    const auto sp1 = line.find(' ');
-    const auto sp2 = line.find(' ', sp1 + 1);
+  void onHttpRequest(const web::HttpRequest& req) {
     aclk::LocalHttpResponse resp;
-    std::string method;
-    if (sp1 == std::string::npos || sp2 == std::string::npos ||
-        line.compare(sp2 + 1, 5, "HTTP/") != 0) {
-      resp.code = 400;
-      resp.body = "{\"error\":\"malformed request line\"}";
+    if (!server_.allowConnections.empty() && !server_.allowConnections.matches(peerIp_)) {
+      resp.code = 403;
+      resp.body = "{\"error\":\"not allowed by [web] allow connections from\"}";
+    } else if (req.method != "GET" && req.method != "HEAD") {
+      resp.code = 405;
+      resp.body = "{\"error\":\"only GET and HEAD\"}";
+    } else if (req.wantsWebSocket() && server_.options.channelData) {
+      return upgradeToWebSocket(req.header("sec-websocket-key"));
+    } else if (!server_.options.http) {
+      resp.code = 404;
+      resp.body = "{\"error\":\"no HTTP API\"}";
     } else {
-      method = line.substr(0, sp1);
-      const std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-      if (!server_.allowConnections.empty() && !server_.allowConnections.matches(peerIp_)) {
-        resp.code = 403;
-        resp.body = "{\"error\":\"not allowed by [web] allow connections from\"}";
-      } else if (method != "GET" && method != "HEAD") {
-        resp.code = 405;
-        resp.body = "{\"error\":\"only GET and HEAD\"}";
-      } else if (method == "GET" && wantsWebSocket(target) && server_.options.channelData) {
-        return upgradeToWebSocket();
-      } else if (!server_.options.http) {
-        resp.code = 404;
-        resp.body = "{\"error\":\"no HTTP API\"}";
-      } else {
-        resp = server_.options.http("GET", target);
-      }
+      resp = server_.options.http("GET", req.target);
     }
     std::string out = "HTTP/1.1 " + std::to_string(resp.code) + " " + reason(resp.code) + "\r\n";
     out += "Content-Type: " + resp.contentType + "\r\n";
     out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
     out += "Cache-Control: no-cache, no-store, must-revalidate\r\n";
     out += "Connection: close\r\n\r\n";
-    if (method != "HEAD") out += resp.body;
+    if (req.method != "HEAD") out += resp.body;
+    closeAfterWrite_ = true;
+    armTimer(std::chrono::seconds(10), "");
+    send(std::move(out));
+  }
+
+  // A response without a request worth routing (431): sent, then the connection closes.
+  void replyHttp(int code, const std::string& body) {
+    server_.warnLimited(peerIp_, "http-" + std::to_string(code),
+                        "HTTP request from " + peer_ + " answered " + std::to_string(code) + " " +
+                            reason(code) + ": " + body);
+    std::string out = "HTTP/1.1 " + std::to_string(code) + " " + reason(code) + "\r\n";
+    out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\nConnection: close\r\n\r\n" + body;
     closeAfterWrite_ = true;
     armTimer(std::chrono::seconds(10), "");
     send(std::move(out));
   }
 
   // ---- live channels (the WebSocket side) ----------------------------------------------
-  void upgradeToWebSocket() {
-    live_ = true;
+  void upgradeToWebSocket(const std::string& clientKey) {
+    live_ = std::make_unique<web::LiveChannels>(server_.options.channelData);
     server_.counters.liveClients++;
     std::string out = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                       "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
-                      webSocketAccept(header("sec-websocket-key")) + "\r\n\r\n";
+                      webSocketAccept(clientKey) + "\r\n\r\n";
     std::string().swap(handshake_);
     send(std::move(out));
-    armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s");
+    armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s", "live-no-pong");
     readWs();
   }
 
@@ -379,12 +412,15 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       if (ec) return self->close();
       self->wsReader_.feed(std::string_view(self->readData(), n));
       std::string error;
-      while (auto frame = self->wsReader_.next(&error)) {
-        if (!self->onWsFrame(*frame)) return self->close();
+      uint16_t code = kWsCloseProtocolError;
+      while (auto frame = self->wsReader_.next(&error, &code)) {
+        self->onWsFrame(*frame);
+        if (self->closeAfterWrite_) return;
       }
       if (!error.empty()) {
-        self->server_.warnOnce("ws " + error, "live client " + self->peer_ + ": " + error);
-        self->send(encodeWsFrame(WsOpcode::kClose, std::string("\x03\xea", 2)));
+        self->server_.warnLimited(self->peerIp_, "live-protocol",
+                                  "live client " + self->peer_ + ": " + error);
+        self->send(encodeWsFrame(WsOpcode::kClose, wsClosePayload(code)));
         self->closeAfterWrite_ = true;
         return;
       }
@@ -394,62 +430,32 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
 
   void sendWs(const std::string& text) { send(encodeWsFrame(WsOpcode::kText, text)); }
 
-  bool onWsFrame(const WsFrame& f) {
+  // One whole message or control frame (the reader reassembled fragments and refused what
+  // RFC 6455 forbids).
+  void onWsFrame(const WsFrame& f) {
     switch (f.opcode) {
       case WsOpcode::kPing:
         send(encodeWsFrame(WsOpcode::kPong, f.payload));
-        return true;
+        return;
       case WsOpcode::kPong:
-        armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s");
-        return true;
+        armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s", "live-no-pong");
+        return;
       case WsOpcode::kClose:
-        send(encodeWsFrame(WsOpcode::kClose, ""));
+        // Echo the client's status code (§5.5.1), or none when it sent none.
+        send(encodeWsFrame(WsOpcode::kClose, f.payload.substr(0, 2)));
         closeAfterWrite_ = true;
-        return true;
+        return;
       case WsOpcode::kText:
-        onCommand(f.payload);
-        return true;
-      default:
-        return false;
+        sendWs(live_->onCommand(f.payload));
+        return;
+      default:  // binary: the channel protocol is JSON text (1003, unsupported data)
+        send(encodeWsFrame(WsOpcode::kClose, wsClosePayload(1003)));
+        closeAfterWrite_ = true;
+        return;
     }
-  }
-
-  // {"id":1,"subscribe":{"channel":"aclk/status"}} or "unsubscribe"; answered with
-  // {"id":1,"result":{"data":…}} or {"id":1,"error":{"code":400,"message":"…"}}.
-  void onCommand(const std::string& text) {
-    const auto cmd = nlohmann::json::parse(text, nullptr, false);
-    nlohmann::json reply;
-    reply["id"] = cmd.is_object() && cmd.contains("id") ? cmd["id"] : nlohmann::json(nullptr);
-    auto fail = [&](int code, const std::string& message) {
-      reply["error"] = {{"code", code}, {"message", message}};
-      sendWs(reply.dump());
-    };
-    if (!cmd.is_object()) return fail(400, "the command is not a JSON object");
-    const bool sub = cmd.contains("subscribe");
-    const bool unsub = cmd.contains("unsubscribe");
-    if (sub == unsub) return fail(400, "expected exactly one of 'subscribe' or 'unsubscribe'");
-    const auto& body = cmd[sub ? "subscribe" : "unsubscribe"];
-    if (!body.is_object() || !body.contains("channel") || !body["channel"].is_string()) {
-      return fail(400, "field 'channel' is missing or not a string");
-    }
-    const auto channel = body["channel"].get<std::string>();
-    if (unsub) {
-      subscriptions_.erase(channel);
-      reply["result"] = nlohmann::json::object();
-      return sendWs(reply.dump());
-    }
-    std::string error;
-    const auto data = server_.options.channelData(channel, &error);
-    if (!data) return fail(400, error);
-    if (subscriptions_.size() >= 64 && !subscriptions_.count(channel)) {
-      return fail(429, "at most 64 subscriptions per connection");
-    }
-    subscriptions_[channel] = std::hash<std::string>{}(*data);
-    sendWs("{\"id\":" + reply["id"].dump() + ",\"result\":{\"data\":" + *data + "}}");
   }
 
   void onRequest(const std::string& rest) {
-    if (handshake_.rfind("STREAM ", 0) != 0) return onHttpRequest();
     std::string error;
     auto request = parseStreamRequest(handshake_, &error);
     if (!request) {
@@ -486,15 +492,20 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     if (negotiated_ & cap::kLz4) decoder_ = std::make_unique<Lz4StreamDecoder>();
     parser_ = std::make_unique<StreamParser>(*this, server_.options.maxLineBytes);
     server_.counters.accepted++;
+    server_.counters.wireBytes += wireBytes_;  // the handshake's bytes
     spdlog::info("STREAM [receive from [{}]:{}]: accepted '{}' ({}), hops {}, capabilities {}{}",
                  peerIp_, request_.hostname, request_.machineGuid, request_.version, request_.hops,
                  negotiated_, decoder_ ? ", LZ4" : "");
     // The prompt travels alone: nothing else is written before the child speaks (§3.3).
     send(successPrompt(negotiated_));
-    armTimer(server_.options.idleTimeout, "no data for the idle timeout");
+    armTimer(server_.options.idleTimeout, "no data for the idle timeout", "idle-timeout");
     std::string().swap(handshake_);
     request_.systemInfo.clear();  // now in the registry; the view needs only names and hops
-    if (!rest.empty() && !consume(rest.data(), rest.size())) return;
+    if (!rest.empty()) {
+      const bool ok = consume(rest.data(), rest.size());
+      syncTotals();
+      if (!ok) return;
+    }
     readStream();
   }
 
@@ -509,8 +520,12 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
         return self->close();
       }
       self->wireBytes_ += n;
-      self->armTimer(self->server_.options.idleTimeout, "no data for the idle timeout");
-      if (!self->consume(self->readData(), n)) return;
+      self->server_.counters.wireBytes += n;
+      self->armTimer(self->server_.options.idleTimeout, "no data for the idle timeout",
+                     "idle-timeout");
+      const bool ok = self->consume(self->readData(), n);
+      self->syncTotals();
+      if (!ok) return;
       self->readStream();
     });
   }
@@ -522,17 +537,18 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       auto& text = server_.sharedText;
       text.clear();
       if (!decoder_->feed(std::string_view(data, n), &text, &error)) {
-        drop("compressed stream from " + peer_ + " is corrupt: " + error, true);
+        drop("corrupt-compression", "compressed stream from " + peer_ + " is corrupt: " + error,
+             true);
         return false;
       }
       if (!parser_->feed(text, &error)) {
-        drop("stream from " + peer_ + " dropped: " + error, true);
+        drop("bad-data", "stream from " + peer_ + " dropped: " + error, true);
         return false;
       }
       return true;
     }
     if (!parser_->feed(std::string_view(data, n), &error)) {
-      drop("stream from " + peer_ + " dropped: " + error, true);
+      drop("bad-data", "stream from " + peer_ + " dropped: " + error, true);
       return false;
     }
     return true;
@@ -566,20 +582,33 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     send(reply);
   }
 
-  void drop(const std::string& why, bool counted) {
+  // Adds what the parser counted since the last call to the server's monotonic totals, so the
+  // totals keep a stream's samples after it disconnects.
+  void syncTotals() {
+    if (!parser_) return;
+    const auto& st = parser_->stats();
+    server_.counters.samples += st.sampleLines - reported_.sampleLines;
+    server_.counters.malformedLines += st.malformedLines - reported_.malformedLines;
+    reported_ = st;
+  }
+
+  // Every dropped connection is a warning, rate-limited per peer and `reason` (a short key).
+  void drop(const std::string& reason, const std::string& why, bool counted) {
     if (counted) server_.counters.dropped++;
-    server_.warnOnce("drop", why);
+    server_.warnLimited(peerIp_, reason, why);
     close();
   }
 
-  void armTimer(std::chrono::seconds after, std::string why) {
+  // `why` empty: close quietly when the timer fires (a reply was sent); else drop for `reason`.
+  void armTimer(std::chrono::seconds after, std::string why, std::string reason = "timeout") {
     timer_.expires_after(after);
     std::weak_ptr<Connection> weak = shared_from_this();
-    timer_.async_wait([weak, why](std::error_code ec) {
+    timer_.async_wait([weak, why, reason](std::error_code ec) {
       if (ec) return;
       if (auto self = weak.lock()) {
         if (why.empty()) return self->close();
-        self->drop("stream from " + self->peer_ + " dropped: " + why, true);
+        const std::string what = self->parser_ ? "stream" : "connection";
+        self->drop(reason, what + " from " + self->peer_ + " dropped: " + why, true);
       }
     });
   }
@@ -609,12 +638,13 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   std::unique_ptr<StreamParser> parser_;
   std::unique_ptr<NodeRegistry::Stream> host_;
   std::deque<std::string> outbox_;
-  bool live_ = false;
+  std::unique_ptr<web::LiveChannels> live_;  // set once upgraded to a live WebSocket
   WsFrameReader wsReader_;
-  std::map<std::string, size_t> subscriptions_;  // channel -> hash of the JSON last pushed
   bool closeAfterWrite_ = false;
   bool closed_ = false;
   uint64_t wireBytes_ = 0;
+  ParserStats reported_;  // parser totals already added to the server's monotonic counters
+  std::array<std::string, 10> scratch_;  // escaped copies for clean()
   std::time_t since_ = 0;
   SteadyClock::time_point started_;
 };

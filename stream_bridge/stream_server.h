@@ -62,6 +62,7 @@ struct StreamView {
   uint64_t textBytes = 0;
   uint64_t lines = 0;
   uint64_t samples = 0;
+  uint64_t malformedLines = 0;  // known keyword, unusable arguments: ignored
   double samplesPerSecond = 0;
 };
 
@@ -72,6 +73,10 @@ struct BridgeCounters {
   std::atomic<uint64_t> dropped{0};          // streams closed on bad data or timeouts
   std::atomic<uint64_t> overLimit{0};        // connections beyond maxConnections
   std::atomic<uint64_t> liveClients{0};      // WebSocket clients connected now
+  // Monotonic totals over every stream since start, disconnected ones included (/metrics).
+  std::atomic<uint64_t> wireBytes{0};
+  std::atomic<uint64_t> samples{0};
+  std::atomic<uint64_t> malformedLines{0};
 };
 
 // The listener for Netdata streams. One asio event loop on one thread serves every connection:
@@ -80,10 +85,11 @@ struct BridgeCounters {
 // the first byte (stream-protocol.md §6), which lws's HTTP server would refuse; the operating
 // surface will answer plain HTTP on this same port by dispatching on the first line.
 //
-// The first line decides what a connection is: `STREAM …` is a Netdata child; `GET`/`HEAD` is an
-// HTTP/1.1 request for the operating surface, answered once and closed (no keep-alive, no
-// bodies: the API is read-only, so this small responder stays here rather than pulling in a
-// second HTTP stack next to asio).
+// The first request decides what a connection is, parsed once: `STREAM …` is a Netdata child and
+// stays here; anything else is HTTP for web/ (its head parsed by Boost.Beast: 400 when
+// malformed, 431 past 16 KiB), answered once and closed (no keep-alive, no bodies: the API is
+// read-only), or upgraded to a live WebSocket whose frames (RFC 6455) and channel protocol are
+// web/'s. This loop only moves the bytes: one event loop for every socket of the port.
 //
 // Per connection: handshake (≤ 16 KiB within handshakeTimeout) → access check (stream.conf +
 // `allow streaming from`) → prompt (the only write until the child speaks) → LZ4 frames or plain

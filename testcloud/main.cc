@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/version.h"
 #include "testcloud/agent_auth.h"
 #include "testcloud/claim_endpoint.h"
 #include "testcloud/cloud_state.h"
@@ -38,6 +39,7 @@ std::string joinOrAny(const std::set<std::string>& items) {
 int main(int argc, char** argv) {
   using namespace aclkd::testcloud;
   CLI::App app{"aclk-testcloud: an on-prem emulation of Netdata Cloud for tests"};
+  app.set_version_flag("--version", std::string("aclk-testcloud ") + aclkd::kAclkdVersionNumber);
   ServerOptions server;
   std::vector<std::string> tokens;
   std::vector<std::string> rooms;

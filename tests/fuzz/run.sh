@@ -27,7 +27,8 @@ flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 
 echo "== building with $cxx into $work"
 "$cxx" "${flags[@]}" -o "$work/handshake_fuzz" \
-  "$root/tests/fuzz/handshake_fuzz.cc" "$root/stream_bridge/handshake.cc"
+  "$root/tests/fuzz/handshake_fuzz.cc" "$root/stream_bridge/handshake.cc" \
+  "$root/common/untrusted_text.cc"
 "$cxx" "${flags[@]}" -o "$work/stream_parser_fuzz" \
   "$root/tests/fuzz/stream_parser_fuzz.cc" "$root/stream_bridge/stream_parser.cc" \
   "$root/stream_bridge/lz4_stream.cc" -llz4

@@ -230,7 +230,10 @@ class FixtureAndBadInputTest(BridgeTestBase):
         self.assertTrue(got.startswith(b"Hit me baby"))
         # A 1 MB line: the stream is closed with a clear log line.
         big, got = self.handshake(gw, key, hostname="big", ver=15352)
-        big.sendall(b"CHART " + b"x" * (1 << 20) + b"\n")
+        try:  # the gateway may close while the megabyte is still being sent
+            big.sendall(b"CHART " + b"x" * (1 << 20) + b"\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
         self.assertTrue(closed_by_peer(big))
         wait_for(lambda: "exceeds the limit of 15360 bytes" in gw.log(), 5, what="line limit log")
         # Garbage and a truncated stream: ignored or closed, never a crash.

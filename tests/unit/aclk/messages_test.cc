@@ -222,5 +222,24 @@ TEST(MessagesTest, GarbageIsAnErrorNamingTheType) {
   EXPECT_NE(error.find("64 bytes"), std::string::npos) << error;
 }
 
+// Ids from the cloud are logged, stored and sent back: a node id that is not a UUID is refused
+// at decoding (counted as malformed by the link) and shown escaped, never raw.
+TEST(MessagesTest, NodeIdThatIsNotAUuidIsRefusedAndEscaped) {
+  InboundMessage in;
+  std::string error;
+  nodeinstance::create::v1::CreateNodeInstanceResult r;
+  r.set_node_id("evil\n2026-11-30 critical forged");
+  r.set_machine_guid(kGuid);
+  EXPECT_FALSE(decodeInbound("CreateNodeInstanceResult", r.SerializeAsString(), &in, &error));
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+  EXPECT_NE(error.find("node_id \"evil\\x0a2026"), std::string::npos) << error;
+
+  context::v1::ContextsCheckpoint cp;
+  cp.set_claim_id("not-a-claim-id");
+  cp.set_node_id(kNode);
+  EXPECT_FALSE(decodeInbound("ContextsCheckpoint", cp.SerializeAsString(), &in, &error));
+  EXPECT_NE(error.find("claim_id"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace aclkd::aclk

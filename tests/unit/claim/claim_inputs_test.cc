@@ -21,19 +21,19 @@ EnvLookup fakeEnv(std::map<std::string, std::string> vars) {
   };
 }
 
-// claim.conf as loadConfig leaves it: every row present, defaults where the file says nothing.
-ConfigValues claimConf(const std::map<std::string, std::string>& given) {
-  ConfigValues v;
-  const std::map<std::string, std::string> defaults = {
-      {"url", "https://app.netdata.cloud"}, {"token", ""}, {"rooms", ""}, {"proxy", "env"},
-      {"insecure", "no"}};
-  for (const auto& [key, value] : defaults) {
-    v.set("global", key, value, "default");
-  }
+// claim.conf as the daemon hands it over: defaults where the file says nothing.
+ClaimConf claimConf(const std::map<std::string, std::string>& given) {
+  ClaimConf c;
+  c.url = "https://app.netdata.cloud";
+  c.proxy = "env";
   for (const auto& [key, value] : given) {
-    v.set("global", key, value, "/etc/aclkd/claim.conf:2");
+    if (key == "url") c.url = value;
+    if (key == "token") c.token = value;
+    if (key == "rooms") c.rooms = value;
+    if (key == "proxy") c.proxy = value;
+    if (key == "insecure") c.insecure = value == "yes";
   }
-  return v;
+  return c;
 }
 
 TEST(ClaimInputsTest, ParseRooms) {

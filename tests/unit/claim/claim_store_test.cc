@@ -237,15 +237,42 @@ TEST_F(ClaimStoreTest, CloudConfWinsOverClaimedIdFile) {
   EXPECT_EQ(store_.load().claimedId, kSecondId);
 }
 
-TEST_F(ClaimStoreTest, NonUuidClaimedIdsAreWarnings) {
+// A broken identity is never replaced silently: the store names the files and what to do, and
+// the manager refuses to claim again by itself (claim_manager does not re-claim on it).
+TEST_F(ClaimStoreTest, NonUuidClaimedIdsAreACorruptIdentity) {
   fs::create_directories(store_.dir());
   test::writeText(store_.path("cloud.conf"), "[global]\n\tclaimed_id = nope\n");
   test::writeText(store_.path("claimed_id"), "also-nope");
   const StoredClaim s = store_.load();
   EXPECT_FALSE(s.claimedId.has_value());
-  ASSERT_EQ(s.warnings.size(), 2u);
-  EXPECT_NE(s.warnings[0].find("claimed_id 'nope' is not a UUID"), std::string::npos);
-  EXPECT_NE(s.warnings[1].find(store_.path("claimed_id")), std::string::npos);
+  const auto& c = s.corruptIdentity;
+  EXPECT_NE(c.find(store_.path("cloud.conf") + ": claimed_id 'nope' is not a UUID"),
+            std::string::npos) << c;
+  EXPECT_NE(c.find(store_.path("claimed_id") + ": content is not a UUID"), std::string::npos);
+  EXPECT_NE(c.find("aclkctl reload-claiming-state"), std::string::npos) << c;
+  EXPECT_NE(c.find("aclkctl claim"), std::string::npos) << c;
+}
+
+TEST_F(ClaimStoreTest, AValidIdInTheOtherSourceIsNotCorrupt) {
+  fs::create_directories(store_.dir());
+  test::writeText(store_.path("cloud.conf"), "[global]\n\tclaimed_id = nope\n");
+  test::writeText(store_.path("claimed_id"), kClaimedId);
+  const StoredClaim s = store_.load();
+  EXPECT_EQ(s.claimedId, kClaimedId);
+  EXPECT_EQ(s.corruptIdentity, "");
+}
+
+TEST_F(ClaimStoreTest, PrivateKeyReadableByOthersIsAWarning) {
+  fs::create_directories(store_.dir());
+  test::writeText(store_.path("private.pem"), RsaKey::generate().privatePem());
+  ::chmod(store_.path("private.pem").c_str(), 0644);
+  StoredClaim s = store_.load();
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("permissions 0644 for '" + store_.path("private.pem") +
+                               "' are too open"),
+            std::string::npos) << s.warnings[0];
+  ::chmod(store_.path("private.pem").c_str(), 0600);
+  EXPECT_TRUE(store_.load().warnings.empty());
 }
 
 TEST_F(ClaimStoreTest, ShellEraCloudBaseUrl) {

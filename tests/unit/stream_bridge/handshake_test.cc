@@ -191,6 +191,34 @@ TEST(HandshakeParse, EncodedAmpersandSplitsLikeNetdata) {
   EXPECT_EQ(req->hostname, "h");
 }
 
+// The boundary for untrusted text: a decoded newline in the host name refuses the request
+// (without echoing it); other fields come out escaped, so no later log line can be forged.
+TEST(HandshakeParse, ControlCharactersAreRefusedOrEscaped) {
+  std::string error;
+  EXPECT_FALSE(parseStreamRequest(
+      "STREAM key=k&hostname=evil%0A2026-11-30%20critical&machine_guid=g HTTP/1.1\r\n\r\n",
+      &error));
+  EXPECT_EQ(error,
+            "parameter 'hostname': the host name has control characters, a backslash or invalid "
+            "UTF-8");
+  EXPECT_FALSE(parseStreamRequest(
+      "STREAM key=k&hostname=h&registry_hostname=r%1B[2J&machine_guid=g HTTP/1.1\r\n\r\n",
+      &error));
+  const auto req = parseStreamRequest(
+      "STREAM key=k%0Aforged&hostname=h&machine_guid=g%0D&os=l%07&tags=t%5C&NETDATA_X%0A=v%0A&"
+      "b%0Ad=1 HTTP/1.1\r\nUser-Agent: net\x1b/v1\x7f\r\n\r\n",
+      &error);
+  ASSERT_TRUE(req) << error;
+  EXPECT_EQ(req->apiKey, "k\\x0aforged");
+  EXPECT_EQ(req->machineGuid, "g\\x0d");
+  EXPECT_EQ(req->os, "l\\x07");
+  EXPECT_EQ(req->tags, "t\\\\");
+  EXPECT_EQ(req->systemInfo.at("NETDATA_X\\x0a"), "v\\x0a");
+  EXPECT_EQ(req->unknownParameters.at(0), "b\\x0ad");
+  EXPECT_EQ(req->program, "net\\x1b");
+  EXPECT_EQ(req->version, "v1\\x7f");
+}
+
 TEST(HandshakeParse, NoUserAgent) {
   const auto req = parseStreamRequest("STREAM key=a&hostname=h&machine_guid=g HTTP/1.1", nullptr);
   ASSERT_TRUE(req);

@@ -64,7 +64,7 @@ TEST(StreamConfTest, QueryUrlMustBeHttp) {
   EXPECT_FALSE(StreamConf::parse(std::string("[") + kKey + "]\n    query url = ftp://x\n",
                                  "stream.conf", &warnings, &errors));
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_NE(errors[0].find("option 'query url'"), std::string::npos);
+  EXPECT_NE(errors[0].find("query url = 'ftp://x': not an http:// or https:// URL"), std::string::npos);
 }
 
 TEST(StreamConfTest, MachineGuidSections) {
@@ -112,8 +112,9 @@ TEST(StreamConfTest, ErrorsAndWarningsNameFileAndLine) {
                                 "stream.conf", &warnings, &errors);
   EXPECT_FALSE(conf);
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0], std::string("stream.conf:5: option 'enabled' in section [") + kKey +
-                           "]: 'maybe' is not a boolean (yes or no)");
+  EXPECT_EQ(errors[0], std::string("stream.conf:5: [") + kKey +
+                           "] enabled = 'maybe': expected a boolean (yes, no, true, false, on, "
+                           "off, 1, 0)");
   errors.clear();
   conf = StreamConf::parse("[not-a-uuid]\n enabled = yes\n", "stream.conf", &warnings, &errors);
   EXPECT_FALSE(conf);

@@ -1,10 +1,10 @@
-#include "stream_bridge/websocket.h"
+#include "web/websocket.h"
 
 #include <openssl/evp.h>
 
 #include "common/base64.h"
 
-namespace aclkd::stream_bridge {
+namespace aclkd::web {
 
 std::string webSocketAccept(std::string_view clientKey) {
   static constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -34,12 +34,69 @@ std::string encodeWsFrame(WsOpcode opcode, std::string_view payload) {
   return out;
 }
 
-std::optional<WsFrame> WsFrameReader::next(std::string* error) {
+std::string wsClosePayload(uint16_t code) {
+  std::string out;
+  out += static_cast<char>(code >> 8);
+  out += static_cast<char>(code & 0xFF);
+  return out;
+}
+
+std::optional<WsFrame> WsFrameReader::next(std::string* error, uint16_t* closeCode) {
+  uint16_t ignored = 0;
+  if (!closeCode) closeCode = &ignored;
+  *closeCode = kWsCloseProtocolError;
+  while (auto f = nextFrame(error, closeCode)) {
+    const bool control = static_cast<uint8_t>(f->opcode) >= 8;
+    if (control) return f;  // may arrive between the fragments of a message
+    if (f->opcode == WsOpcode::kContinuation) {
+      if (!partial_) {
+        *error = "WebSocket continuation frame without a message to continue";
+        return std::nullopt;
+      }
+      if (partial_->payload.size() + f->payload.size() > maxMessage_) {
+        *error = "WebSocket message exceeds " + std::to_string(maxMessage_) + " bytes";
+        *closeCode = kWsCloseTooBig;
+        return std::nullopt;
+      }
+      partial_->payload += f->payload;
+      if (!f->fin) continue;
+      WsFrame whole = std::move(*partial_);
+      partial_.reset();
+      whole.fin = true;
+      return whole;
+    }
+    if (partial_) {
+      *error = "new WebSocket data frame while a fragmented message is open";
+      return std::nullopt;
+    }
+    if (!f->fin) {
+      partial_ = std::move(f);
+      continue;
+    }
+    return f;
+  }
+  return std::nullopt;
+}
+
+std::optional<WsFrame> WsFrameReader::nextFrame(std::string* error, uint16_t* closeCode) {
   if (buffer_.size() < 2) return std::nullopt;
   const auto b0 = static_cast<uint8_t>(buffer_[0]);
   const auto b1 = static_cast<uint8_t>(buffer_[1]);
   if (b0 & 0x70) {
     *error = "WebSocket frame with reserved bits set (no extensions were negotiated)";
+    return std::nullopt;
+  }
+  const uint8_t opcode = b0 & 0x0F;
+  if ((opcode > 2 && opcode < 8) || opcode > 10) {
+    *error = "WebSocket frame with the reserved opcode " + std::to_string(opcode);
+    return std::nullopt;
+  }
+  if (opcode >= 8 && !(b0 & 0x80)) {
+    *error = "fragmented WebSocket control frame";
+    return std::nullopt;
+  }
+  if (opcode >= 8 && (b1 & 0x7F) > 125) {
+    *error = "WebSocket control frame over 125 bytes";
     return std::nullopt;
   }
   if (!(b1 & 0x80)) {
@@ -59,9 +116,10 @@ std::optional<WsFrame> WsFrameReader::next(std::string* error) {
     for (int i = 2; i < 10; ++i) len = (len << 8) | static_cast<uint8_t>(buffer_[i]);
     header = 10;
   }
-  if (len > maxPayload_) {
+  if (len > maxMessage_) {
     *error = "WebSocket frame of " + std::to_string(len) + " bytes exceeds " +
-             std::to_string(maxPayload_);
+             std::to_string(maxMessage_);
+    *closeCode = kWsCloseTooBig;
     return std::nullopt;
   }
   if (buffer_.size() < header + 4 + len) return std::nullopt;
@@ -72,7 +130,11 @@ std::optional<WsFrame> WsFrameReader::next(std::string* error) {
   f.payload.resize(len);
   for (size_t i = 0; i < len; ++i) f.payload[i] = buffer_[header + 4 + i] ^ mask[i % 4];
   buffer_.erase(0, header + 4 + len);
+  if (f.opcode == WsOpcode::kClose && f.payload.size() == 1) {
+    *error = "WebSocket close frame with a 1-byte payload";
+    return std::nullopt;
+  }
   return f;
 }
 
-}  // namespace aclkd::stream_bridge
+}  // namespace aclkd::web

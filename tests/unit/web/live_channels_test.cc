@@ -1,0 +1,48 @@
+#include "web/live_channels.h"
+
+#include <gtest/gtest.h>
+
+namespace aclkd::web {
+namespace {
+
+LiveChannels channels(std::map<std::string, std::string>* world) {
+  return LiveChannels([world](const std::string& channel, std::string* error)
+                          -> std::optional<std::string> {
+    const auto it = world->find(channel);
+    if (it == world->end()) {
+      *error = "unknown channel '" + channel + "'";
+      return std::nullopt;
+    }
+    return it->second;
+  });
+}
+
+TEST(LiveChannelsTest, SubscribePushOnChangeUnsubscribe) {
+  std::map<std::string, std::string> world = {{"aclk/status", "{\"n\":1}"}};
+  auto live = channels(&world);
+  EXPECT_EQ(live.onCommand(R"({"id":1,"subscribe":{"channel":"aclk/status"}})"),
+            R"({"id":1,"result":{"data":{"n":1}}})");
+  EXPECT_TRUE(live.pushChanged(world).empty()) << "unchanged: no push";
+  world["aclk/status"] = "{\"n\":2}";
+  EXPECT_EQ(live.pushChanged(world),
+            std::vector<std::string>{R"({"push":{"channel":"aclk/status","data":{"n":2}}})"});
+  EXPECT_EQ(live.onCommand(R"({"id":2,"unsubscribe":{"channel":"aclk/status"}})"),
+            R"({"id":2,"result":{}})");
+  world["aclk/status"] = "{\"n\":3}";
+  EXPECT_TRUE(live.pushChanged(world).empty());
+}
+
+TEST(LiveChannelsTest, Errors) {
+  std::map<std::string, std::string> world;
+  auto live = channels(&world);
+  EXPECT_EQ(live.onCommand("nope"),
+            R"({"error":{"code":400,"message":"the command is not a JSON object"},"id":null})");
+  EXPECT_NE(live.onCommand(R"({"id":3,"subscribe":{"channel":"x/y"}})")
+                .find("unknown channel 'x/y'"),
+            std::string::npos);
+  EXPECT_NE(live.onCommand(R"({"id":4,"subscribe":{}})").find("field 'channel'"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace aclkd::web
