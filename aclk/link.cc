@@ -54,6 +54,7 @@ struct NodeRecord {
   int hops = 0;
   bool self = true;
   std::optional<std::string> nodeId;
+  std::string nodeIdClaim;  // the claim nodeId was issued under
   bool liveness = true;
   bool contextsStreaming = false;
   std::optional<RelayedNode> relayed;  // children: what UpdateNodeInfo carries
@@ -348,6 +349,7 @@ struct Link::Impl {
     topics = std::move(creds.topics);
     sessionClaimId = snap.claimedId;
     sessionGeneration = snap.generation;
+    forgetNodeIdsOfOtherClaims();
     const uint64_t number = ++sessionNumber;
     session = std::make_unique<MqttSession>(number, [this](MqttEvent&& e) { push(std::move(e)); });
 
@@ -719,9 +721,11 @@ struct Link::Impl {
           auto it = nodes.find(msg.machineGuid);
           if (it != nodes.end()) {
             it->second.nodeId = msg.nodeId;
+            it->second.nodeIdClaim = sessionClaimId;
             node = it->second;
           }
         });
+        if (node && nodeIds) nodeIds->nodeIdAssigned(msg.machineGuid, msg.nodeId, sessionClaimId);
         if (!node) {
           spdlog::warn("ACLK: CreateNodeInstanceResult for unknown machine GUID \"{}\"",
                        msg.machineGuid);
@@ -747,6 +751,7 @@ struct Link::Impl {
                                          batch.contexts));
         }
         withState([&] { nodes[node->machineGuid].contextsStreaming = true; });
+        if (nodeIds) nodeIds->checkpointReceived(node->machineGuid, msg.claimId, msg.versionHash);
         break;
       }
       case Kind::kStopStreamingContexts: {
@@ -842,7 +847,39 @@ struct Link::Impl {
     return out;
   }
 
-  void sendNodeState(const NodeRecord& n) {
+  // A reclaim (a new claimed_id) re-creates every node: ids of another claim are not ours.
+  void forgetNodeIdsOfOtherClaims() {
+    size_t forgotten = 0;
+    withState([&] {
+      for (auto& [guid, n] : nodes) {
+        if (n.nodeId && n.nodeIdClaim != sessionClaimId) {
+          n.nodeId.reset();
+          ++forgotten;
+        }
+      }
+    });
+    if (forgotten) {
+      spdlog::info("ACLK: the claimed id changed; {} nodes will be created under the new claim",
+                   forgotten);
+    }
+  }
+
+  void sendNodeState(const NodeRecord& node) {
+    NodeRecord n = node;
+    if (!n.nodeId && nodeIds) {
+      // Known from an earlier run: no new CreateNodeInstance (brief §9 step 2).
+      if (auto id = nodeIds->nodeIdFor(n.machineGuid, sessionClaimId)) {
+        n.nodeId = *id;
+        n.nodeIdClaim = sessionClaimId;
+        withState([&] {
+          auto it = nodes.find(n.machineGuid);
+          if (it != nodes.end()) {
+            it->second.nodeId = n.nodeId;
+            it->second.nodeIdClaim = sessionClaimId;
+          }
+        });
+      }
+    }
     if (!n.nodeId) {
       bool asked = false;
       withState([&] {
@@ -930,11 +967,13 @@ struct Link::Impl {
     });
     if (!online) return;
     for (const auto& n : toSend) sendNodeState(n);
+    // Gone for good (ephemeral cleanup, remove-stale-node): neither live nor queryable, as
+    // Netdata's unregister does.
     for (auto n : gone) {
       if (!n.nodeId) continue;
       publish(TopicId::kNodeInstanceConnection,
               encodeUpdateNodeInstanceConnection(sessionClaimId, *n.nodeId, false, sessionId,
-                                                 n.hops, false, nowUs()));
+                                                 n.hops, false, nowUs(), false));
     }
   }
 
@@ -981,6 +1020,7 @@ struct Link::Impl {
   uint64_t nextPublishId = 0;
   std::optional<SystemInfo> system;
   std::shared_ptr<NodeRelaySource> relaySource;  // set before start, then read-only
+  std::shared_ptr<NodeIdMemory> nodeIds;          // set before start, then read-only
 
   // Shared with readers of the state (control socket, API).
   mutable std::mutex stateMutex;
@@ -1034,6 +1074,10 @@ void Link::reloadIdentity() { impl_->push(Command::kReload); }
 
 void Link::setRelaySource(std::shared_ptr<NodeRelaySource> source) {
   impl_->relaySource = std::move(source);
+}
+
+void Link::setNodeIdMemory(std::shared_ptr<NodeIdMemory> memory) {
+  impl_->nodeIds = std::move(memory);
 }
 
 void Link::nodesChanged() { impl_->push(Command::kNodesChanged); }

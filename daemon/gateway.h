@@ -12,6 +12,7 @@
 #include "claim/claim_manager.h"
 #include "daemon/daemon_config.h"
 #include "daemon/local_api.h"
+#include "store/state_store.h"
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_server.h"
 
@@ -57,7 +58,11 @@ class Gateway {
   // Answers the cloud's `cmd` HTTP requests with the gateway's own API.
   aclk::LocalHttpResponse localApi(const std::string& method, const std::string& path) const;
 
+  std::string staleNodesCommand(const std::string& which, bool unregister);
+  void openStore();
+
   std::unique_ptr<claim::ClaimManager> claims_;
+  std::shared_ptr<store::StateStore> store_;  // null when the state dir cannot hold one
   std::unique_ptr<aclk::Link> link_;
   std::shared_ptr<stream_bridge::NodeRegistry> registry_;
   std::unique_ptr<stream_bridge::StreamServer> bridge_;

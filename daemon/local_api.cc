@@ -219,6 +219,8 @@ std::string nodeJson(const stream_bridge::NodeView& n) {
   j["os"] = n.os;
   j["hops"] = n.hops;
   j["live"] = n.live;
+  j["restored"] = n.restored;
+  j["node-id"] = n.nodeId;
   j["ephemeral"] = n.ephemeral;
   j["peer"] = n.peer;
   j["connected-since"] = n.connectedSince ? aclk::formatUtc(n.connectedSince) : "";

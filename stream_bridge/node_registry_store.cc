@@ -1,0 +1,221 @@
+// What the state store keeps of the registry, and the node lifecycle commands that act on both.
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "stream_bridge/node_registry.h"
+#include "stream_bridge/registry_types.h"
+
+namespace aclkd::stream_bridge {
+namespace {
+
+// The node info UpdateNodeInfo carries, as the store keeps it (JSON, opaque to the store).
+std::string encodeNodeInfo(const aclk::RelayedNode& info, const std::string& os) {
+  const auto& s = info.system;
+  nlohmann::ordered_json j;
+  j["version"] = info.agentVersion;
+  j["stream-os"] = os;
+  j["os"] = s.os;
+  j["os-name"] = s.osName;
+  j["os-version"] = s.osVersion;
+  j["kernel-name"] = s.kernelName;
+  j["kernel-version"] = s.kernelVersion;
+  j["architecture"] = s.architecture;
+  j["cpu-frequency"] = s.cpuFrequency;
+  j["memory"] = s.memory;
+  j["disk-space"] = s.diskSpace;
+  j["timezone"] = s.timezone;
+  j["virtualization"] = s.virtualization;
+  j["container"] = s.container;
+  j["cpus"] = s.cpus;
+  return j.dump();
+}
+
+void decodeNodeInfo(const std::string& text, aclk::RelayedNode* info, std::string* os) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return;
+  auto str = [&](const char* key, std::string* out) {
+    if (j.contains(key) && j[key].is_string()) *out = j[key].get<std::string>();
+  };
+  auto& s = info->system;
+  str("version", &info->agentVersion);
+  str("stream-os", os);
+  str("os", &s.os);
+  str("os-name", &s.osName);
+  str("os-version", &s.osVersion);
+  str("kernel-name", &s.kernelName);
+  str("kernel-version", &s.kernelVersion);
+  str("architecture", &s.architecture);
+  str("cpu-frequency", &s.cpuFrequency);
+  str("memory", &s.memory);
+  str("disk-space", &s.diskSpace);
+  str("timezone", &s.timezone);
+  str("virtualization", &s.virtualization);
+  str("container", &s.container);
+  if (j.contains("cpus") && j["cpus"].is_number_unsigned()) s.cpus = j["cpus"].get<uint32_t>();
+}
+
+}  // namespace
+
+void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
+  if (!store) return;
+  auto state = store->takeLoaded();
+  size_t contexts = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& sn : state.nodes) {
+      auto& slot = nodes_[sn.machineGuid];
+      if (slot) continue;
+      slot = std::make_unique<Node>();
+      Node& n = *slot;
+      n.info.machineGuid = sn.machineGuid;
+      n.info.hostname = sn.hostname;
+      n.info.hops = sn.hops;
+      n.info.live = false;
+      decodeNodeInfo(sn.nodeInfo, &n.info, &n.os);
+      n.info.infoVersion = 1;
+      n.peer = sn.path;
+      n.ephemeral = sn.ephemeral;
+      n.firstSeen = sn.firstSeen;
+      n.disconnectedAt = sn.lastSeen;
+      n.restored = true;
+      for (const auto& [k, v] : sn.labels) n.hostLabels.emplace_back(intern(k), intern(v));
+      // Contexts exactly as the cloud last saw them, so that its checkpoint hash matches; a
+      // context still being collected when the gateway stopped stays open until the stream
+      // returns or the node is removed.
+      for (const auto& sc : state.contexts[sn.machineGuid]) {
+        const auto id = intern(sc.id);
+        registry::ChartShape shape{{},           intern(sc.title),     intern(sc.units),
+                                   intern(sc.family), id, intern(sc.chartType),
+                                   static_cast<int64_t>(sc.priority)};
+        Context& c = n.contexts.get(id);
+        c.latest = pools_->shape(shape);
+        c.priority = sc.priority;
+        c.first = sc.firstEntry;
+        c.last = sc.lastEntry;
+        c.version = sc.version;
+        c.deleted = sc.deleted;
+        c.dirty = false;
+        ++contexts;
+      }
+    }
+    store_ = store;
+  }
+  spdlog::info("STORE: {} known nodes and {} contexts restored from {}{}", state.nodes.size(),
+               contexts, store->path(),
+               store->movedAside().empty() ? "" : " (a fresh store; the old one is at " +
+                                                      store->movedAside() + ")");
+  notify();
+}
+
+void NodeRegistry::detachStore() {
+  std::shared_ptr<store::StateStore> store;
+  {
+    std::lock_guard lock(mutex_);
+    // Live nodes were seen until now.
+    for (auto& [guid, n] : nodes_) {
+      if (n->attached) {
+        n->infoUnsaved = true;
+        saveLocked(*n);
+      }
+    }
+    store = std::move(store_);
+  }
+  if (store) store->flush();
+}
+
+void NodeRegistry::saveLocked(Node& n) {
+  if (!store_) {
+    for (const auto id : n.unsavedContexts) {
+      if (auto* c = n.contexts.find(id)) c->unsaved = false;
+    }
+    n.unsavedContexts.clear();
+    n.infoUnsaved = false;
+    return;
+  }
+  if (n.infoUnsaved) {
+    store::StoredNode s;
+    s.machineGuid = n.info.machineGuid;
+    s.hostname = n.info.hostname;
+    s.hops = n.info.hops;
+    s.path = n.peer;
+    for (const auto& [k, v] : n.hostLabels) s.labels.emplace_back(k, v);
+    s.nodeInfo = encodeNodeInfo(n.info, n.os);
+    s.firstSeen = n.firstSeen;
+    s.lastSeen = n.attached ? clock_() : n.disconnectedAt;
+    s.ephemeral = n.ephemeral;
+    store_->putNode(std::move(s));
+    n.infoUnsaved = false;
+  }
+  for (const auto id : n.unsavedContexts) {
+    Context* c = n.contexts.find(id);
+    if (!c) continue;
+    c->unsaved = false;
+    if (!c->latest) continue;
+    store::StoredContext sc;
+    sc.id = std::string(id);
+    sc.version = c->version;
+    sc.firstEntry = c->first;
+    sc.lastEntry = c->last;
+    sc.deleted = c->deleted;
+    sc.title = std::string(c->latest->title);
+    sc.priority = c->priority;
+    sc.chartType = std::string(c->latest->chartType);
+    sc.units = std::string(c->latest->units);
+    sc.family = std::string(c->latest->family);
+    store_->putContext(n.info.machineGuid, std::move(sc));
+  }
+  n.unsavedContexts.clear();
+}
+
+std::vector<std::string> NodeRegistry::removeStaleNodes(const std::string& which,
+                                                        bool unregister) {
+  std::vector<std::string> out;
+  if (which.empty()) return {"Please specify a machine or node UUID or hostname"};
+  const bool all = which == "ALL" || which == "ALL_NODES";
+  bool removed = false;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = nodes_.begin(); it != nodes_.end();) {
+      Node& n = *it->second;
+      const auto& guid = it->first;
+      std::string nodeId;
+      if (store_) {
+        if (auto rec = store_->nodeIdOf(guid)) nodeId = rec->nodeId;
+      }
+      const bool named = guid == which || n.info.hostname == which ||
+                         (!nodeId.empty() && nodeId == which);
+      if (!all && !named) {
+        ++it;
+        continue;
+      }
+      const std::string who = "Node '" + n.info.hostname + "' (machine guid: " + guid + ")";
+      if (n.attached) {
+        if (!all) out.push_back(who + " is online - not changing it");
+        ++it;
+        continue;
+      }
+      if (unregister) {
+        spdlog::info("STREAM: {} removed by remove-stale-node", who);
+        if (store_) store_->removeNode(guid);
+        it = nodes_.erase(it);
+        removed = true;
+        out.push_back(who + " has been unregistered");
+        continue;
+      }
+      if (!n.ephemeral) {
+        n.ephemeral = true;
+        n.infoUnsaved = true;
+        saveLocked(n);
+        out.push_back(who + " has been marked ephemeral");
+      } else if (!all) {
+        out.push_back(who + " is already ephemeral - not changing it");
+      }
+      ++it;
+    }
+  }
+  if (removed) notify();
+  if (out.empty()) out.push_back(all ? "No stale nodes found" : "No match for \"" + which + "\"");
+  return out;
+}
+
+}  // namespace aclkd::stream_bridge
