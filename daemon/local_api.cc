@@ -163,6 +163,15 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
            "reason=\"puback_timeout\"");
   e.one("aclkd_link_malformed_inbound_total", "counter", "Cloud messages that did not decode.",
         static_cast<double>(counter(v, "malformed-inbound-messages")));
+  e.one("aclkd_store_batches_total", "counter", "Transactions the state store wrote.",
+        static_cast<double>(counter(v, "store-batches")));
+  e.one("aclkd_store_rows_written_total", "counter", "Rows the state store wrote.",
+        static_cast<double>(counter(v, "store-rows-written")));
+  e.one("aclkd_store_write_errors_total", "counter", "State store batches that failed.",
+        static_cast<double>(counter(v, "store-write-errors")));
+  e.one("aclkd_store_recovered", "gauge",
+        "1 when the state store was unreadable at start and moved aside.",
+        static_cast<double>(counter(v, "store-recovered")));
   e.family("aclkd_streams_total", "counter", "Stream connections, by outcome.");
   e.sample("aclkd_streams_total", static_cast<double>(s.streamsAccepted), "outcome=\"accepted\"");
   e.sample("aclkd_streams_total", static_cast<double>(s.streamsRefused), "outcome=\"refused\"");

@@ -55,7 +55,7 @@ const std::vector<OptionSpec>& optionTable() {
       {"aclkd.conf", "stream", "cleanup ephemeral nodes after seconds", T::kInt, "86400",
        "Nodes marked `is ephemeral node = yes` in stream.conf are forgotten (and reported gone "
        "to the cloud) this long after they disconnect.",
-       {}, 60, 31536000},
+       {}, 1, 31536000},
       // claim.conf
       {"claim.conf", "global", "url", T::kUrl, "https://app.netdata.cloud",
        "Cloud to claim the gateway to."},

@@ -186,27 +186,27 @@ void StateStore::putNode(StoredNode node) {
   std::lock_guard lock(mutex_);
   std::string guid = node.machineGuid;
   pending_->nodes[std::move(guid)] = std::move(node);
-  ++queuedGeneration_;
+  queuedLocked();
 }
 
 void StateStore::putContext(const std::string& machineGuid, StoredContext context) {
   std::lock_guard lock(mutex_);
   auto key = std::make_pair(machineGuid, context.id);
   pending_->contexts[std::move(key)] = std::move(context);
-  ++queuedGeneration_;
+  queuedLocked();
 }
 
 void StateStore::putNodeId(const std::string& machineGuid, NodeIdRecord record) {
   std::lock_guard lock(mutex_);
   nodeIds_[machineGuid] = record;
   pending_->nodeIds[machineGuid] = std::move(record);
-  ++queuedGeneration_;
+  queuedLocked();
 }
 
 void StateStore::putCheckpoint(const std::string& machineGuid, CheckpointRecord record) {
   std::lock_guard lock(mutex_);
   pending_->checkpoints[machineGuid] = std::move(record);
-  ++queuedGeneration_;
+  queuedLocked();
 }
 
 void StateStore::removeNode(const std::string& machineGuid) {
@@ -221,7 +221,15 @@ void StateStore::removeNode(const std::string& machineGuid) {
     it = p.contexts.erase(it);
   }
   nodeIds_.erase(machineGuid);
+  queuedLocked();
+}
+
+void StateStore::queuedLocked() {
   ++queuedGeneration_;
+  if (writerWaiting_) {
+    writerWaiting_ = false;
+    wake_.notify_one();
+  }
 }
 
 std::optional<std::string> StateStore::nodeIdFor(const std::string& machineGuid,
@@ -256,7 +264,9 @@ void StateStore::writerLoop() {
   std::unique_lock lock(mutex_);
   while (true) {
     // Wait for the first change, then let the window fill: one transaction per window.
+    writerWaiting_ = true;
     wake_.wait(lock, [&] { return stopping_ || flushNow_ || !pending_->empty(); });
+    writerWaiting_ = false;
     if (!stopping_ && !flushNow_) {
       wake_.wait_for(lock, options_.batchWindow, [&] { return stopping_ || flushNow_; });
     }

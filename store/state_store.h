@@ -131,6 +131,7 @@ class StateStore {
   void openOrRecover();
   void load();
   void writerLoop();
+  void queuedLocked();  // a change was queued; wakes the writer when it waits for one
   struct Pending;
   void write(Pending& batch);
 
@@ -147,6 +148,7 @@ class StateStore {
   uint64_t queuedGeneration_ = 0;   // guarded by mutex_
   uint64_t writtenGeneration_ = 0;  // guarded by mutex_
   bool flushNow_ = false;           // guarded by mutex_
+  bool writerWaiting_ = false;      // guarded by mutex_
   bool stopping_ = false;           // guarded by mutex_
   StoreStats stats_;                // guarded by mutex_
   std::thread writer_;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <unistd.h>
 
 #include "store/schema.h"
@@ -109,6 +110,20 @@ TEST(StateStore, ChangesAreBatchedIntoFewTransactions) {
   s->flush();
   EXPECT_LE(s->stats().batches, 2u);
   EXPECT_EQ(s->stats().rowsWritten, 1001u);
+}
+
+TEST(StateStore, ChangesReachTheDiskWithinTheBatchWindowWithoutAFlush) {
+  TempDir dir;
+  auto s = openStore(dir.file("state.db"));
+  s->putNode(node("g1", "child-1"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (s->stats().batches == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(s->stats().batches, 1u);
+  // Another connection (another process, after a crash) sees it.
+  SqliteDb other(dir.file("state.db"));
+  EXPECT_EQ(other.queryInt("SELECT count(*) FROM nodes"), 1);
 }
 
 TEST(StateStore, RemoveNodeForgetsEverythingOfIt) {
