@@ -35,6 +35,9 @@ constexpr auto kDisconnectWait = milliseconds(4000);
 constexpr auto kBadUrlRetry = seconds(30);
 constexpr auto kBadKeyRetry = seconds(5);
 constexpr auto kClaimPoll = seconds(1);
+constexpr auto kCloneWindow = std::chrono::minutes(10);
+constexpr size_t kCloneTakeovers = 3;
+constexpr int kSessionTakenOver = 142;  // MQTT 5 DISCONNECT reason "Session taken over"
 
 int64_t nowUs() {
   return duration_cast<std::chrono::microseconds>(
@@ -527,6 +530,7 @@ struct Link::Impl {
           break;
         case MqttEvent::Kind::kServerDisconnect:
           spdlog::warn("Got MQTT DISCONNECT control packet from server. Reason code: {}", m.code);
+          if (m.code == kSessionTakenOver) noteSessionTakeover();
           setStatus(AclkStatus::kOfflineClosedByRemote);
           markOffline();  // before the slow Paho teardown: readers never see a stale online
           closeSession();
@@ -538,6 +542,9 @@ struct Link::Impl {
           } else {
             setStatus(m.text.empty() ? AclkStatus::kOfflineClosedByRemote
                                      : AclkStatus::kOfflineSocketError);
+            // Over WebSocket the broker's DISCONNECT 142 often does not arrive before the
+            // close; a clean close by the broker counts the same.
+            if (m.text.empty()) noteSessionTakeover();
           }
           markOffline();
           closeSession();
@@ -864,6 +871,35 @@ struct Link::Impl {
     }
   }
 
+  // MQTT 5 reason 142, or a clean close by the broker while online: another connection with our
+  // client id (the claimed id) took the session. Now and then that is a broker restart or
+  // failover; kCloneTakeovers within kCloneWindow means two machines share this claimed id (a
+  // copied cloud.d) and keep kicking each other off.
+  void noteSessionTakeover() {
+    const auto now = Clock::now();
+    bool warn = false;
+    size_t recent = 0;
+    withState([&] {
+      ++sessionTakeovers;
+      takeoverTimes.push_back(now);
+      while (!takeoverTimes.empty() && now - takeoverTimes.front() > kCloneWindow) {
+        takeoverTimes.pop_front();
+      }
+      recent = takeoverTimes.size();
+      if (recent >= kCloneTakeovers) {
+        cloneSuspected = true;
+        warn = !lastCloneWarning || now - *lastCloneWarning >= kCloneWindow;
+        if (warn) lastCloneWarning = now;
+      }
+    });
+    if (warn) {
+      spdlog::warn("ACLK: the broker gave this gateway's MQTT session to another connection {} "
+                   "times in {} minutes: another machine is probably using this claimed id (a "
+                   "copied cloud.d); see \"Cloned identity\" in docs/operations.md",
+                   recent, duration_cast<std::chrono::minutes>(kCloneWindow).count());
+    }
+  }
+
   void sendNodeState(const NodeRecord& node) {
     NodeRecord n = node;
     if (!n.nodeId && nodeIds) {
@@ -1049,6 +1085,10 @@ struct Link::Impl {
   uint64_t publishFailures = 0;
   uint64_t malformedInbound = 0;
   uint64_t bans = 0;
+  uint64_t sessionTakeovers = 0;
+  bool cloneSuspected = false;
+  std::deque<Clock::time_point> takeoverTimes;
+  std::optional<Clock::time_point> lastCloneWarning;
 };
 
 Link::Link(LinkOptions options, ClaimSource claims)
@@ -1133,6 +1173,8 @@ void Link::fillState(AclkStateView* v) const {
       {"publish-failures", s.publishFailures},
       {"malformed-inbound-messages", s.malformedInbound},
       {"bans", s.bans},
+      {"session-takeovers", s.sessionTakeovers},
+      {"cloned-identity-suspected", s.cloneSuspected ? 1u : 0u},
       {"outbound-bytes-in-flight", s.inflightBytes},
   };
 }

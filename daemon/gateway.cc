@@ -230,6 +230,7 @@ aclk::AclkStateView Gateway::stateView() const {
     v.counters.emplace_back("streams-dropped", c.dropped.load());
     v.counters.emplace_back("streams-over-connection-limit", c.overLimit.load());
   }
+  v.counters.emplace_back("duplicate-guid-streams", registry_->duplicateStreams());
   if (store_) {
     const auto st = store_->stats();
     v.counters.emplace_back("store-batches", st.batches);

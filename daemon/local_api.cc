@@ -163,6 +163,15 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
            "reason=\"puback_timeout\"");
   e.one("aclkd_link_malformed_inbound_total", "counter", "Cloud messages that did not decode.",
         static_cast<double>(counter(v, "malformed-inbound-messages")));
+  e.one("aclkd_link_session_takeovers_total", "counter",
+        "MQTT sessions the broker gave to another connection with this claimed id.",
+        static_cast<double>(counter(v, "session-takeovers")));
+  e.one("aclkd_cloned_identity_suspected", "gauge",
+        "1 when this claimed id seems used by another machine too (3 takeovers in 10 minutes).",
+        static_cast<double>(counter(v, "cloned-identity-suspected")));
+  e.one("aclkd_duplicate_guid_streams_total", "counter",
+        "Streams refused because their machine GUID was already streaming (a cloned child).",
+        static_cast<double>(counter(v, "duplicate-guid-streams")));
   e.one("aclkd_store_batches_total", "counter", "Transactions the state store wrote.",
         static_cast<double>(counter(v, "store-batches")));
   e.one("aclkd_store_rows_written_total", "counter", "Rows the state store wrote.",

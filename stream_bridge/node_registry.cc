@@ -7,6 +7,8 @@
 
 #include "stream_bridge/registry_types.h"
 
+#include <spdlog/spdlog.h>
+
 namespace aclkd::stream_bridge {
 namespace {
 
@@ -96,7 +98,10 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
     auto& slot = nodes_[request.machineGuid];
     if (!slot) slot = std::make_unique<Node>();
     Node& n = *slot;
-    if (n.attached) return nullptr;
+    if (n.attached) {
+      noteDuplicateStream(n, peer);
+      return nullptr;
+    }
     n.attached = true;
     n.info.machineGuid = request.machineGuid;
     n.info.hostname = request.hostname;
@@ -127,6 +132,26 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
   }
   notify();
   return stream;
+}
+
+// One machine GUID from two peers at once is a cloned child (a copied /var/lib/netdata) or two
+// parents relaying the same host; either way the second stream is refused, counted, and logged
+// once per GUID and 10 minutes.
+void NodeRegistry::noteDuplicateStream(const Node& n, const std::string& peer) {
+  ++duplicateStreams_;
+  const auto now = clock_();
+  auto& last = duplicateWarnedAt_[n.info.machineGuid];
+  if (last != 0 && now - last < 600) return;
+  last = now;
+  spdlog::warn("STREAM: machine GUID {} (\"{}\") is streaming from {} and now also from {}: "
+               "two hosts share one machine GUID (a cloned child) or two parents relay it; the "
+               "second stream is refused; see \"Cloned identity\" in docs/operations.md",
+               n.info.machineGuid, n.info.hostname, n.peer, peer);
+}
+
+uint64_t NodeRegistry::duplicateStreams() const {
+  std::lock_guard lock(mutex_);
+  return duplicateStreams_;
 }
 
 void NodeRegistry::detach(Node& n) {

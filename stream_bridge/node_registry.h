@@ -86,6 +86,8 @@ class NodeRegistry : public aclk::NodeRelaySource {
   std::vector<std::string> removeStaleNodes(const std::string& which, bool unregister);
 
   std::vector<NodeView> nodes() const;
+  // Streams refused because their machine GUID was already streaming (a cloned identity).
+  uint64_t duplicateStreams() const;
 
   // aclk::NodeRelaySource
   std::vector<aclk::RelayedNode> relayedNodes() override;
@@ -100,7 +102,8 @@ class NodeRegistry : public aclk::NodeRelaySource {
   struct Pools;  // chart shapes, dimension sets and label sets shared by all hosts
   void detach(Node& node);
   void notify();
-  void saveLocked(Node& node);  // hands the node's unsaved changes to the store; under mutex_
+  void saveLocked(Node& node);
+  void noteDuplicateStream(const Node& node, const std::string& peer);  // under mutex_  // hands the node's unsaved changes to the store; under mutex_
 
   std::function<void()> changed_;
   Clock clock_;
@@ -109,6 +112,8 @@ class NodeRegistry : public aclk::NodeRelaySource {
   std::unique_ptr<Pools> pools_;                          // guarded by mutex_
   std::map<std::string, std::unique_ptr<Node>> nodes_;    // by machine GUID; guarded by mutex_
   std::shared_ptr<store::StateStore> store_;              // guarded by mutex_
+  uint64_t duplicateStreams_ = 0;                         // guarded by mutex_
+  std::map<std::string, std::time_t> duplicateWarnedAt_;  // guarded by mutex_
 };
 
 // One live stream's view into the registry: the parser's events land here. Destroying it marks

@@ -301,5 +301,36 @@ class CrashAndCorruptionTest(DurableStateTestBase):
         return wait_for(fetch, 15, what="/metrics")
 
 
+class ClonedIdentityTest(DurableStateTestBase):
+
+    def test_session_takeovers_and_duplicate_guids_are_detected(self):
+        gw = self.start_gateway(self.gateway(stream_conf=STREAM_CONF))
+        cid = self.claimed_id(gw)
+        # A second machine with this claimed id: the broker hands the session over, again and again.
+        for _ in range(3):
+            self.cloud.drop(cid)
+            wait_for(lambda: not gw.state_json()["online"], 10, what="the session taken over")
+            self.wait_online(gw, 30)
+        counters = gw.state_json()["counters"]
+        self.assertEqual(counters["session-takeovers"], 3)
+        self.assertEqual(counters["cloned-identity-suspected"], 1)
+        wait_for(lambda: "another machine is probably using this claimed id" in gw.log(), 5,
+                 what="the cloned identity warning")
+        self.assertEqual(gw.log().count("another machine is probably using this claimed id"), 1)
+        # One machine GUID from two peers at once.
+        first = self.child(gw, "it-clone").start()
+        second = ReplayedChild(gw.stream_port, first.guid, "it-clone")
+        with self.assertRaises(AssertionError):
+            second.start()  # refused: "This GUID is already streaming to this server"
+        second.stop()
+        self.assertEqual(gw.state_json()["counters"]["duplicate-guid-streams"], 1)
+        wait_for(lambda: f"machine GUID {first.guid}" in gw.log(), 5, what="the duplicate warning")
+        text = self.metrics(gw)
+        self.assertIn("aclkd_cloned_identity_suspected 1", text)
+        self.assertIn("aclkd_duplicate_guid_streams_total 1", text)
+
+    metrics = CrashAndCorruptionTest.metrics
+
+
 if __name__ == "__main__":
     unittest.main()
