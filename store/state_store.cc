@@ -141,6 +141,9 @@ void StateStore::load() {
     auto st = db_->prepare(
         "SELECT machine_guid, id, version, first_entry, last_entry, deleted, title, priority, "
         "chart_type, units, family FROM contexts");
+    // Rows come in primary-key order, so one node's contexts arrive together.
+    std::vector<StoredContext>* current = nullptr;
+    std::string currentGuid;
     while (st.step()) {
       StoredContext c;
       c.id = st.text(1);
@@ -153,7 +156,12 @@ void StateStore::load() {
       c.chartType = st.text(8);
       c.units = st.text(9);
       c.family = st.text(10);
-      s.contexts[st.text(0)].push_back(std::move(c));
+      auto guid = st.text(0);
+      if (!current || guid != currentGuid) {
+        current = &s.contexts[guid];
+        currentGuid = std::move(guid);
+      }
+      current->push_back(std::move(c));
     }
   }
   {
@@ -224,6 +232,20 @@ void StateStore::removeNode(const std::string& machineGuid) {
   queuedLocked();
 }
 
+void StateStore::setCollector(std::function<void()> collect) {
+  std::lock_guard lock(collectorMutex_);
+  collector_ = std::move(collect);
+}
+
+void StateStore::changed() {
+  std::lock_guard lock(mutex_);
+  collectPending_ = true;
+  if (writerWaiting_) {
+    writerWaiting_ = false;
+    wake_.notify_one();
+  }
+}
+
 void StateStore::queuedLocked() {
   ++queuedGeneration_;
   if (writerWaiting_) {
@@ -265,12 +287,21 @@ void StateStore::writerLoop() {
   while (true) {
     // Wait for the first change, then let the window fill: one transaction per window.
     writerWaiting_ = true;
-    wake_.wait(lock, [&] { return stopping_ || flushNow_ || !pending_->empty(); });
+    wake_.wait(lock, [&] {
+      return stopping_ || flushNow_ || collectPending_ || !pending_->empty();
+    });
     writerWaiting_ = false;
     if (!stopping_ && !flushNow_) {
       wake_.wait_for(lock, options_.batchWindow, [&] { return stopping_ || flushNow_; });
     }
     flushNow_ = false;
+    collectPending_ = false;
+    lock.unlock();
+    {
+      std::lock_guard collecting(collectorMutex_);
+      if (collector_) collector_();
+    }
+    lock.lock();
     auto batch = std::make_unique<Pending>();
     std::swap(batch, pending_);
     const uint64_t generation = queuedGeneration_;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -112,6 +113,12 @@ class StateStore {
   void putContext(const std::string& machineGuid, StoredContext context);
   void putNodeId(const std::string& machineGuid, NodeIdRecord record);
   void putCheckpoint(const std::string& machineGuid, CheckpointRecord record);
+  // A producer that prefers to hand its changes over in batches: `collect` runs on the store's
+  // thread at the start of each batch (it calls the put functions), after changed() said there
+  // is something. setCollector({}) returns only once a running collection is over.
+  void setCollector(std::function<void()> collect);
+  void changed();
+
   // Forgets a node, its contexts, its node id and its checkpoint.
   void removeNode(const std::string& machineGuid);
 
@@ -149,6 +156,9 @@ class StateStore {
   uint64_t writtenGeneration_ = 0;  // guarded by mutex_
   bool flushNow_ = false;           // guarded by mutex_
   bool writerWaiting_ = false;      // guarded by mutex_
+  bool collectPending_ = false;     // guarded by mutex_
+  std::mutex collectorMutex_;       // held while the collector runs
+  std::function<void()> collector_;  // guarded by collectorMutex_
   bool stopping_ = false;           // guarded by mutex_
   StoreStats stats_;                // guarded by mutex_
   std::thread writer_;

@@ -79,10 +79,14 @@ NodeRegistry::NodeRegistry(std::function<void()> changed, Clock clock)
   if (!clock_) clock_ = [] { return std::time(nullptr); };
 }
 
-NodeRegistry::~NodeRegistry() = default;
+NodeRegistry::~NodeRegistry() {
+  // The store may outlive the registry: its thread must not call back into a dead one.
+  if (store_) store_->setCollector({});
+}
 
 std::string_view NodeRegistry::intern(std::string_view text) {
-  return *strings_.emplace(text).first;
+  auto it = strings_.find(text);
+  return it != strings_.end() ? std::string_view(*it) : std::string_view(*strings_.emplace(text).first);
 }
 
 void NodeRegistry::notify() {
@@ -127,7 +131,7 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
         markChanged(n, id, c);
       }
     }
-    saveLocked(n);
+    queueSave(n);
     stream = std::make_unique<Stream>(*this, n);
   }
   notify();
@@ -174,7 +178,7 @@ void NodeRegistry::detach(Node& n) {
       markChanged(n, id, c);
     }
     n.infoUnsaved = true;
-    saveLocked(n);
+    queueSave(n);
   }
   notify();
 }
@@ -364,7 +368,7 @@ void NodeRegistry::Stream::onHostLabelsCommit() {
     node_.hostLabels = std::move(labels);
     node_.info.infoVersion++;
     node_.infoUnsaved = true;
-    registry_.saveLocked(node_);
+    registry_.queueSave(node_);
   }
   pendingHostLabels_.clear();
   registry_.notify();
@@ -393,7 +397,7 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
     node_.contexts.get(c.shape->context).charts.push_back(id);
   }
   refreshContext(node_, c.shape->context, now);
-  registry_.saveLocked(node_);
+  registry_.queueSave(node_);
 }
 
 void NodeRegistry::Stream::onChartLabel(std::string_view, std::string_view name,
@@ -438,7 +442,7 @@ void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_
   if (firstEntry > 0 && (c->first == 0 || firstEntry < c->first)) c->first = firstEntry;
   if (lastEntry > c->last) c->last = lastEntry;
   refreshContext(node_, c->shape->context, static_cast<uint64_t>(registry_.clock_()));
-  registry_.saveLocked(node_);
+  registry_.queueSave(node_);
 }
 
 void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) {
@@ -450,7 +454,7 @@ void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) 
   if (c->first == 0) {
     c->first = t;
     refreshContext(node_, c->shape->context, static_cast<uint64_t>(registry_.clock_()));
-    registry_.saveLocked(node_);
+    registry_.queueSave(node_);
   }
 }
 

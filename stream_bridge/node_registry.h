@@ -102,16 +102,24 @@ class NodeRegistry : public aclk::NodeRelaySource {
   struct Pools;  // chart shapes, dimension sets and label sets shared by all hosts
   void detach(Node& node);
   void notify();
-  void saveLocked(Node& node);
-  void noteDuplicateStream(const Node& node, const std::string& peer);  // under mutex_  // hands the node's unsaved changes to the store; under mutex_
+  void saveLocked(Node& node);  // hands the node's unsaved changes to the store; under mutex_
+  void queueSave(Node& node);   // saveLocked on the store's thread, at its next batch; under mutex_
+  void saveQueued();            // the store's collector: saves the queued nodes
+  void noteDuplicateStream(const Node& node, const std::string& peer);  // under mutex_
 
   std::function<void()> changed_;
   Clock clock_;
   mutable std::mutex mutex_;
-  std::unordered_set<std::string> strings_;               // guarded by mutex_
+  // Transparent: a string already interned is found without building a std::string.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_set<std::string, TextHash, std::equal_to<>> strings_;  // guarded by mutex_
   std::unique_ptr<Pools> pools_;                          // guarded by mutex_
   std::map<std::string, std::unique_ptr<Node>> nodes_;    // by machine GUID; guarded by mutex_
   std::shared_ptr<store::StateStore> store_;              // guarded by mutex_
+  std::vector<std::string> queuedSaves_;                  // machine GUIDs; guarded by mutex_
   uint64_t duplicateStreams_ = 0;                         // guarded by mutex_
   std::map<std::string, std::time_t> duplicateWarnedAt_;  // guarded by mutex_
 };

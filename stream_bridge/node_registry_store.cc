@@ -82,7 +82,9 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
       // Contexts exactly as the cloud last saw them, so that its checkpoint hash matches; a
       // context still being collected when the gateway stopped stays open until the stream
       // returns or the node is removed.
-      for (const auto& sc : state.contexts[sn.machineGuid]) {
+      const auto& stored = state.contexts[sn.machineGuid];
+      n.contexts.reserve(stored.size());
+      for (const auto& sc : stored) {
         const auto id = intern(sc.id);
         registry::ChartShape shape{{},           intern(sc.title),     intern(sc.units),
                                    intern(sc.family), id, intern(sc.chartType),
@@ -100,6 +102,9 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
     }
     store_ = store;
   }
+  // Changes are converted for the store on its own thread, once per batch window: a context
+  // that changes three times while a child connects is copied once, and never by the stream.
+  store->setCollector([this] { saveQueued(); });
   spdlog::info("STORE: {} known nodes and {} contexts restored from {}{}", state.nodes.size(),
                contexts, store->path(),
                store->movedAside().empty() ? "" : " (a fresh store; the old one is at " +
@@ -111,16 +116,53 @@ void NodeRegistry::detachStore() {
   std::shared_ptr<store::StateStore> store;
   {
     std::lock_guard lock(mutex_);
+    if (!store_) return;
+    store = store_;
+  }
+  store->setCollector({});  // returns once a running collection is over
+  {
+    std::lock_guard lock(mutex_);
     // Live nodes were seen until now.
     for (auto& [guid, n] : nodes_) {
       if (n->attached) {
         n->infoUnsaved = true;
-        saveLocked(*n);
+        queueSave(*n);
       }
     }
-    store = std::move(store_);
   }
-  if (store) store->flush();
+  saveQueued();
+  {
+    std::lock_guard lock(mutex_);
+    store_.reset();
+  }
+  store->flush();
+}
+
+void NodeRegistry::queueSave(Node& n) {
+  if (!store_) {
+    saveLocked(n);  // only clears the marks
+    return;
+  }
+  if (n.saveQueued) return;
+  n.saveQueued = true;
+  queuedSaves_.push_back(n.info.machineGuid);
+  store_->changed();
+}
+
+void NodeRegistry::saveQueued() {
+  std::vector<std::string> guids;
+  {
+    std::lock_guard lock(mutex_);
+    guids.swap(queuedSaves_);
+  }
+  // A node at a time: streams wait for one node's conversion at most.
+  for (const auto& guid : guids) {
+    std::lock_guard lock(mutex_);
+    auto it = nodes_.find(guid);
+    if (it == nodes_.end() || !it->second->saveQueued) continue;
+    it->second->saveQueued = false;
+    saveLocked(*it->second);
+  }
 }
 
 void NodeRegistry::saveLocked(Node& n) {

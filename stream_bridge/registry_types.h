@@ -81,6 +81,7 @@ class FlatMap {
     return it->second;
   }
   size_t size() const { return items_.size(); }
+  void reserve(size_t n) { items_.reserve(n); }
   auto begin() { return items_.begin(); }
   auto end() { return items_.end(); }
   auto begin() const { return items_.begin(); }
@@ -128,6 +129,7 @@ struct NodeRegistry::Node {
   bool restored = false;  // loaded from the state store; its stream has not returned since
   std::vector<std::string_view> unsavedContexts;  // for the state store
   bool infoUnsaved = false;
+  bool saveQueued = false;  // in NodeRegistry::queuedSaves_
 };
 
 // The cloud and the state store both have to hear of this context's new state.
