@@ -8,25 +8,30 @@
 namespace aclkd::stream_bridge {
 namespace {
 
-// The node info UpdateNodeInfo carries, as the store keeps it (JSON, opaque to the store).
+// The node info UpdateNodeInfo carries, as the store keeps it (JSON, opaque to the store). One
+// table for both directions, so a field added here is written and read back.
+using aclk::SystemInfo;
+constexpr std::pair<const char*, std::string SystemInfo::*> kSystemFields[] = {
+    {"os", &SystemInfo::os},
+    {"os-name", &SystemInfo::osName},
+    {"os-version", &SystemInfo::osVersion},
+    {"kernel-name", &SystemInfo::kernelName},
+    {"kernel-version", &SystemInfo::kernelVersion},
+    {"architecture", &SystemInfo::architecture},
+    {"cpu-frequency", &SystemInfo::cpuFrequency},
+    {"memory", &SystemInfo::memory},
+    {"disk-space", &SystemInfo::diskSpace},
+    {"timezone", &SystemInfo::timezone},
+    {"virtualization", &SystemInfo::virtualization},
+    {"container", &SystemInfo::container},
+};
+
 std::string encodeNodeInfo(const aclk::RelayedNode& info, const std::string& os) {
-  const auto& s = info.system;
   nlohmann::ordered_json j;
   j["version"] = info.agentVersion;
   j["stream-os"] = os;
-  j["os"] = s.os;
-  j["os-name"] = s.osName;
-  j["os-version"] = s.osVersion;
-  j["kernel-name"] = s.kernelName;
-  j["kernel-version"] = s.kernelVersion;
-  j["architecture"] = s.architecture;
-  j["cpu-frequency"] = s.cpuFrequency;
-  j["memory"] = s.memory;
-  j["disk-space"] = s.diskSpace;
-  j["timezone"] = s.timezone;
-  j["virtualization"] = s.virtualization;
-  j["container"] = s.container;
-  j["cpus"] = s.cpus;
+  for (const auto& [key, field] : kSystemFields) j[key] = info.system.*field;
+  j["cpus"] = info.system.cpus;
   return j.dump();
 }
 
@@ -36,22 +41,12 @@ void decodeNodeInfo(const std::string& text, aclk::RelayedNode* info, std::strin
   auto str = [&](const char* key, std::string* out) {
     if (j.contains(key) && j[key].is_string()) *out = j[key].get<std::string>();
   };
-  auto& s = info->system;
   str("version", &info->agentVersion);
   str("stream-os", os);
-  str("os", &s.os);
-  str("os-name", &s.osName);
-  str("os-version", &s.osVersion);
-  str("kernel-name", &s.kernelName);
-  str("kernel-version", &s.kernelVersion);
-  str("architecture", &s.architecture);
-  str("cpu-frequency", &s.cpuFrequency);
-  str("memory", &s.memory);
-  str("disk-space", &s.diskSpace);
-  str("timezone", &s.timezone);
-  str("virtualization", &s.virtualization);
-  str("container", &s.container);
-  if (j.contains("cpus") && j["cpus"].is_number_unsigned()) s.cpus = j["cpus"].get<uint32_t>();
+  for (const auto& [key, field] : kSystemFields) str(key, &(info->system.*field));
+  if (j.contains("cpus") && j["cpus"].is_number_unsigned()) {
+    info->system.cpus = j["cpus"].get<uint32_t>();
+  }
 }
 
 }  // namespace
