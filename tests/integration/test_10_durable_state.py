@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 import uuid
 
-from harness import wait_for
+from harness import ROOM, wait_for
 from test_03_link import LinkTestBase
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures")
@@ -168,6 +168,33 @@ class RestartTest(DurableStateTestBase):
             m["message"].get("node_id") == ids[online.guid] and m["message"].get("liveness")
             for m in self.cloud.messages(cid)[before:]), 15, what="liveness true after return")
         self.assertEqual(len(self.created(cid, online.guid)), 1)
+
+    def test_reclaim_recreates_nodes_under_the_new_claim(self):
+        gw = self.start_gateway(self.gateway(stream_conf=STREAM_CONF))
+        old_claim = self.claimed_id(gw)
+        child = self.child(gw, "it-reclaim").start()
+        old_id = self.node_id_of(gw, child.guid)
+        child.stop()
+        wait_for(lambda: not gw.node(child.guid)["live"], 10, what="the child offline")
+        r = gw.ctl("claim", "--token", self.token, "--rooms", ROOM, "--url", self.cloud.url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        new_claim = wait_for(lambda: (lambda c: c if c != old_claim else None)(
+            self.claimed_id(gw)), 20, what="the new claimed id")
+        self.wait_online(gw, 20)
+        created = wait_for(lambda: self.created(new_claim, child.guid), 20,
+                           what="CreateNodeInstance under the new claim")
+        self.assertEqual(created[0]["message"]["claim_id"], new_claim)
+        new_id = wait_for(lambda: (lambda n: n if n and n != old_id else None)(
+            gw.node(child.guid)["node-id"]), 20, what="the new node id")
+        # The store keeps the new id with the new claim: a restart reuses it.
+        gw.stop()
+        gw.start()
+        self.assertEqual(gw.node(child.guid)["node-id"], new_id)
+        self.wait_online(gw, 20)
+        wait_for(lambda: any(m["message"].get("node_id") == new_id
+                             for m in self.cloud.messages(new_claim, "UpdateNodeInstanceConnection")),
+                 15, what="the node reported with its new id")
+        self.assertEqual(len(self.created(new_claim, child.guid)), 1)
 
     def test_remove_stale_node_and_ephemeral_cleanup(self):
         gw = self.start_gateway(self.gateway(
