@@ -36,6 +36,9 @@ constexpr auto kDisconnectWait = milliseconds(4000);
 constexpr auto kBadUrlRetry = seconds(30);
 constexpr auto kBadKeyRetry = seconds(5);
 constexpr auto kClaimPoll = seconds(1);
+constexpr auto kCloneWindow = std::chrono::minutes(10);
+constexpr size_t kCloneTakeovers = 3;
+constexpr int kSessionTakenOver = 142;  // MQTT 5 DISCONNECT reason "Session taken over"
 
 int64_t nowUs() {
   return duration_cast<std::chrono::microseconds>(
@@ -62,6 +65,7 @@ struct NodeRecord {
   int hops = 0;
   bool self = true;
   std::optional<std::string> nodeId;
+  std::string nodeIdClaim;  // the claim nodeId was issued under
   bool liveness = true;
   bool contextsStreaming = false;
   std::optional<RelayedNode> relayed;  // children: what UpdateNodeInfo carries
@@ -365,6 +369,7 @@ struct Link::Impl {
     topics = std::move(creds.topics);
     sessionClaimId = snap.claimedId;
     sessionGeneration = snap.generation;
+    forgetNodeIdsOfOtherClaims();
     const uint64_t number = ++sessionNumber;
     session = std::make_unique<MqttSession>(number, [this](MqttEvent&& e) { push(std::move(e)); });
 
@@ -543,6 +548,7 @@ struct Link::Impl {
           break;
         case MqttEvent::Kind::kServerDisconnect:
           spdlog::warn("Got MQTT DISCONNECT control packet from server. Reason code: {}", m.code);
+          if (m.code == kSessionTakenOver) noteSessionTakeover();
           setStatus(AclkStatus::kOfflineClosedByRemote);
           markOffline();  // before the slow Paho teardown: readers never see a stale online
           closeSession();
@@ -554,6 +560,9 @@ struct Link::Impl {
           } else {
             setStatus(m.text.empty() ? AclkStatus::kOfflineClosedByRemote
                                      : AclkStatus::kOfflineSocketError);
+            // Over WebSocket the broker's DISCONNECT 142 often does not arrive before the
+            // close; a clean close by the broker counts the same.
+            if (m.text.empty()) noteSessionTakeover();
           }
           markOffline();
           closeSession();
@@ -738,9 +747,11 @@ struct Link::Impl {
           auto it = nodes.find(msg.machineGuid);
           if (it != nodes.end()) {
             it->second.nodeId = msg.nodeId;
+            it->second.nodeIdClaim = sessionClaimId;
             node = it->second;
           }
         });
+        if (node && nodeIds) nodeIds->nodeIdAssigned(msg.machineGuid, msg.nodeId, sessionClaimId);
         if (!node) {
           spdlog::warn("ACLK: CreateNodeInstanceResult for unknown machine GUID \"{}\"",
                        msg.machineGuid);
@@ -766,6 +777,7 @@ struct Link::Impl {
                                          batch.contexts));
         }
         withState([&] { nodes[node->machineGuid].contextsStreaming = true; });
+        if (nodeIds) nodeIds->checkpointReceived(node->machineGuid, msg.claimId, msg.versionHash);
         break;
       }
       case Kind::kStopStreamingContexts: {
@@ -877,7 +889,68 @@ struct Link::Impl {
     return out;
   }
 
-  void sendNodeState(const NodeRecord& n) {
+  // A reclaim (a new claimed_id) re-creates every node: ids of another claim are not ours.
+  void forgetNodeIdsOfOtherClaims() {
+    size_t forgotten = 0;
+    withState([&] {
+      for (auto& [guid, n] : nodes) {
+        if (n.nodeId && n.nodeIdClaim != sessionClaimId) {
+          n.nodeId.reset();
+          ++forgotten;
+        }
+      }
+    });
+    if (forgotten) {
+      spdlog::info("ACLK: the claimed id changed; {} nodes will be created under the new claim",
+                   forgotten);
+    }
+  }
+
+  // MQTT 5 reason 142, or a clean close by the broker while online: another connection with our
+  // client id (the claimed id) took the session. Now and then that is a broker restart or
+  // failover; kCloneTakeovers within kCloneWindow means two machines share this claimed id (a
+  // copied cloud.d) and keep kicking each other off.
+  void noteSessionTakeover() {
+    const auto now = Clock::now();
+    bool warn = false;
+    size_t recent = 0;
+    withState([&] {
+      ++sessionTakeovers;
+      takeoverTimes.push_back(now);
+      while (!takeoverTimes.empty() && now - takeoverTimes.front() > kCloneWindow) {
+        takeoverTimes.pop_front();
+      }
+      recent = takeoverTimes.size();
+      if (recent >= kCloneTakeovers) {
+        cloneSuspected = true;
+        warn = !lastCloneWarning || now - *lastCloneWarning >= kCloneWindow;
+        if (warn) lastCloneWarning = now;
+      }
+    });
+    if (warn) {
+      spdlog::warn("ACLK: the broker gave this gateway's MQTT session to another connection {} "
+                   "times in {} minutes: another machine is probably using this claimed id (a "
+                   "copied cloud.d); see \"Cloned identity\" in docs/operations.md",
+                   recent, duration_cast<std::chrono::minutes>(kCloneWindow).count());
+    }
+  }
+
+  void sendNodeState(const NodeRecord& node) {
+    NodeRecord n = node;
+    if (!n.nodeId && nodeIds) {
+      // Known from an earlier run: no new CreateNodeInstance (brief §9 step 2).
+      if (auto id = nodeIds->nodeIdFor(n.machineGuid, sessionClaimId)) {
+        n.nodeId = *id;
+        n.nodeIdClaim = sessionClaimId;
+        withState([&] {
+          auto it = nodes.find(n.machineGuid);
+          if (it != nodes.end()) {
+            it->second.nodeId = n.nodeId;
+            it->second.nodeIdClaim = sessionClaimId;
+          }
+        });
+      }
+    }
     if (!n.nodeId) {
       bool asked = false;
       withState([&] {
@@ -965,11 +1038,13 @@ struct Link::Impl {
     });
     if (!online) return;
     for (const auto& n : toSend) sendNodeState(n);
+    // Gone for good (ephemeral cleanup, remove-stale-node): neither live nor queryable, as
+    // Netdata's unregister does.
     for (auto n : gone) {
       if (!n.nodeId) continue;
       publish(TopicId::kNodeInstanceConnection,
               encodeUpdateNodeInstanceConnection(sessionClaimId, *n.nodeId, false, sessionId,
-                                                 n.hops, false, nowUs()));
+                                                 n.hops, false, nowUs(), false));
     }
   }
 
@@ -1023,6 +1098,7 @@ struct Link::Impl {
   uint64_t nextPublishId = 0;
   std::optional<SystemInfo> system;
   std::shared_ptr<NodeRelaySource> relaySource;  // set before start, then read-only
+  std::shared_ptr<NodeIdMemory> nodeIds;          // set before start, then read-only
 
   // Shared with readers of the state (control socket, API).
   mutable std::mutex stateMutex;
@@ -1052,6 +1128,10 @@ struct Link::Impl {
   uint64_t malformedInbound = 0;
   uint64_t inboundTooBig = 0;
   uint64_t bans = 0;
+  uint64_t sessionTakeovers = 0;
+  bool cloneSuspected = false;
+  std::deque<Clock::time_point> takeoverTimes;
+  std::optional<Clock::time_point> lastCloneWarning;
 };
 
 Link::Link(LinkOptions options, ClaimSource claims)
@@ -1081,6 +1161,10 @@ void Link::reloadIdentity() { impl_->push(Command::kReload); }
 
 void Link::setRelaySource(std::shared_ptr<NodeRelaySource> source) {
   impl_->relaySource = std::move(source);
+}
+
+void Link::setNodeIdMemory(std::shared_ptr<NodeIdMemory> memory) {
+  impl_->nodeIds = std::move(memory);
 }
 
 void Link::nodesChanged() { impl_->push(Command::kNodesChanged); }
@@ -1137,6 +1221,8 @@ void Link::fillState(AclkStateView* v) const {
       {"malformed-inbound-messages", s.malformedInbound},
       {"inbound-messages-too-big", s.inboundTooBig},
       {"bans", s.bans},
+      {"session-takeovers", s.sessionTakeovers},
+      {"cloned-identity-suspected", s.cloneSuspected ? 1u : 0u},
       {"outbound-bytes-in-flight", s.inflightBytes},
   };
 }

@@ -58,6 +58,9 @@ class Link {
   // The owner of relayed nodes (the stream bridge); set before start(). Without one the link
   // speaks for the gateway's own node only.
   void setRelaySource(std::shared_ptr<NodeRelaySource> source);
+  // Node ids remembered across restarts; set before start(). Without it every start creates
+  // every node anew.
+  void setNodeIdMemory(std::shared_ptr<NodeIdMemory> memory);
   // The relayed nodes changed (a child came, went or changed its info): the link re-reads them.
   void nodesChanged();
 

@@ -80,12 +80,12 @@ std::string encodeCreateNodeInstance(const std::string& claimId, const std::stri
 std::string encodeUpdateNodeInstanceConnection(const std::string& claimId,
                                                const std::string& nodeId, bool liveness,
                                                int64_t sessionId, int hops, bool self,
-                                               int64_t nowUs) {
+                                               int64_t nowUs, bool queryable) {
   nodeinstance::v1::UpdateNodeInstanceConnection m;
   m.set_claim_id(claimId);
   m.set_node_id(nodeId);
   m.set_liveness(liveness);
-  m.set_queryable(true);
+  m.set_queryable(queryable);
   m.set_session_id(sessionId);
   setTimestamp(m.mutable_updated_at(), nowUs);
   m.set_hops(hops);

@@ -23,7 +23,7 @@ std::string encodeCreateNodeInstance(const std::string& claimId, const std::stri
 std::string encodeUpdateNodeInstanceConnection(const std::string& claimId,
                                                const std::string& nodeId, bool liveness,
                                                int64_t sessionId, int hops, bool self,
-                                               int64_t nowUs);
+                                               int64_t nowUs, bool queryable = true);
 
 struct NodeInfoFields {
   std::string claimId;

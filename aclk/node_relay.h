@@ -46,4 +46,20 @@ class NodeRelaySource {
   virtual std::optional<ContextBatch> contextsUpdates(const std::string& machineGuid) = 0;
 };
 
+// What the link remembers across restarts (the gateway's state store): the node id the cloud
+// gave each machine GUID under a claim, and the cloud's last contexts checkpoint per node. With
+// a remembered id the link sends UpdateNodeInstanceConnection instead of a new
+// CreateNodeInstance (brief §9 step 2); an id from another claim is not used (a reclaim
+// re-creates every node). Called on the link's thread; the implementation never blocks on disk.
+class NodeIdMemory {
+ public:
+  virtual ~NodeIdMemory() = default;
+  virtual std::optional<std::string> nodeIdFor(const std::string& machineGuid,
+                                               const std::string& claimId) = 0;
+  virtual void nodeIdAssigned(const std::string& machineGuid, const std::string& nodeId,
+                              const std::string& claimId) = 0;
+  virtual void checkpointReceived(const std::string& machineGuid, const std::string& claimId,
+                                  uint64_t versionHash) = 0;
+};
+
 }  // namespace aclkd::aclk

@@ -63,6 +63,21 @@ int main(int argc, char** argv) {
   nodes->add_option("format", nodesFormat, "`json` for the JSON form")
       ->check(CLI::IsMember({"json"}));
 
+  // Netdata's netdatacli commands of the same names.
+  std::string staleWhich, staleFormat;
+  auto* removeStale = app.add_subcommand(
+      "remove-stale-node",
+      "Forget one or all disconnected nodes here, in the state store and in the cloud");
+  auto* markStale = app.add_subcommand(
+      "mark-stale-nodes-ephemeral",
+      "Mark one or all disconnected nodes ephemeral (removed after the ephemeral cleanup delay)");
+  for (auto* sub : {removeStale, markStale}) {
+    sub->add_option("node", staleWhich, "machine GUID, node id, hostname, or ALL (ALL_NODES)")
+        ->required();
+    sub->add_option("format", staleFormat, "`json` for the JSON form")
+        ->check(CLI::IsMember({"json"}));
+  }
+
   auto* reloadAll = app.add_subcommand(
       "reload", "Re-read aclkd.conf and stream.conf; apply what can change live (as SIGHUP)");
 
@@ -96,6 +111,9 @@ int main(int argc, char** argv) {
     request["command"] = "nodes";
   } else if (*ping) {
     request["command"] = "ping";
+  } else if (*removeStale || *markStale) {
+    request["command"] = *removeStale ? "remove-stale-node" : "mark-stale-nodes-ephemeral";
+    request["node"] = staleWhich;
   } else if (*reload) {
     request["command"] = "reload-claiming-state";
     timeout = 120;
@@ -138,6 +156,10 @@ int main(int argc, char** argv) {
     const bool json = std::string(table) == "streams" ? streamsFormat == "json"
                                                       : nodesFormat == "json";
     std::cout << (json ? reply[table].dump(2) + "\n" : renderTable(reply[table].dump()));
+    return code == 0 ? 0 : 1;
+  }
+  if (staleFormat == "json") {
+    std::cout << reply.dump(2) << "\n";
     return code == 0 ? 0 : 1;
   }
   if (reply.contains("state")) {

@@ -13,6 +13,7 @@
 #include "daemon/options.h"
 #include "daemon/status_page.h"
 #include "query/curl_forwarder.h"
+#include "daemon/store_node_ids.h"
 
 namespace aclkd::daemon {
 namespace {
@@ -32,6 +33,7 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
   streamConf_ = std::make_shared<const stream_bridge::StreamConf>(config_.stream);
   claims_ = std::make_unique<claim::ClaimManager>(config_.options.stateDir,
                                                   cloudSettings(), processEnvironment());
+  openStore();
   if (config_.options.cloudEnabled) {
     aclk::LinkOptions lo;
     lo.hostname = hostname_;
@@ -73,7 +75,20 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
   registry_ = std::make_shared<stream_bridge::NodeRegistry>([this] {
     if (link_) link_->nodesChanged();
   });
+  registry_->restoreFrom(store_);
   if (link_) link_->setRelaySource(registry_);
+  if (link_ && store_) link_->setNodeIdMemory(std::make_shared<StoreNodeIds>(store_));
+}
+
+void Gateway::openStore() {
+  store::StateStore::Options o;
+  o.path = config_.options.stateDir + "/state.db";
+  std::string error;
+  store_ = store::StateStore::open(o, &error);
+  if (!store_) {
+    spdlog::error("STORE: cannot open the state store {}: {}; running without one: nodes, node "
+                  "ids and contexts will not survive a restart", o.path, error);
+  }
 }
 
 std::string Gateway::startBridge() {
@@ -140,12 +155,15 @@ void Gateway::stop() {
   if (initialClaim_.joinable()) {
     initialClaim_.join();
   }
+  // Before the streams close: the store keeps the contexts as the cloud last saw them.
+  registry_->detachStore();
   if (bridge_) {
     bridge_->stop();
   }
   if (link_) {
     link_->stop();
   }
+  if (store_) store_->flush();
 }
 
 aclk::LocalHttpResponse Gateway::localApi(const std::string& method,
@@ -248,6 +266,14 @@ aclk::AclkStateView Gateway::stateView() const {
     v.counters.emplace_back("streams-refused", c.refused.load());
     v.counters.emplace_back("streams-dropped", c.dropped.load());
     v.counters.emplace_back("streams-over-connection-limit", c.overLimit.load());
+  }
+  v.counters.emplace_back("duplicate-guid-streams", registry_->duplicateStreams());
+  if (store_) {
+    const auto st = store_->stats();
+    v.counters.emplace_back("store-batches", st.batches);
+    v.counters.emplace_back("store-rows-written", st.rowsWritten);
+    v.counters.emplace_back("store-write-errors", st.writeErrors);
+    v.counters.emplace_back("store-recovered", st.recovered ? 1 : 0);
   }
   if (!config_.options.cloudEnabled) {
     v.aclkStatus = "disabled";
@@ -361,10 +387,29 @@ std::string Gateway::handleControl(const std::string& requestLine) {
   if (command == "reload") {
     return reply(0, reloadConfig());
   }
+  if (command == "remove-stale-node" || command == "mark-stale-nodes-ephemeral") {
+    return staleNodesCommand(text("node"), command == "remove-stale-node");
+  }
   if (command == "ping") {
     return reply(0, "pong");
   }
   return reply(1, "unknown command '" + command + "'");
+}
+
+// Netdata's remove-stale-node / mark-stale-nodes-ephemeral: the text has one line per node
+// acted on, `results` the same lines for the JSON form.
+std::string Gateway::staleNodesCommand(const std::string& which, bool unregister) {
+  if (which.empty()) return reply(1, "Please specify a machine or node UUID or hostname");
+  nlohmann::ordered_json j;
+  j["code"] = 0;
+  std::string text;
+  j["results"] = nlohmann::ordered_json::array();
+  for (const auto& line : registry_->removeStaleNodes(which, unregister)) {
+    text += (text.empty() ? "" : "\n") + line;
+    j["results"].push_back(line);
+  }
+  j["text"] = text;
+  return j.dump();
 }
 
 std::string Gateway::streamsJson() const {

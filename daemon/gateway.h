@@ -13,6 +13,7 @@
 #include "daemon/daemon_config.h"
 #include "daemon/local_api.h"
 #include "query/query_proxy.h"
+#include "store/state_store.h"
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_server.h"
 
@@ -62,7 +63,11 @@ class Gateway {
   // the link's node ids and stream.conf's query settings.
   std::vector<query::NodeFacts> queryNodes() const;
 
+  std::string staleNodesCommand(const std::string& which, bool unregister);
+  void openStore();
+
   std::unique_ptr<claim::ClaimManager> claims_;
+  std::shared_ptr<store::StateStore> store_;  // null when the state dir cannot hold one
   std::shared_ptr<query::QueryProxy> queryProxy_;
   mutable std::mutex streamConfMutex_;
   std::shared_ptr<const stream_bridge::StreamConf> streamConf_;  // the current stream.conf

@@ -174,6 +174,24 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
         static_cast<double>(counter(v, "publish-failures")));
   e.one("aclkd_link_bans_total", "counter", "Times the cloud banned the gateway.",
         static_cast<double>(counter(v, "bans")));
+  e.one("aclkd_link_session_takeovers_total", "counter",
+        "MQTT sessions the broker gave to another connection with this claimed id.",
+        static_cast<double>(counter(v, "session-takeovers")));
+  e.one("aclkd_cloned_identity_suspected", "gauge",
+        "1 when this claimed id seems used by another machine too (3 takeovers in 10 minutes).",
+        static_cast<double>(counter(v, "cloned-identity-suspected")));
+  e.one("aclkd_duplicate_guid_streams_total", "counter",
+        "Streams refused because their machine GUID was already streaming (a cloned child).",
+        static_cast<double>(counter(v, "duplicate-guid-streams")));
+  e.one("aclkd_store_batches_total", "counter", "Transactions the state store wrote.",
+        static_cast<double>(counter(v, "store-batches")));
+  e.one("aclkd_store_rows_written_total", "counter", "Rows the state store wrote.",
+        static_cast<double>(counter(v, "store-rows-written")));
+  e.one("aclkd_store_write_errors_total", "counter", "State store batches that failed.",
+        static_cast<double>(counter(v, "store-write-errors")));
+  e.one("aclkd_store_recovered", "gauge",
+        "1 when the state store was unreadable at start and moved aside.",
+        static_cast<double>(counter(v, "store-recovered")));
   e.family("aclkd_streams_total", "counter", "Stream connections, by outcome.");
   e.sample("aclkd_streams_total", static_cast<double>(s.streamsAccepted), "outcome=\"accepted\"");
   e.sample("aclkd_streams_total", static_cast<double>(s.streamsRefused), "outcome=\"refused\"");
@@ -280,6 +298,8 @@ std::string nodeJson(const stream_bridge::NodeView& n) {
   j["os"] = n.os;
   j["hops"] = n.hops;
   j["live"] = n.live;
+  j["restored"] = n.restored;
+  j["node-id"] = n.nodeId;
   j["ephemeral"] = n.ephemeral;
   j["peer"] = n.peer;
   j["connected-since"] = n.connectedSince ? aclk::formatUtc(n.connectedSince) : "";

@@ -95,7 +95,7 @@ namespace aclkd::daemon {
       "cleanup ephemeral nodes after seconds", "86400",                                          \
       "Nodes marked `is ephemeral node = yes` in stream.conf are forgotten (and reported gone "  \
       "to the cloud) this long after they disconnect.",                                          \
-      "", 60, 31536000)                                                                           \
+      "", 1, 31536000)                                                                            \
   ROW(claimUrl, Url, "claim.conf", "global", "url", "https://app.netdata.cloud",                 \
       "Cloud to claim the gateway to.", "", 0, 0)                                                 \
   ROW(claimToken, String, "claim.conf", "global", "token", "",                                   \

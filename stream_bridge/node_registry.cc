@@ -5,85 +5,12 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "stream_bridge/registry_types.h"
+
+#include <spdlog/spdlog.h>
+
 namespace aclkd::stream_bridge {
 namespace {
-
-using Labels = std::vector<std::pair<std::string_view, std::string_view>>;
-using DimSet = std::vector<std::string_view>;  // sorted
-
-// What a CHART line defines, interned across hosts: a thousand children of one kind share one
-// copy of each definition instead of holding ten views each.
-struct ChartShape {
-  std::string_view name;
-  std::string_view title;
-  std::string_view units;
-  std::string_view family;
-  std::string_view context;
-  std::string_view chartType;
-  int64_t priority = 0;
-  bool operator==(const ChartShape&) const = default;
-};
-
-struct ChartShapeHash {
-  size_t operator()(const ChartShape& s) const {
-    // The views point into the interned strings, so their addresses identify them.
-    size_t h = std::hash<int64_t>{}(s.priority);
-    for (const auto v : {s.name, s.title, s.units, s.family, s.context, s.chartType}) {
-      h = h * 1099511628211ULL ^ std::hash<const void*>{}(v.data());
-    }
-    return h;
-  }
-};
-
-struct Chart {
-  const ChartShape* shape = nullptr;
-  const DimSet* dims = nullptr;
-  const Labels* labels = nullptr;
-  int64_t first = 0;  // epoch s; 0 = nothing seen yet
-  int64_t last = 0;
-  uint32_t definedAt = 0;  // order of definition, for "the chart defined last"
-  bool relayed = true;     // matches `send charts matching`
-};
-
-struct Context {
-  const ChartShape* latest = nullptr;  // title, units, family and chart type come from it
-  uint64_t priority = 0;
-  uint64_t first = 0;
-  uint64_t last = 0;
-  uint64_t version = 0;
-  bool deleted = false;
-  bool dirty = true;  // changed since last handed to the link
-  std::vector<std::string_view> charts;  // the context's charts, relayed or not
-};
-
-// A sorted vector keyed by interned views: a third of a std::map's memory per entry, and the
-// per-host tables are read far more often than they grow.
-template <typename V>
-class FlatMap {
- public:
-  using Entry = std::pair<std::string_view, V>;
-  V* find(std::string_view key) {
-    auto it = lowerBound(key);
-    return it != items_.end() && it->first == key ? &it->second : nullptr;
-  }
-  V& get(std::string_view key) {
-    auto it = lowerBound(key);
-    if (it == items_.end() || it->first != key) it = items_.insert(it, Entry{key, V{}});
-    return it->second;
-  }
-  size_t size() const { return items_.size(); }
-  auto begin() { return items_.begin(); }
-  auto end() { return items_.end(); }
-  auto begin() const { return items_.begin(); }
-  auto end() const { return items_.end(); }
-
- private:
-  typename std::vector<Entry>::iterator lowerBound(std::string_view key) {
-    return std::lower_bound(items_.begin(), items_.end(), key,
-                            [](const Entry& e, std::string_view k) { return e.first < k; });
-  }
-  std::vector<Entry> items_;
-};
 
 bool sameContent(const Context& a, const Context& b) {
   const auto shape = [](const Context& c) {
@@ -114,33 +41,6 @@ std::string value(const std::map<std::string, std::string>& m, const char* key) 
 }
 
 }  // namespace
-
-struct NodeRegistry::Pools {
-  std::unordered_set<ChartShape, ChartShapeHash> shapes;
-  std::set<DimSet> dimSets;
-  std::set<Labels> labelSets;
-  const ChartShape* shape(const ChartShape& s) { return &*shapes.insert(s).first; }
-  const DimSet* dims(DimSet d) { return &*dimSets.insert(std::move(d)).first; }
-  const Labels* labels(Labels l) { return &*labelSets.insert(std::move(l)).first; }
-};
-
-struct NodeRegistry::Node {
-  aclk::RelayedNode info;
-  std::string os;
-  std::string claimId;
-  std::string peer;
-  std::string apiKey;
-  bool ephemeral = false;
-  bool attached = false;
-  std::time_t connectedSince = 0;
-  std::time_t disconnectedAt = 0;
-  SimplePattern sendCharts;
-  uint32_t definitions = 0;
-  FlatMap<Chart> charts;      // by interned chart id
-  FlatMap<Context> contexts;  // by interned context id
-  Labels hostLabels;
-  size_t chartLabels = 0;
-};
 
 aclk::SystemInfo systemInfoFromRequest(const StreamRequest& r) {
   const auto& m = r.systemInfo;
@@ -179,10 +79,14 @@ NodeRegistry::NodeRegistry(std::function<void()> changed, Clock clock)
   if (!clock_) clock_ = [] { return std::time(nullptr); };
 }
 
-NodeRegistry::~NodeRegistry() = default;
+NodeRegistry::~NodeRegistry() {
+  // The store may outlive the registry: its thread must not call back into a dead one.
+  if (store_) store_->setCollector({});
+}
 
 std::string_view NodeRegistry::intern(std::string_view text) {
-  return *strings_.emplace(text).first;
+  auto it = strings_.find(text);
+  return it != strings_.end() ? std::string_view(*it) : std::string_view(*strings_.emplace(text).first);
 }
 
 void NodeRegistry::notify() {
@@ -198,7 +102,10 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
     auto& slot = nodes_[request.machineGuid];
     if (!slot) slot = std::make_unique<Node>();
     Node& n = *slot;
-    if (n.attached) return nullptr;
+    if (n.attached) {
+      noteDuplicateStream(n, peer);
+      return nullptr;
+    }
     n.attached = true;
     n.info.machineGuid = request.machineGuid;
     n.info.hostname = request.hostname;
@@ -214,18 +121,42 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
     n.sendCharts = policy.sendChartsMatching;
     n.connectedSince = clock_();
     n.disconnectedAt = 0;
+    if (n.firstSeen == 0) n.firstSeen = n.connectedSince;
+    n.restored = false;
+    n.infoUnsaved = true;
     // A reconnecting host re-sends its definitions; until then its charts count as collected.
     for (auto& [id, c] : n.contexts) {
       if (c.latest && !c.deleted && c.last != 0) {
         c.last = 0;
         c.version = std::max<uint64_t>(c.version + 1, static_cast<uint64_t>(clock_()));
-        c.dirty = true;
+        markChanged(n, id, c);
       }
     }
+    queueSave(n);
     stream = std::make_unique<Stream>(*this, n);
   }
   notify();
   return stream;
+}
+
+// One machine GUID from two peers at once is a cloned child (a copied /var/lib/netdata) or two
+// parents relaying the same host; either way the second stream is refused, counted, and logged
+// once per GUID and 10 minutes.
+void NodeRegistry::noteDuplicateStream(const Node& n, const std::string& peer) {
+  ++duplicateStreams_;
+  const auto now = clock_();
+  auto& last = duplicateWarnedAt_[n.info.machineGuid];
+  if (last != 0 && now - last < 600) return;
+  last = now;
+  spdlog::warn("STREAM: machine GUID {} (\"{}\") is streaming from {} and now also from {}: "
+               "two hosts share one machine GUID (a cloned child) or two parents relay it; the "
+               "second stream is refused; see \"Cloned identity\" in docs/operations.md",
+               n.info.machineGuid, n.info.hostname, n.peer, peer);
+}
+
+uint64_t NodeRegistry::duplicateStreams() const {
+  std::lock_guard lock(mutex_);
+  return duplicateStreams_;
 }
 
 void NodeRegistry::detach(Node& n) {
@@ -245,8 +176,10 @@ void NodeRegistry::detach(Node& n) {
       if (!c.latest || c.deleted || c.last != 0) continue;
       c.last = lastOf.count(id) && lastOf[id] ? lastOf[id] : static_cast<uint64_t>(clock_());
       c.version = std::max<uint64_t>(c.version + 1, static_cast<uint64_t>(clock_()));
-      c.dirty = true;
+      markChanged(n, id, c);
     }
+    n.infoUnsaved = true;
+    queueSave(n);
   }
   notify();
 }
@@ -259,6 +192,7 @@ void NodeRegistry::cleanupEphemeral(std::time_t after) {
     for (auto it = nodes_.begin(); it != nodes_.end();) {
       const Node& n = *it->second;
       if (n.ephemeral && !n.attached && n.disconnectedAt != 0 && now - n.disconnectedAt >= after) {
+        if (store_) store_->removeNode(it->first);
         it = nodes_.erase(it);
         removed = true;
       } else {
@@ -286,6 +220,10 @@ std::vector<NodeView> NodeRegistry::nodes() const {
     v.apiKey = n.apiKey;
     v.connectedSince = n.connectedSince;
     v.disconnectedAt = n.disconnectedAt;
+    v.restored = n.restored;
+    if (store_) {
+      if (auto id = store_->nodeIdOf(guid)) v.nodeId = id->nodeId;
+    }
     v.charts = n.charts.size();
     for (const auto& [id, c] : n.charts) {
       v.relayedCharts += c.relayed ? 1 : 0;
@@ -374,7 +312,7 @@ void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t n
     if (!fresh && !cur.deleted) {
       cur.deleted = true;
       cur.version = std::max(cur.version + 1, now);
-      cur.dirty = true;
+      markChanged(node, ctxId, cur);
     }
     return;
   }
@@ -387,7 +325,7 @@ void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t n
     cur.first = next.first;
     cur.last = next.last;
     cur.version = now;
-    cur.dirty = true;
+    markChanged(node, ctxId, cur);
     return;
   }
   // Keep the earliest first entry ever seen: history does not shrink while connected.
@@ -399,7 +337,7 @@ void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t n
   cur.last = next.last;
   cur.deleted = false;
   cur.version = std::max(cur.version + 1, now);
-  cur.dirty = true;
+  markChanged(node, ctxId, cur);
 }
 
 }  // namespace
@@ -431,6 +369,8 @@ void NodeRegistry::Stream::onHostLabelsCommit() {
     }
     node_.hostLabels = std::move(labels);
     node_.info.infoVersion++;
+    node_.infoUnsaved = true;
+    registry_.queueSave(node_);
   }
   pendingHostLabels_.clear();
   registry_.notify();
@@ -459,6 +399,7 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
     node_.contexts.get(c.shape->context).charts.push_back(id);
   }
   refreshContext(node_, c.shape->context, now);
+  registry_.queueSave(node_);
 }
 
 void NodeRegistry::Stream::onChartLabel(std::string_view, std::string_view name,
@@ -503,6 +444,7 @@ void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_
   if (firstEntry > 0 && (c->first == 0 || firstEntry < c->first)) c->first = firstEntry;
   if (lastEntry > c->last) c->last = lastEntry;
   refreshContext(node_, c->shape->context, static_cast<uint64_t>(registry_.clock_()));
+  registry_.queueSave(node_);
 }
 
 void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) {
@@ -514,6 +456,7 @@ void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) 
   if (c->first == 0) {
     c->first = t;
     refreshContext(node_, c->shape->context, static_cast<uint64_t>(registry_.clock_()));
+    registry_.queueSave(node_);
   }
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "aclk/node_relay.h"
+#include "store/state_store.h"
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/stream_conf.h"
 #include "stream_bridge/stream_parser.h"
@@ -27,6 +28,8 @@ struct NodeView {
   std::string os;
   int hops = 0;
   bool live = false;
+  bool restored = false;  // known from the state store; its stream has not returned since
+  std::string nodeId;     // the cloud's, when known
   bool ephemeral = false;
   std::string peer;
   std::string apiKey;  // of the last stream; for the query proxy's settings, never displayed
@@ -65,10 +68,27 @@ class NodeRegistry : public aclk::NodeRelaySource {
   std::unique_ptr<Stream> attach(const StreamRequest& request, const HostPolicy& policy,
                                  const std::string& peer);
 
-  // Ephemeral hosts that have been offline longer than `after` are forgotten.
+  // Ephemeral hosts that have been offline longer than `after` are forgotten (here, in the
+  // store, and, through the link, in the cloud).
   void cleanupEphemeral(std::time_t after);
 
+  // Durable state: restores what `store` remembers (nodes offline until their stream returns,
+  // their contexts as the cloud last saw them) and mirrors every later change into it. Call once,
+  // before the first stream.
+  void restoreFrom(std::shared_ptr<store::StateStore> store);
+  // Stops mirroring: at a graceful stop, before the streams close, so that the store keeps the
+  // contexts as the cloud last saw them (the cloud's checkpoint after the restart then matches).
+  void detachStore();
+
+  // Netdata's `remove-stale-node` (unregister = true: the node is forgotten here, in the store
+  // and in the cloud) and `mark-stale-nodes-ephemeral` (unregister = false). `which` is a machine
+  // GUID, a node id, a hostname, or ALL / ALL_NODES. One line per node acted on, or the reason
+  // nothing was done.
+  std::vector<std::string> removeStaleNodes(const std::string& which, bool unregister);
+
   std::vector<NodeView> nodes() const;
+  // Streams refused because their machine GUID was already streaming (a cloned identity).
+  uint64_t duplicateStreams() const;
 
   // aclk::NodeRelaySource
   std::vector<aclk::RelayedNode> relayedNodes() override;
@@ -83,13 +103,26 @@ class NodeRegistry : public aclk::NodeRelaySource {
   struct Pools;  // chart shapes, dimension sets and label sets shared by all hosts
   void detach(Node& node);
   void notify();
+  void saveLocked(Node& node);  // hands the node's unsaved changes to the store; under mutex_
+  void queueSave(Node& node);   // saveLocked on the store's thread, at its next batch; under mutex_
+  void saveQueued();            // the store's collector: saves the queued nodes
+  void noteDuplicateStream(const Node& node, const std::string& peer);  // under mutex_
 
   std::function<void()> changed_;
   Clock clock_;
   mutable std::mutex mutex_;
-  std::unordered_set<std::string> strings_;               // guarded by mutex_
+  // Transparent: a string already interned is found without building a std::string.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_set<std::string, TextHash, std::equal_to<>> strings_;  // guarded by mutex_
   std::unique_ptr<Pools> pools_;                          // guarded by mutex_
   std::map<std::string, std::unique_ptr<Node>> nodes_;    // by machine GUID; guarded by mutex_
+  std::shared_ptr<store::StateStore> store_;              // guarded by mutex_
+  std::vector<std::string> queuedSaves_;                  // machine GUIDs; guarded by mutex_
+  uint64_t duplicateStreams_ = 0;                         // guarded by mutex_
+  std::map<std::string, std::time_t> duplicateWarnedAt_;  // guarded by mutex_
 };
 
 // One live stream's view into the registry: the parser's events land here. Destroying it marks

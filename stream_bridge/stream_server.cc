@@ -1,5 +1,6 @@
 #include "stream_bridge/stream_server.h"
 
+#include <algorithm>
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 #include <spdlog/spdlog.h>
@@ -72,7 +73,9 @@ struct StreamServer::Impl {
   void liveTick();
 
   void scheduleCleanup() {
-    cleanupTimer.expires_after(std::chrono::seconds(60));
+    // Checked once a minute, or as often as the delay itself when it is shorter.
+    cleanupTimer.expires_after(std::chrono::seconds(
+        std::clamp<long long>(options.ephemeralCleanupAfter.count(), 1, 60)));
     cleanupTimer.async_wait([this](std::error_code ec) {
       if (ec) return;
       registry->cleanupEphemeral(static_cast<std::time_t>(options.ephemeralCleanupAfter.count()));

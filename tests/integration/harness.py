@@ -3,6 +3,7 @@ loopback with a real TLS CA, and reads what they did. Python standard library on
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -343,16 +344,27 @@ class Gateway:
         return run([os.path.join(BIN_DIR, "aclkctl"), "--socket", self.socket, *args],
                    timeout=timeout)
 
+    def ctl_failure(self, what, r):
+        """The failure of an aclkctl call, with the daemon's fate when it is gone (exit code or
+        signal, the end of its log), so that a crash is told apart from a refusal."""
+        text = f"{what} failed: {r.stderr}"
+        if self.process is not None and not self.process.alive():
+            code = self.process.proc.returncode
+            fate = f"killed by signal {-code}" if code < 0 else f"exited with {code}"
+            tail = "\n".join(self.stderr().splitlines()[-20:])
+            text += f"\naclkd {fate}; the end of its log:\n{tail}"
+        return AssertionError(text)
+
     def state_json(self):
         r = self.ctl("aclk-state", "json")
         if r.returncode != 0:
-            raise AssertionError("aclk-state json failed: " + r.stderr)
+            raise self.ctl_failure("aclk-state json", r)
         return json.loads(r.stdout)
 
     def table(self, name):
         r = self.ctl(name, "json")
         if r.returncode != 0:
-            raise AssertionError(f"aclkctl {name} json failed: " + r.stderr)
+            raise self.ctl_failure(f"aclkctl {name} json", r)
         return json.loads(r.stdout)
 
     def node(self, machine_guid):
@@ -492,3 +504,40 @@ class NetdataChild:
         if self.process:
             self.process.stop(timeout=15)
             self.process = None
+
+
+# One strict Prometheus reader for every test that scrapes /metrics.
+METRIC_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"'
+                         r'(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*)\})? '
+                         r'(-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$')
+
+
+def parse_metrics(text):
+    """A strict reading of the Prometheus text format 0.0.4: HELP and TYPE before every family's
+    samples, valid names, labels and values, counters named *_total, histogram buckets with
+    `le`. Returns ({name: type}, {name: [values]}, {name{labels}: value})."""
+    families, types, samples, series = {}, {}, {}, {}
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            name = line.split()[2]
+            assert name not in families, f"HELP twice for {name}"
+            families[name] = True
+        elif line.startswith("# TYPE "):
+            _, _, name, kind = line.split()
+            assert name in families, f"TYPE before HELP for {name}"
+            assert kind in ("counter", "gauge", "histogram"), kind
+            assert name not in types, f"TYPE twice for {name}"
+            assert (kind == "counter") == name.endswith("_total"), f"{name} is a {kind}"
+            types[name] = kind
+            if kind == "histogram":  # its samples are <name>_bucket{le=…}, _sum and _count
+                for suffix in ("_bucket", "_sum", "_count"):
+                    types[name + suffix] = kind
+        elif line:
+            m = METRIC_LINE.match(line)
+            assert m, f"malformed sample line: {line!r}"
+            assert m.group(1) in types, f"sample before TYPE: {line!r}"
+            if m.group(1).endswith("_bucket") and types[m.group(1)] == "histogram":
+                assert 'le="' in line, f"histogram bucket without le: {line!r}"
+            samples.setdefault(m.group(1), []).append(float(m.group(7)))
+            series[m.group(1) + (m.group(2) or "")] = float(m.group(7))
+    return types, samples, series

@@ -3,7 +3,6 @@
 and the link staying up."""
 
 import json
-import re
 import socket
 import time
 import unittest
@@ -11,13 +10,8 @@ import urllib.error
 import urllib.request
 import uuid
 
-from harness import wait_for
+from harness import parse_metrics, wait_for
 from test_05_stream_bridge import BridgeTestBase, recv_reply, stream_conf
-
-METRIC_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"'
-                         r'(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*)\})? '
-                         r'(-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$')
-
 
 def get(port, path, method="GET"):
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method)
@@ -26,36 +20,6 @@ def get(port, path, method="GET"):
             return r.status, r.headers.get("Content-Type"), r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.headers.get("Content-Type"), e.read().decode()
-
-
-def parse_metrics(text):
-    """A strict reading of the Prometheus text format 0.0.4: HELP and TYPE before every family's
-    samples, valid names, labels and values, counters named *_total, histogram buckets with
-    `le`."""
-    families, types, samples = {}, {}, {}
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            name = line.split()[2]
-            assert name not in families, f"HELP twice for {name}"
-            families[name] = True
-        elif line.startswith("# TYPE "):
-            _, _, name, kind = line.split()
-            assert name in families, f"TYPE before HELP for {name}"
-            assert kind in ("counter", "gauge", "histogram"), kind
-            if kind == "counter":
-                assert name.endswith("_total"), f"counter {name} without _total"
-            types[name] = kind
-            if kind == "histogram":  # its samples are <name>_bucket{le=…}, _sum and _count
-                for suffix in ("_bucket", "_sum", "_count"):
-                    types[name + suffix] = kind
-        elif line:
-            m = METRIC_LINE.match(line)
-            assert m, f"malformed sample line: {line!r}"
-            assert m.group(1) in types, f"sample before TYPE: {line!r}"
-            if m.group(1).endswith("_bucket") and types[m.group(1)] == "histogram":
-                assert 'le="' in line, f"histogram bucket without le: {line!r}"
-            samples.setdefault(m.group(1), []).append(float(m.group(7)))
-    return types, samples
 
 
 class OperatingSurfaceTest(BridgeTestBase):
@@ -95,7 +59,7 @@ class OperatingSurfaceTest(BridgeTestBase):
         code, ctype, body = get(port, "/metrics")
         self.assertEqual(code, 200)
         self.assertTrue(ctype.startswith("text/plain; version=0.0.4"))
-        types, samples = parse_metrics(body)
+        types, samples, _ = parse_metrics(body)
         for name in ("aclkd_link_online", "aclkd_link_reconnects_total",
                      "aclkd_link_publish_latency_seconds", "aclkd_link_pending_pubacks",
                      "aclkd_link_messages_dropped_total", "aclkd_streams_total", "aclkd_streams",

@@ -24,6 +24,11 @@ COMMANDS = [
     ["streams"], ["streams", "json"],
     ["nodes"], ["nodes", "json"],
     ["reload"], ["reload-claiming-state"],
+    # On a live child these change nothing ("online - not changing it"), so both runs stay golden.
+    ["mark-stale-nodes-ephemeral", "0a0a0a0a-1111-4222-8333-444444444444"],
+    ["mark-stale-nodes-ephemeral", "0a0a0a0a-1111-4222-8333-444444444444", "json"],
+    ["remove-stale-node", "0a0a0a0a-1111-4222-8333-444444444444"],
+    ["remove-stale-node", "0a0a0a0a-1111-4222-8333-444444444444", "json"],
     ["claim", "-token=not-a-real-token", "-url=https://127.0.0.1:9", "-noproxy"],
 ]
 

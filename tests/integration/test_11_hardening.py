@@ -4,42 +4,24 @@ a lint-clean exposition whose counters never go down across a disconnect; a brok
 never replaced silently; SIGUSR1 reopens the log file."""
 
 import os
-import re
 import signal
 import socket
 import time
 import unittest
 import uuid
 
-from harness import read_text, wait_for
+from harness import parse_metrics, read_text, wait_for
 from test_05_stream_bridge import BridgeTestBase, closed_by_peer, recv_reply
 from test_06_operating_surface import get
 
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$')
 FORGED = "2026-11-30 01:00:00.000 critical [1] forged"
 
 
 def scrape(port):
-    """{series: value} of /metrics after a strict lint: HELP then TYPE before each family's
-    samples, counter names end in _total, no family twice."""
+    """({name: type}, {series: value}) of /metrics after harness's strict lint."""
     code, ctype, text = get(port, "/metrics")
     assert code == 200 and ctype.startswith("text/plain; version=0.0.4"), (code, ctype)
-    types, series, helped = {}, {}, set()
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            name = line.split()[2]
-            assert name not in helped, f"HELP twice for {name}"
-            helped.add(name)
-        elif line.startswith("# TYPE "):
-            _, _, name, kind = line.split()
-            assert name in helped and name not in types, f"TYPE for {name} out of place"
-            assert kind in ("counter", "gauge"), kind
-            assert (kind == "counter") == name.endswith("_total"), f"{name} is a {kind}"
-            types[name] = kind
-        elif line:
-            m = SAMPLE.match(line)
-            assert m and m.group(1) in types, f"bad sample line {line!r}"
-            series[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    types, _, series = parse_metrics(text)
     return types, series
 
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/test_util.h"
+
 namespace aclkd::stream_bridge {
 namespace {
 
@@ -139,6 +141,134 @@ TEST_F(NodeRegistryTest, EphemeralNodesAreForgottenAfterTheirTime) {
   now += 200;
   registry.cleanupEphemeral(200);
   EXPECT_TRUE(registry.nodes().empty());
+}
+
+// ---- with a real state store: what one run leaves, the next run restores ----------------
+
+std::shared_ptr<store::StateStore> openStore(const std::string& path) {
+  store::StateStore::Options o;
+  o.path = path;
+  o.batchWindow = std::chrono::milliseconds(10);
+  std::string error;
+  std::shared_ptr<store::StateStore> s = store::StateStore::open(o, &error);
+  EXPECT_TRUE(s) << error;
+  return s;
+}
+
+const std::string kLive = "aaaaaaaa-bbbb-4ccc-8ddd-000000000001";
+const std::string kGone = "aaaaaaaa-bbbb-4ccc-8ddd-000000000002";
+
+class RegistryStoreTest : public ::testing::Test {
+ protected:
+  aclkd::test::TempDir dir;
+  std::time_t now = 1000;
+
+  // One run: kGone streams and stops, kLive is still streaming at the (graceful) stop.
+  void firstRun(aclk::ContextBatch* goneSeen, aclk::ContextBatch* liveSeen) {
+    auto store = openStore(dir.file("state.db"));
+    NodeRegistry registry({}, [this] { return now; });
+    registry.restoreFrom(store);
+    {
+      auto gone = registry.attach(request(kGone, "gone"), everything(), "10.0.0.2:1");
+      gone->onChart(chart("cpu.cpu0", "cpu.cpu"));
+      gone->onSamples("cpu.cpu0", 990);
+      now = 1010;
+    }
+    auto live = registry.attach(request(kLive, "live"), everything(), "10.0.0.1:1");
+    live->onChart(chart("cpu.cpu0", "cpu.cpu"));
+    live->onChart(chart("disk.sda", "disk.io"));
+    live->onSamples("cpu.cpu0", 1005);
+    store->putNodeId(kLive, {"node-live", "claim"});
+    *goneSeen = registry.contextsSnapshot(kGone);
+    *liveSeen = registry.contextsSnapshot(kLive);
+    registry.detachStore();  // graceful stop: before the streams close
+  }
+};
+
+TEST_F(RegistryStoreTest, NodesComeBackOfflineWithTheirContextsAsTheCloudSawThem) {
+  aclk::ContextBatch goneSeen, liveSeen;
+  firstRun(&goneSeen, &liveSeen);
+  auto store = openStore(dir.file("state.db"));
+  NodeRegistry registry({}, [this] { return now; });
+  registry.restoreFrom(store);
+  const auto nodes = registry.nodes();
+  ASSERT_EQ(nodes.size(), 2u);
+  for (const auto& n : nodes) {
+    EXPECT_FALSE(n.live);
+    EXPECT_TRUE(n.restored);
+  }
+  EXPECT_EQ(nodes[0].machineGuid, kLive);
+  EXPECT_EQ(nodes[0].nodeId, "node-live");
+  EXPECT_EQ(nodes[0].hostname, "live");
+  EXPECT_EQ(nodes[0].version, "v1.37.1");
+  EXPECT_EQ(registry.contextsSnapshot(kGone).versionHash, goneSeen.versionHash);
+  EXPECT_EQ(registry.contextsSnapshot(kLive).versionHash, liveSeen.versionHash);
+  EXPECT_EQ(registry.contextsSnapshot(kLive).contexts.size(), 2u);
+  const auto relayed = registry.relayedNodes();
+  ASSERT_EQ(relayed.size(), 2u);
+  EXPECT_EQ(relayed[0].system.cpus, 4u);
+  EXPECT_FALSE(relayed[0].live);
+}
+
+TEST_F(RegistryStoreTest, AReturningStreamKeepsTheFirstEntryOfItsContexts) {
+  aclk::ContextBatch goneSeen, liveSeen;
+  firstRun(&goneSeen, &liveSeen);
+  auto store = openStore(dir.file("state.db"));
+  NodeRegistry registry({}, [this] { return now; });
+  registry.restoreFrom(store);
+  now = 2000;
+  auto s = registry.attach(request(kGone, "gone"), everything(), "10.0.0.2:2");
+  ASSERT_TRUE(s);
+  s->onChart(chart("cpu.cpu0", "cpu.cpu"));
+  s->onSamples("cpu.cpu0", 1999);
+  const auto snap = registry.contextsSnapshot(kGone);
+  ASSERT_EQ(snap.contexts.size(), 1u);
+  EXPECT_EQ(snap.contexts[0].firstEntry, goneSeen.contexts[0].firstEntry);
+  EXPECT_EQ(snap.contexts[0].lastEntry, 0u);
+  EXPECT_FALSE(registry.nodes()[1].restored);
+}
+
+TEST_F(RegistryStoreTest, RemoveStaleNodeForgetsItInTheStoreToo) {
+  aclk::ContextBatch goneSeen, liveSeen;
+  firstRun(&goneSeen, &liveSeen);
+  {
+    auto store = openStore(dir.file("state.db"));
+    NodeRegistry registry({}, [this] { return now; });
+    registry.restoreFrom(store);
+    auto live = registry.attach(request(kLive, "live"), everything(), "10.0.0.1:1");
+    const auto out = registry.removeStaleNodes("ALL", true);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_NE(out[0].find("gone"), std::string::npos);
+    EXPECT_NE(out[0].find("unregistered"), std::string::npos);
+    EXPECT_EQ(registry.removeStaleNodes("live", true)[0],
+              "Node 'live' (machine guid: " + kLive + ") is online - not changing it");
+    EXPECT_EQ(registry.removeStaleNodes("nobody", true)[0], "No match for \"nobody\"");
+    registry.detachStore();
+  }
+  auto store = openStore(dir.file("state.db"));
+  NodeRegistry registry({}, [this] { return now; });
+  registry.restoreFrom(store);
+  ASSERT_EQ(registry.nodes().size(), 1u);
+  EXPECT_EQ(registry.nodes()[0].machineGuid, kLive);
+}
+
+TEST_F(RegistryStoreTest, MarkedEphemeralNodesAreCleanedUpHereAndInTheStore) {
+  aclk::ContextBatch goneSeen, liveSeen;
+  firstRun(&goneSeen, &liveSeen);
+  auto store = openStore(dir.file("state.db"));
+  NodeRegistry registry({}, [this] { return now; });
+  registry.restoreFrom(store);
+  const auto out = registry.removeStaleNodes(kGone, false);
+  EXPECT_NE(out[0].find("has been marked ephemeral"), std::string::npos);
+  EXPECT_NE(registry.removeStaleNodes(kGone, false)[0].find("already ephemeral"),
+            std::string::npos);
+  now = 5000;
+  registry.cleanupEphemeral(60);
+  ASSERT_EQ(registry.nodes().size(), 1u);
+  registry.detachStore();
+  store.reset();
+  auto again = openStore(dir.file("state.db"));
+  EXPECT_EQ(again->takeLoaded().nodes.size(), 1u);
 }
 
 }  // namespace

@@ -1,0 +1,71 @@
+#include "store/schema.h"
+
+#include <sqlite3.h>
+
+#include <string>
+
+#include "store/sqlite_db.h"
+
+namespace aclkd::store {
+namespace {
+
+// Every table is WITHOUT ROWID with its natural key and no secondary index, so loading the
+// tables at start reads every page of the file: a damaged page shows up then, not later.
+constexpr const char* kV1 = R"(
+CREATE TABLE nodes(
+  machine_guid TEXT PRIMARY KEY, hostname TEXT NOT NULL, hops INTEGER NOT NULL,
+  labels TEXT NOT NULL, node_info TEXT NOT NULL, first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL, ephemeral INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE node_ids(
+  machine_guid TEXT PRIMARY KEY, node_id TEXT NOT NULL, claim_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE contexts(
+  machine_guid TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+  first_entry INTEGER NOT NULL, last_entry INTEGER NOT NULL, deleted INTEGER NOT NULL,
+  title TEXT NOT NULL, priority INTEGER NOT NULL, chart_type TEXT NOT NULL, units TEXT NOT NULL,
+  family TEXT NOT NULL, PRIMARY KEY(machine_guid, id)) WITHOUT ROWID;
+)";
+
+// v2: the peer a node streamed from, and the cloud's last checkpoint per node.
+constexpr const char* kV1ToV2 = R"(
+ALTER TABLE nodes ADD COLUMN path TEXT NOT NULL DEFAULT '';
+CREATE TABLE checkpoints(
+  machine_guid TEXT PRIMARY KEY, claim_id TEXT NOT NULL, version_hash INTEGER NOT NULL,
+  received_at INTEGER NOT NULL) WITHOUT ROWID;
+)";
+
+void step(SqliteDb& db, const char* sql, int to) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(sql);
+    db.exec("PRAGMA user_version = " + std::to_string(to));
+    db.exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+}  // namespace
+
+void createSchemaV1(SqliteDb& db) { step(db, kV1, 1); }
+
+void migrateSchema(SqliteDb& db, int targetVersion) {
+  auto version = static_cast<int>(db.queryInt("PRAGMA user_version"));
+  if (version > targetVersion) {
+    throw SqliteError(SQLITE_ERROR, db.path() + ": schema version " + std::to_string(version) +
+                                        " is newer than this aclkd reads (" +
+                                        std::to_string(targetVersion) + ")");
+  }
+  if (version == 0) {
+    // A brand-new file, or one from something else entirely.
+    if (db.queryInt("SELECT count(*) FROM sqlite_master") != 0) {
+      throw SqliteError(SQLITE_ERROR, db.path() + ": not an aclkd state store (tables present, "
+                                                  "no schema version)");
+    }
+    step(db, kV1, 1);
+    version = 1;
+  }
+  if (version == 1 && targetVersion >= 2) step(db, kV1ToV2, 2);
+}
+
+}  // namespace aclkd::store

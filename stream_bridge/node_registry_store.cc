@@ -1,0 +1,258 @@
+// What the state store keeps of the registry, and the node lifecycle commands that act on both.
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "stream_bridge/node_registry.h"
+#include "stream_bridge/registry_types.h"
+
+namespace aclkd::stream_bridge {
+namespace {
+
+// The node info UpdateNodeInfo carries, as the store keeps it (JSON, opaque to the store). One
+// table for both directions, so a field added here is written and read back.
+using aclk::SystemInfo;
+constexpr std::pair<const char*, std::string SystemInfo::*> kSystemFields[] = {
+    {"os", &SystemInfo::os},
+    {"os-name", &SystemInfo::osName},
+    {"os-version", &SystemInfo::osVersion},
+    {"kernel-name", &SystemInfo::kernelName},
+    {"kernel-version", &SystemInfo::kernelVersion},
+    {"architecture", &SystemInfo::architecture},
+    {"cpu-frequency", &SystemInfo::cpuFrequency},
+    {"memory", &SystemInfo::memory},
+    {"disk-space", &SystemInfo::diskSpace},
+    {"timezone", &SystemInfo::timezone},
+    {"virtualization", &SystemInfo::virtualization},
+    {"container", &SystemInfo::container},
+};
+
+std::string encodeNodeInfo(const aclk::RelayedNode& info, const std::string& os) {
+  nlohmann::ordered_json j;
+  j["version"] = info.agentVersion;
+  j["stream-os"] = os;
+  for (const auto& [key, field] : kSystemFields) j[key] = info.system.*field;
+  j["cpus"] = info.system.cpus;
+  return j.dump();
+}
+
+void decodeNodeInfo(const std::string& text, aclk::RelayedNode* info, std::string* os) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return;
+  auto str = [&](const char* key, std::string* out) {
+    if (j.contains(key) && j[key].is_string()) *out = j[key].get<std::string>();
+  };
+  str("version", &info->agentVersion);
+  str("stream-os", os);
+  for (const auto& [key, field] : kSystemFields) str(key, &(info->system.*field));
+  if (j.contains("cpus") && j["cpus"].is_number_unsigned()) {
+    info->system.cpus = j["cpus"].get<uint32_t>();
+  }
+}
+
+}  // namespace
+
+void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
+  if (!store) return;
+  auto state = store->takeLoaded();
+  size_t contexts = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& sn : state.nodes) {
+      auto& slot = nodes_[sn.machineGuid];
+      if (slot) continue;
+      slot = std::make_unique<Node>();
+      Node& n = *slot;
+      n.info.machineGuid = sn.machineGuid;
+      n.info.hostname = sn.hostname;
+      n.info.hops = sn.hops;
+      n.info.live = false;
+      decodeNodeInfo(sn.nodeInfo, &n.info, &n.os);
+      n.info.infoVersion = 1;
+      n.peer = sn.path;
+      n.ephemeral = sn.ephemeral;
+      n.firstSeen = sn.firstSeen;
+      n.disconnectedAt = sn.lastSeen;
+      n.restored = true;
+      for (const auto& [k, v] : sn.labels) n.hostLabels.emplace_back(intern(k), intern(v));
+      // Contexts exactly as the cloud last saw them, so that its checkpoint hash matches; a
+      // context still being collected when the gateway stopped stays open until the stream
+      // returns or the node is removed.
+      const auto& stored = state.contexts[sn.machineGuid];
+      n.contexts.reserve(stored.size());
+      for (const auto& sc : stored) {
+        const auto id = intern(sc.id);
+        registry::ChartShape shape{{},           intern(sc.title),     intern(sc.units),
+                                   intern(sc.family), id, intern(sc.chartType),
+                                   static_cast<int64_t>(sc.priority)};
+        Context& c = n.contexts.get(id);
+        c.latest = pools_->shape(shape);
+        c.priority = sc.priority;
+        c.first = sc.firstEntry;
+        c.last = sc.lastEntry;
+        c.version = sc.version;
+        c.deleted = sc.deleted;
+        c.dirty = false;
+        ++contexts;
+      }
+    }
+    store_ = store;
+  }
+  // Changes are converted for the store on its own thread, once per batch window: a context
+  // that changes three times while a child connects is copied once, and never by the stream.
+  store->setCollector([this] { saveQueued(); });
+  spdlog::info("STORE: {} known nodes and {} contexts restored from {}{}", state.nodes.size(),
+               contexts, store->path(),
+               store->movedAside().empty() ? "" : " (a fresh store; the old one is at " +
+                                                      store->movedAside() + ")");
+  notify();
+}
+
+void NodeRegistry::detachStore() {
+  std::shared_ptr<store::StateStore> store;
+  {
+    std::lock_guard lock(mutex_);
+    if (!store_) return;
+    store = store_;
+  }
+  store->setCollector({});  // returns once a running collection is over
+  {
+    std::lock_guard lock(mutex_);
+    // Live nodes were seen until now.
+    for (auto& [guid, n] : nodes_) {
+      if (n->attached) {
+        n->infoUnsaved = true;
+        queueSave(*n);
+      }
+    }
+  }
+  saveQueued();
+  {
+    std::lock_guard lock(mutex_);
+    store_.reset();
+  }
+  store->flush();
+}
+
+void NodeRegistry::queueSave(Node& n) {
+  if (!store_) {
+    saveLocked(n);  // only clears the marks
+    return;
+  }
+  if (n.saveQueued) return;
+  n.saveQueued = true;
+  queuedSaves_.push_back(n.info.machineGuid);
+  store_->changed();
+}
+
+void NodeRegistry::saveQueued() {
+  std::vector<std::string> guids;
+  {
+    std::lock_guard lock(mutex_);
+    guids.swap(queuedSaves_);
+  }
+  // A node at a time: streams wait for one node's conversion at most.
+  for (const auto& guid : guids) {
+    std::lock_guard lock(mutex_);
+    auto it = nodes_.find(guid);
+    if (it == nodes_.end() || !it->second->saveQueued) continue;
+    it->second->saveQueued = false;
+    saveLocked(*it->second);
+  }
+}
+
+void NodeRegistry::saveLocked(Node& n) {
+  if (!store_) {
+    for (const auto id : n.unsavedContexts) {
+      if (auto* c = n.contexts.find(id)) c->unsaved = false;
+    }
+    n.unsavedContexts.clear();
+    n.infoUnsaved = false;
+    return;
+  }
+  if (n.infoUnsaved) {
+    store::StoredNode s;
+    s.machineGuid = n.info.machineGuid;
+    s.hostname = n.info.hostname;
+    s.hops = n.info.hops;
+    s.path = n.peer;
+    for (const auto& [k, v] : n.hostLabels) s.labels.emplace_back(k, v);
+    s.nodeInfo = encodeNodeInfo(n.info, n.os);
+    s.firstSeen = n.firstSeen;
+    s.lastSeen = n.attached ? clock_() : n.disconnectedAt;
+    s.ephemeral = n.ephemeral;
+    store_->putNode(std::move(s));
+    n.infoUnsaved = false;
+  }
+  for (const auto id : n.unsavedContexts) {
+    Context* c = n.contexts.find(id);
+    if (!c) continue;
+    c->unsaved = false;
+    if (!c->latest) continue;
+    store::StoredContext sc;
+    sc.id = std::string(id);
+    sc.version = c->version;
+    sc.firstEntry = c->first;
+    sc.lastEntry = c->last;
+    sc.deleted = c->deleted;
+    sc.title = std::string(c->latest->title);
+    sc.priority = c->priority;
+    sc.chartType = std::string(c->latest->chartType);
+    sc.units = std::string(c->latest->units);
+    sc.family = std::string(c->latest->family);
+    store_->putContext(n.info.machineGuid, std::move(sc));
+  }
+  n.unsavedContexts.clear();
+}
+
+std::vector<std::string> NodeRegistry::removeStaleNodes(const std::string& which,
+                                                        bool unregister) {
+  std::vector<std::string> out;
+  if (which.empty()) return {"Please specify a machine or node UUID or hostname"};
+  const bool all = which == "ALL" || which == "ALL_NODES";
+  bool removed = false;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = nodes_.begin(); it != nodes_.end();) {
+      Node& n = *it->second;
+      const auto& guid = it->first;
+      std::string nodeId;
+      if (store_) {
+        if (auto rec = store_->nodeIdOf(guid)) nodeId = rec->nodeId;
+      }
+      const bool named = guid == which || n.info.hostname == which ||
+                         (!nodeId.empty() && nodeId == which);
+      if (!all && !named) {
+        ++it;
+        continue;
+      }
+      const std::string who = "Node '" + n.info.hostname + "' (machine guid: " + guid + ")";
+      if (n.attached) {
+        if (!all) out.push_back(who + " is online - not changing it");
+        ++it;
+        continue;
+      }
+      if (unregister) {
+        spdlog::info("STREAM: {} removed by remove-stale-node", who);
+        if (store_) store_->removeNode(guid);
+        it = nodes_.erase(it);
+        removed = true;
+        out.push_back(who + " has been unregistered");
+        continue;
+      }
+      if (!n.ephemeral) {
+        n.ephemeral = true;
+        n.infoUnsaved = true;
+        saveLocked(n);
+        out.push_back(who + " has been marked ephemeral");
+      } else if (!all) {
+        out.push_back(who + " is already ephemeral - not changing it");
+      }
+      ++it;
+    }
+  }
+  if (removed) notify();
+  if (out.empty()) out.push_back(all ? "No stale nodes found" : "No match for \"" + which + "\"");
+  return out;
+}
+
+}  // namespace aclkd::stream_bridge
