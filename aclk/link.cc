@@ -363,18 +363,12 @@ struct Link::Impl {
     p.insecure = snap.insecure;
     p.keepAlive = opt.keepAlive;
     p.connectTimeout = opt.connackTimeout;
-    if (snap.proxy.kind == ProxyKind::kHttp) {
-      p.httpsProxy = snap.proxy.pahoString();
-    } else if (snap.proxy.kind != ProxyKind::kNone) {
-      // Paho tunnels through HTTP CONNECT only.
-      setStatus(AclkStatus::kHttpsProxyNegotiationFailed);
-      spdlog::error("ACLK: the MQTT transport supports HTTP proxies only, not {}",
-                    snap.proxy.display());
-      session.reset();
-      return false;
-    }
+    p.proxy = snap.proxy;
+    p.aliasTopics = topics.ordered;
+    p.inboundLimitBytes = opt.inboundLimitBytes;
+    p.timers = opt.transportTimers;
     spdlog::info("ACLK: connecting to MQTT WSS server \"{}\", port {}{}", p.host, p.port,
-                 p.httpsProxy.empty() ? "" : " through proxy " + snap.proxy.display());
+                 p.proxy.kind == ProxyKind::kNone ? "" : " through proxy " + snap.proxy.display());
     std::string error;
     if (!session->connect(p, &error)) {
       spdlog::warn("ACLK: connection failed: {}", error);
@@ -413,6 +407,9 @@ struct Link::Impl {
         continue;
       }
       if (m.kind == MqttEvent::Kind::kConnectFailed) {
+        if (m.transportStatus) {
+          setStatus(*m.transportStatus);
+        }
         if (m.text == "connack") {
           spdlog::warn("MQTT CONNACK returned error {}", m.code);
         }
@@ -533,6 +530,8 @@ struct Link::Impl {
           if (m.pingTimeout) {
             setStatus(AclkStatus::kOfflinePingTimeout);
             spdlog::warn("Going to restart connection due to \"ping timeout\"");
+          } else if (m.transportStatus) {
+            setStatus(*m.transportStatus);
           } else {
             setStatus(m.text.empty() ? AclkStatus::kOfflineClosedByRemote
                                      : AclkStatus::kOfflineSocketError);

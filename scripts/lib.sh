@@ -10,7 +10,8 @@ PACKAGES=(
   libpaho-mqttpp-dev libpaho-mqtt-dev libwebsockets-dev libssl-dev
   protobuf-compiler libprotobuf-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libspdlog-dev libcli11-dev libbenchmark-dev liblz4-dev libasio-dev
-  libsystemd-dev
+  libsystemd-dev libboost1.81-dev
+  microsocks dante-server
   mosquitto mosquitto-clients tinyproxy
   netdata clang libclang-rt-14-dev chromium
 )
@@ -30,7 +31,7 @@ install_deps() {
   # mosquitto, tinyproxy and netdata must not run as system services: the project starts its own
   # instances on its own ports (a system netdata would also hold 127.0.0.1:19999, the bridge's).
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  for svc in mosquitto tinyproxy netdata; do
+  for svc in mosquitto tinyproxy netdata danted; do
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
     $sudo service "$svc" stop >/dev/null 2>&1 || true  # hosts without systemd
   done
@@ -84,11 +85,11 @@ log_type error
 log_type warning
 log_type notice
 connection_messages true
-max_topic_alias 65535
 listener $mqtt_port 127.0.0.1
 protocol mqtt
 listener $wss_port 127.0.0.1
 protocol websockets
+max_topic_alias 65535
 certfile $certs/server.crt
 keyfile $certs/mosquitto.key
 CONF

@@ -123,7 +123,9 @@ class Mosquitto:
                 "log_dest stderr", "log_type all", "log_timestamp true",
                 "log_timestamp_format %s", "connection_messages true",
                 f"listener {self.mqtt_port} 127.0.0.1", "protocol mqtt",
+                # A listener setting (default 10): the link aliases every topic of its list.
                 f"listener {self.wss_port} 127.0.0.1", "protocol websockets",
+                "max_topic_alias 65535",
                 f"certfile {certs.cert}", f"keyfile {key}", ""]))
         self.log_path = os.path.join(workdir, f"mosquitto-{self.wss_port}.log")
         self.process = None
