@@ -1090,6 +1090,10 @@ void Link::fillState(AclkStateView* v) const {
       {"bans", s.bans},
       {"outbound-bytes-in-flight", s.inflightBytes},
   };
+  const auto& t = transport::transportCounters();
+  v->counters.emplace_back("inbound-messages-too-big", t.inboundTooBig.load());
+  v->counters.emplace_back("local-pipe-strangers-refused", t.localPipeStrangers.load());
+  v->counters.emplace_back("transport-pingreqs-injected", t.injectedPingreqs.load());
 }
 
 }  // namespace aclkd::aclk

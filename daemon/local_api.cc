@@ -161,6 +161,12 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
            static_cast<double>(counter(v, "messages-dropped-too-big")), "reason=\"too_big\"");
   e.sample("aclkd_link_messages_dropped_total", static_cast<double>(v.timedOutPubacks),
            "reason=\"puback_timeout\"");
+  e.one("aclkd_link_inbound_too_big_total", "counter",
+        "Cloud MQTT packets over the inbound limit (16 MiB), refused from their header.",
+        static_cast<double>(counter(v, "inbound-messages-too-big")));
+  e.one("aclkd_link_local_pipe_strangers_total", "counter",
+        "Connections to the link's local MQTT pipe from outside this process, refused.",
+        static_cast<double>(counter(v, "local-pipe-strangers-refused")));
   e.one("aclkd_link_malformed_inbound_total", "counter", "Cloud messages that did not decode.",
         static_cast<double>(counter(v, "malformed-inbound-messages")));
   e.family("aclkd_streams_total", "counter", "Stream connections, by outcome.");

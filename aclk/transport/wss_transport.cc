@@ -506,6 +506,7 @@ int WssTransport::start(std::string* error) {
     return 0;
   }
   const int port = i.acceptor.local_endpoint().port();
+  spdlog::debug("ACLK: local MQTT pipe for the MQTT client on 127.0.0.1:{}", port);
   i.setupTimer.expires_after(i.p.timers.setup);
   i.setupTimer.async_wait([&i](boost::system::error_code ec) {
     if (!ec && !i.mqttUp) {

@@ -270,6 +270,28 @@ class TinyProxy:
         self.process.stop()
 
 
+class MicroSocks:
+    """A real SOCKS5 server (Debian `microsocks`), optionally with user/password (RFC 1929)."""
+
+    def __init__(self, workdir, auth=None):
+        self.port = free_port()
+        cmd = ["microsocks", "-i", "127.0.0.1", "-p", str(self.port)]
+        if auth:
+            cmd += ["-u", auth[0], "-P", auth[1]]
+        self.process = Process(cmd, os.path.join(workdir, f"microsocks-{self.port}.log"))
+        wait_for(self._listening, 10, what="microsocks to listen")
+
+    def _listening(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        self.process.stop()
+
+
 class Gateway:
     """One aclkd with its own config, state and run folders."""
 
