@@ -314,6 +314,7 @@ struct WssTransport::Impl {
   void onOutboundPacket(MqttPacketType type) {
     lastSent = Clock::now();
     if (type == MqttPacketType::kPingreq && !pingSentAt) {
+      spdlog::debug("ACLK: PINGREQ from the MQTT client");
       pingSentAt = lastSent;
     }
   }
@@ -471,6 +472,8 @@ struct WssTransport::Impl {
       }
       if (mqttUp && !pingSentAt && now - lastSent >= p.timers.pingIdle) {
         ++transportCounters().injectedPingreqs;
+        spdlog::debug("ACLK: PINGREQ sent after {} ms without an outbound packet",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(now - lastSent).count());
         pingSentAt = now;
         lastSent = now;
         enqueue(std::string("\xC0\x00", 2));

@@ -122,7 +122,7 @@ class Mosquitto:
                 "per_listener_settings false", "allow_anonymous true", "persistence false",
                 "log_dest stderr", "log_type all", "log_timestamp true",
                 "log_timestamp_format %s", "connection_messages true",
-                f"listener {self.mqtt_port} 127.0.0.1", "protocol mqtt",
+                f"listener {self.mqtt_port} 127.0.0.1", "protocol mqtt", "max_topic_alias 65535",
                 # A listener setting (default 10): the link aliases every topic of its list.
                 f"listener {self.wss_port} 127.0.0.1", "protocol websockets",
                 "max_topic_alias 65535",
