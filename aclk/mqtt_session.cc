@@ -116,6 +116,7 @@ bool MqttSession::connect(const MqttConnectParams& p, std::string* error) {
   tp.aliasTopics = p.aliasTopics;
   tp.inboundLimitBytes = p.inboundLimitBytes;
   tp.timers = p.timers;
+  tp.keepAliveSeconds = static_cast<uint16_t>(p.keepAlive.count());
   impl->transport = std::make_unique<transport::WssTransport>(
       std::move(tp), [impl](const std::string& text) {
         MqttEvent e;
@@ -162,7 +163,9 @@ bool MqttSession::connect(const MqttConnectParams& p, std::string* error) {
     auto builder = mqtt::connect_options_builder()
                        .mqtt_version(MQTTVERSION_5)
                        .clean_start(true)
-                       .keep_alive_interval(p.keepAlive)
+                       // The transport owns keepalive (wss_transport.h) and writes
+                       // p.keepAlive into the CONNECT; Paho itself never pings.
+                       .keep_alive_interval(std::chrono::seconds(0))
                        .connect_timeout(p.connectTimeout)
                        .user_name(p.username)
                        .password(p.password)

@@ -82,8 +82,15 @@ def main():
 
         for size in args.sizes:
             before = len(re.findall(r"received ContextsCheckpoint \((\d+) bytes\)", gw.log()))
+            # A plain-MQTT subscriber next to the gateway: how long the cloud side itself takes.
+            sub = subprocess.Popen(["mosquitto_sub", "-p", str(broker.mqtt_port), "-C", "1",
+                                    "-t", f"/agent/{cid}/inbound/v1/cmd/ContextsCheckpoint"],
+                                   stdout=subprocess.DEVNULL)
+            time.sleep(0.5)
             t0 = time.time()
             cloud.send(cid, "ContextsCheckpoint", size=size)
+            sub.wait(900)
+            print(f"  cloud side (testcloud -> mosquitto -> mosquitto_sub): {time.time() - t0:.3f} s")
             wait_for(lambda: len(re.findall(r"received ContextsCheckpoint \((\d+) bytes\)",
                                             gw.log())) > before, 900, interval=0.01,
                      what=f"the {size}-byte message")

@@ -149,6 +149,27 @@ std::string TopicAliasRewriter::rewrite(std::string_view packet) {
   return out;
 }
 
+bool setConnectKeepAlive(std::string* packet, uint16_t seconds) {
+  const auto* p = reinterpret_cast<const uint8_t*>(packet->data());
+  const size_t n = packet->size();
+  uint32_t remaining = 0;
+  const int lenBytes = n > 1 ? readVarInt(p + 1, n - 1, &remaining) : 0;
+  if ((n > 0 && (p[0] >> 4) != static_cast<int>(MqttPacketType::kConnect)) || lenBytes <= 0) {
+    return false;
+  }
+  const size_t nameAt = 1 + lenBytes;
+  if (nameAt + 2 > n) {
+    return false;
+  }
+  const size_t keepAliveAt = nameAt + 2 + ((p[nameAt] << 8) | p[nameAt + 1]) + 2;
+  if (keepAliveAt + 2 > n) {
+    return false;
+  }
+  (*packet)[keepAliveAt] = static_cast<char>(seconds >> 8);
+  (*packet)[keepAliveAt + 1] = static_cast<char>(seconds & 0xff);
+  return true;
+}
+
 bool OutboundPackets::feed(const uint8_t* data, size_t size, std::string* out) {
   pending_.append(reinterpret_cast<const char*>(data), size);
   size_t pos = 0;
@@ -170,6 +191,10 @@ bool OutboundPackets::feed(const uint8_t* data, size_t size, std::string* out) {
     const std::string_view packet(pending_.data() + pos, total);
     if (type == MqttPacketType::kPublish) {
       out->append(rewriter_.rewrite(packet));
+    } else if (type == MqttPacketType::kConnect && connectKeepAlive_) {
+      std::string connect(packet);
+      setConnectKeepAlive(&connect, *connectKeepAlive_);
+      out->append(connect);
     } else {
       out->append(packet);
     }

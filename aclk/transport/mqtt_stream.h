@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -61,13 +62,20 @@ class TopicAliasRewriter {
   std::vector<bool> used_;
 };
 
+// Sets the Keep Alive field of a complete CONNECT packet (in place). False when the packet is
+// not a CONNECT it can parse.
+bool setConnectKeepAlive(std::string* packet, uint16_t seconds);
+
 // The outbound byte stream from Paho, cut into whole packets (a PUBLISH must be complete before
-// its topic can be rewritten). Reports each packet's type; returns what to send on.
+// its topic can be rewritten). Reports each packet's type; returns what to send on. With
+// `connectKeepAlive` set, the CONNECT's Keep Alive is replaced by it (see WssTransport).
 class OutboundPackets {
  public:
   using OnPacket = std::function<void(MqttPacketType type)>;
-  OutboundPackets(const std::vector<std::string>& aliasTopics, OnPacket onPacket)
-      : rewriter_(aliasTopics), onPacket_(std::move(onPacket)) {}
+  OutboundPackets(const std::vector<std::string>& aliasTopics, OnPacket onPacket,
+                  std::optional<uint16_t> connectKeepAlive = std::nullopt)
+      : rewriter_(aliasTopics), onPacket_(std::move(onPacket)),
+        connectKeepAlive_(connectKeepAlive) {}
   // Appends Paho's bytes; whole packets (rewritten) are appended to *out. False on a malformed
   // fixed header.
   bool feed(const uint8_t* data, size_t size, std::string* out);
@@ -75,6 +83,7 @@ class OutboundPackets {
  private:
   TopicAliasRewriter rewriter_;
   OnPacket onPacket_;
+  std::optional<uint16_t> connectKeepAlive_;
   std::string pending_;
 };
 

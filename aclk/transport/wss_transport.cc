@@ -57,7 +57,8 @@ TransportCounters& transportCounters() {
 struct WssTransport::Impl {
   Impl(TransportParams params, TlsErrorSink sink)
       : p(std::move(params)), onTlsError(std::move(sink)),
-        outbound(p.aliasTopics, [this](MqttPacketType t) { onOutboundPacket(t); }),
+        outbound(p.aliasTopics, [this](MqttPacketType t) { onOutboundPacket(t); },
+                 p.keepAliveSeconds),
         inbound([this](uint8_t first, uint32_t len) { return onInboundHeader(first, len); }) {}
 
   TransportParams p;

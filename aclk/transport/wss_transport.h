@@ -33,6 +33,9 @@ struct TransportParams {
   ProxySetting proxy;
   std::vector<std::string> aliasTopics;  // the `/password` topic list, in order (§5.6)
   size_t inboundLimitBytes = 16u << 20;  // §5.11: one MQTT packet from the cloud
+  // Written into the CONNECT's Keep Alive (§5.4: 60). The MQTT client itself runs without a
+  // keepalive: the transport is the only one that pings (see below).
+  uint16_t keepAliveSeconds = 60;
   TransportTimers timers;
 };
 
@@ -57,13 +60,15 @@ TransportCounters& transportCounters();
 // Here every byte from the cloud is written to Paho's socket as soon as it is read, and the
 // kernel's socket buffer is what Paho polls, so nothing waits out of its sight.
 //
-// The transport also watches the MQTT byte stream (fixed headers only) for the timers of §5.9:
-// Paho's keepalive is 60 s and Paho only sends PINGREQ after 60 s of silence and only gives up
-// 1.5 keepalives after it, so the transport sends `C0 00` itself after 45 s without an outbound
-// packet (the PINGRESP that then reaches Paho unsolicited is harmless: Paho just notes that the
-// peer is alive) and ends the connection 60 s after any PINGREQ (its own or Paho's) without a
-// PINGRESP. It ends the connection by closing the local pipe: Paho then reports the loss, and
-// endReason() says why.
+// The transport also watches the MQTT byte stream (fixed headers only) for the timers of §5.9.
+// Paho's own keepalive cannot give them: it pings after a full keepalive (60 s) of not sending,
+// and gives up only 1.5 keepalives after an unanswered PINGREQ. So Paho runs with keepalive 0 (no
+// pings of its own), the transport writes Keep Alive 60 into Paho's CONNECT on its way out, sends
+// `C0 00` itself after 45 s without an outbound packet (the PINGRESP then reaching Paho is
+// harmless: Paho ignores a PINGRESP it did not ask for) and ends the connection 60 s after a
+// PINGREQ without a PINGRESP. Were Paho to send a PINGREQ anyway, the same deadline applies to
+// it. The transport ends the connection by closing the local pipe: Paho then reports the loss,
+// and endReason() says why.
 class WssTransport {
  public:
   using TlsErrorSink = std::function<void(const std::string&)>;

@@ -110,3 +110,21 @@ TEST(MqttHeaderScannerTest, RefusesAnOversizedPacketFromItsHeaderAlone) {
 
 }  // namespace
 }  // namespace aclkd::aclk::transport
+
+namespace aclkd::aclk::transport {
+namespace {
+
+TEST(ConnectKeepAliveTest, TheTransportWritesKeepAliveIntoTheConnect) {
+  // CONNECT, MQTT 5, flags 0xD6, keepalive 0, properties 22 FF FF, then the rest (not parsed).
+  const std::string connect("\x10\x10\x00\x04MQTT\x05\xD6\x00\x00\x03\x22\xff\xff\x00\x00", 18);
+  std::string sent;
+  OutboundPackets out({}, [](MqttPacketType) {}, uint16_t{60});
+  ASSERT_TRUE(out.feed(bytes(connect), connect.size(), &sent));
+  std::string expected = connect;
+  expected[10] = 0;
+  expected[11] = 60;
+  EXPECT_EQ(sent, expected);
+}
+
+}  // namespace
+}  // namespace aclkd::aclk::transport
