@@ -17,6 +17,7 @@
 #include "aclk/mqtt_session.h"
 #include "aclk/node_info.h"
 #include "aclk/otp.h"
+#include "aclk/outbound_ledger.h"
 #include "aclk/topics.h"
 #include "common/http_client.h"
 #include "common/url.h"
@@ -58,11 +59,6 @@ struct NodeRecord {
   bool contextsStreaming = false;
   std::optional<RelayedNode> relayed;  // children: what UpdateNodeInfo carries
   int64_t createSentInSession = 0;     // CreateNodeInstance is asked once per session
-};
-
-struct InflightPublish {
-  Clock::time_point sentAt;
-  size_t bytes = 0;
 };
 
 // Why the online loop ended.
@@ -458,7 +454,7 @@ struct Link::Impl {
     withState([&] {
       online = true;
       receivedMessages = 0;
-      receivedPubacks = 0;
+      outbound.newConnection();
       serverReceiveMaximum = m.serverReceiveMaximum;
       ++connections;
       lastConnect = nowT();
@@ -550,8 +546,7 @@ struct Link::Impl {
     withState([&] {
       online = false;
       lastDisconnect = nowT();
-      inflight.clear();
-      inflightBytes = 0;
+      outbound.clear();
     });
   }
 
@@ -614,28 +609,22 @@ struct Link::Impl {
       spdlog::warn("Message too big for server: {}", payload.size());
       return 0;
     }
-    bool full = false;
-    withState([&] { full = inflightBytes + payload.size() > opt.outboundLimitBytes; });
-    if (full) {
-      withState([&] {
-        if (droppedQueueFull++ == 0) {
-          spdlog::warn("ACLK: outbound queue is full ({} bytes); dropping messages",
-                       opt.outboundLimitBytes);
-        }
-      });
+    uint64_t id = 0;
+    withState([&] {
+      id = outbound.admit(payload.size(), Clock::now());
+      if (id == 0 && outbound.droppedQueueFull() == 1) {
+        spdlog::warn("ACLK: outbound queue is full ({} bytes); dropping messages",
+                     opt.outboundLimitBytes);
+      }
+    });
+    if (id == 0) {
       return 0;
     }
-    const uint64_t id = ++nextPublishId;
-    withState([&] {
-      inflight[id] = InflightPublish{Clock::now(), payload.size()};
-      inflightBytes += payload.size();
-    });
     std::string error;
     if (!session->publish(id, topic, payload, &error)) {
       spdlog::warn("ACLK: publish to \"{}\" failed: {}", topic, error);
       withState([&] {
-        inflightBytes -= payload.size();
-        inflight.erase(id);
+        outbound.cancel(id);
         ++droppedOffline;
       });
       return 0;
@@ -646,18 +635,8 @@ struct Link::Impl {
   void onPublishDone(const MqttEvent& m) {
     bool resetBackoff = false;
     withState([&] {
-      auto it = inflight.find(m.publishId);
-      if (it == inflight.end()) return;  // already counted as timed out
-      const auto latency = Clock::now() - it->second.sentAt;
-      inflightBytes -= it->second.bytes;
-      inflight.erase(it);
-      if (!m.success) {
-        ++publishFailures;
-        return;
-      }
-      publishLatencyUs = duration_cast<std::chrono::microseconds>(latency).count();
-      ++receivedPubacks;
-      if (receivedPubacks == 3) {
+      const auto ack = outbound.acknowledged(m.publishId, m.success, Clock::now());
+      if (ack.stable) {
         lastConnectPuback = nowT();
         resetBackoff = true;
       }
@@ -668,19 +647,11 @@ struct Link::Impl {
   }
 
   void sweepInflight() {
-    const auto limit = Clock::now() - opt.pubackTimeout;
     withState([&] {
-      for (auto it = inflight.begin(); it != inflight.end();) {
-        if (it->second.sentAt < limit) {
-          inflightBytes -= it->second.bytes;
-          it = inflight.erase(it);
-          if (timedOutPubacks++ == 0) {
-            spdlog::warn("ACLK: a message got no PUBACK within {} s; counted as dropped",
-                         opt.pubackTimeout.count());
-          }
-        } else {
-          ++it;
-        }
+      const size_t dropped = outbound.sweep(Clock::now());
+      if (dropped != 0 && outbound.timedOut() == dropped) {
+        spdlog::warn("ACLK: a message got no PUBACK within {} s; counted as dropped",
+                     opt.pubackTimeout.count());
       }
     });
   }
@@ -977,7 +948,6 @@ struct Link::Impl {
   unsigned long sessionGeneration = 0;
   TopicMap topics;
   uint32_t maxPacketSize = 0;
-  uint64_t nextPublishId = 0;
   std::optional<SystemInfo> system;
   std::shared_ptr<NodeRelaySource> relaySource;  // set before start, then read-only
 
@@ -987,25 +957,19 @@ struct Link::Impl {
   bool online = false;
   bool banned = false;
   uint64_t receivedMessages = 0;
-  uint64_t receivedPubacks = 0;
-  uint64_t timedOutPubacks = 0;
   uint64_t serverReceiveMaximum = 0;
   uint64_t connections = 0;
-  int64_t publishLatencyUs = 0;
   std::optional<std::time_t> lastConnect;
   std::optional<std::time_t> lastConnectPuback;
   std::optional<std::time_t> lastDisconnect;
   std::optional<std::time_t> nextAttempt;
   std::optional<double> lastBackoffSeconds;
-  std::map<uint64_t, InflightPublish> inflight;
-  size_t inflightBytes = 0;
+  OutboundLedger outbound{opt.outboundLimitBytes, opt.pubackTimeout};
   std::map<std::string, NodeRecord> nodes;
   uint64_t attempts = 0;
   uint64_t failedAttempts = 0;
   uint64_t droppedOffline = 0;
-  uint64_t droppedQueueFull = 0;
   uint64_t droppedTooBig = 0;
-  uint64_t publishFailures = 0;
   uint64_t malformedInbound = 0;
   uint64_t bans = 0;
 };
@@ -1047,11 +1011,11 @@ void Link::fillState(AclkStateView* v) const {
   std::lock_guard<std::mutex> lock(s.stateMutex);
   v->online = s.online;
   v->banned = s.banned;
-  v->publishLatencyUs = s.publishLatencyUs;
+  v->publishLatencyUs = s.outbound.lastLatencyUs();
   v->receivedMessages = s.receivedMessages;
-  v->receivedPubacks = s.receivedPubacks;
-  v->pendingPubacks = s.inflight.size();
-  v->timedOutPubacks = s.timedOutPubacks;
+  v->receivedPubacks = s.outbound.pubacks();
+  v->pendingPubacks = s.outbound.inflightCount();
+  v->timedOutPubacks = s.outbound.timedOut();
   v->serverReceiveMaximum = s.serverReceiveMaximum;
   v->reconnectCount = s.connections > 0 ? s.connections - 1 : 0;
   v->lastConnect = s.lastConnect;
@@ -1083,12 +1047,12 @@ void Link::fillState(AclkStateView* v) const {
       {"failed-connection-attempts", s.failedAttempts},
       {"connections", s.connections},
       {"messages-dropped-offline", s.droppedOffline},
-      {"messages-dropped-queue-full", s.droppedQueueFull},
+      {"messages-dropped-queue-full", s.outbound.droppedQueueFull()},
       {"messages-dropped-too-big", s.droppedTooBig},
-      {"publish-failures", s.publishFailures},
+      {"publish-failures", s.outbound.failures()},
       {"malformed-inbound-messages", s.malformedInbound},
       {"bans", s.bans},
-      {"outbound-bytes-in-flight", s.inflightBytes},
+      {"outbound-bytes-in-flight", s.outbound.inflightBytes()},
   };
   const auto& t = transport::transportCounters();
   v->counters.emplace_back("inbound-messages-too-big", t.inboundTooBig.load());
