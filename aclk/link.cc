@@ -348,23 +348,24 @@ struct Link::Impl {
     session = std::make_unique<MqttSession>(number, [this](MqttEvent&& e) { push(std::move(e)); });
 
     MqttConnectParams p;
-    p.host = endpoint.host;
-    p.port = endpoint.port;
+    p.wire.host = endpoint.host;
+    p.wire.port = endpoint.port;
     p.clientId = creds.clientId;
     p.username = creds.username;
     p.password = creds.password;
     p.willTopic = *topics.get(TopicId::kAgentConnection);
     p.willPayload = encodeUpdateAgentConnection(sessionClaimId, false, sessionId, true, nowUs());
-    p.caFile = opt.caFile;
-    p.insecure = snap.insecure;
+    p.wire.caFile = opt.caFile;
+    p.wire.insecure = snap.insecure;
+    p.wire.proxy = snap.proxy;
+    p.wire.aliasTopics = topics.ordered;
+    p.wire.inboundLimitBytes = opt.inboundLimitBytes;
+    p.wire.timers = opt.transportTimers;
     p.keepAlive = opt.keepAlive;
     p.connectTimeout = opt.connackTimeout;
-    p.proxy = snap.proxy;
-    p.aliasTopics = topics.ordered;
-    p.inboundLimitBytes = opt.inboundLimitBytes;
-    p.timers = opt.transportTimers;
-    spdlog::info("ACLK: connecting to MQTT WSS server \"{}\", port {}{}", p.host, p.port,
-                 p.proxy.kind == ProxyKind::kNone ? "" : " through proxy " + snap.proxy.display());
+    spdlog::info("ACLK: connecting to MQTT WSS server \"{}\", port {}{}", p.wire.host,
+                 p.wire.port,
+                 snap.proxy.kind == ProxyKind::kNone ? "" : " through proxy " + snap.proxy.display());
     std::string error;
     if (!session->connect(p, &error)) {
       spdlog::warn("ACLK: connection failed: {}", error);
@@ -378,7 +379,7 @@ struct Link::Impl {
         setStatus(AclkStatus::kOfflineConnectTimeout);
         spdlog::warn("Timed out after {} seconds waiting for CONNACK from MQTT WSS server \"{}\", "
                      "port {}",
-                     opt.connackTimeout.count(), p.host, p.port);
+                     opt.connackTimeout.count(), p.wire.host, p.wire.port);
         closeSession();
         return false;
       }
@@ -398,7 +399,7 @@ struct Link::Impl {
       auto& m = std::get<MqttEvent>(*e);
       if (m.session != number) continue;
       if (m.kind == MqttEvent::Kind::kTlsError) {
-        spdlog::warn("ACLK: TLS certificate verification failed for host '{}': {}", p.host,
+        spdlog::warn("ACLK: TLS certificate verification failed for host '{}': {}", p.wire.host,
                      m.text);
         continue;
       }

@@ -107,15 +107,7 @@ MqttSession::~MqttSession() {
 
 bool MqttSession::connect(const MqttConnectParams& p, std::string* error) {
   Impl* impl = impl_.get();
-  transport::TransportParams tp;
-  tp.host = p.host;
-  tp.port = p.port;
-  tp.caFile = p.caFile;
-  tp.insecure = p.insecure;
-  tp.proxy = p.proxy;
-  tp.aliasTopics = p.aliasTopics;
-  tp.inboundLimitBytes = p.inboundLimitBytes;
-  tp.timers = p.timers;
+  transport::TransportParams tp = p.wire;
   tp.keepAliveSeconds = static_cast<uint16_t>(p.keepAlive.count());
   impl->transport = std::make_unique<transport::WssTransport>(
       std::move(tp), [impl](const std::string& text) {

@@ -41,21 +41,14 @@ struct MqttEvent {
 };
 
 struct MqttConnectParams {
-  std::string host;
-  int port = 443;
+  transport::TransportParams wire;  // endpoint, CA, insecure, proxy, aliases, limits, timers
   std::string clientId;
   std::string username;
   std::string password;  // secret
   std::string willTopic;
   std::string willPayload;
-  std::string caFile;    // empty: system trust store
-  bool insecure = false;
-  ProxySetting proxy;     // kNone: direct
-  std::vector<std::string> aliasTopics;  // §5.6: the `/password` topics, alias 1, 2, … in order
-  size_t inboundLimitBytes = 16u << 20;
   std::chrono::seconds keepAlive{60};
   std::chrono::seconds connectTimeout{120};
-  transport::TransportTimers timers;
 };
 
 // One MQTT 5 over wss connection attempt: Paho C++ 1.2 speaks MQTT over plain TCP to the link's

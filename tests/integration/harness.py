@@ -49,6 +49,15 @@ def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
+def listening(port):
+    """True when something accepts TCP connections on 127.0.0.1:port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 class Certs:
     """A CA and a server certificate for localhost/127.0.0.1, made with the openssl CLI."""
 
@@ -260,11 +269,7 @@ class TinyProxy:
         wait_for(self._listening, 10, what="tinyproxy to listen")
 
     def _listening(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
+        return listening(self.port)
 
     def stop(self):
         self.process.stop()
@@ -282,11 +287,7 @@ class MicroSocks:
         wait_for(self._listening, 10, what="microsocks to listen")
 
     def _listening(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
+        return listening(self.port)
 
     def stop(self):
         self.process.stop()
