@@ -46,6 +46,8 @@ constexpr size_t kOutboundHighWater = 8u << 20;
 // One WebSocket frame carries at most this much of the queued MQTT stream.
 constexpr size_t kMaxFrameBytes = 256u << 10;
 constexpr size_t kReadChunk = 256u << 10;
+// A PUBLISH's bytes besides its payload: topic (2 + up to 65535), packet id, properties.
+constexpr size_t kPacketAllowance = 2 + 65535 + 2 + 1024;
 
 }  // namespace
 
@@ -391,7 +393,10 @@ struct WssTransport::Impl {
 
   bool onInboundHeader(uint8_t first, uint32_t remaining) {
     const auto type = static_cast<MqttPacketType>(first >> 4);
-    if (remaining > p.inboundLimitBytes) {
+    // The limit is on the message (payload); a packet also holds its topic (up to 64 KiB) and a
+    // few header bytes. A packet beyond limit + that allowance is refused from its header, before
+    // any of it is buffered; a payload just over the limit is refused by the link once it is in.
+    if (remaining > p.inboundLimitBytes + kPacketAllowance) {
       tooBig = true;
       return false;
     }
