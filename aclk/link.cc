@@ -13,6 +13,7 @@
 
 #include "aclk/backoff.h"
 #include "aclk/env.h"
+#include "aclk/inbound_handlers.h"
 #include "aclk/messages.h"
 #include "aclk/mqtt_session.h"
 #include "aclk/node_info.h"
@@ -66,7 +67,7 @@ enum class OnlineEnd { kLost, kStop, kReload, kCloudRequest };
 
 }  // namespace
 
-struct Link::Impl {
+struct Link::Impl : public InboundContext {
   Impl(LinkOptions o, ClaimSource c)
       : opt(std::move(o)), claims(std::move(c)),
         backoff(opt.seed != 0 ? opt.seed : std::random_device{}()) {
@@ -587,7 +588,7 @@ struct Link::Impl {
   // ---- publishing ---------------------------------------------------------------------------
 
   // Returns the publish id, 0 when the message was not sent (offline, no topic, queue full).
-  uint64_t publish(TopicId topic, const std::string& payload) {
+  uint64_t publish(TopicId topic, const std::string& payload) override {
     const auto& name = topics.get(topic);
     if (!name) {
       spdlog::debug("ACLK: no topic for {}; message dropped", topicName(topic));
@@ -679,99 +680,60 @@ struct Link::Impl {
       spdlog::error("ACLK: {}; message ignored", error);
       return false;
     }
-    using Kind = InboundMessage::Kind;
-    switch (msg.kind) {
-      case Kind::kSendNodeInstances:
-        for (auto& [guid, n] : nodesCopy()) sendNodeState(n);
-        break;
-      case Kind::kCreateNodeInstanceResult: {
-        std::optional<NodeRecord> node;
-        withState([&] {
-          auto it = nodes.find(msg.machineGuid);
-          if (it != nodes.end()) {
-            it->second.nodeId = msg.nodeId;
-            node = it->second;
-          }
-        });
-        if (!node) {
-          spdlog::warn("ACLK: CreateNodeInstanceResult for unknown machine GUID \"{}\"",
-                       msg.machineGuid);
-        } else {
-          spdlog::info("ACLK: node \"{}\" has node id {}", node->hostname, msg.nodeId);
-          sendNodeState(*node);
-        }
-        break;
+    return dispatchInbound(msg, type, *this) == InboundOutcome::kDisconnect;
+  }
+
+  // ---- InboundContext: what the handlers of inbound_handlers.cc may do -----------------------
+
+  const std::string& claimId() const override { return sessionClaimId; }
+
+  void sendAllNodeStates() override {
+    for (auto& [guid, n] : nodesCopy()) sendNodeState(n);
+  }
+
+  bool assignNodeId(const std::string& machineGuid, const std::string& nodeId) override {
+    std::optional<NodeRecord> node;
+    withState([&] {
+      auto it = nodes.find(machineGuid);
+      if (it != nodes.end()) {
+        it->second.nodeId = nodeId;
+        node = it->second;
       }
-      case Kind::kContextsCheckpoint: {
-        auto node = nodeById(msg.nodeId);
-        if (msg.claimId != sessionClaimId || !node) {
-          spdlog::warn("ACLK: ContextsCheckpoint for claim \"{}\" node \"{}\" is not ours; "
-                       "ignored", msg.claimId, msg.nodeId);
-          break;
-        }
-        // The gateway's own node has no contexts: its version hash is 0.
-        ContextBatch batch;
-        if (!node->self && relaySource) batch = relaySource->contextsSnapshot(node->machineGuid);
-        if (msg.versionHash != batch.versionHash) {
-          publish(TopicId::kContextsSnapshot,
-                  encodeContextsSnapshot(sessionClaimId, msg.nodeId, batch.versionHash,
-                                         batch.contexts));
-        }
-        withState([&] { nodes[node->machineGuid].contextsStreaming = true; });
-        break;
-      }
-      case Kind::kStopStreamingContexts: {
-        auto node = nodeById(msg.nodeId);
-        if (node) {
-          withState([&] { nodes[node->machineGuid].contextsStreaming = false; });
-        }
-        break;
-      }
-      case Kind::kStartAlarmStreaming:
-      case Kind::kSendAlarmCheckpoint:
-        // No alert transitions here, so the local alert version is 0; the cloud's 1 means "skip
-        // verification". Any other version is out of sync: an empty snapshot brings it to 0.
-        if (msg.kind == Kind::kSendAlarmCheckpoint && msg.claimId != sessionClaimId) break;
-        if (msg.versionHash != 0 && msg.versionHash != 1) {
-          publish(TopicId::kAlarmSnapshotV2,
-                  encodeEmptyAlarmSnapshot(sessionClaimId, msg.nodeId, newUuid()));
-        }
-        break;
-      case Kind::kSendAlarmSnapshot:
-        publish(TopicId::kAlarmSnapshotV2,
-                encodeEmptyAlarmSnapshot(sessionClaimId, msg.nodeId, newUuid()));
-        break;
-      case Kind::kSendAlarmConfiguration:
-        publish(TopicId::kAlarmConfig, encodeProvideAlarmConfiguration(msg.configHash));
-        break;
-      case Kind::kDisconnectReq:
-        if (msg.permaban) {
-          spdlog::warn("Cloud Banned This Agent!");
-          withState([&] {
-            if (!banned) ++bans;
-            banned = true;
-          });
-        }
-        spdlog::warn("Cloud requested disconnect (EC={}, \"{}\")", msg.errorCode,
-                     msg.errorDescription);
-        if (msg.reconnectAfterSeconds > 0) {
-          spdlog::warn("Cloud asks not to reconnect for {} seconds. We shall honor that request",
-                       msg.reconnectAfterSeconds);
-          blockUntil = Clock::now() + seconds(msg.reconnectAfterSeconds);
-        }
-        return true;
-      case Kind::kCancelPendingRequest:
-        // `cmd` requests run to completion synchronously here, so none is ever pending.
-        spdlog::info("ACLK: nothing to cancel for request \"{}\"", msg.requestId);
-        break;
-      case Kind::kObsolete:
-        spdlog::info("ACLK: ignoring obsolete message type '{}'", type);
-        break;
-      case Kind::kUnknown:
-        spdlog::warn("Do not know how to handle message of type '{}'. Ignoring", type);
-        break;
+    });
+    if (!node) return false;
+    spdlog::info("ACLK: node \"{}\" has node id {}", node->hostname, nodeId);
+    sendNodeState(*node);
+    return true;
+  }
+
+  std::optional<ContextBatch> contextsOfNode(const std::string& nodeId) override {
+    auto node = nodeById(nodeId);
+    if (!node) return std::nullopt;
+    // The gateway's own node has no contexts: its version hash is 0.
+    ContextBatch batch;
+    if (!node->self && relaySource) batch = relaySource->contextsSnapshot(node->machineGuid);
+    return batch;
+  }
+
+  void setContextsStreaming(const std::string& nodeId, bool streaming) override {
+    auto node = nodeById(nodeId);
+    if (node) {
+      withState([&] { nodes[node->machineGuid].contextsStreaming = streaming; });
     }
-    return false;
+  }
+
+  void ban() override {
+    withState([&] {
+      if (!banned) ++bans;
+      banned = true;
+    });
+  }
+
+  void blockReconnectFor(seconds delay) override { blockUntil = Clock::now() + delay; }
+
+  void cancelPendingRequest(const std::string& requestId) override {
+    // `cmd` requests run to completion synchronously here, so none is ever pending.
+    spdlog::info("ACLK: nothing to cancel for request \"{}\"", requestId);
   }
 
   void handleCmd(const std::string& payload) {

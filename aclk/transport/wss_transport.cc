@@ -87,6 +87,7 @@ struct WssTransport::Impl {
   bool writing = false;
   bool pahoClosed = false;
   bool tooBig = false;
+  uint64_t unexpectedPongs = 0;
   std::deque<std::string> outQueue;
   size_t outQueued = 0;
   OutboundPackets outbound;
@@ -262,10 +263,20 @@ struct WssTransport::Impl {
     ws->write_buffer_bytes(64 * 1024);
     // A frame may hold several MQTT packets; the per-packet 16 MiB limit is the scanner's.
     ws->read_message_max(0);
+    // Framing rules of §5.3 and who enforces them: client frames are binary, FIN set
+    // (auto_fragment off) and masked with a fresh random mask (Beast, client role); a masked
+    // server frame, a control frame over 125 bytes or a continuation without a fragmented message
+    // is a protocol error (Beast: bad_masked_frame, bad_control_size, bad_continuation); PING is
+    // answered with a PONG carrying the same payload and CLOSE ends the session (Beast); TEXT is
+    // skipped in inboundPump(). One deviation: Beast accepts a properly fragmented message
+    // (FIN=0 frame + continuations) where the agent rejects every opcode 0; since the bytes form
+    // one MQTT stream either way, rejecting it would need hand-written framing for no gain.
     ws->control_callback([this](websocket::frame_type kind, beast::string_view) {
-      // PING is answered by Beast with a PONG carrying the same payload.
       if (kind == websocket::frame_type::pong) {
-        spdlog::debug("ACLK: unexpected WebSocket PONG from \"{}\" skipped", p.host);
+        ++unexpectedPongs;
+        if (unexpectedPongs <= 10) {  // per connection, so a chatty server cannot flood the log
+          spdlog::error("ACLK: unexpected WebSocket PONG from \"{}\" skipped", p.host);
+        }
       }
     });
     websocket::response_type response;
