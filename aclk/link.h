@@ -42,8 +42,9 @@ using ClaimSource = std::function<std::shared_ptr<const claim::ClaimSnapshot>()>
 //
 // States and their bounds: waiting for a claim (re-checked every second), waiting out a backoff
 // or a cloud block (the delay itself), the HTTPS steps /env, challenge and password (libcurl,
-// 10 s connect and 30 s total each), MQTT connect (connackTimeout, 120 s), online (Paho's
-// keepalive detects a dead peer; a PUBACK older than pubackTimeout counts as dropped), graceful
+// 10 s connect and 30 s total each), MQTT connect (connackTimeout, 120 s), online (the
+// transport's ping deadline and no-progress watchdog detect a dead peer, see
+// transport/wss_transport.h; a PUBACK older than pubackTimeout counts as dropped), graceful
 // disconnect (2 s for the reachable=false PUBACK, then 4 s for DISCONNECT).
 class Link {
  public:

@@ -189,6 +189,8 @@ class LinkTest(LinkTestBase):
         # The limit becomes 64 KiB; 200 KiB is past it plus the topic allowance (64 KiB + a few
         # bytes): the transport refuses it from the packet header, before the body arrives.
         gw = self.online_gateway(extra_cloud={"proxy": "none", "inbound message limit": 64})
+        # Subscribed for sure (the cloud's first message came through) before the cloud sends.
+        wait_for(lambda: "received SendNodeInstances" in gw.log(), 10, what="the subscription")
         self.cloud.send(self.claimed_id(gw), "ContextsCheckpoint", size=200 * 1024)
         wait_for(lambda: "disconnected, message too big" in gw.log(), 30, what="message too big")
         self.wait_online(gw, timeout=15)
