@@ -191,6 +191,12 @@ bool OutboundPackets::feed(const uint8_t* data, size_t size, std::string* out) {
     const std::string_view packet(pending_.data() + pos, total);
     if (type == MqttPacketType::kPublish) {
       out->append(rewriter_.rewrite(packet));
+    } else if (type == MqttPacketType::kDisconnect &&
+               (packet == std::string_view("\xE0\x01\x00", 3) ||
+                packet == std::string_view("\xE0\x02\x00\x00", 4))) {
+      // Paho writes reason 0 and an empty property list; §5.10's DISCONNECT is the equivalent
+      // short form `E0 00` (MQTT 5: remaining length 0 means reason 0, no properties).
+      out->append("\xE0\x00", 2);
     } else if (type == MqttPacketType::kConnect && connectKeepAlive_) {
       std::string connect(packet);
       setConnectKeepAlive(&connect, *connectKeepAlive_);

@@ -104,6 +104,14 @@ class TransportTest(LinkTestBase):
         self.assertEqual(will_props, 0)
         self.assertTrue(all(self.front.client_frames_masked))
 
+    def test_graceful_stop_sends_disconnect_then_close_1000(self):
+        gw = self.online_gateway()
+        gw.stop()
+        wait_for(lambda: self.front.client_close_codes, 10, what="the gateway's CLOSE")
+        self.assertEqual(self.front.client_close_codes, [1000])
+        self.assertTrue(self.front.last_client_payload.endswith(b"\xe0\x00"),
+                        self.front.last_client_payload[-8:])  # MQTT DISCONNECT, reason 0
+
     def test_bursts_packed_in_frames_are_answered_promptly(self):
         gw = self.online_gateway()
         cid = self.claimed_id(gw)

@@ -60,6 +60,8 @@ class CoalescingFront:
         self.upgrade_requests = []
         self.first_client_payloads = []
         self.client_frames_masked = []
+        self.client_close_codes = []  # status codes of the gateway's CLOSE frames
+        self.last_client_payload = b""
         self.coalesced_frames = 0  # frames that carried more than one read from the broker
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -104,6 +106,7 @@ class CoalescingFront:
                 opcode, payload, masked = await read_frame(reader)
                 self.client_frames_masked.append(masked)
                 if opcode in (0, 2):
+                    self.last_client_payload = payload
                     if first:
                         self.first_client_payloads.append(payload)
                         first = False
@@ -112,6 +115,8 @@ class CoalescingFront:
                 elif opcode == 9:
                     writer.write(frame(10, payload))
                 elif opcode == 8:
+                    self.client_close_codes.append(
+                        int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None)
                     writer.write(frame(8, payload[:2]))
                     break
         finally:

@@ -114,6 +114,18 @@ TEST(MqttHeaderScannerTest, RefusesAnOversizedPacketFromItsHeaderAlone) {
 namespace aclkd::aclk::transport {
 namespace {
 
+TEST(OutboundPacketsTest, DisconnectWithReasonZeroGoesOutInItsShortForm) {
+  OutboundPackets out({}, [](MqttPacketType) {});
+  std::string sent;
+  const std::string paho("\xE0\x02\x00\x00", 4);
+  ASSERT_TRUE(out.feed(bytes(paho), paho.size(), &sent));
+  EXPECT_EQ(sent, std::string("\xE0\x00", 2));
+  const std::string other("\xE0\x01\x04", 3);  // reason 4 (with Will) stays as it is
+  sent.clear();
+  ASSERT_TRUE(out.feed(bytes(other), other.size(), &sent));
+  EXPECT_EQ(sent, other);
+}
+
 TEST(ConnectKeepAliveTest, TheTransportWritesKeepAliveIntoTheConnect) {
   // CONNECT, MQTT 5, flags 0xD6, keepalive 0, properties 22 FF FF, then the rest (not parsed).
   const std::string connect("\x10\x10\x00\x04MQTT\x05\xD6\x00\x00\x03\x22\xff\xff\x00\x00", 18);
