@@ -11,7 +11,7 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libspdlog-dev libcli11-dev libbenchmark-dev liblz4-dev libasio-dev
   libsystemd-dev libboost1.81-dev
-  microsocks dante-server
+  microsocks
   mosquitto mosquitto-clients tinyproxy
   netdata clang libclang-rt-14-dev chromium
 )
@@ -31,7 +31,7 @@ install_deps() {
   # mosquitto, tinyproxy and netdata must not run as system services: the project starts its own
   # instances on its own ports (a system netdata would also hold 127.0.0.1:19999, the bridge's).
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  for svc in mosquitto tinyproxy netdata danted; do
+  for svc in mosquitto tinyproxy netdata; do
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
     $sudo service "$svc" stop >/dev/null 2>&1 || true  # hosts without systemd
   done
