@@ -65,7 +65,7 @@ struct WssTransport::Impl {
 
   TransportParams p;
   TlsErrorSink onTlsError;
-  asio::io_context ioc{1};
+  asio::io_context ioc;  // run by one thread; stop() posts from the owner's thread
   ssl::context tls{ssl::context::tls_client};
   tcp::acceptor acceptor{ioc};
   tcp::socket pipe{ioc};
