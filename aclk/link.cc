@@ -13,10 +13,12 @@
 
 #include "aclk/backoff.h"
 #include "aclk/env.h"
+#include "aclk/inbound_handlers.h"
 #include "aclk/messages.h"
 #include "aclk/mqtt_session.h"
 #include "aclk/node_info.h"
 #include "aclk/otp.h"
+#include "aclk/outbound_ledger.h"
 #include "aclk/topics.h"
 #include "common/http_client.h"
 #include "common/untrusted_text.h"
@@ -72,17 +74,12 @@ struct NodeRecord {
   int64_t createSentInSession = 0;     // CreateNodeInstance is asked once per session
 };
 
-struct InflightPublish {
-  Clock::time_point sentAt;
-  size_t bytes = 0;
-};
-
 // Why the online loop ended.
 enum class OnlineEnd { kLost, kStop, kReload, kCloudRequest };
 
 }  // namespace
 
-struct Link::Impl {
+struct Link::Impl : public InboundContext {
   Impl(LinkOptions o, ClaimSource c)
       : opt(std::move(o)), claims(std::move(c)),
         backoff(opt.seed != 0 ? opt.seed : std::random_device{}()) {
@@ -374,29 +371,24 @@ struct Link::Impl {
     session = std::make_unique<MqttSession>(number, [this](MqttEvent&& e) { push(std::move(e)); });
 
     MqttConnectParams p;
-    p.host = endpoint.host;
-    p.port = endpoint.port;
+    p.wire.host = endpoint.host;
+    p.wire.port = endpoint.port;
     p.clientId = creds.clientId;
     p.username = creds.username;
     p.password = creds.password;
     p.willTopic = *topics.get(TopicId::kAgentConnection);
     p.willPayload = encodeUpdateAgentConnection(sessionClaimId, false, sessionId, true, nowUs());
-    p.caFile = opt.caFile;
-    p.insecure = snap.insecure;
+    p.wire.caFile = opt.caFile;
+    p.wire.insecure = snap.insecure;
+    p.wire.proxy = snap.proxy;
+    p.wire.aliasTopics = topics.ordered;
+    p.wire.inboundLimitBytes = opt.inboundLimitBytes;
+    p.wire.timers = opt.transportTimers;
     p.keepAlive = opt.keepAlive;
     p.connectTimeout = opt.connackTimeout;
-    if (snap.proxy.kind == ProxyKind::kHttp) {
-      p.httpsProxy = snap.proxy.pahoString();
-    } else if (snap.proxy.kind != ProxyKind::kNone) {
-      // Paho tunnels through HTTP CONNECT only.
-      setStatus(AclkStatus::kHttpsProxyNegotiationFailed);
-      spdlog::error("ACLK: the MQTT transport supports HTTP proxies only, not {}",
-                    snap.proxy.display());
-      session.reset();
-      return false;
-    }
-    spdlog::info("ACLK: connecting to MQTT WSS server \"{}\", port {}{}", p.host, p.port,
-                 p.httpsProxy.empty() ? "" : " through proxy " + snap.proxy.display());
+    spdlog::info("ACLK: connecting to MQTT WSS server \"{}\", port {}{}", p.wire.host,
+                 p.wire.port,
+                 snap.proxy.kind == ProxyKind::kNone ? "" : " through proxy " + snap.proxy.display());
     std::string error;
     if (!session->connect(p, &error)) {
       spdlog::warn("ACLK: connection failed: {}", error);
@@ -410,7 +402,7 @@ struct Link::Impl {
         setStatus(AclkStatus::kOfflineConnectTimeout);
         spdlog::warn("Timed out after {} seconds waiting for CONNACK from MQTT WSS server \"{}\", "
                      "port {}",
-                     opt.connackTimeout.count(), p.host, p.port);
+                     opt.connackTimeout.count(), p.wire.host, p.wire.port);
         closeSession();
         return false;
       }
@@ -430,11 +422,14 @@ struct Link::Impl {
       auto& m = std::get<MqttEvent>(*e);
       if (m.session != number) continue;
       if (m.kind == MqttEvent::Kind::kTlsError) {
-        spdlog::warn("ACLK: TLS certificate verification failed for host '{}': {}", p.host,
+        spdlog::warn("ACLK: TLS certificate verification failed for host '{}': {}", p.wire.host,
                      m.text);
         continue;
       }
       if (m.kind == MqttEvent::Kind::kConnectFailed) {
+        if (m.transportStatus) {
+          setStatus(*m.transportStatus);
+        }
         if (m.text == "connack") {
           spdlog::warn("MQTT CONNACK returned error {}", m.code);
         }
@@ -483,7 +478,7 @@ struct Link::Impl {
     withState([&] {
       online = true;
       receivedMessages = 0;
-      receivedPubacks = 0;
+      outbound.newConnection();
       serverReceiveMaximum = m.serverReceiveMaximum;
       ++connections;
       lastConnect = nowT();
@@ -557,6 +552,8 @@ struct Link::Impl {
           if (m.pingTimeout) {
             setStatus(AclkStatus::kOfflinePingTimeout);
             spdlog::warn("Going to restart connection due to \"ping timeout\"");
+          } else if (m.transportStatus) {
+            setStatus(*m.transportStatus);
           } else {
             setStatus(m.text.empty() ? AclkStatus::kOfflineClosedByRemote
                                      : AclkStatus::kOfflineSocketError);
@@ -578,8 +575,7 @@ struct Link::Impl {
     withState([&] {
       online = false;
       lastDisconnect = nowT();
-      inflight.clear();
-      inflightBytes = 0;
+      outbound.clear();
     });
   }
 
@@ -619,7 +615,7 @@ struct Link::Impl {
   // ---- publishing ---------------------------------------------------------------------------
 
   // Returns the publish id, 0 when the message was not sent (offline, no topic, queue full).
-  uint64_t publish(TopicId topic, const std::string& payload) {
+  uint64_t publish(TopicId topic, const std::string& payload) override {
     const auto& name = topics.get(topic);
     if (!name) {
       spdlog::debug("ACLK: no topic for {}; message dropped", topicName(topic));
@@ -642,28 +638,22 @@ struct Link::Impl {
       spdlog::warn("Message too big for server: {}", payload.size());
       return 0;
     }
-    bool full = false;
-    withState([&] { full = inflightBytes + payload.size() > opt.outboundLimitBytes; });
-    if (full) {
-      withState([&] {
-        if (droppedQueueFull++ == 0) {
-          spdlog::warn("ACLK: outbound queue is full ({} bytes); dropping messages",
-                       opt.outboundLimitBytes);
-        }
-      });
+    uint64_t id = 0;
+    withState([&] {
+      id = outbound.admit(payload.size(), Clock::now());
+      if (id == 0 && outbound.droppedQueueFull() == 1) {
+        spdlog::warn("ACLK: outbound queue is full ({} bytes); dropping messages",
+                     opt.outboundLimitBytes);
+      }
+    });
+    if (id == 0) {
       return 0;
     }
-    const uint64_t id = ++nextPublishId;
-    withState([&] {
-      inflight[id] = InflightPublish{Clock::now(), payload.size()};
-      inflightBytes += payload.size();
-    });
     std::string error;
     if (!session->publish(id, topic, payload, &error)) {
       spdlog::warn("ACLK: publish to \"{}\" failed: {}", topic, error);
       withState([&] {
-        inflightBytes -= payload.size();
-        inflight.erase(id);
+        outbound.cancel(id);
         ++droppedOffline;
       });
       return 0;
@@ -674,18 +664,8 @@ struct Link::Impl {
   void onPublishDone(const MqttEvent& m) {
     bool resetBackoff = false;
     withState([&] {
-      auto it = inflight.find(m.publishId);
-      if (it == inflight.end()) return;  // already counted as timed out
-      const auto latency = Clock::now() - it->second.sentAt;
-      inflightBytes -= it->second.bytes;
-      inflight.erase(it);
-      if (!m.success) {
-        ++publishFailures;
-        return;
-      }
-      publishLatencyUs = duration_cast<std::chrono::microseconds>(latency).count();
-      ++receivedPubacks;
-      if (receivedPubacks == 3) {
+      const auto ack = outbound.acknowledged(m.publishId, m.success, Clock::now());
+      if (ack.stable) {
         lastConnectPuback = nowT();
         resetBackoff = true;
       }
@@ -696,19 +676,11 @@ struct Link::Impl {
   }
 
   void sweepInflight() {
-    const auto limit = Clock::now() - opt.pubackTimeout;
     withState([&] {
-      for (auto it = inflight.begin(); it != inflight.end();) {
-        if (it->second.sentAt < limit) {
-          inflightBytes -= it->second.bytes;
-          it = inflight.erase(it);
-          if (timedOutPubacks++ == 0) {
-            spdlog::warn("ACLK: a message got no PUBACK within {} s; counted as dropped",
-                         opt.pubackTimeout.count());
-          }
-        } else {
-          ++it;
-        }
+      const size_t dropped = outbound.sweep(Clock::now());
+      if (dropped != 0 && outbound.timedOut() == dropped) {
+        spdlog::warn("ACLK: a message got no PUBACK within {} s; counted as dropped",
+                     opt.pubackTimeout.count());
       }
     });
   }
@@ -724,7 +696,7 @@ struct Link::Impl {
                     escapeUntrusted(topic));
       return false;
     }
-    spdlog::debug("ACLK: received {} ({} bytes)", type, payload.size());
+    spdlog::debug("ACLK: received {} ({} bytes)", escapeUntrusted(type), payload.size());
     if (type == "cmd") {
       handleCmd(payload);
       return false;
@@ -736,108 +708,72 @@ struct Link::Impl {
       spdlog::error("ACLK: {}; message ignored", error);
       return false;
     }
-    using Kind = InboundMessage::Kind;
-    switch (msg.kind) {
-      case Kind::kSendNodeInstances:
-        for (auto& [guid, n] : nodesCopy()) sendNodeState(n);
-        break;
-      case Kind::kCreateNodeInstanceResult: {
-        std::optional<NodeRecord> node;
-        withState([&] {
-          auto it = nodes.find(msg.machineGuid);
-          if (it != nodes.end()) {
-            it->second.nodeId = msg.nodeId;
-            it->second.nodeIdClaim = sessionClaimId;
-            node = it->second;
-          }
-        });
-        if (node && nodeIds) nodeIds->nodeIdAssigned(msg.machineGuid, msg.nodeId, sessionClaimId);
-        if (!node) {
-          spdlog::warn("ACLK: CreateNodeInstanceResult for unknown machine GUID \"{}\"",
-                       msg.machineGuid);
-        } else {
-          spdlog::info("ACLK: node \"{}\" has node id {}", node->hostname, msg.nodeId);
-          sendNodeState(*node);
-        }
-        break;
+    return dispatchInbound(msg, type, *this) == InboundOutcome::kDisconnect;
+  }
+
+  // ---- InboundContext: what the handlers of inbound_handlers.cc may do -----------------------
+
+  const std::string& claimId() const override { return sessionClaimId; }
+
+  void sendAllNodeStates() override {
+    for (auto& [guid, n] : nodesCopy()) sendNodeState(n);
+  }
+
+  bool assignNodeId(const std::string& machineGuid, const std::string& nodeId) override {
+    std::optional<NodeRecord> node;
+    withState([&] {
+      auto it = nodes.find(machineGuid);
+      if (it != nodes.end()) {
+        it->second.nodeId = nodeId;
+        it->second.nodeIdClaim = sessionClaimId;
+        node = it->second;
       }
-      case Kind::kContextsCheckpoint: {
-        auto node = nodeById(msg.nodeId);
-        if (msg.claimId != sessionClaimId || !node) {
-          spdlog::warn("ACLK: ContextsCheckpoint for claim \"{}\" node \"{}\" is not ours; "
-                       "ignored", msg.claimId, msg.nodeId);
-          break;
-        }
-        // The gateway's own node has no contexts: its version hash is 0.
-        ContextBatch batch;
-        if (!node->self && relaySource) batch = relaySource->contextsSnapshot(node->machineGuid);
-        if (msg.versionHash != batch.versionHash) {
-          publish(TopicId::kContextsSnapshot,
-                  encodeContextsSnapshot(sessionClaimId, msg.nodeId, batch.versionHash,
-                                         batch.contexts));
-        }
-        withState([&] { nodes[node->machineGuid].contextsStreaming = true; });
-        if (nodeIds) nodeIds->checkpointReceived(node->machineGuid, msg.claimId, msg.versionHash);
-        break;
-      }
-      case Kind::kStopStreamingContexts: {
-        auto node = nodeById(msg.nodeId);
-        if (node) {
-          withState([&] { nodes[node->machineGuid].contextsStreaming = false; });
-        }
-        break;
-      }
-      case Kind::kStartAlarmStreaming:
-      case Kind::kSendAlarmCheckpoint:
-        // No alert transitions here, so the local alert version is 0; the cloud's 1 means "skip
-        // verification". Any other version is out of sync: an empty snapshot brings it to 0.
-        if (msg.kind == Kind::kSendAlarmCheckpoint && msg.claimId != sessionClaimId) break;
-        if (msg.versionHash != 0 && msg.versionHash != 1) {
-          publish(TopicId::kAlarmSnapshotV2,
-                  encodeEmptyAlarmSnapshot(sessionClaimId, msg.nodeId, newUuid()));
-        }
-        break;
-      case Kind::kSendAlarmSnapshot:
-        publish(TopicId::kAlarmSnapshotV2,
-                encodeEmptyAlarmSnapshot(sessionClaimId, msg.nodeId, newUuid()));
-        break;
-      case Kind::kSendAlarmConfiguration:
-        publish(TopicId::kAlarmConfig, encodeProvideAlarmConfiguration(msg.configHash));
-        break;
-      case Kind::kDisconnectReq:
-        if (msg.permaban) {
-          spdlog::warn("Cloud Banned This Agent!");
-          withState([&] {
-            if (!banned) ++bans;
-            banned = true;
-          });
-        }
-        spdlog::warn("Cloud requested disconnect (EC={}, \"{}\")", msg.errorCode,
-                     msg.errorDescription);
-        if (msg.reconnectAfterSeconds > 0) {
-          spdlog::warn("Cloud asks not to reconnect for {} seconds. We shall honor that request",
-                       msg.reconnectAfterSeconds);
-          blockUntil = Clock::now() + seconds(msg.reconnectAfterSeconds);
-        }
-        return true;
-      case Kind::kCancelPendingRequest:
-        if (opt.cmdHandler) {
-          spdlog::debug("ACLK: cloud cancels request \"{}\"", msg.requestId);
-          opt.cmdHandler->cancel(msg.requestId);
-        } else {
-          // Without a handler `cmd` requests run synchronously, so none is ever pending.
-          spdlog::info("ACLK: nothing to cancel for request \"{}\"", msg.requestId);
-        }
-        break;
-      case Kind::kObsolete:
-        spdlog::info("ACLK: ignoring obsolete message type '{}'", type);
-        break;
-      case Kind::kUnknown:
-        spdlog::warn("Do not know how to handle message of type '{}'. Ignoring",
-                     escapeUntrusted(type));
-        break;
+    });
+    if (!node) return false;
+    if (nodeIds) nodeIds->nodeIdAssigned(machineGuid, nodeId, sessionClaimId);
+    spdlog::info("ACLK: node \"{}\" has node id {}", node->hostname, nodeId);
+    sendNodeState(*node);
+    return true;
+  }
+
+  std::optional<ContextBatch> contextsOfNode(const std::string& nodeId) override {
+    auto node = nodeById(nodeId);
+    if (!node) return std::nullopt;
+    // The gateway's own node has no contexts: its version hash is 0.
+    ContextBatch batch;
+    if (!node->self && relaySource) batch = relaySource->contextsSnapshot(node->machineGuid);
+    return batch;
+  }
+
+  void setContextsStreaming(const std::string& nodeId, bool streaming) override {
+    auto node = nodeById(nodeId);
+    if (node) {
+      withState([&] { nodes[node->machineGuid].contextsStreaming = streaming; });
     }
-    return false;
+  }
+
+  void checkpointReceived(const std::string& nodeId, uint64_t versionHash) override {
+    auto node = nodeById(nodeId);
+    if (node && nodeIds) nodeIds->checkpointReceived(node->machineGuid, sessionClaimId, versionHash);
+  }
+
+  void ban() override {
+    withState([&] {
+      if (!banned) ++bans;
+      banned = true;
+    });
+  }
+
+  void blockReconnectFor(seconds delay) override { blockUntil = Clock::now() + delay; }
+
+  void cancelPendingRequest(const std::string& requestId) override {
+    if (opt.cmdHandler) {
+      spdlog::debug("ACLK: cloud cancels request \"{}\"", escapeUntrusted(requestId));
+      opt.cmdHandler->cancel(requestId);
+    } else {
+      // Without a handler `cmd` requests run synchronously, so none is ever pending.
+      spdlog::info("ACLK: nothing to cancel for request \"{}\"", escapeUntrusted(requestId));
+    }
   }
 
   void handleCmd(const std::string& payload) {
@@ -1095,7 +1031,6 @@ struct Link::Impl {
   unsigned long sessionGeneration = 0;
   TopicMap topics;
   uint32_t maxPacketSize = 0;
-  uint64_t nextPublishId = 0;
   std::optional<SystemInfo> system;
   std::shared_ptr<NodeRelaySource> relaySource;  // set before start, then read-only
   std::shared_ptr<NodeIdMemory> nodeIds;          // set before start, then read-only
@@ -1106,25 +1041,19 @@ struct Link::Impl {
   bool online = false;
   bool banned = false;
   uint64_t receivedMessages = 0;
-  uint64_t receivedPubacks = 0;
-  uint64_t timedOutPubacks = 0;
   uint64_t serverReceiveMaximum = 0;
   uint64_t connections = 0;
-  int64_t publishLatencyUs = 0;
   std::optional<std::time_t> lastConnect;
   std::optional<std::time_t> lastConnectPuback;
   std::optional<std::time_t> lastDisconnect;
   std::optional<std::time_t> nextAttempt;
   std::optional<double> lastBackoffSeconds;
-  std::map<uint64_t, InflightPublish> inflight;
-  size_t inflightBytes = 0;
+  OutboundLedger outbound{opt.outboundLimitBytes, opt.pubackTimeout};
   std::map<std::string, NodeRecord> nodes;
   uint64_t attempts = 0;
   uint64_t failedAttempts = 0;
   uint64_t droppedOffline = 0;
-  uint64_t droppedQueueFull = 0;
   uint64_t droppedTooBig = 0;
-  uint64_t publishFailures = 0;
   uint64_t malformedInbound = 0;
   uint64_t inboundTooBig = 0;
   uint64_t bans = 0;
@@ -1179,11 +1108,11 @@ void Link::fillState(AclkStateView* v) const {
   std::lock_guard<std::mutex> lock(s.stateMutex);
   v->online = s.online;
   v->banned = s.banned;
-  v->publishLatencyUs = s.publishLatencyUs;
+  v->publishLatencyUs = s.outbound.lastLatencyUs();
   v->receivedMessages = s.receivedMessages;
-  v->receivedPubacks = s.receivedPubacks;
-  v->pendingPubacks = s.inflight.size();
-  v->timedOutPubacks = s.timedOutPubacks;
+  v->receivedPubacks = s.outbound.pubacks();
+  v->pendingPubacks = s.outbound.inflightCount();
+  v->timedOutPubacks = s.outbound.timedOut();
   v->serverReceiveMaximum = s.serverReceiveMaximum;
   v->reconnectCount = s.connections > 0 ? s.connections - 1 : 0;
   v->lastConnect = s.lastConnect;
@@ -1215,16 +1144,21 @@ void Link::fillState(AclkStateView* v) const {
       {"failed-connection-attempts", s.failedAttempts},
       {"connections", s.connections},
       {"messages-dropped-offline", s.droppedOffline},
-      {"messages-dropped-queue-full", s.droppedQueueFull},
+      {"messages-dropped-queue-full", s.outbound.droppedQueueFull()},
       {"messages-dropped-too-big", s.droppedTooBig},
-      {"publish-failures", s.publishFailures},
+      {"publish-failures", s.outbound.failures()},
       {"malformed-inbound-messages", s.malformedInbound},
-      {"inbound-messages-too-big", s.inboundTooBig},
+      // Refused from the packet header by the transport, or after Paho buffered it (a message
+      // just over the limit): one count for the operator either way.
+      {"inbound-messages-too-big", s.inboundTooBig + transport::transportCounters().inboundTooBig.load()},
       {"bans", s.bans},
       {"session-takeovers", s.sessionTakeovers},
       {"cloned-identity-suspected", s.cloneSuspected ? 1u : 0u},
-      {"outbound-bytes-in-flight", s.inflightBytes},
+      {"outbound-bytes-in-flight", s.outbound.inflightBytes()},
   };
+  const auto& t = transport::transportCounters();
+  v->counters.emplace_back("local-pipe-strangers-refused", t.localPipeStrangers.load());
+  v->counters.emplace_back("transport-pingreqs-injected", t.injectedPingreqs.load());
 }
 
 }  // namespace aclkd::aclk

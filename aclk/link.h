@@ -11,6 +11,7 @@
 #include "aclk/cmd_handler.h"
 #include "aclk/http_command.h"
 #include "aclk/node_relay.h"
+#include "aclk/transport/wss_transport.h"
 #include "claim/claim_manager.h"
 
 namespace aclkd::aclk {
@@ -22,10 +23,10 @@ struct LinkOptions {
   std::string caFile;        // empty: the system trust store
   size_t outboundLimitBytes = 32u << 20;
   size_t inboundLimitBytes = 16u << 20;  // brief §5.11
-  // Paho C declares the peer dead 1.5 keepalive intervals after an unanswered PINGREQ (measured:
-  // 7.5 s at keepalive 5; nothing within 76 s at keepalive 60). 40 s therefore gives the 60 s ping
-  // timeout the brief asks for, and a PINGREQ after 40 s of silence.
-  std::chrono::seconds keepAlive{40};
+  // Keep Alive in CONNECT (§5.4). The PINGREQ after 45 s idle and the 60 s PINGRESP deadline are
+  // the transport's (transport/wss_transport.h), not Paho's.
+  std::chrono::seconds keepAlive{60};
+  transport::TransportTimers transportTimers;
   std::chrono::seconds connackTimeout{120};
   std::chrono::seconds pubackTimeout{60};
   std::chrono::seconds banRetry{60};
@@ -45,8 +46,9 @@ using ClaimSource = std::function<std::shared_ptr<const claim::ClaimSnapshot>()>
 //
 // States and their bounds: waiting for a claim (re-checked every second), waiting out a backoff
 // or a cloud block (the delay itself), the HTTPS steps /env, challenge and password (libcurl,
-// 10 s connect and 30 s total each), MQTT connect (connackTimeout, 120 s), online (Paho's
-// keepalive detects a dead peer; a PUBACK older than pubackTimeout counts as dropped), graceful
+// 10 s connect and 30 s total each), MQTT connect (connackTimeout, 120 s), online (the
+// transport's ping deadline and no-progress watchdog detect a dead peer, see
+// transport/wss_transport.h; a PUBACK older than pubackTimeout counts as dropped), graceful
 // disconnect (2 s for the reachable=false PUBACK, then 4 s for DISCONNECT).
 class Link {
  public:

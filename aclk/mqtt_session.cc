@@ -8,29 +8,6 @@
 #include <mutex>
 
 namespace aclkd::aclk {
-namespace {
-
-// Paho detects a missing PINGRESP itself and then reports only "connection lost", with no cause.
-// Its protocol trace is the one place that says why, so a process-wide trace hook raises a flag
-// that the next kConnectionLost carries. There is one link (hence one session) per process.
-std::atomic<bool> gPingTimeoutSeen{false};
-
-void onPahoTrace(enum MQTTASYNC_TRACE_LEVELS, char* message) {
-  if (message != nullptr && (std::strstr(message, "PINGRESP not received") != nullptr ||
-                             std::strstr(message, "PINGREQ still outstanding") != nullptr)) {
-    gPingTimeoutSeen.store(true);
-  }
-}
-
-void installTraceHook() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    MQTTAsync_setTraceCallback(onPahoTrace);
-    MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_PROTOCOL);
-  });
-}
-
-}  // namespace
 
 struct MqttSession::Impl : public mqtt::iaction_listener {
   Impl(uint64_t number, Sink sink) : number(number), sink(std::move(sink)) {}
@@ -85,13 +62,26 @@ struct MqttSession::Impl : public mqtt::iaction_listener {
                    ? static_cast<int>(tok.get_reason_code())
                    : tok.get_return_code();
       e.text = tok.get_reason_code() != mqtt::ReasonCode::SUCCESS ? "connack" : "transport";
+      impl->addTransportReason(&e);
       impl->emit(std::move(e));
     }
     Impl* impl;
   };
 
+  // Why the transport ended, for the event that reports the end.
+  void addTransportReason(MqttEvent* e) {
+    if (transport) {
+      e->transportStatus = transport->endReason();
+      if (e->transportStatus && e->text.empty()) {
+        e->text = transport->endDetail();
+      }
+      e->pingTimeout = e->transportStatus == AclkStatus::kOfflinePingTimeout;
+    }
+  }
+
   const uint64_t number;
   Sink sink;
+  std::unique_ptr<transport::WssTransport> transport;
   std::atomic<bool> closed{false};
   std::unique_ptr<mqtt::async_client> client;
   ConnectListener connectListener{this};
@@ -99,9 +89,7 @@ struct MqttSession::Impl : public mqtt::iaction_listener {
 };
 
 MqttSession::MqttSession(uint64_t sessionNumber, Sink sink)
-    : impl_(std::make_unique<Impl>(sessionNumber, std::move(sink))) {
-  installTraceHook();
-}
+    : impl_(std::make_unique<Impl>(sessionNumber, std::move(sink))) {}
 
 MqttSession::~MqttSession() {
   impl_->closed.store(true);
@@ -112,20 +100,37 @@ MqttSession::~MqttSession() {
     }
   }
   impl_->client.reset();
+  if (impl_->transport) {
+    impl_->transport->stop();
+  }
 }
 
 bool MqttSession::connect(const MqttConnectParams& p, std::string* error) {
-  const std::string uri = "wss://" + p.host + ":" + std::to_string(p.port) + "/mqtt";
+  Impl* impl = impl_.get();
+  transport::TransportParams tp = p.wire;
+  tp.keepAliveSeconds = static_cast<uint16_t>(p.keepAlive.count());
+  impl->transport = std::make_unique<transport::WssTransport>(
+      std::move(tp), [impl](const std::string& text) {
+        MqttEvent e;
+        e.kind = MqttEvent::Kind::kTlsError;
+        e.session = impl->number;
+        e.text = text;
+        impl->emit(std::move(e));
+      });
+  const int pipePort = impl->transport->start(error);
+  if (pipePort == 0) {
+    return false;
+  }
+  const std::string uri = "tcp://127.0.0.1:" + std::to_string(pipePort);
   try {
-    impl_->client = std::make_unique<mqtt::async_client>(uri, p.clientId,
+    impl->client = std::make_unique<mqtt::async_client>(uri, p.clientId,
                                                          mqtt::create_options(MQTTVERSION_5));
-    Impl* impl = impl_.get();
     impl->client->set_connection_lost_handler([impl](const std::string& cause) {
       MqttEvent e;
       e.kind = MqttEvent::Kind::kConnectionLost;
       e.session = impl->number;
       e.text = cause;
-      e.pingTimeout = gPingTimeoutSeen.exchange(false);
+      impl->addTransportReason(&e);
       impl->emit(std::move(e));
     });
     impl->client->set_disconnected_handler([impl](const mqtt::properties&, mqtt::ReasonCode rc) {
@@ -145,39 +150,22 @@ bool MqttSession::connect(const MqttConnectParams& p, std::string* error) {
       impl->emit(std::move(e));
     });
 
-    auto ssl = mqtt::ssl_options_builder()
-                   .enable_server_cert_auth(!p.insecure)
-                   .verify(!p.insecure)
-                   .error_handler([impl](const std::string& text) {
-                     MqttEvent e;
-                     e.kind = MqttEvent::Kind::kTlsError;
-                     e.session = impl->number;
-                     e.text = text;
-                     impl->emit(std::move(e));
-                   })
-                   .finalize();
-    if (!p.caFile.empty()) {
-      ssl.set_trust_store(p.caFile);
-    }
     const mqtt::properties connectProps{{mqtt::property::TOPIC_ALIAS_MAXIMUM, uint16_t{65535}}};
     mqtt::will_options will(p.willTopic, p.willPayload.data(), p.willPayload.size(), 2, false);
     auto builder = mqtt::connect_options_builder()
                        .mqtt_version(MQTTVERSION_5)
                        .clean_start(true)
-                       .keep_alive_interval(p.keepAlive)
+                       // The transport owns keepalive (wss_transport.h) and writes
+                       // p.keepAlive into the CONNECT; Paho itself never pings.
+                       .keep_alive_interval(std::chrono::seconds(0))
                        .connect_timeout(p.connectTimeout)
                        .user_name(p.username)
                        .password(p.password)
                        .will(std::move(will))
-                       .ssl(std::move(ssl))
                        .automatic_reconnect(false);
     impl->options = builder.finalize();
-    if (!p.httpsProxy.empty()) {
-      impl->options.set_https_proxy(p.httpsProxy);
-    }
     // Paho 1.2 leaves connectProperties pointing into the builder after finalize(): re-apply.
     impl->options.set_properties(connectProps);
-    gPingTimeoutSeen.store(false);
     impl->client->connect(impl->options, nullptr, impl->connectListener);
     return true;
   } catch (const mqtt::exception& e) {

@@ -4,7 +4,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "aclk/aclk_status.h"
+#include "aclk/transport/wss_transport.h"
+#include "common/proxy.h"
 
 namespace aclkd::aclk {
 
@@ -29,24 +35,24 @@ struct MqttEvent {
   uint64_t publishId = 0;
   uint32_t serverReceiveMaximum = 0;
   uint32_t maximumPacketSize = 0;
+  // kConnectFailed / kConnectionLost: why the transport ended the connection, when it did (ping
+  // timeout, no I/O progress, proxy/TLS/WebSocket failure, message too big, cloud closed).
+  std::optional<AclkStatus> transportStatus;
 };
 
 struct MqttConnectParams {
-  std::string host;
-  int port = 443;
+  transport::TransportParams wire;  // endpoint, CA, insecure, proxy, aliases, limits, timers
   std::string clientId;
   std::string username;
   std::string password;  // secret
   std::string willTopic;
   std::string willPayload;
-  std::string caFile;    // empty: system trust store
-  bool insecure = false;
-  std::string httpsProxy;  // Paho's form (`user:pass@host:port`), empty for none
   std::chrono::seconds keepAlive{60};
   std::chrono::seconds connectTimeout{120};
 };
 
-// One MQTT 5 over wss connection attempt through Paho C++ 1.2. Paho's callbacks run on its one
+// One MQTT 5 over wss connection attempt: Paho C++ 1.2 speaks MQTT over plain TCP to the link's
+// own transport (transport/wss_transport.h), which owns TCP, proxy, TLS and WebSocket. Paho's callbacks run on its one
 // process-wide thread under its global lock, so they do nothing but hand an MqttEvent to the sink
 // (which must only enqueue). All other calls are made from the link's thread. Automatic
 // reconnect is off: the link owns every retry, so a session is used for one connection and then

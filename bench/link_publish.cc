@@ -57,14 +57,14 @@ int main(int argc, char** argv) {
   };
 
   aclkd::aclk::MqttConnectParams p;
-  p.host = host;
-  p.port = port;
+  p.wire.host = host;
+  p.wire.port = port;
   p.clientId = "link-publish-bench";
   p.username = "bench";
   p.password = "bench";
   p.willTopic = "/bench/will";
   p.willPayload = "gone";
-  p.caFile = ca;
+  p.wire.caFile = ca;
   std::string error;
   if (!session.connect(p, &error)) {
     std::fprintf(stderr, "connect: %s\n", error.c_str());

@@ -163,6 +163,9 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
            static_cast<double>(counter(v, "messages-dropped-too-big")), "reason=\"too_big\"");
   e.sample("aclkd_link_messages_dropped_total", static_cast<double>(v.timedOutPubacks),
            "reason=\"puback_timeout\"");
+  e.one("aclkd_link_local_pipe_strangers_total", "counter",
+        "Connections to the link's local MQTT pipe from outside this process, refused.",
+        static_cast<double>(counter(v, "local-pipe-strangers-refused")));
   e.one("aclkd_link_malformed_inbound_total", "counter",
         "Cloud messages that did not decode or carried an invalid id (node ids must be UUIDs).",
         static_cast<double>(counter(v, "malformed-inbound-messages")));

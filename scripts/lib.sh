@@ -11,6 +11,7 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libspdlog-dev libcli11-dev libbenchmark-dev liblz4-dev libasio-dev
   libsystemd-dev libboost1.81-dev libsqlite3-dev
+  microsocks
   mosquitto mosquitto-clients tinyproxy
   netdata clang libclang-rt-14-dev chromium
   # the shared Netdata v2.10.4 agent (tests/integration/test_12_query_proxy.py)
@@ -86,11 +87,11 @@ log_type error
 log_type warning
 log_type notice
 connection_messages true
-max_topic_alias 65535
 listener $mqtt_port 127.0.0.1
 protocol mqtt
 listener $wss_port 127.0.0.1
 protocol websockets
+max_topic_alias 65535
 certfile $certs/server.crt
 keyfile $certs/mosquitto.key
 CONF

@@ -50,6 +50,15 @@ def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
+def listening(port):
+    """True when something accepts TCP connections on 127.0.0.1:port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 class Certs:
     """A CA and a server certificate for localhost/127.0.0.1, made with the openssl CLI."""
 
@@ -123,8 +132,10 @@ class Mosquitto:
                 "per_listener_settings false", "allow_anonymous true", "persistence false",
                 "log_dest stderr", "log_type all", "log_timestamp true",
                 "log_timestamp_format %s", "connection_messages true",
-                f"listener {self.mqtt_port} 127.0.0.1", "protocol mqtt",
+                f"listener {self.mqtt_port} 127.0.0.1", "protocol mqtt", "max_topic_alias 65535",
+                # A listener setting (default 10): the link aliases every topic of its list.
                 f"listener {self.wss_port} 127.0.0.1", "protocol websockets",
+                "max_topic_alias 65535",
                 f"certfile {certs.cert}", f"keyfile {key}", ""]))
         self.log_path = os.path.join(workdir, f"mosquitto-{self.wss_port}.log")
         self.process = None
@@ -259,11 +270,25 @@ class TinyProxy:
         wait_for(self._listening, 10, what="tinyproxy to listen")
 
     def _listening(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
+        return listening(self.port)
+
+    def stop(self):
+        self.process.stop()
+
+
+class MicroSocks:
+    """A real SOCKS5 server (Debian `microsocks`), optionally with user/password (RFC 1929)."""
+
+    def __init__(self, workdir, auth=None):
+        self.port = free_port()
+        cmd = ["microsocks", "-i", "127.0.0.1", "-p", str(self.port)]
+        if auth:
+            cmd += ["-u", auth[0], "-P", auth[1]]
+        self.process = Process(cmd, os.path.join(workdir, f"microsocks-{self.port}.log"))
+        wait_for(self._listening, 10, what="microsocks to listen")
+
+    def _listening(self):
+        return listening(self.port)
 
     def stop(self):
         self.process.stop()

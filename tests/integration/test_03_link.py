@@ -186,10 +186,16 @@ class LinkTest(LinkTestBase):
     def test_oversize_inbound_message_disconnects_and_recovers(self):
         # mosquitto's websockets listener delivers about 40 KB/s to a wss subscriber (measured),
         # so the 16 MiB default cannot be crossed in test time; the limit is lowered instead.
+        # The limit becomes 64 KiB; 200 KiB is past it plus the topic allowance (64 KiB + a few
+        # bytes): the transport refuses it from the packet header, before the body arrives.
         gw = self.online_gateway(extra_cloud={"proxy": "none", "inbound message limit": 64})
-        self.cloud.send(self.claimed_id(gw), "ContextsCheckpoint", size=80 * 1024)
+        # Subscribed for sure (the cloud's first message came through) before the cloud sends.
+        wait_for(lambda: "received SendNodeInstances" in gw.log(), 10, what="the subscription")
+        self.cloud.send(self.claimed_id(gw), "ContextsCheckpoint", size=200 * 1024)
         wait_for(lambda: "disconnected, message too big" in gw.log(), 30, what="message too big")
         self.wait_online(gw, timeout=15)
+        self.assertGreaterEqual(gw.state_json()["counters"]["inbound-messages-too-big"], 1)
+        self.assertEqual(gw.log().count("disconnected, message too big"), 1)
 
     def test_malformed_inbound_message_is_counted_and_ignored(self):
         gw = self.online_gateway()

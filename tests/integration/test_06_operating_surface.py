@@ -62,7 +62,8 @@ class OperatingSurfaceTest(BridgeTestBase):
         types, samples, _ = parse_metrics(body)
         for name in ("aclkd_link_online", "aclkd_link_reconnects_total",
                      "aclkd_link_publish_latency_seconds", "aclkd_link_pending_pubacks",
-                     "aclkd_link_messages_dropped_total", "aclkd_streams_total", "aclkd_streams",
+                     "aclkd_link_messages_dropped_total", "aclkd_link_inbound_too_big_total",
+                     "aclkd_link_local_pipe_strangers_total", "aclkd_streams_total", "aclkd_streams",
                      "aclkd_nodes", "aclkd_contexts", "aclkd_samples_dropped_total",
                      "aclkd_samples_dropped_per_second", "aclkd_stream_bytes_received_total",
                      "aclkd_stream_bytes_total", "aclkd_stream_samples_total"):

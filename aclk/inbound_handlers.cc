@@ -1,0 +1,118 @@
+#include "aclk/inbound_handlers.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/untrusted_text.h"
+#include "common/uuid.h"
+
+namespace aclkd::aclk {
+
+InboundOutcome handleSendNodeInstances(const InboundMessage&, InboundContext& ctx) {
+  ctx.sendAllNodeStates();
+  return InboundOutcome::kHandled;
+}
+
+InboundOutcome handleCreateNodeInstanceResult(const InboundMessage& msg, InboundContext& ctx) {
+  if (!ctx.assignNodeId(msg.machineGuid, msg.nodeId)) {
+    spdlog::warn("ACLK: CreateNodeInstanceResult for unknown machine GUID \"{}\"",
+                 msg.machineGuid);
+  }
+  return InboundOutcome::kHandled;
+}
+
+InboundOutcome handleContextsCheckpoint(const InboundMessage& msg, InboundContext& ctx) {
+  const auto batch = msg.claimId == ctx.claimId()
+                         ? ctx.contextsOfNode(msg.nodeId)
+                         : std::nullopt;
+  if (!batch) {
+    spdlog::warn("ACLK: ContextsCheckpoint for claim \"{}\" node \"{}\" is not ours; ignored",
+                 msg.claimId, msg.nodeId);
+    return InboundOutcome::kHandled;
+  }
+  if (msg.versionHash != batch->versionHash) {
+    ctx.publish(TopicId::kContextsSnapshot,
+                encodeContextsSnapshot(ctx.claimId(), msg.nodeId, batch->versionHash,
+                                       batch->contexts));
+  }
+  ctx.setContextsStreaming(msg.nodeId, true);
+  ctx.checkpointReceived(msg.nodeId, msg.versionHash);
+  return InboundOutcome::kHandled;
+}
+
+InboundOutcome handleStopStreamingContexts(const InboundMessage& msg, InboundContext& ctx) {
+  ctx.setContextsStreaming(msg.nodeId, false);
+  return InboundOutcome::kHandled;
+}
+
+// StartAlarmStreaming and SendAlarmCheckpoint. No alert transitions here, so the local alert
+// version is 0; the cloud's 1 means "skip verification". Any other version is out of sync: an
+// empty snapshot brings it to 0.
+InboundOutcome handleAlarmStreaming(const InboundMessage& msg, InboundContext& ctx) {
+  if (msg.kind == InboundMessage::Kind::kSendAlarmCheckpoint &&
+      msg.claimId != ctx.claimId()) {
+    return InboundOutcome::kHandled;
+  }
+  if (msg.versionHash != 0 && msg.versionHash != 1) {
+    ctx.publish(TopicId::kAlarmSnapshotV2,
+                encodeEmptyAlarmSnapshot(ctx.claimId(), msg.nodeId, newUuid()));
+  }
+  return InboundOutcome::kHandled;
+}
+
+InboundOutcome handleSendAlarmSnapshot(const InboundMessage& msg, InboundContext& ctx) {
+  ctx.publish(TopicId::kAlarmSnapshotV2,
+              encodeEmptyAlarmSnapshot(ctx.claimId(), msg.nodeId, newUuid()));
+  return InboundOutcome::kHandled;
+}
+
+InboundOutcome handleSendAlarmConfiguration(const InboundMessage& msg, InboundContext& ctx) {
+  ctx.publish(TopicId::kAlarmConfig, encodeProvideAlarmConfiguration(msg.configHash));
+  return InboundOutcome::kHandled;
+}
+
+InboundOutcome handleDisconnectReq(const InboundMessage& msg, InboundContext& ctx) {
+  if (msg.permaban) {
+    spdlog::warn("Cloud Banned This Agent!");
+    ctx.ban();
+  }
+  spdlog::warn("Cloud requested disconnect (EC={}, \"{}\")", msg.errorCode,
+               msg.errorDescription);
+  if (msg.reconnectAfterSeconds > 0) {
+    spdlog::warn("Cloud asks not to reconnect for {} seconds. We shall honor that request",
+                 msg.reconnectAfterSeconds);
+    ctx.blockReconnectFor(std::chrono::seconds(msg.reconnectAfterSeconds));
+  }
+  return InboundOutcome::kDisconnect;
+}
+
+InboundOutcome handleCancelPendingRequest(const InboundMessage& msg, InboundContext& ctx) {
+  ctx.cancelPendingRequest(msg.requestId);
+  return InboundOutcome::kHandled;
+}
+
+InboundOutcome dispatchInbound(const InboundMessage& msg, std::string_view type,
+                               InboundContext& ctx) {
+  using Kind = InboundMessage::Kind;
+  switch (msg.kind) {
+    case Kind::kSendNodeInstances: return handleSendNodeInstances(msg, ctx);
+    case Kind::kCreateNodeInstanceResult: return handleCreateNodeInstanceResult(msg, ctx);
+    case Kind::kContextsCheckpoint: return handleContextsCheckpoint(msg, ctx);
+    case Kind::kStopStreamingContexts: return handleStopStreamingContexts(msg, ctx);
+    case Kind::kStartAlarmStreaming:
+    case Kind::kSendAlarmCheckpoint: return handleAlarmStreaming(msg, ctx);
+    case Kind::kSendAlarmSnapshot: return handleSendAlarmSnapshot(msg, ctx);
+    case Kind::kSendAlarmConfiguration: return handleSendAlarmConfiguration(msg, ctx);
+    case Kind::kDisconnectReq: return handleDisconnectReq(msg, ctx);
+    case Kind::kCancelPendingRequest: return handleCancelPendingRequest(msg, ctx);
+    case Kind::kObsolete:
+      spdlog::info("ACLK: ignoring obsolete message type '{}'", escapeUntrusted(type));
+      break;
+    case Kind::kUnknown:
+      spdlog::warn("Do not know how to handle message of type '{}'. Ignoring",
+                   escapeUntrusted(type));
+      break;
+  }
+  return InboundOutcome::kHandled;
+}
+
+}  // namespace aclkd::aclk

@@ -1,0 +1,177 @@
+"""The link's own transport (issue 10) against real parts: a wss front that packs several MQTT
+packets per WebSocket frame between the gateway and mosquitto, microsocks as a SOCKS5 proxy, and
+the exact bytes of the upgrade request and CONNECT (brief §5.3/§5.4)."""
+
+import datetime
+import os
+import random
+import re
+import secrets
+import socket
+import statistics
+import time
+import types
+import unittest
+
+from harness import (Certs, IntegrationTest, MicroSocks, Mosquitto, TestCloud, read_text,
+                     wait_for)
+from test_03_link import LinkTestBase
+from ws_front import CoalescingFront
+
+
+def read_varint(data, pos):
+    value, shift = 0, 0
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, pos
+
+
+def read_string(data, pos):
+    n = int.from_bytes(data[pos:pos + 2], "big")
+    return data[pos + 2:pos + 2 + n], pos + 2 + n
+
+
+def iso_to_epoch(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def burst_latencies(test, cloud, cid, bursts, seed=10):
+    """Sends `bursts` bursts of 1-20 cmd requests; every other burst waits for all replies of the
+    previous one first. Returns the latency of every reply (reply recorded at the cloud minus the
+    moment the request was handed to the cloud's control API)."""
+    rng = random.Random(seed)
+    sent = {}  # msg_id -> time before the cloud published it
+    waiting = []
+    got = {}
+
+    def collect():
+        for m in cloud.messages(cid, type="cmd-reply"):
+            mid = (m.get("header") or {}).get("msg-id")
+            if mid in sent and mid not in got:
+                got[mid] = iso_to_epoch(m["time"]) - sent[mid]
+
+    for b in range(bursts):
+        if b % 2 == 0 and waiting:
+            wait_for(lambda: (collect() or True) and all(m in got for m in waiting), 10,
+                     interval=0.01, what="the previous burst's replies")
+        waiting = []
+        for _ in range(rng.randint(1, 20)):
+            t0 = time.time()
+            mid = cloud.cmd(cid, "GET", "/api/v1/nope")["msg_id"]
+            sent[mid] = t0
+            waiting.append(mid)
+    wait_for(lambda: (collect() or True) and len(got) == len(sent), 30, interval=0.05,
+             what="every reply")
+    return list(got.values())
+
+
+class TransportTest(LinkTestBase):
+    def setUp(self):
+        IntegrationTest.setUp(self)
+        self.token = secrets.token_hex(16)
+        self.secret_values.append(self.token)
+        self.certs = Certs(os.path.join(self.work, "certs"))
+        self.broker = self.track(Mosquitto(self.work, self.certs))
+        self.front = self.track(CoalescingFront(self.certs, self.broker.mqtt_port))
+        endpoint = types.SimpleNamespace(wss_port=self.front.port, mqtt_port=self.broker.mqtt_port)
+        self.cloud = self.track(TestCloud(self.work, self.certs, [self.token], mosquitto=endpoint))
+
+    def test_upgrade_request_and_connect_are_the_briefs(self):
+        self.online_gateway()
+        request = self.front.upgrade_requests[0].decode()
+        m = re.fullmatch(
+            r"GET /mqtt HTTP/1\.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+            r"Connection: Upgrade\r\nSec-WebSocket-Key: [A-Za-z0-9+/]{22}==\r\nOrigin: \r\n"
+            r"Sec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Version: 13\r\n\r\n", request)
+        self.assertIsNotNone(m, request)
+        connect = self.front.first_client_payloads[0]
+        self.assertEqual(connect[0], 0x10)
+        _, pos = read_varint(connect, 1)
+        name, pos = read_string(connect, pos)
+        self.assertEqual(name, b"MQTT")
+        self.assertEqual(connect[pos], 5)
+        self.assertEqual(connect[pos + 1], 0xD6)  # user, password, Will QoS 2, Will, Clean Start
+        self.assertEqual(int.from_bytes(connect[pos + 2:pos + 4], "big"), 60)
+        props_len, pos = read_varint(connect, pos + 4)
+        self.assertEqual(connect[pos:pos + props_len], b"\x22\xff\xff")  # Topic Alias Maximum only
+        _, pos = read_string(connect, pos + props_len)  # client id
+        will_props, pos = read_varint(connect, pos)
+        self.assertEqual(will_props, 0)
+        self.assertTrue(all(self.front.client_frames_masked))
+
+    def test_graceful_stop_sends_disconnect_then_close_1000(self):
+        gw = self.online_gateway()
+        gw.stop()
+        wait_for(lambda: self.front.client_close_codes, 10, what="the gateway's CLOSE")
+        self.assertEqual(self.front.client_close_codes, [1000])
+        self.assertTrue(self.front.last_client_payload.endswith(b"\xe0\x00"),
+                        self.front.last_client_payload[-8:])  # MQTT DISCONNECT, reason 0
+
+    def test_bursts_packed_in_frames_are_answered_promptly(self):
+        gw = self.online_gateway()
+        cid = self.claimed_id(gw)
+        lat = sorted(burst_latencies(self, self.cloud, cid, int(os.environ.get("ACLKD_BURSTS", 100))))
+        p50 = statistics.median(lat)
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        print(f"{len(lat)} replies: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+              f"max {lat[-1] * 1000:.0f} ms; {self.front.coalesced_frames} packed frames")
+        self.assertGreater(self.front.coalesced_frames, 0)
+        # The defect was replies waiting for the next PINGRESP (up to 44 s): no reply may take a
+        # second. p99 (goal 200 ms, including the front's 100 ms packing window) is printed, and
+        # measured on a quiet machine by bench/link_wire.py; on CI's shared cores it is noise.
+        self.assertLessEqual(lat[-1], 1.0)
+        self.assertTrue(gw.state_json()["online"])
+        self.assertEqual(gw.state_json()["reconnect-count"], 0)
+
+    def socks_gateway(self, proxy_url):
+        return self.online_gateway(extra_cloud={"proxy": proxy_url}, timeout=20)
+
+    def assert_tunnelled(self, proxy):
+        text = read_text(proxy.process.log_path) + read_text(proxy.process.stdout_path)
+        self.assertRegex(text, rf"connected to (127\.0\.0\.1|localhost):{self.front.port}\n")
+
+    def assert_cmd_answered(self, gw):
+        cid = self.claimed_id(gw)
+        lat = burst_latencies(self, self.cloud, cid, 2)
+        self.assertTrue(lat)
+
+    def test_link_through_socks5h_without_credentials(self):
+        proxy = self.track(MicroSocks(self.work))
+        gw = self.socks_gateway(f"socks5h://127.0.0.1:{proxy.port}")
+        self.assert_cmd_answered(gw)
+        self.assert_tunnelled(proxy)
+        self.assertIn("socks5h://127.0.0.1", gw.state_json()["aclk_proxy"])
+
+    def test_link_through_socks5_with_credentials(self):
+        password = "pw-" + secrets.token_hex(6)
+        self.secret_values.append(password)
+        proxy = self.track(MicroSocks(self.work, auth=("gwuser", password)))
+        gw = self.socks_gateway(f"socks5://gwuser:{password}@127.0.0.1:{proxy.port}")
+        self.assert_cmd_answered(gw)
+        self.assert_tunnelled(proxy)
+
+    def test_stranger_on_the_local_pipe_is_refused_and_the_link_unaffected(self):
+        gw = self.online_gateway()
+        ports = re.findall(r"local MQTT pipe for the MQTT client on 127\.0\.0\.1:(\d+)", gw.log())
+        self.assertTrue(ports)
+        refused = False
+        try:
+            with socket.create_connection(("127.0.0.1", int(ports[-1])), timeout=2) as s:
+                s.sendall(b"\x10\x00")
+                s.settimeout(2)
+                refused = s.recv(1) == b""  # closed by the gateway without a byte
+        except ConnectionError:
+            refused = True  # the listener is gone once Paho's connection was accepted
+        self.assertTrue(refused)
+        self.assert_cmd_answered(gw)
+        self.assertTrue(gw.state_json()["online"])
+        self.assertEqual(gw.state_json()["reconnect-count"], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,78 @@
+// The local pipe's guard against other processes, with a real second process.
+#include "aclk/transport/own_socket.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace aclkd::aclk::transport {
+namespace {
+
+int listenLoopback(sockaddr_in* addr) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  addr->sin_family = AF_INET;
+  addr->sin_port = 0;
+  addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof *addr;
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(addr), sizeof *addr), 0);
+  EXPECT_EQ(listen(fd, 4), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(addr), &len), 0);
+  return fd;
+}
+
+int connectTo(const sockaddr_in& addr) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(OwnSocketTest, AConnectionFromThisProcessIsOwn) {
+  sockaddr_in addr{};
+  const int listener = listenLoopback(&addr);
+  const int client = connectTo(addr);
+  ASSERT_GE(client, 0);
+  const int accepted = accept(listener, nullptr, nullptr);
+  ASSERT_GE(accepted, 0);
+  EXPECT_TRUE(isOwnSocket(accepted));
+  close(accepted);
+  close(client);
+  close(listener);
+}
+
+TEST(OwnSocketTest, AConnectionFromAnotherProcessIsAStranger) {
+  sockaddr_in addr{};
+  const int listener = listenLoopback(&addr);
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int fd = connectTo(addr);
+    const char ok = fd >= 0 ? 'y' : 'n';
+    (void)!write(ready[1], &ok, 1);
+    pause();  // keep the connection open until the parent is done
+    _exit(0);
+  }
+  char ok = 0;
+  ASSERT_EQ(read(ready[0], &ok, 1), 1);
+  ASSERT_EQ(ok, 'y');
+  const int accepted = accept(listener, nullptr, nullptr);
+  ASSERT_GE(accepted, 0);
+  EXPECT_FALSE(isOwnSocket(accepted));
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(accepted);
+  close(listener);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+}  // namespace
+}  // namespace aclkd::aclk::transport
