@@ -552,14 +552,14 @@ struct Link::Impl : public InboundContext {
           if (m.pingTimeout) {
             setStatus(AclkStatus::kOfflinePingTimeout);
             spdlog::warn("Going to restart connection due to \"ping timeout\"");
-          } else if (m.transportStatus) {
-            setStatus(*m.transportStatus);
           } else {
-            setStatus(m.text.empty() ? AclkStatus::kOfflineClosedByRemote
-                                     : AclkStatus::kOfflineSocketError);
-            // Over WebSocket the broker's DISCONNECT 142 often does not arrive before the
+            const auto status = m.transportStatus ? *m.transportStatus
+                                : m.text.empty() ? AclkStatus::kOfflineClosedByRemote
+                                                 : AclkStatus::kOfflineSocketError;
+            setStatus(status);
+            // Over WebSocket the broker's DISCONNECT 142 often does not reach Paho before the
             // close; a clean close by the broker counts the same.
-            if (m.text.empty()) noteSessionTakeover();
+            if (status == AclkStatus::kOfflineClosedByRemote) noteSessionTakeover();
           }
           markOffline();
           closeSession();

@@ -249,7 +249,9 @@ class ClaimTest(IntegrationTest):
         gw.start()
         state = gw.state_json()
         self.assertTrue(state["agent-claimed"])
-        self.assertEqual(state["aclk-status"], "offline")
+        # No broker here: whether the first attempt has already been refused is a race.
+        self.assertFalse(state["online"])
+        self.assertIn(state["aclk-status"], ("offline", "connection refused"))
         self.assertGreater(len(seen_ids), 1, "some claims must have completed between kills")
 
 
