@@ -310,6 +310,7 @@ std::string Gateway::reloadClaimingState() {
     return "claim.conf is invalid: " + diag.errors.front();
   }
   const claim::ClaimConf typed = claimConfOf(typedOptions(ConfigValues(), claimConf));
+  const auto before = claims_->snapshot();
   const auto snap = claims_->reload(&typed, {}).snapshot;
   if (link_) {
     link_->reloadIdentity();
@@ -317,8 +318,35 @@ std::string Gateway::reloadClaimingState() {
   if (!snap->claimed) {
     return "Netdata Agent is not claimed to Netdata Cloud: " + snap->claimFailureReason;
   }
+  // As netdatacli does (brief §3.6 step 7): wait up to 10 s, every 50 ms, for "online with a
+  // node id", so the reply says how the reload ended rather than how it began. A new identity
+  // first takes the old session down; "online" before that would be the old one.
+  using namespace std::chrono_literals;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  auto view = stateView();
+  if (link_ && before->claimedId != snap->claimedId) {
+    const auto down = std::chrono::steady_clock::now() + 2s;
+    while (view.online && std::chrono::steady_clock::now() < down) {
+      std::this_thread::sleep_for(50ms);
+      view = stateView();
+    }
+  }
+  auto onlineWithNodeId = [](const aclk::AclkStateView& v) {
+    return v.online && std::any_of(v.nodes.begin(), v.nodes.end(), [](const auto& n) {
+             return n.self && n.nodeId.has_value();
+           });
+  };
+  while (link_ && !onlineWithNodeId(view) && !view.banned &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    view = stateView();
+  }
+  if (onlineWithNodeId(view)) {
+    return "Netdata Agent is claimed to Netdata Cloud and is currently online.";
+  }
+  if (view.banned) return "Netdata Agent is claimed to Netdata Cloud, but it is banned.";
   return "Netdata Agent is claimed to Netdata Cloud, but it is currently offline: " +
-         stateView().aclkStatus;
+         view.aclkStatus;
 }
 
 std::string Gateway::claimCommand(const std::string& token, const std::string& rooms,

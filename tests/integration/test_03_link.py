@@ -253,6 +253,9 @@ class LinkTest(LinkTestBase):
         self.assertFalse(gw.state_json()["online"], "a banned gateway waits 60 s between attempts")
         r = gw.ctl("reload-claiming-state")
         self.assertEqual(r.returncode, 0, r.stderr)
+        # The reply waits (≤ 10 s) for the outcome, as netdatacli's does.
+        self.assertEqual(r.stdout.strip(),
+                         "Netdata Agent is claimed to Netdata Cloud and is currently online.")
         self.wait_online(gw, timeout=15)
         self.assertFalse(gw.state_json()["banned-by-cloud"])
 
