@@ -155,13 +155,18 @@ void Gateway::stop() {
   if (initialClaim_.joinable()) {
     initialClaim_.join();
   }
-  // Before the streams close: the store keeps the contexts as the cloud last saw them.
+  // Before the streams close: the store keeps the contexts as the cloud last saw them. The link
+  // goes down before the bridge for the same reason: streams closing at shutdown would otherwise
+  // race the link's once-a-second relay, and whatever reached the cloud in between (closed
+  // contexts, liveness) would no longer match the store, costing a snapshot after the restart.
+  // The cloud learns the shutdown from the reachable=false UpdateAgentConnection; the nodes are
+  // reported with liveness false at the next start until their streams return.
   registry_->detachStore();
-  if (bridge_) {
-    bridge_->stop();
-  }
   if (link_) {
     link_->stop();
+  }
+  if (bridge_) {
+    bridge_->stop();
   }
   if (store_) store_->flush();
 }
