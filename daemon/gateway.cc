@@ -341,8 +341,9 @@ std::string Gateway::reloadClaimingState() {
              return n.self && n.nodeId.has_value();
            });
   };
-  while (link_ && !onlineWithNodeId(view) && !view.banned &&
-         std::chrono::steady_clock::now() < deadline) {
+  // A ban does not end the wait: the reload lifts it once the link takes the reload in, and the
+  // first views may still show the old ban.
+  while (link_ && !onlineWithNodeId(view) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(50ms);
     view = stateView();
   }
