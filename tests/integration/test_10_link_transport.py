@@ -70,6 +70,12 @@ def burst_latencies(test, cloud, cid, bursts, seed=10):
     return list(got.values())
 
 
+def wait_subscribed(gw):
+    """Online is marked at CONNACK, before the broker has taken the SUBSCRIBEs in: a request the
+    cloud sends in between reaches nobody. The cloud's first message proves they are in."""
+    wait_for(lambda: "received SendNodeInstances" in gw.log(), 15, what="the subscriptions")
+
+
 class TransportTest(LinkTestBase):
     def setUp(self):
         IntegrationTest.setUp(self)
@@ -115,6 +121,7 @@ class TransportTest(LinkTestBase):
     def test_bursts_packed_in_frames_are_answered_promptly(self):
         gw = self.online_gateway()
         cid = self.claimed_id(gw)
+        wait_subscribed(gw)
         lat = sorted(burst_latencies(self, self.cloud, cid, int(os.environ.get("ACLKD_BURSTS", 100))))
         p50 = statistics.median(lat)
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
@@ -137,6 +144,7 @@ class TransportTest(LinkTestBase):
 
     def assert_cmd_answered(self, gw):
         cid = self.claimed_id(gw)
+        wait_subscribed(gw)
         lat = burst_latencies(self, self.cloud, cid, 2)
         self.assertTrue(lat)
 
