@@ -208,6 +208,8 @@ class LinkTest(LinkTestBase):
     def test_cmd_request_is_answered(self):
         gw = self.online_gateway()
         cid = self.claimed_id(gw)
+        # Online is marked at CONNACK; the cloud's first message proves the SUBSCRIBEs are in.
+        wait_for(lambda: "received SendNodeInstances" in gw.log(), 15, what="the subscriptions")
         for path, code in (("/api/v1/aclk", 200), ("/api/v1/nope", 404)):
             msg_id = self.cloud.cmd(cid, "GET", path)["msg_id"]
             def reply():
