@@ -34,18 +34,6 @@ std::string ProxySetting::display() const {
          (source.empty() ? "unknown" : source) + ")";
 }
 
-std::string ProxySetting::pahoString() const {
-  if (kind != ProxyKind::kHttp) {
-    return "";
-  }
-  std::string out;
-  if (hasCredentials()) {
-    out = user + ":" + password + "@";
-  }
-  const bool v6 = host.find(':') != std::string::npos;
-  return out + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
 std::string ProxySetting::labelValue() const {
   switch (kind) {
     case ProxyKind::kHttp: return "HTTP";

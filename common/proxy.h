@@ -25,9 +25,6 @@ struct ProxySetting {
   std::string display() const;
   // scheme://host:port without credentials, for libcurl's CURLOPT_PROXY.
   std::string urlWithoutCredentials() const;
-  // The `user:pass@host:port` form that Paho's https_proxy accepts (Paho strips only `https://`
-  // and rejects `http://`).
-  std::string pahoString() const;
   // The label Netdata adds as `_aclk_proxy`: HTTP, SOCKS5, SOCKS5H or none.
   std::string labelValue() const;
 };

@@ -150,15 +150,13 @@ TEST(ProxyTest, DisplayIpv6AndNone) {
   EXPECT_EQ(ProxySetting{}.urlWithoutCredentials(), "");
 }
 
-TEST(ProxyTest, PahoString) {
-  EXPECT_EQ(explicitOf("http://user:pass@proxy:3128").pahoString(), "user:pass@proxy:3128");
-  EXPECT_EQ(explicitOf("http://us%40er:p@ss:w0rd@host:3128").pahoString(),
-            "us@er:p@ss:w0rd@host:3128");
-  EXPECT_EQ(explicitOf("http://proxy").pahoString(), "proxy:8080");
-  EXPECT_EQ(explicitOf("http://[::1]:3128").pahoString(), "[::1]:3128");
-  // Paho only speaks HTTP CONNECT.
-  EXPECT_EQ(explicitOf("socks5://s").pahoString(), "");
-  EXPECT_EQ(ProxySetting{}.pahoString(), "");
+TEST(ProxyTest, CredentialsAreDecodedAndPortDefaults) {
+  const auto p = explicitOf("http://us%40er:p@ss:w0rd@host:3128");
+  EXPECT_EQ(p.user, "us@er");
+  EXPECT_EQ(p.password, "p@ss:w0rd");
+  EXPECT_EQ(p.host, "host");
+  EXPECT_EQ(p.port, 3128);
+  EXPECT_EQ(explicitOf("http://proxy").port, 8080);
 }
 
 TEST(ProxyTest, SchemeAndLabel) {
