@@ -63,6 +63,11 @@ std::string ControlServer::start() {
     listenFd_ = -1;
     return error;
   }
+  struct stat bound {};
+  if (::stat(path_.c_str(), &bound) == 0) {
+    boundDev_ = bound.st_dev;
+    boundIno_ = bound.st_ino;
+  }
   if (::pipe2(wakePipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
     return std::string("cannot create pipe: ") + std::strerror(errno);
   }
@@ -87,7 +92,10 @@ void ControlServer::stop() {
   }
   if (listenFd_ >= 0) {
     ::close(listenFd_);
-    ::unlink(path_.c_str());
+    struct stat now {};
+    if (::stat(path_.c_str(), &now) == 0 && now.st_dev == boundDev_ && now.st_ino == boundIno_) {
+      ::unlink(path_.c_str());
+    }
   }
   for (int& fd : wakePipe_) {
     if (fd >= 0) {

@@ -7,6 +7,8 @@
 #include <thread>
 #include <condition_variable>
 
+#include <sys/types.h>
+
 namespace aclkd::daemon {
 
 // The local control socket: one JSON request line in, one JSON reply line out, then close (the
@@ -33,6 +35,10 @@ class ControlServer {
   std::string path_;
   Handler handler_;
   int listenFd_ = -1;
+  // The socket file we bound: stop() removes the path only while it is still this file, so a
+  // daemon stopping late never deletes the socket of the one that replaced it.
+  dev_t boundDev_ = 0;
+  ino_t boundIno_ = 0;
   int wakePipe_[2] = {-1, -1};
   std::thread acceptThread_;
   std::mutex mutex_;

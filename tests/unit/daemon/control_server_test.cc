@@ -167,6 +167,21 @@ TEST_F(ControlServerTest, RestartAfterStop) {
   EXPECT_TRUE(request(path_, "x", &error).has_value()) << error;
 }
 
+TEST_F(ControlServerTest, LateStopLeavesTheSuccessorsSocket) {
+  ControlServer old(path_, echoHandler);
+  ASSERT_EQ(old.start(), "");
+  // Someone removed the old file and a new daemon bound the path while the old one still ran.
+  ASSERT_EQ(::unlink(path_.c_str()), 0);
+  ControlServer successor(path_, [](const std::string&) { return std::string("successor"); });
+  ASSERT_EQ(successor.start(), "");
+  old.stop();
+  EXPECT_TRUE(std::filesystem::exists(path_));
+  std::string error;
+  const auto reply = request(path_, "who", &error);
+  ASSERT_TRUE(reply.has_value()) << error;
+  EXPECT_EQ(*reply, "successor");
+}
+
 TEST_F(ControlServerTest, OversizedRequestGetsErrorReply) {
   std::atomic<int> calls{0};
   ControlServer server(path_, [&](const std::string& line) {
