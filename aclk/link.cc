@@ -12,15 +12,14 @@
 #include <variant>
 
 #include "aclk/backoff.h"
-#include "aclk/env.h"
+#include "aclk/cloud_login.h"
 #include "aclk/inbound_handlers.h"
 #include "aclk/messages.h"
 #include "aclk/mqtt_session.h"
-#include "aclk/node_info.h"
-#include "aclk/otp.h"
+#include "aclk/node_sync.h"
 #include "aclk/outbound_ledger.h"
+#include "aclk/takeover_watch.h"
 #include "aclk/topics.h"
-#include "common/http_client.h"
 #include "common/untrusted_text.h"
 #include "common/url.h"
 #include "common/uuid.h"
@@ -38,8 +37,6 @@ constexpr auto kDisconnectWait = milliseconds(4000);
 constexpr auto kBadUrlRetry = seconds(30);
 constexpr auto kBadKeyRetry = seconds(5);
 constexpr auto kClaimPoll = seconds(1);
-constexpr auto kCloneWindow = std::chrono::minutes(10);
-constexpr size_t kCloneTakeovers = 3;
 constexpr int kSessionTakenOver = 142;  // MQTT 5 DISCONNECT reason "Session taken over"
 
 int64_t nowUs() {
@@ -60,20 +57,6 @@ struct CmdReply {
 };
 using Event = std::variant<MqttEvent, Command, CmdReply>;
 
-// A node the link speaks for. Only the gateway itself for now; the stream bridge adds children.
-struct NodeRecord {
-  std::string machineGuid;
-  std::string hostname;
-  int hops = 0;
-  bool self = true;
-  std::optional<std::string> nodeId;
-  std::string nodeIdClaim;  // the claim nodeId was issued under
-  bool liveness = true;
-  bool contextsStreaming = false;
-  std::optional<RelayedNode> relayed;  // children: what UpdateNodeInfo carries
-  int64_t createSentInSession = 0;     // CreateNodeInstance is asked once per session
-};
-
 // Why the online loop ended.
 enum class OnlineEnd { kLost, kStop, kReload, kCloudRequest };
 
@@ -82,12 +65,12 @@ enum class OnlineEnd { kLost, kStop, kReload, kCloudRequest };
 struct Link::Impl : public InboundContext {
   Impl(LinkOptions o, ClaimSource c)
       : opt(std::move(o)), claims(std::move(c)),
-        backoff(opt.seed != 0 ? opt.seed : std::random_device{}()) {
-    NodeRecord self;
-    self.machineGuid = opt.machineGuid;
-    self.hostname = opt.hostname;
-    nodes[self.machineGuid] = self;
-  }
+        backoff(opt.seed != 0 ? opt.seed : std::random_device{}()),
+        nodeSync(SelfNode{opt.machineGuid, opt.hostname, opt.agentVersion,
+                          [claims = claims] { return claims()->proxy.labelValue(); }},
+                 [this](TopicId topic, const std::string& payload) {
+                   return publish(topic, payload);
+                 }) {}
 
   // ---- the event queue --------------------------------------------------------------------
 
@@ -128,7 +111,7 @@ struct Link::Impl : public InboundContext {
       }
       if (auto* c = std::get_if<Command>(&*e)) {
         if (*c == Command::kNodesChanged) {
-          syncNodes(false);
+          nodeSync.sync(false);
           continue;
         }
         return *c;
@@ -242,122 +225,30 @@ struct Link::Impl : public InboundContext {
 
   // ---- one connection attempt -------------------------------------------------------------
 
-  HttpRequest baseRequest(const claim::ClaimSnapshot& snap) const {
-    HttpRequest r;
-    r.headers = {"User-Agent: Netdata/rocks newhttpclient", "Accept:", "Content-Type:"};
-    r.caFile = opt.caFile;
-    r.insecure = snap.insecure;
-    r.connectTimeoutMs = 10000;
-    r.totalTimeoutMs = 30000;
-    r.cancel = &cancelHttp;
-    if (snap.proxy.kind == ProxyKind::kNone) {
-      r.proxyMode = HttpRequest::ProxyMode::kNone;
-    } else {
-      r.proxyMode = HttpRequest::ProxyMode::kExplicit;
-      r.proxy = snap.proxy;
-    }
-    return r;
-  }
-
-  // One HTTPS step. Returns nullopt (status set, reason logged) when it produced no answer.
-  std::optional<HttpResponse> https(HttpRequest req, const Url& target) {
-    HttpResponse resp = httpPerform(req);
-    if (resp.failure == HttpFailure::kCancelled) {
-      return std::nullopt;
-    }
-    if (resp.failure != HttpFailure::kNone) {
-      setStatus(statusForHttpFailure(resp.failure));
-      spdlog::warn("ACLK: HTTPS \"{}\" request to \"{}\" failed: {}", req.method, target.host,
-                   resp.error);
-      return std::nullopt;
-    }
-    spdlog::info("ACLK: HTTPS \"{}\" request to \"{}\" finished with HTTP code: {}", req.method,
-                 target.host, resp.status);
-    return resp;
-  }
-
-  template <typename T>
-  void stepFailed(const StepResult<T>& r) {
-    setStatus(r.status);
-    spdlog::warn("ACLK: {}", r.error);
-    if (r.cloudError) {
-      spdlog::warn("{}", describeCloudError(*r.cloudError));
-      if (r.cloudError->nonRetryable) {
+  // Returns true when the link got online (however it ended).
+  bool attempt(const claim::ClaimSnapshot& snap) {
+    sessionId = nowUs();
+    CloudLoginOptions lo;
+    lo.caFile = opt.caFile;
+    lo.agentVersion = opt.agentVersion;
+    lo.cancel = &cancelHttp;
+    lo.http = opt.http;
+    lo.setStatus = [this](AclkStatus s) { setStatus(s); };
+    CloudLogin login = loginToCloud(snap, lo);
+    if (login.backoff) backoff.setParams(*login.backoff);
+    if (login.cloudError) {
+      if (login.cloudError->nonRetryable) {
         withState([&] {
           if (!banned) ++bans;
           banned = true;
         });
       }
-      if (r.cloudError->retryDelaySeconds > 0) {
-        blockUntil = Clock::now() + seconds(r.cloudError->retryDelaySeconds);
+      if (login.cloudError->retryDelaySeconds > 0) {
+        blockUntil = Clock::now() + seconds(login.cloudError->retryDelaySeconds);
       }
     }
-  }
-
-  // Returns true when the link got online (however it ended).
-  bool attempt(const claim::ClaimSnapshot& snap) {
-    const Url cloud = *parseUrl(snap.cloudUrl, nullptr);
-    sessionId = nowUs();
-
-    // /env
-    HttpRequest envReq = baseRequest(snap);
-    envReq.url = cloud.scheme + "://" + hostPort(cloud) + envPath(versionWithoutV(), snap.claimedId);
-    auto envResp = https(envReq, cloud);
-    if (!envResp) {
-      spdlog::warn("ACLK: failed to get ACLK environment (cannot contact ENV endpoint)");
-      return false;
-    }
-    const auto env = interpretEnvResponse(envResp->status, envResp->body);
-    if (!env.value) {
-      stepFailed(env);
-      return false;
-    }
-    backoff.setParams(env.value->backoff);
-
-    // OTP challenge
-    const Url& auth = env.value->authEndpoint;
-    std::string authPath = auth.path;
-    while (!authPath.empty() && authPath.back() == '/') authPath.pop_back();
-    HttpRequest chReq = baseRequest(snap);
-    chReq.url = auth.scheme + "://" + hostPort(auth) + challengePath(authPath, snap.claimedId);
-    auto chResp = https(chReq, auth);
-    if (!chResp) return false;
-    const auto challenge = interpretChallengeResponse(chResp->status, chResp->body);
-    if (!challenge.value) {
-      stepFailed(challenge);
-      return false;
-    }
-    std::string decryptError;
-    const auto secret = snap.key->decryptOaepSha1(*challenge.value, &decryptError);
-    if (!secret) {
-      setStatus(AclkStatus::kOtpChallengeDecryptFailed);
-      spdlog::warn("ACLK: Decryption of the challenge failed: {}", decryptError);
-      return false;
-    }
-
-    // OTP password
-    HttpRequest pwReq = baseRequest(snap);
-    pwReq.method = "POST";
-    pwReq.url = auth.scheme + "://" + hostPort(auth) + passwordPath(authPath, snap.claimedId);
-    pwReq.body = buildPasswordBody(opt.agentVersion, *secret);
-    auto pwResp = https(pwReq, auth);
-    if (!pwResp) return false;
-    auto creds = interpretPasswordResponse(pwResp->status, pwResp->body, snap.claimedId);
-    if (!creds.value) {
-      stepFailed(creds);
-      return false;
-    }
-    return connectMqtt(snap, env.value->mqttEndpoint, std::move(*creds.value));
-  }
-
-  static std::string hostPort(const Url& u) {
-    const bool v6 = u.host.find(':') != std::string::npos;
-    return (v6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
-  }
-
-  std::string versionWithoutV() const {
-    return !opt.agentVersion.empty() && opt.agentVersion[0] == 'v' ? opt.agentVersion.substr(1)
-                                                                   : opt.agentVersion;
+    if (!login.mqttEndpoint) return false;
+    return connectMqtt(snap, *login.mqttEndpoint, std::move(login.credentials));
   }
 
   // ---- MQTT ---------------------------------------------------------------------------------
@@ -366,9 +257,11 @@ struct Link::Impl : public InboundContext {
     topics = std::move(creds.topics);
     sessionClaimId = snap.claimedId;
     sessionGeneration = snap.generation;
-    forgetNodeIdsOfOtherClaims();
+    nodeSync.beginSession(sessionClaimId, sessionId);
     const uint64_t number = ++sessionNumber;
-    session = std::make_unique<MqttSession>(number, [this](MqttEvent&& e) { push(std::move(e)); });
+    MqttClient::Sink sink = [this](MqttEvent&& e) { push(std::move(e)); };
+    session = opt.mqttFactory ? opt.mqttFactory(number, std::move(sink))
+                              : std::make_unique<MqttSession>(number, std::move(sink));
 
     MqttConnectParams p;
     p.wire.host = endpoint.host;
@@ -408,7 +301,7 @@ struct Link::Impl : public InboundContext {
       }
       if (auto* c = std::get_if<Command>(&*e)) {
         if (*c == Command::kNodesChanged) {
-          syncNodes(false);
+          nodeSync.sync(false);
           continue;
         }
         closeSession();
@@ -484,9 +377,8 @@ struct Link::Impl : public InboundContext {
       lastConnect = nowT();
       nextAttempt.reset();
       lastBackoffSeconds.reset();
-      for (auto& [guid, n] : nodes) n.contextsStreaming = false;
     });
-    syncNodes(false);  // SendNodeInstances, which follows, sends them all
+    nodeSync.connected();  // SendNodeInstances, which follows, sends them all
     setStatus(AclkStatus::kConnected);
     spdlog::info("ACLK: connection successfully established");
     publish(TopicId::kAgentConnection,
@@ -499,13 +391,13 @@ struct Link::Impl : public InboundContext {
       auto e = pop(nextSweep);
       if (!e) {
         sweepInflight();
-        streamContextUpdates();
+        nodeSync.streamContextUpdates();
         nextSweep = Clock::now() + seconds(1);
         continue;
       }
       if (auto* c = std::get_if<Command>(&*e)) {
         if (*c == Command::kNodesChanged) {
-          syncNodes(true);
+          nodeSync.sync(true);
           continue;
         }
         if (*c == Command::kStop) {
@@ -715,46 +607,22 @@ struct Link::Impl : public InboundContext {
 
   const std::string& claimId() const override { return sessionClaimId; }
 
-  void sendAllNodeStates() override {
-    for (auto& [guid, n] : nodesCopy()) sendNodeState(n);
-  }
+  void sendAllNodeStates() override { nodeSync.sendAllNodeStates(); }
 
   bool assignNodeId(const std::string& machineGuid, const std::string& nodeId) override {
-    std::optional<NodeRecord> node;
-    withState([&] {
-      auto it = nodes.find(machineGuid);
-      if (it != nodes.end()) {
-        it->second.nodeId = nodeId;
-        it->second.nodeIdClaim = sessionClaimId;
-        node = it->second;
-      }
-    });
-    if (!node) return false;
-    if (nodeIds) nodeIds->nodeIdAssigned(machineGuid, nodeId, sessionClaimId);
-    spdlog::info("ACLK: node \"{}\" has node id {}", node->hostname, nodeId);
-    sendNodeState(*node);
-    return true;
+    return nodeSync.assignNodeId(machineGuid, nodeId);
   }
 
   std::optional<ContextBatch> contextsOfNode(const std::string& nodeId) override {
-    auto node = nodeById(nodeId);
-    if (!node) return std::nullopt;
-    // The gateway's own node has no contexts: its version hash is 0.
-    ContextBatch batch;
-    if (!node->self && relaySource) batch = relaySource->contextsSnapshot(node->machineGuid);
-    return batch;
+    return nodeSync.contextsOfNode(nodeId);
   }
 
   void setContextsStreaming(const std::string& nodeId, bool streaming) override {
-    auto node = nodeById(nodeId);
-    if (node) {
-      withState([&] { nodes[node->machineGuid].contextsStreaming = streaming; });
-    }
+    nodeSync.setContextsStreaming(nodeId, streaming);
   }
 
   void checkpointReceived(const std::string& nodeId, uint64_t versionHash) override {
-    auto node = nodeById(nodeId);
-    if (node && nodeIds) nodeIds->checkpointReceived(node->machineGuid, sessionClaimId, versionHash);
+    nodeSync.checkpointReceived(nodeId, versionHash);
   }
 
   void ban() override {
@@ -809,197 +677,16 @@ struct Link::Impl : public InboundContext {
     publishRaw(req.callbackTopic, buildCmdReply(req.msgId, resp, sessionId, nowUs(), execUs));
   }
 
-  std::map<std::string, NodeRecord> nodesCopy() {
-    std::map<std::string, NodeRecord> out;
-    withState([&] { out = nodes; });
-    return out;
-  }
-
-  std::optional<NodeRecord> nodeById(const std::string& nodeId) {
-    std::optional<NodeRecord> out;
-    withState([&] {
-      for (const auto& [guid, n] : nodes) {
-        if (n.nodeId && *n.nodeId == nodeId) out = n;
-      }
-    });
-    return out;
-  }
-
-  // A reclaim (a new claimed_id) re-creates every node: ids of another claim are not ours.
-  void forgetNodeIdsOfOtherClaims() {
-    size_t forgotten = 0;
-    withState([&] {
-      for (auto& [guid, n] : nodes) {
-        if (n.nodeId && n.nodeIdClaim != sessionClaimId) {
-          n.nodeId.reset();
-          ++forgotten;
-        }
-      }
-    });
-    if (forgotten) {
-      spdlog::info("ACLK: the claimed id changed; {} nodes will be created under the new claim",
-                   forgotten);
-    }
-  }
-
-  // MQTT 5 reason 142, or a clean close by the broker while online: another connection with our
-  // client id (the claimed id) took the session. Now and then that is a broker restart or
-  // failover; kCloneTakeovers within kCloneWindow means two machines share this claimed id (a
-  // copied cloud.d) and keep kicking each other off.
+  // A DISCONNECT 142 or a clean close by the broker while online (takeover_watch.h).
   void noteSessionTakeover() {
-    const auto now = Clock::now();
-    bool warn = false;
     size_t recent = 0;
-    withState([&] {
-      ++sessionTakeovers;
-      takeoverTimes.push_back(now);
-      while (!takeoverTimes.empty() && now - takeoverTimes.front() > kCloneWindow) {
-        takeoverTimes.pop_front();
-      }
-      recent = takeoverTimes.size();
-      if (recent >= kCloneTakeovers) {
-        cloneSuspected = true;
-        warn = !lastCloneWarning || now - *lastCloneWarning >= kCloneWindow;
-        if (warn) lastCloneWarning = now;
-      }
-    });
-    if (warn) {
+    withState([&] { recent = takeovers.note(Clock::now()); });
+    if (recent != 0) {
       spdlog::warn("ACLK: the broker gave this gateway's MQTT session to another connection {} "
                    "times in {} minutes: another machine is probably using this claimed id (a "
                    "copied cloud.d); see \"Cloned identity\" in docs/operations.md",
-                   recent, duration_cast<std::chrono::minutes>(kCloneWindow).count());
+                   recent, duration_cast<std::chrono::minutes>(TakeoverWatch::kWindow).count());
     }
-  }
-
-  void sendNodeState(const NodeRecord& node) {
-    NodeRecord n = node;
-    if (!n.nodeId && nodeIds) {
-      // Known from an earlier run: no new CreateNodeInstance (brief §9 step 2).
-      if (auto id = nodeIds->nodeIdFor(n.machineGuid, sessionClaimId)) {
-        n.nodeId = *id;
-        n.nodeIdClaim = sessionClaimId;
-        withState([&] {
-          auto it = nodes.find(n.machineGuid);
-          if (it != nodes.end()) {
-            it->second.nodeId = n.nodeId;
-            it->second.nodeIdClaim = sessionClaimId;
-          }
-        });
-      }
-    }
-    if (!n.nodeId) {
-      bool asked = false;
-      withState([&] {
-        auto it = nodes.find(n.machineGuid);
-        if (it == nodes.end()) return;
-        asked = it->second.createSentInSession == sessionId;
-        it->second.createSentInSession = sessionId;
-      });
-      if (asked) return;  // the answer is on its way; it triggers the rest
-      publish(TopicId::kCreateNodeInstance,
-              encodeCreateNodeInstance(sessionClaimId, n.machineGuid, n.hostname, n.hops));
-      return;
-    }
-    publish(TopicId::kNodeInstanceConnection,
-            encodeUpdateNodeInstanceConnection(sessionClaimId, *n.nodeId, n.liveness, sessionId,
-                                               n.hops, n.self, nowUs()));
-    NodeInfoFields f;
-    f.claimId = sessionClaimId;
-    f.nodeId = *n.nodeId;
-    f.machineGuid = n.machineGuid;
-    f.hostname = n.hostname;
-    f.releaseChannel = "stable";
-    f.child = !n.self;
-    if (n.relayed) {
-      f.version = n.relayed->agentVersion;
-      f.system = n.relayed->system;
-      f.hostLabels = n.relayed->hostLabels;
-    } else {
-      f.version = opt.agentVersion;
-      f.system = systemInfo();
-      const auto snap = claims();
-      for (const auto& label : aclkHostLabels(snap->proxy.labelValue())) {
-        f.hostLabels.push_back(label);
-      }
-    }
-    publish(TopicId::kNodeInstanceInfo, encodeUpdateNodeInfo(f, nowUs()));
-  }
-
-  // Brings the node table in line with the relay source. Online, a new node is created at the
-  // cloud, a node whose liveness or info changed is updated, and a node that is gone is reported
-  // dead before it is forgotten; offline only the table changes (SendNodeInstances after the next
-  // connect sends everything).
-  void syncNodes(bool online) {
-    if (!relaySource) return;
-    std::map<std::string, RelayedNode> fresh;
-    for (auto& r : relaySource->relayedNodes()) {
-      if (r.machineGuid == opt.machineGuid) continue;  // never shadow the gateway itself
-      std::string guid = r.machineGuid;
-      fresh.emplace(std::move(guid), std::move(r));
-    }
-    std::vector<NodeRecord> toSend;
-    std::vector<NodeRecord> gone;
-    withState([&] {
-      for (auto it = nodes.begin(); it != nodes.end();) {
-        if (!it->second.self && !fresh.count(it->first)) {
-          gone.push_back(it->second);
-          it = nodes.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      for (auto& [guid, r] : fresh) {
-        auto it = nodes.find(guid);
-        if (it == nodes.end()) {
-          NodeRecord n;
-          n.machineGuid = guid;
-          n.hostname = r.hostname;
-          n.hops = r.hops;
-          n.self = false;
-          n.liveness = r.live;
-          n.relayed = r;
-          nodes[guid] = n;
-          toSend.push_back(n);
-          continue;
-        }
-        auto& n = it->second;
-        const bool changed = n.liveness != r.live || !n.relayed ||
-                             n.relayed->infoVersion != r.infoVersion;
-        n.liveness = r.live;
-        n.hostname = r.hostname;
-        n.hops = r.hops;
-        n.relayed = r;
-        if (changed) toSend.push_back(n);
-      }
-    });
-    if (!online) return;
-    for (const auto& n : toSend) sendNodeState(n);
-    // Gone for good (ephemeral cleanup, remove-stale-node): neither live nor queryable, as
-    // Netdata's unregister does.
-    for (auto n : gone) {
-      if (!n.nodeId) continue;
-      publish(TopicId::kNodeInstanceConnection,
-              encodeUpdateNodeInstanceConnection(sessionClaimId, *n.nodeId, false, sessionId,
-                                                 n.hops, false, nowUs(), false));
-    }
-  }
-
-  // Once a second: the context changes of every streaming child, coalesced by the source.
-  void streamContextUpdates() {
-    if (!relaySource) return;
-    for (const auto& [guid, n] : nodesCopy()) {
-      if (n.self || !n.nodeId || !n.contextsStreaming) continue;
-      auto batch = relaySource->contextsUpdates(guid);
-      if (!batch) continue;
-      publish(TopicId::kContextsUpdated,
-              encodeContextsUpdated(sessionClaimId, *n.nodeId, batch->versionHash,
-                                    static_cast<uint64_t>(nowUs()), batch->contexts));
-    }
-  }
-
-  const SystemInfo& systemInfo() {
-    if (!system) system = probeSystemInfo();
-    return *system;
   }
 
   // ---- members ------------------------------------------------------------------------------
@@ -1023,17 +710,15 @@ struct Link::Impl : public InboundContext {
 
   // Link-thread only.
   Backoff backoff;
+  NodeSync nodeSync;  // the node table and its messages (node_sync.h)
   std::optional<Clock::time_point> blockUntil;
-  std::unique_ptr<MqttSession> session;
+  std::unique_ptr<MqttClient> session;
   uint64_t sessionNumber = 0;
   int64_t sessionId = 0;
   std::string sessionClaimId;
   unsigned long sessionGeneration = 0;
   TopicMap topics;
   uint32_t maxPacketSize = 0;
-  std::optional<SystemInfo> system;
-  std::shared_ptr<NodeRelaySource> relaySource;  // set before start, then read-only
-  std::shared_ptr<NodeIdMemory> nodeIds;          // set before start, then read-only
 
   // Shared with readers of the state (control socket, API).
   mutable std::mutex stateMutex;
@@ -1049,7 +734,6 @@ struct Link::Impl : public InboundContext {
   std::optional<std::time_t> nextAttempt;
   std::optional<double> lastBackoffSeconds;
   OutboundLedger outbound{opt.outboundLimitBytes, opt.pubackTimeout};
-  std::map<std::string, NodeRecord> nodes;
   uint64_t attempts = 0;
   uint64_t failedAttempts = 0;
   uint64_t droppedOffline = 0;
@@ -1057,10 +741,7 @@ struct Link::Impl : public InboundContext {
   uint64_t malformedInbound = 0;
   uint64_t inboundTooBig = 0;
   uint64_t bans = 0;
-  uint64_t sessionTakeovers = 0;
-  bool cloneSuspected = false;
-  std::deque<Clock::time_point> takeoverTimes;
-  std::optional<Clock::time_point> lastCloneWarning;
+  TakeoverWatch takeovers;
 };
 
 Link::Link(LinkOptions options, ClaimSource claims)
@@ -1089,11 +770,11 @@ void Link::stop() {
 void Link::reloadIdentity() { impl_->push(Command::kReload); }
 
 void Link::setRelaySource(std::shared_ptr<NodeRelaySource> source) {
-  impl_->relaySource = std::move(source);
+  impl_->nodeSync.setRelaySource(std::move(source));
 }
 
 void Link::setNodeIdMemory(std::shared_ptr<NodeIdMemory> memory) {
-  impl_->nodeIds = std::move(memory);
+  impl_->nodeSync.setNodeIdMemory(std::move(memory));
 }
 
 void Link::nodesChanged() { impl_->push(Command::kNodesChanged); }
@@ -1121,24 +802,7 @@ void Link::fillState(AclkStateView* v) const {
   v->nextConnectionAttempt = s.online ? std::nullopt : s.nextAttempt;
   v->lastBackoffSeconds = s.online ? std::nullopt : s.lastBackoffSeconds;
   v->aclkStatus = std::string(statusString(s.status));
-  for (auto& node : v->nodes) {
-    auto it = s.nodes.find(node.machineGuid);
-    if (it != s.nodes.end()) {
-      node.nodeId = it->second.nodeId;
-    }
-  }
-  for (const auto& [guid, n] : s.nodes) {
-    if (n.self) continue;
-    NodeInstanceView child;
-    child.hostname = n.hostname;
-    child.machineGuid = guid;
-    child.claimedId = v->claimedId;
-    child.nodeId = n.nodeId;
-    child.streamingHops = n.hops;
-    child.self = false;
-    child.streamingOnline = n.liveness;
-    v->nodes.push_back(std::move(child));
-  }
+  s.nodeSync.fillNodes(v);
   v->counters = {
       {"connection-attempts", s.attempts},
       {"failed-connection-attempts", s.failedAttempts},
@@ -1152,8 +816,8 @@ void Link::fillState(AclkStateView* v) const {
       // just over the limit): one count for the operator either way.
       {"inbound-messages-too-big", s.inboundTooBig + transport::transportCounters().inboundTooBig.load()},
       {"bans", s.bans},
-      {"session-takeovers", s.sessionTakeovers},
-      {"cloned-identity-suspected", s.cloneSuspected ? 1u : 0u},
+      {"session-takeovers", s.takeovers.total()},
+      {"cloned-identity-suspected", s.takeovers.cloneSuspected() ? 1u : 0u},
       {"outbound-bytes-in-flight", s.outbound.inflightBytes()},
   };
   const auto& t = transport::transportCounters();
