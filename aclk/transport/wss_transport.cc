@@ -65,7 +65,9 @@ struct WssTransport::Impl {
 
   TransportParams p;
   TlsErrorSink onTlsError;
-  asio::io_context ioc;  // run by one thread; stop() posts from the owner's thread
+  // Run by one thread (the hint lets Asio queue the coroutines' own completions without a lock
+  // or a wake-up); stop() posts from the owner's thread, which stays safe.
+  asio::io_context ioc{1};
   ssl::context tls{ssl::context::tls_client};
   tcp::acceptor acceptor{ioc};
   tcp::socket pipe{ioc};
