@@ -13,12 +13,12 @@
 
 #include "aclk/backoff.h"
 #include "aclk/cloud_login.h"
+#include "aclk/cmd_requests.h"
 #include "aclk/inbound_handlers.h"
 #include "aclk/messages.h"
 #include "aclk/mqtt_session.h"
 #include "aclk/node_sync.h"
-#include "aclk/outbound_ledger.h"
-#include "aclk/takeover_watch.h"
+#include "aclk/link_state.h"
 #include "aclk/topics.h"
 #include "common/untrusted_text.h"
 #include "common/url.h"
@@ -48,14 +48,8 @@ int64_t nowUs() {
 std::time_t nowT() { return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()); }
 
 enum class Command { kStop, kReload, kNodesChanged };
-// A CmdHandler's answer, published by the link's thread (pop() does it, so no state sees it).
-struct CmdReply {
-  std::string msgId;
-  std::string callbackTopic;
-  Clock::time_point started;
-  CmdResult result;
-};
-using Event = std::variant<MqttEvent, Command, CmdReply>;
+// A CmdHandler's answer is published by the link's thread (pop() does it, so no state sees it).
+using Event = std::variant<MqttEvent, Command, CmdRequests::Answer>;
 
 // Why the online loop ended.
 enum class OnlineEnd { kLost, kStop, kReload, kCloudRequest };
@@ -93,12 +87,9 @@ struct Link::Impl : public InboundContext {
       Event e = std::move(queue.front());
       queue.pop_front();
       lock.unlock();
-      auto* reply = std::get_if<CmdReply>(&e);
-      if (!reply) return e;
-      const auto execUs =
-          duration_cast<std::chrono::microseconds>(Clock::now() - reply->started).count();
-      publishRaw(reply->callbackTopic, buildCmdResultReply(reply->msgId, reply->result, sessionId,
-                                                           nowUs(), execUs));
+      auto* answer = std::get_if<CmdRequests::Answer>(&e);
+      if (!answer) return e;
+      cmds.publishAnswer(*answer, sessionId);
     }
   }
 
@@ -124,10 +115,10 @@ struct Link::Impl : public InboundContext {
   void setStatus(AclkStatus s) {
     {
       std::lock_guard<std::mutex> lock(stateMutex);
-      if (s == status) {
+      if (s == st.status) {
         return;
       }
-      status = s;
+      st.status = s;
     }
     if (s == AclkStatus::kConnected) {
       spdlog::info("Netdata Cloud, ACLK connection status: {}", statusString(s));
@@ -175,9 +166,9 @@ struct Link::Impl : public InboundContext {
         spdlog::debug("Wait before attempting to reconnect in {:.3f} seconds",
                       static_cast<double>(delay.count()) / 1000.0);
         withState([&] {
-          nextAttempt = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
+          st.nextAttempt = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
                                                               delay);
-          lastBackoffSeconds = static_cast<double>(delay.count()) / 1000.0;
+          st.lastBackoffSeconds = static_cast<double>(delay.count()) / 1000.0;
         });
         if (auto c = idleUntil(Clock::now() + delay)) {
           if (*c == Command::kStop) break;
@@ -185,9 +176,9 @@ struct Link::Impl : public InboundContext {
           continue;
         }
       }
-      withState([&] { ++attempts; });
+      withState([&] { ++st.attempts; });
       if (!attempt(*snap)) {
-        withState([&] { ++failedAttempts; });
+        withState([&] { ++st.failedAttempts; });
       }
     }
     setStatus(AclkStatus::kDisabled);
@@ -195,10 +186,10 @@ struct Link::Impl : public InboundContext {
 
   void onReload() {
     withState([&] {
-      if (banned) {
+      if (st.banned) {
         spdlog::info("ACLK: ban lifted by reload-claiming-state");
       }
-      banned = false;
+      st.banned = false;
     });
     blockUntil.reset();
     backoff.reset();
@@ -206,7 +197,7 @@ struct Link::Impl : public InboundContext {
 
   milliseconds nextDelay() {
     bool isBanned = false;
-    withState([&] { isBanned = banned; });
+    withState([&] { isBanned = st.banned; });
     if (isBanned) {
       backoff.reset();
       return duration_cast<milliseconds>(opt.banRetry);
@@ -239,8 +230,8 @@ struct Link::Impl : public InboundContext {
     if (login.cloudError) {
       if (login.cloudError->nonRetryable) {
         withState([&] {
-          if (!banned) ++bans;
-          banned = true;
+          if (!st.banned) ++st.bans;
+          st.banned = true;
         });
       }
       if (login.cloudError->retryDelaySeconds > 0) {
@@ -328,7 +319,7 @@ struct Link::Impl : public InboundContext {
         }
         spdlog::warn("ACLK: connection failed (MQTT client code {})", m.code);
         spdlog::warn("ACLK: connection attempt failed before the link was established: {}",
-                     statusString(status));
+                     statusString(st.status));
         closeSession();
         return false;
       }
@@ -369,14 +360,14 @@ struct Link::Impl : public InboundContext {
       }
     }
     withState([&] {
-      online = true;
-      receivedMessages = 0;
-      outbound.newConnection();
-      serverReceiveMaximum = m.serverReceiveMaximum;
-      ++connections;
-      lastConnect = nowT();
-      nextAttempt.reset();
-      lastBackoffSeconds.reset();
+      st.online = true;
+      st.receivedMessages = 0;
+      st.outbound.newConnection();
+      st.serverReceiveMaximum = m.serverReceiveMaximum;
+      ++st.connections;
+      st.lastConnect = nowT();
+      st.nextAttempt.reset();
+      st.lastBackoffSeconds.reset();
     });
     nodeSync.connected();  // SendNodeInstances, which follows, sends them all
     setStatus(AclkStatus::kConnected);
@@ -416,7 +407,7 @@ struct Link::Impl : public InboundContext {
       switch (m.kind) {
         case MqttEvent::Kind::kMessage:
           if (m.payload.size() > opt.inboundLimitBytes) {
-            withState([&] { ++inboundTooBig; });
+            withState([&] { ++st.inboundTooBig; });
             spdlog::warn("ACLK: inbound message of {} bytes on \"{}\" exceeds {} bytes",
                          m.payload.size(), escapeUntrusted(m.text), opt.inboundLimitBytes);
             setStatus(AclkStatus::kOfflineMessageTooBig);
@@ -465,9 +456,9 @@ struct Link::Impl : public InboundContext {
   void markOffline() {
     spdlog::warn("ACLK link is down");
     withState([&] {
-      online = false;
-      lastDisconnect = nowT();
-      outbound.clear();
+      st.online = false;
+      st.lastDisconnect = nowT();
+      st.outbound.clear();
     });
   }
 
@@ -519,21 +510,21 @@ struct Link::Impl : public InboundContext {
 
   uint64_t publishRaw(const std::string& topic, const std::string& payload) {
     bool isOnline = false;
-    withState([&] { isOnline = online; });
+    withState([&] { isOnline = st.online; });
     if (!session || !isOnline) {
-      withState([&] { ++droppedOffline; });
+      withState([&] { ++st.droppedOffline; });
       spdlog::debug("MQTT is offline. Can't send message.");
       return 0;
     }
     if (maxPacketSize != 0 && payload.size() + topic.size() + 64 > maxPacketSize) {
-      withState([&] { ++droppedTooBig; });
+      withState([&] { ++st.droppedTooBig; });
       spdlog::warn("Message too big for server: {}", payload.size());
       return 0;
     }
     uint64_t id = 0;
     withState([&] {
-      id = outbound.admit(payload.size(), Clock::now());
-      if (id == 0 && outbound.droppedQueueFull() == 1) {
+      id = st.outbound.admit(payload.size(), Clock::now());
+      if (id == 0 && st.outbound.droppedQueueFull() == 1) {
         spdlog::warn("ACLK: outbound queue is full ({} bytes); dropping messages",
                      opt.outboundLimitBytes);
       }
@@ -545,8 +536,8 @@ struct Link::Impl : public InboundContext {
     if (!session->publish(id, topic, payload, &error)) {
       spdlog::warn("ACLK: publish to \"{}\" failed: {}", topic, error);
       withState([&] {
-        outbound.cancel(id);
-        ++droppedOffline;
+        st.outbound.cancel(id);
+        ++st.droppedOffline;
       });
       return 0;
     }
@@ -556,9 +547,9 @@ struct Link::Impl : public InboundContext {
   void onPublishDone(const MqttEvent& m) {
     bool resetBackoff = false;
     withState([&] {
-      const auto ack = outbound.acknowledged(m.publishId, m.success, Clock::now());
+      const auto ack = st.outbound.acknowledged(m.publishId, m.success, Clock::now());
       if (ack.stable) {
-        lastConnectPuback = nowT();
+        st.lastConnectPuback = nowT();
         resetBackoff = true;
       }
     });
@@ -569,8 +560,8 @@ struct Link::Impl : public InboundContext {
 
   void sweepInflight() {
     withState([&] {
-      const size_t dropped = outbound.sweep(Clock::now());
-      if (dropped != 0 && outbound.timedOut() == dropped) {
+      const size_t dropped = st.outbound.sweep(Clock::now());
+      if (dropped != 0 && st.outbound.timedOut() == dropped) {
         spdlog::warn("ACLK: a message got no PUBACK within {} s; counted as dropped",
                      opt.pubackTimeout.count());
       }
@@ -581,7 +572,7 @@ struct Link::Impl : public InboundContext {
 
   // Returns true when the cloud asked to disconnect.
   bool handleInbound(const std::string& topic, const std::string& payload) {
-    withState([&] { ++receivedMessages; });
+    withState([&] { ++st.receivedMessages; });
     const auto type = messageTypeOfTopic(topic);
     if (type.empty()) {
       spdlog::error("ACLK: inbound message on \"{}\" has no type; dropped",
@@ -590,13 +581,13 @@ struct Link::Impl : public InboundContext {
     }
     spdlog::debug("ACLK: received {} ({} bytes)", escapeUntrusted(type), payload.size());
     if (type == "cmd") {
-      handleCmd(payload);
+      if (!cmds.handle(payload, sessionId)) withState([&] { ++st.malformedInbound; });
       return false;
     }
     InboundMessage msg;
     std::string error;
     if (!decodeInbound(type, payload, &msg, &error)) {
-      withState([&] { ++malformedInbound; });
+      withState([&] { ++st.malformedInbound; });
       spdlog::error("ACLK: {}; message ignored", error);
       return false;
     }
@@ -627,60 +618,19 @@ struct Link::Impl : public InboundContext {
 
   void ban() override {
     withState([&] {
-      if (!banned) ++bans;
-      banned = true;
+      if (!st.banned) ++st.bans;
+      st.banned = true;
     });
   }
 
   void blockReconnectFor(seconds delay) override { blockUntil = Clock::now() + delay; }
 
-  void cancelPendingRequest(const std::string& requestId) override {
-    if (opt.cmdHandler) {
-      spdlog::debug("ACLK: cloud cancels request \"{}\"", escapeUntrusted(requestId));
-      opt.cmdHandler->cancel(requestId);
-    } else {
-      // Without a handler `cmd` requests run synchronously, so none is ever pending.
-      spdlog::info("ACLK: nothing to cancel for request \"{}\"", escapeUntrusted(requestId));
-    }
-  }
-
-  void handleCmd(const std::string& payload) {
-    const auto started = Clock::now();
-    const auto parsed = parseCmd(payload);
-    if (!parsed.request) {
-      withState([&] { ++malformedInbound; });
-      spdlog::error("ACLK: cmd request rejected: {}", parsed.error);
-      if (!parsed.callbackTopic.empty()) {
-        publishRaw(parsed.callbackTopic, buildCmdBadRequestReply(parsed.msgId, nowUs()));
-      }
-      return;
-    }
-    const auto& req = *parsed.request;
-    if (opt.cmdHandler) {
-      opt.cmdHandler->start(req, [sink = replySink, msgId = req.msgId,
-                                  topic = req.callbackTopic, started](CmdResult result) {
-        std::lock_guard lock(sink->mutex);
-        if (sink->impl) {
-          sink->impl->push(CmdReply{msgId, topic, started, std::move(result)});
-        }
-      });
-      return;
-    }
-    LocalHttpResponse resp;
-    if (opt.localApi) {
-      resp = opt.localApi(req.method, req.path);
-    } else {
-      resp.code = 404;
-      resp.body = "{\"error\":\"not found\"}";
-    }
-    const auto execUs = duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
-    publishRaw(req.callbackTopic, buildCmdReply(req.msgId, resp, sessionId, nowUs(), execUs));
-  }
+  void cancelPendingRequest(const std::string& requestId) override { cmds.cancel(requestId); }
 
   // A DISCONNECT 142 or a clean close by the broker while online (takeover_watch.h).
   void noteSessionTakeover() {
     size_t recent = 0;
-    withState([&] { recent = takeovers.note(Clock::now()); });
+    withState([&] { recent = st.takeovers.note(Clock::now()); });
     if (recent != 0) {
       spdlog::warn("ACLK: the broker gave this gateway's MQTT session to another connection {} "
                    "times in {} minutes: another machine is probably using this claimed id (a "
@@ -707,6 +657,14 @@ struct Link::Impl : public InboundContext {
     Impl* impl;
   };
   std::shared_ptr<ReplySink> replySink = std::make_shared<ReplySink>(this);
+  CmdRequests cmds{opt.localApi, opt.cmdHandler,
+                   [this](const std::string& topic, const std::string& payload) {
+                     return publishRaw(topic, payload);
+                   },
+                   [sink = replySink](CmdRequests::Answer&& answer) {
+                     std::lock_guard lock(sink->mutex);
+                     if (sink->impl) sink->impl->push(std::move(answer));
+                   }};
 
   // Link-thread only.
   Backoff backoff;
@@ -722,26 +680,7 @@ struct Link::Impl : public InboundContext {
 
   // Shared with readers of the state (control socket, API).
   mutable std::mutex stateMutex;
-  AclkStatus status = AclkStatus::kOffline;
-  bool online = false;
-  bool banned = false;
-  uint64_t receivedMessages = 0;
-  uint64_t serverReceiveMaximum = 0;
-  uint64_t connections = 0;
-  std::optional<std::time_t> lastConnect;
-  std::optional<std::time_t> lastConnectPuback;
-  std::optional<std::time_t> lastDisconnect;
-  std::optional<std::time_t> nextAttempt;
-  std::optional<double> lastBackoffSeconds;
-  OutboundLedger outbound{opt.outboundLimitBytes, opt.pubackTimeout};
-  uint64_t attempts = 0;
-  uint64_t failedAttempts = 0;
-  uint64_t droppedOffline = 0;
-  uint64_t droppedTooBig = 0;
-  uint64_t malformedInbound = 0;
-  uint64_t inboundTooBig = 0;
-  uint64_t bans = 0;
-  TakeoverWatch takeovers;
+  LinkState st{opt.outboundLimitBytes, opt.pubackTimeout};
 };
 
 Link::Link(LinkOptions options, ClaimSource claims)
@@ -781,48 +720,13 @@ void Link::nodesChanged() { impl_->push(Command::kNodesChanged); }
 
 AclkStatus Link::status() const {
   std::lock_guard<std::mutex> lock(impl_->stateMutex);
-  return impl_->status;
+  return impl_->st.status;
 }
 
 void Link::fillState(AclkStateView* v) const {
-  const Impl& s = *impl_;
-  std::lock_guard<std::mutex> lock(s.stateMutex);
-  v->online = s.online;
-  v->banned = s.banned;
-  v->publishLatencyUs = s.outbound.lastLatencyUs();
-  v->receivedMessages = s.receivedMessages;
-  v->receivedPubacks = s.outbound.pubacks();
-  v->pendingPubacks = s.outbound.inflightCount();
-  v->timedOutPubacks = s.outbound.timedOut();
-  v->serverReceiveMaximum = s.serverReceiveMaximum;
-  v->reconnectCount = s.connections > 0 ? s.connections - 1 : 0;
-  v->lastConnect = s.lastConnect;
-  v->lastConnectPuback = s.lastConnectPuback;
-  v->lastDisconnect = s.lastDisconnect;
-  v->nextConnectionAttempt = s.online ? std::nullopt : s.nextAttempt;
-  v->lastBackoffSeconds = s.online ? std::nullopt : s.lastBackoffSeconds;
-  v->aclkStatus = std::string(statusString(s.status));
-  s.nodeSync.fillNodes(v);
-  v->counters = {
-      {"connection-attempts", s.attempts},
-      {"failed-connection-attempts", s.failedAttempts},
-      {"connections", s.connections},
-      {"messages-dropped-offline", s.droppedOffline},
-      {"messages-dropped-queue-full", s.outbound.droppedQueueFull()},
-      {"messages-dropped-too-big", s.droppedTooBig},
-      {"publish-failures", s.outbound.failures()},
-      {"malformed-inbound-messages", s.malformedInbound},
-      // Refused from the packet header by the transport, or after Paho buffered it (a message
-      // just over the limit): one count for the operator either way.
-      {"inbound-messages-too-big", s.inboundTooBig + transport::transportCounters().inboundTooBig.load()},
-      {"bans", s.bans},
-      {"session-takeovers", s.takeovers.total()},
-      {"cloned-identity-suspected", s.takeovers.cloneSuspected() ? 1u : 0u},
-      {"outbound-bytes-in-flight", s.outbound.inflightBytes()},
-  };
-  const auto& t = transport::transportCounters();
-  v->counters.emplace_back("local-pipe-strangers-refused", t.localPipeStrangers.load());
-  v->counters.emplace_back("transport-pingreqs-injected", t.injectedPingreqs.load());
+  std::lock_guard<std::mutex> lock(impl_->stateMutex);
+  impl_->st.fill(v);
+  impl_->nodeSync.fillNodes(v);
 }
 
 }  // namespace aclkd::aclk
