@@ -249,24 +249,35 @@ class LinkTest : public ::testing::Test {
     return v;
   }
 
-  bool waitStatus(AclkStatus want) {
+  // Polls `pred` until it holds (kWait at most).
+  template <typename Pred>
+  static bool eventually(Pred pred) {
     const auto deadline = std::chrono::steady_clock::now() + kWait;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (link->status() == want) return true;
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
       std::this_thread::sleep_for(5ms);
     }
-    return false;
+    return true;
+  }
+
+  bool waitStatus(AclkStatus want) {
+    return eventually([&] { return link->status() == want; });
   }
 
   // Online is cleared right after the status is set: wait for both.
   bool waitOffline(AclkStatus want) {
-    if (!waitStatus(want)) return false;
-    const auto deadline = std::chrono::steady_clock::now() + kWait;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (!state().online) return true;
-      std::this_thread::sleep_for(5ms);
-    }
-    return false;
+    return waitStatus(want) && eventually([&] { return !state().online; });
+  }
+
+  // The cloud's DisconnectReq, and the graceful goodbye it causes (reachable=false, PUBACK,
+  // DISCONNECT).
+  void cloudDisconnects(const agent::v1::DisconnectReq& req) {
+    deliver(0, "DisconnectReq", req.SerializeAsString());
+    const auto bye = broker->waitPublish("/agent-connection", 1);
+    ASSERT_TRUE(bye);
+    ack(0, bye->id);
+    ASSERT_TRUE(broker->waitFor([&] { return broker->sessions[0]->disconnected; }));
+    ASSERT_TRUE(waitOffline(AclkStatus::kOfflineCloudRequestedDisconnect));
   }
 
   // Starts the link and brings session `index` online.
@@ -281,6 +292,19 @@ class LinkTest : public ::testing::Test {
     e.kind = MqttEvent::Kind::kMessage;
     e.text = "/agent/" + claims->get()->claimedId + "/inbound/v1/cmd/" + type;
     e.payload = payload;
+    broker->emit(index, std::move(e));
+  }
+
+  // Session `index` ends: before CONNACK (kConnectFailed) or after it (kConnectionLost), with
+  // the transport's reason when it had one.
+  void end(size_t index, MqttEvent::Kind kind, std::string text,
+           std::optional<AclkStatus> why = std::nullopt, int code = 0) {
+    MqttEvent e;
+    e.kind = kind;
+    e.text = std::move(text);
+    e.transportStatus = why;
+    e.pingTimeout = why == AclkStatus::kOfflinePingTimeout;
+    e.code = code;
     broker->emit(index, std::move(e));
   }
 
@@ -320,22 +344,14 @@ TEST_F(LinkTest, ConnackGoesOnlineSubscribesAndAnnouncesTheAgent) {
   EXPECT_EQ(counter(v, "connections"), 1u);
   EXPECT_EQ(v.pendingPubacks, 1u) << "the agent-connection message waits for its PUBACK";
   ack(0, hello->id);
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (state().pendingPubacks != 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
-  EXPECT_EQ(state().pendingPubacks, 0u);
+  EXPECT_TRUE(eventually([&] { return state().pendingPubacks == 0; }));
   EXPECT_EQ(state().receivedPubacks, 1u);
 }
 
 TEST_F(LinkTest, ConnackRefusedCountsAFailedAttemptAndRetries) {
   start();
   ASSERT_TRUE(broker->waitSessions(1));
-  MqttEvent refused;
-  refused.kind = MqttEvent::Kind::kConnectFailed;
-  refused.text = "connack";
-  refused.code = 135;  // Not authorized
-  broker->emit(0, std::move(refused));
+  end(0, MqttEvent::Kind::kConnectFailed, "connack", std::nullopt, 135);  // Not authorized
   ASSERT_TRUE(broker->waitSessions(2)) << "the link retries after its backoff";
   const auto v = state();
   EXPECT_FALSE(v.online);
@@ -348,11 +364,7 @@ TEST_F(LinkTest, ConnackRefusedCountsAFailedAttemptAndRetries) {
 TEST_F(LinkTest, TransportFailureBeforeConnackReportsTheTransportStatus) {
   start();
   ASSERT_TRUE(broker->waitSessions(1));
-  MqttEvent failed;
-  failed.kind = MqttEvent::Kind::kConnectFailed;
-  failed.text = "transport";
-  failed.transportStatus = AclkStatus::kHttpsProxyNegotiationFailed;
-  broker->emit(0, std::move(failed));
+  end(0, MqttEvent::Kind::kConnectFailed, "transport", AclkStatus::kHttpsProxyNegotiationFailed);
   EXPECT_TRUE(waitStatus(AclkStatus::kHttpsProxyNegotiationFailed));
 }
 
@@ -363,13 +375,7 @@ TEST_F(LinkTest, DisconnectRequestHonoursReconnectAfter) {
   req.set_reconnect_after_seconds(2);
   req.set_error_code(7);
   const auto before = std::chrono::system_clock::now();
-  deliver(0, "DisconnectReq", req.SerializeAsString());
-  // Graceful: agent-connection with reachable=false, then DISCONNECT.
-  const auto bye = broker->waitPublish("/agent-connection", 1);
-  ASSERT_TRUE(bye);
-  ack(0, bye->id);
-  ASSERT_TRUE(broker->waitFor([&] { return broker->sessions[0]->disconnected; }));
-  EXPECT_TRUE(waitOffline(AclkStatus::kOfflineCloudRequestedDisconnect));
+  cloudDisconnects(req);
   const auto v = state();
   EXPECT_FALSE(v.online);
   ASSERT_TRUE(v.nextConnectionAttempt);
@@ -386,12 +392,7 @@ TEST_F(LinkTest, PermabanWaitsForAReload) {
   goOnline();
   agent::v1::DisconnectReq req;
   req.set_permaban(true);
-  deliver(0, "DisconnectReq", req.SerializeAsString());
-  const auto bye = broker->waitPublish("/agent-connection", 1);
-  ASSERT_TRUE(bye);
-  ack(0, bye->id);
-  ASSERT_TRUE(broker->waitFor([&] { return broker->sessions[0]->disconnected; }));
-  ASSERT_TRUE(waitOffline(AclkStatus::kOfflineCloudRequestedDisconnect));
+  cloudDisconnects(req);
   auto v = state();
   EXPECT_TRUE(v.banned);
   EXPECT_EQ(counter(v, "bans"), 1u);
@@ -408,12 +409,8 @@ TEST_F(LinkTest, PermabanWaitsForAReload) {
 TEST_F(LinkTest, PingTimeoutIsReportedAndTheLinkReconnects) {
   start();
   goOnline();
-  MqttEvent lost;
-  lost.kind = MqttEvent::Kind::kConnectionLost;
-  lost.pingTimeout = true;
-  lost.transportStatus = AclkStatus::kOfflinePingTimeout;
-  lost.text = "no PINGRESP within 60 s of the PINGREQ";
-  broker->emit(0, std::move(lost));
+  end(0, MqttEvent::Kind::kConnectionLost, "no PINGRESP within 60 s of the PINGREQ",
+      AclkStatus::kOfflinePingTimeout);
   ASSERT_TRUE(waitOffline(AclkStatus::kOfflinePingTimeout));
   auto v = state();
   EXPECT_FALSE(v.online);
@@ -427,11 +424,8 @@ TEST_F(LinkTest, PingTimeoutIsReportedAndTheLinkReconnects) {
 TEST_F(LinkTest, NoIoProgressFromTheTransportIsReported) {
   start();
   goOnline();
-  MqttEvent lost;
-  lost.kind = MqttEvent::Kind::kConnectionLost;
-  lost.transportStatus = AclkStatus::kOfflineNoIoProgress;
-  lost.text = "no I/O progress for 120 s";
-  broker->emit(0, std::move(lost));
+  end(0, MqttEvent::Kind::kConnectionLost, "no I/O progress for 120 s",
+      AclkStatus::kOfflineNoIoProgress);
   EXPECT_TRUE(waitStatus(AclkStatus::kOfflineNoIoProgress));
 }
 
@@ -462,11 +456,7 @@ TEST_F(LinkTest, PublishFailuresAreCounted) {
   start();
   goOnline();
   // The agent-connection message could not be handed to the session.
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (counter(state(), "messages-dropped-offline") == 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
+  EXPECT_TRUE(eventually([&] { return counter(state(), "messages-dropped-offline") != 0; }));
   auto v = state();
   EXPECT_EQ(counter(v, "messages-dropped-offline"), 1u);
   EXPECT_EQ(counter(v, "outbound-bytes-in-flight"), 0u) << "the reservation is returned";
@@ -481,10 +471,7 @@ TEST_F(LinkTest, PublishFailuresAreCounted) {
   const auto create = broker->waitPublish("/create-node-instance");
   ASSERT_TRUE(create) << "the gateway's node is created";
   ack(0, create->id, false);
-  const auto until = std::chrono::steady_clock::now() + kWait;
-  while (counter(state(), "publish-failures") == 0 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(5ms);
-  }
+  EXPECT_TRUE(eventually([&] { return counter(state(), "publish-failures") != 0; }));
   v = state();
   EXPECT_EQ(counter(v, "publish-failures"), 1u);
   EXPECT_EQ(v.pendingPubacks, 0u);
