@@ -12,15 +12,14 @@
 #include <variant>
 
 #include "aclk/backoff.h"
-#include "aclk/env.h"
+#include "aclk/cloud_login.h"
+#include "aclk/cmd_requests.h"
 #include "aclk/inbound_handlers.h"
 #include "aclk/messages.h"
 #include "aclk/mqtt_session.h"
-#include "aclk/node_info.h"
-#include "aclk/otp.h"
-#include "aclk/outbound_ledger.h"
+#include "aclk/node_sync.h"
+#include "aclk/link_state.h"
 #include "aclk/topics.h"
-#include "common/http_client.h"
 #include "common/untrusted_text.h"
 #include "common/url.h"
 #include "common/uuid.h"
@@ -38,8 +37,6 @@ constexpr auto kDisconnectWait = milliseconds(4000);
 constexpr auto kBadUrlRetry = seconds(30);
 constexpr auto kBadKeyRetry = seconds(5);
 constexpr auto kClaimPoll = seconds(1);
-constexpr auto kCloneWindow = std::chrono::minutes(10);
-constexpr size_t kCloneTakeovers = 3;
 constexpr int kSessionTakenOver = 142;  // MQTT 5 DISCONNECT reason "Session taken over"
 
 int64_t nowUs() {
@@ -51,28 +48,8 @@ int64_t nowUs() {
 std::time_t nowT() { return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()); }
 
 enum class Command { kStop, kReload, kNodesChanged };
-// A CmdHandler's answer, published by the link's thread (pop() does it, so no state sees it).
-struct CmdReply {
-  std::string msgId;
-  std::string callbackTopic;
-  Clock::time_point started;
-  CmdResult result;
-};
-using Event = std::variant<MqttEvent, Command, CmdReply>;
-
-// A node the link speaks for. Only the gateway itself for now; the stream bridge adds children.
-struct NodeRecord {
-  std::string machineGuid;
-  std::string hostname;
-  int hops = 0;
-  bool self = true;
-  std::optional<std::string> nodeId;
-  std::string nodeIdClaim;  // the claim nodeId was issued under
-  bool liveness = true;
-  bool contextsStreaming = false;
-  std::optional<RelayedNode> relayed;  // children: what UpdateNodeInfo carries
-  int64_t createSentInSession = 0;     // CreateNodeInstance is asked once per session
-};
+// A CmdHandler's answer is published by the link's thread (pop() does it, so no state sees it).
+using Event = std::variant<MqttEvent, Command, CmdRequests::Answer>;
 
 // Why the online loop ended.
 enum class OnlineEnd { kLost, kStop, kReload, kCloudRequest };
@@ -82,12 +59,12 @@ enum class OnlineEnd { kLost, kStop, kReload, kCloudRequest };
 struct Link::Impl : public InboundContext {
   Impl(LinkOptions o, ClaimSource c)
       : opt(std::move(o)), claims(std::move(c)),
-        backoff(opt.seed != 0 ? opt.seed : std::random_device{}()) {
-    NodeRecord self;
-    self.machineGuid = opt.machineGuid;
-    self.hostname = opt.hostname;
-    nodes[self.machineGuid] = self;
-  }
+        backoff(opt.seed != 0 ? opt.seed : std::random_device{}()),
+        nodeSync(SelfNode{opt.machineGuid, opt.hostname, opt.agentVersion,
+                          [claims = claims] { return claims()->proxy.labelValue(); }},
+                 [this](TopicId topic, const std::string& payload) {
+                   return publish(topic, payload);
+                 }) {}
 
   // ---- the event queue --------------------------------------------------------------------
 
@@ -110,12 +87,9 @@ struct Link::Impl : public InboundContext {
       Event e = std::move(queue.front());
       queue.pop_front();
       lock.unlock();
-      auto* reply = std::get_if<CmdReply>(&e);
-      if (!reply) return e;
-      const auto execUs =
-          duration_cast<std::chrono::microseconds>(Clock::now() - reply->started).count();
-      publishRaw(reply->callbackTopic, buildCmdResultReply(reply->msgId, reply->result, sessionId,
-                                                           nowUs(), execUs));
+      auto* answer = std::get_if<CmdRequests::Answer>(&e);
+      if (!answer) return e;
+      cmds.publishAnswer(*answer, sessionId);
     }
   }
 
@@ -128,7 +102,7 @@ struct Link::Impl : public InboundContext {
       }
       if (auto* c = std::get_if<Command>(&*e)) {
         if (*c == Command::kNodesChanged) {
-          syncNodes(false);
+          nodeSync.sync(false);
           continue;
         }
         return *c;
@@ -141,10 +115,10 @@ struct Link::Impl : public InboundContext {
   void setStatus(AclkStatus s) {
     {
       std::lock_guard<std::mutex> lock(stateMutex);
-      if (s == status) {
+      if (s == st.status) {
         return;
       }
-      status = s;
+      st.status = s;
     }
     if (s == AclkStatus::kConnected) {
       spdlog::info("Netdata Cloud, ACLK connection status: {}", statusString(s));
@@ -192,9 +166,9 @@ struct Link::Impl : public InboundContext {
         spdlog::debug("Wait before attempting to reconnect in {:.3f} seconds",
                       static_cast<double>(delay.count()) / 1000.0);
         withState([&] {
-          nextAttempt = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
+          st.nextAttempt = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
                                                               delay);
-          lastBackoffSeconds = static_cast<double>(delay.count()) / 1000.0;
+          st.lastBackoffSeconds = static_cast<double>(delay.count()) / 1000.0;
         });
         if (auto c = idleUntil(Clock::now() + delay)) {
           if (*c == Command::kStop) break;
@@ -202,9 +176,9 @@ struct Link::Impl : public InboundContext {
           continue;
         }
       }
-      withState([&] { ++attempts; });
+      withState([&] { ++st.attempts; });
       if (!attempt(*snap)) {
-        withState([&] { ++failedAttempts; });
+        withState([&] { ++st.failedAttempts; });
       }
     }
     setStatus(AclkStatus::kDisabled);
@@ -212,10 +186,10 @@ struct Link::Impl : public InboundContext {
 
   void onReload() {
     withState([&] {
-      if (banned) {
+      if (st.banned) {
         spdlog::info("ACLK: ban lifted by reload-claiming-state");
       }
-      banned = false;
+      st.banned = false;
     });
     blockUntil.reset();
     backoff.reset();
@@ -223,7 +197,7 @@ struct Link::Impl : public InboundContext {
 
   milliseconds nextDelay() {
     bool isBanned = false;
-    withState([&] { isBanned = banned; });
+    withState([&] { isBanned = st.banned; });
     if (isBanned) {
       backoff.reset();
       return duration_cast<milliseconds>(opt.banRetry);
@@ -242,122 +216,30 @@ struct Link::Impl : public InboundContext {
 
   // ---- one connection attempt -------------------------------------------------------------
 
-  HttpRequest baseRequest(const claim::ClaimSnapshot& snap) const {
-    HttpRequest r;
-    r.headers = {"User-Agent: Netdata/rocks newhttpclient", "Accept:", "Content-Type:"};
-    r.caFile = opt.caFile;
-    r.insecure = snap.insecure;
-    r.connectTimeoutMs = 10000;
-    r.totalTimeoutMs = 30000;
-    r.cancel = &cancelHttp;
-    if (snap.proxy.kind == ProxyKind::kNone) {
-      r.proxyMode = HttpRequest::ProxyMode::kNone;
-    } else {
-      r.proxyMode = HttpRequest::ProxyMode::kExplicit;
-      r.proxy = snap.proxy;
-    }
-    return r;
-  }
-
-  // One HTTPS step. Returns nullopt (status set, reason logged) when it produced no answer.
-  std::optional<HttpResponse> https(HttpRequest req, const Url& target) {
-    HttpResponse resp = httpPerform(req);
-    if (resp.failure == HttpFailure::kCancelled) {
-      return std::nullopt;
-    }
-    if (resp.failure != HttpFailure::kNone) {
-      setStatus(statusForHttpFailure(resp.failure));
-      spdlog::warn("ACLK: HTTPS \"{}\" request to \"{}\" failed: {}", req.method, target.host,
-                   resp.error);
-      return std::nullopt;
-    }
-    spdlog::info("ACLK: HTTPS \"{}\" request to \"{}\" finished with HTTP code: {}", req.method,
-                 target.host, resp.status);
-    return resp;
-  }
-
-  template <typename T>
-  void stepFailed(const StepResult<T>& r) {
-    setStatus(r.status);
-    spdlog::warn("ACLK: {}", r.error);
-    if (r.cloudError) {
-      spdlog::warn("{}", describeCloudError(*r.cloudError));
-      if (r.cloudError->nonRetryable) {
-        withState([&] {
-          if (!banned) ++bans;
-          banned = true;
-        });
-      }
-      if (r.cloudError->retryDelaySeconds > 0) {
-        blockUntil = Clock::now() + seconds(r.cloudError->retryDelaySeconds);
-      }
-    }
-  }
-
   // Returns true when the link got online (however it ended).
   bool attempt(const claim::ClaimSnapshot& snap) {
-    const Url cloud = *parseUrl(snap.cloudUrl, nullptr);
     sessionId = nowUs();
-
-    // /env
-    HttpRequest envReq = baseRequest(snap);
-    envReq.url = cloud.scheme + "://" + hostPort(cloud) + envPath(versionWithoutV(), snap.claimedId);
-    auto envResp = https(envReq, cloud);
-    if (!envResp) {
-      spdlog::warn("ACLK: failed to get ACLK environment (cannot contact ENV endpoint)");
-      return false;
+    CloudLoginOptions lo;
+    lo.caFile = opt.caFile;
+    lo.agentVersion = opt.agentVersion;
+    lo.cancel = &cancelHttp;
+    lo.http = opt.http;
+    lo.setStatus = [this](AclkStatus s) { setStatus(s); };
+    CloudLogin login = loginToCloud(snap, lo);
+    if (login.backoff) backoff.setParams(*login.backoff);
+    if (login.cloudError) {
+      if (login.cloudError->nonRetryable) {
+        withState([&] {
+          if (!st.banned) ++st.bans;
+          st.banned = true;
+        });
+      }
+      if (login.cloudError->retryDelaySeconds > 0) {
+        blockUntil = Clock::now() + seconds(login.cloudError->retryDelaySeconds);
+      }
     }
-    const auto env = interpretEnvResponse(envResp->status, envResp->body);
-    if (!env.value) {
-      stepFailed(env);
-      return false;
-    }
-    backoff.setParams(env.value->backoff);
-
-    // OTP challenge
-    const Url& auth = env.value->authEndpoint;
-    std::string authPath = auth.path;
-    while (!authPath.empty() && authPath.back() == '/') authPath.pop_back();
-    HttpRequest chReq = baseRequest(snap);
-    chReq.url = auth.scheme + "://" + hostPort(auth) + challengePath(authPath, snap.claimedId);
-    auto chResp = https(chReq, auth);
-    if (!chResp) return false;
-    const auto challenge = interpretChallengeResponse(chResp->status, chResp->body);
-    if (!challenge.value) {
-      stepFailed(challenge);
-      return false;
-    }
-    std::string decryptError;
-    const auto secret = snap.key->decryptOaepSha1(*challenge.value, &decryptError);
-    if (!secret) {
-      setStatus(AclkStatus::kOtpChallengeDecryptFailed);
-      spdlog::warn("ACLK: Decryption of the challenge failed: {}", decryptError);
-      return false;
-    }
-
-    // OTP password
-    HttpRequest pwReq = baseRequest(snap);
-    pwReq.method = "POST";
-    pwReq.url = auth.scheme + "://" + hostPort(auth) + passwordPath(authPath, snap.claimedId);
-    pwReq.body = buildPasswordBody(opt.agentVersion, *secret);
-    auto pwResp = https(pwReq, auth);
-    if (!pwResp) return false;
-    auto creds = interpretPasswordResponse(pwResp->status, pwResp->body, snap.claimedId);
-    if (!creds.value) {
-      stepFailed(creds);
-      return false;
-    }
-    return connectMqtt(snap, env.value->mqttEndpoint, std::move(*creds.value));
-  }
-
-  static std::string hostPort(const Url& u) {
-    const bool v6 = u.host.find(':') != std::string::npos;
-    return (v6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
-  }
-
-  std::string versionWithoutV() const {
-    return !opt.agentVersion.empty() && opt.agentVersion[0] == 'v' ? opt.agentVersion.substr(1)
-                                                                   : opt.agentVersion;
+    if (!login.mqttEndpoint) return false;
+    return connectMqtt(snap, *login.mqttEndpoint, std::move(login.credentials));
   }
 
   // ---- MQTT ---------------------------------------------------------------------------------
@@ -366,9 +248,11 @@ struct Link::Impl : public InboundContext {
     topics = std::move(creds.topics);
     sessionClaimId = snap.claimedId;
     sessionGeneration = snap.generation;
-    forgetNodeIdsOfOtherClaims();
+    nodeSync.beginSession(sessionClaimId, sessionId);
     const uint64_t number = ++sessionNumber;
-    session = std::make_unique<MqttSession>(number, [this](MqttEvent&& e) { push(std::move(e)); });
+    MqttClient::Sink sink = [this](MqttEvent&& e) { push(std::move(e)); };
+    session = opt.mqttFactory ? opt.mqttFactory(number, std::move(sink))
+                              : std::make_unique<MqttSession>(number, std::move(sink));
 
     MqttConnectParams p;
     p.wire.host = endpoint.host;
@@ -408,7 +292,7 @@ struct Link::Impl : public InboundContext {
       }
       if (auto* c = std::get_if<Command>(&*e)) {
         if (*c == Command::kNodesChanged) {
-          syncNodes(false);
+          nodeSync.sync(false);
           continue;
         }
         closeSession();
@@ -435,7 +319,7 @@ struct Link::Impl : public InboundContext {
         }
         spdlog::warn("ACLK: connection failed (MQTT client code {})", m.code);
         spdlog::warn("ACLK: connection attempt failed before the link was established: {}",
-                     statusString(status));
+                     statusString(st.status));
         closeSession();
         return false;
       }
@@ -476,17 +360,16 @@ struct Link::Impl : public InboundContext {
       }
     }
     withState([&] {
-      online = true;
-      receivedMessages = 0;
-      outbound.newConnection();
-      serverReceiveMaximum = m.serverReceiveMaximum;
-      ++connections;
-      lastConnect = nowT();
-      nextAttempt.reset();
-      lastBackoffSeconds.reset();
-      for (auto& [guid, n] : nodes) n.contextsStreaming = false;
+      st.online = true;
+      st.receivedMessages = 0;
+      st.outbound.newConnection();
+      st.serverReceiveMaximum = m.serverReceiveMaximum;
+      ++st.connections;
+      st.lastConnect = nowT();
+      st.nextAttempt.reset();
+      st.lastBackoffSeconds.reset();
     });
-    syncNodes(false);  // SendNodeInstances, which follows, sends them all
+    nodeSync.connected();  // SendNodeInstances, which follows, sends them all
     setStatus(AclkStatus::kConnected);
     spdlog::info("ACLK: connection successfully established");
     publish(TopicId::kAgentConnection,
@@ -499,13 +382,13 @@ struct Link::Impl : public InboundContext {
       auto e = pop(nextSweep);
       if (!e) {
         sweepInflight();
-        streamContextUpdates();
+        nodeSync.streamContextUpdates();
         nextSweep = Clock::now() + seconds(1);
         continue;
       }
       if (auto* c = std::get_if<Command>(&*e)) {
         if (*c == Command::kNodesChanged) {
-          syncNodes(true);
+          nodeSync.sync(true);
           continue;
         }
         if (*c == Command::kStop) {
@@ -524,7 +407,7 @@ struct Link::Impl : public InboundContext {
       switch (m.kind) {
         case MqttEvent::Kind::kMessage:
           if (m.payload.size() > opt.inboundLimitBytes) {
-            withState([&] { ++inboundTooBig; });
+            withState([&] { ++st.inboundTooBig; });
             spdlog::warn("ACLK: inbound message of {} bytes on \"{}\" exceeds {} bytes",
                          m.payload.size(), escapeUntrusted(m.text), opt.inboundLimitBytes);
             setStatus(AclkStatus::kOfflineMessageTooBig);
@@ -573,9 +456,9 @@ struct Link::Impl : public InboundContext {
   void markOffline() {
     spdlog::warn("ACLK link is down");
     withState([&] {
-      online = false;
-      lastDisconnect = nowT();
-      outbound.clear();
+      st.online = false;
+      st.lastDisconnect = nowT();
+      st.outbound.clear();
     });
   }
 
@@ -627,21 +510,21 @@ struct Link::Impl : public InboundContext {
 
   uint64_t publishRaw(const std::string& topic, const std::string& payload) {
     bool isOnline = false;
-    withState([&] { isOnline = online; });
+    withState([&] { isOnline = st.online; });
     if (!session || !isOnline) {
-      withState([&] { ++droppedOffline; });
+      withState([&] { ++st.droppedOffline; });
       spdlog::debug("MQTT is offline. Can't send message.");
       return 0;
     }
     if (maxPacketSize != 0 && payload.size() + topic.size() + 64 > maxPacketSize) {
-      withState([&] { ++droppedTooBig; });
+      withState([&] { ++st.droppedTooBig; });
       spdlog::warn("Message too big for server: {}", payload.size());
       return 0;
     }
     uint64_t id = 0;
     withState([&] {
-      id = outbound.admit(payload.size(), Clock::now());
-      if (id == 0 && outbound.droppedQueueFull() == 1) {
+      id = st.outbound.admit(payload.size(), Clock::now());
+      if (id == 0 && st.outbound.droppedQueueFull() == 1) {
         spdlog::warn("ACLK: outbound queue is full ({} bytes); dropping messages",
                      opt.outboundLimitBytes);
       }
@@ -653,8 +536,8 @@ struct Link::Impl : public InboundContext {
     if (!session->publish(id, topic, payload, &error)) {
       spdlog::warn("ACLK: publish to \"{}\" failed: {}", topic, error);
       withState([&] {
-        outbound.cancel(id);
-        ++droppedOffline;
+        st.outbound.cancel(id);
+        ++st.droppedOffline;
       });
       return 0;
     }
@@ -664,9 +547,9 @@ struct Link::Impl : public InboundContext {
   void onPublishDone(const MqttEvent& m) {
     bool resetBackoff = false;
     withState([&] {
-      const auto ack = outbound.acknowledged(m.publishId, m.success, Clock::now());
+      const auto ack = st.outbound.acknowledged(m.publishId, m.success, Clock::now());
       if (ack.stable) {
-        lastConnectPuback = nowT();
+        st.lastConnectPuback = nowT();
         resetBackoff = true;
       }
     });
@@ -677,8 +560,8 @@ struct Link::Impl : public InboundContext {
 
   void sweepInflight() {
     withState([&] {
-      const size_t dropped = outbound.sweep(Clock::now());
-      if (dropped != 0 && outbound.timedOut() == dropped) {
+      const size_t dropped = st.outbound.sweep(Clock::now());
+      if (dropped != 0 && st.outbound.timedOut() == dropped) {
         spdlog::warn("ACLK: a message got no PUBACK within {} s; counted as dropped",
                      opt.pubackTimeout.count());
       }
@@ -689,7 +572,7 @@ struct Link::Impl : public InboundContext {
 
   // Returns true when the cloud asked to disconnect.
   bool handleInbound(const std::string& topic, const std::string& payload) {
-    withState([&] { ++receivedMessages; });
+    withState([&] { ++st.receivedMessages; });
     const auto type = messageTypeOfTopic(topic);
     if (type.empty()) {
       spdlog::error("ACLK: inbound message on \"{}\" has no type; dropped",
@@ -698,13 +581,13 @@ struct Link::Impl : public InboundContext {
     }
     spdlog::debug("ACLK: received {} ({} bytes)", escapeUntrusted(type), payload.size());
     if (type == "cmd") {
-      handleCmd(payload);
+      if (!cmds.handle(payload, sessionId)) withState([&] { ++st.malformedInbound; });
       return false;
     }
     InboundMessage msg;
     std::string error;
     if (!decodeInbound(type, payload, &msg, &error)) {
-      withState([&] { ++malformedInbound; });
+      withState([&] { ++st.malformedInbound; });
       spdlog::error("ACLK: {}; message ignored", error);
       return false;
     }
@@ -715,291 +598,45 @@ struct Link::Impl : public InboundContext {
 
   const std::string& claimId() const override { return sessionClaimId; }
 
-  void sendAllNodeStates() override {
-    for (auto& [guid, n] : nodesCopy()) sendNodeState(n);
-  }
+  void sendAllNodeStates() override { nodeSync.sendAllNodeStates(); }
 
   bool assignNodeId(const std::string& machineGuid, const std::string& nodeId) override {
-    std::optional<NodeRecord> node;
-    withState([&] {
-      auto it = nodes.find(machineGuid);
-      if (it != nodes.end()) {
-        it->second.nodeId = nodeId;
-        it->second.nodeIdClaim = sessionClaimId;
-        node = it->second;
-      }
-    });
-    if (!node) return false;
-    if (nodeIds) nodeIds->nodeIdAssigned(machineGuid, nodeId, sessionClaimId);
-    spdlog::info("ACLK: node \"{}\" has node id {}", node->hostname, nodeId);
-    sendNodeState(*node);
-    return true;
+    return nodeSync.assignNodeId(machineGuid, nodeId);
   }
 
   std::optional<ContextBatch> contextsOfNode(const std::string& nodeId) override {
-    auto node = nodeById(nodeId);
-    if (!node) return std::nullopt;
-    // The gateway's own node has no contexts: its version hash is 0.
-    ContextBatch batch;
-    if (!node->self && relaySource) batch = relaySource->contextsSnapshot(node->machineGuid);
-    return batch;
+    return nodeSync.contextsOfNode(nodeId);
   }
 
   void setContextsStreaming(const std::string& nodeId, bool streaming) override {
-    auto node = nodeById(nodeId);
-    if (node) {
-      withState([&] { nodes[node->machineGuid].contextsStreaming = streaming; });
-    }
+    nodeSync.setContextsStreaming(nodeId, streaming);
   }
 
   void checkpointReceived(const std::string& nodeId, uint64_t versionHash) override {
-    auto node = nodeById(nodeId);
-    if (node && nodeIds) nodeIds->checkpointReceived(node->machineGuid, sessionClaimId, versionHash);
+    nodeSync.checkpointReceived(nodeId, versionHash);
   }
 
   void ban() override {
     withState([&] {
-      if (!banned) ++bans;
-      banned = true;
+      if (!st.banned) ++st.bans;
+      st.banned = true;
     });
   }
 
   void blockReconnectFor(seconds delay) override { blockUntil = Clock::now() + delay; }
 
-  void cancelPendingRequest(const std::string& requestId) override {
-    if (opt.cmdHandler) {
-      spdlog::debug("ACLK: cloud cancels request \"{}\"", escapeUntrusted(requestId));
-      opt.cmdHandler->cancel(requestId);
-    } else {
-      // Without a handler `cmd` requests run synchronously, so none is ever pending.
-      spdlog::info("ACLK: nothing to cancel for request \"{}\"", escapeUntrusted(requestId));
-    }
-  }
+  void cancelPendingRequest(const std::string& requestId) override { cmds.cancel(requestId); }
 
-  void handleCmd(const std::string& payload) {
-    const auto started = Clock::now();
-    const auto parsed = parseCmd(payload);
-    if (!parsed.request) {
-      withState([&] { ++malformedInbound; });
-      spdlog::error("ACLK: cmd request rejected: {}", parsed.error);
-      if (!parsed.callbackTopic.empty()) {
-        publishRaw(parsed.callbackTopic, buildCmdBadRequestReply(parsed.msgId, nowUs()));
-      }
-      return;
-    }
-    const auto& req = *parsed.request;
-    if (opt.cmdHandler) {
-      opt.cmdHandler->start(req, [sink = replySink, msgId = req.msgId,
-                                  topic = req.callbackTopic, started](CmdResult result) {
-        std::lock_guard lock(sink->mutex);
-        if (sink->impl) {
-          sink->impl->push(CmdReply{msgId, topic, started, std::move(result)});
-        }
-      });
-      return;
-    }
-    LocalHttpResponse resp;
-    if (opt.localApi) {
-      resp = opt.localApi(req.method, req.path);
-    } else {
-      resp.code = 404;
-      resp.body = "{\"error\":\"not found\"}";
-    }
-    const auto execUs = duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
-    publishRaw(req.callbackTopic, buildCmdReply(req.msgId, resp, sessionId, nowUs(), execUs));
-  }
-
-  std::map<std::string, NodeRecord> nodesCopy() {
-    std::map<std::string, NodeRecord> out;
-    withState([&] { out = nodes; });
-    return out;
-  }
-
-  std::optional<NodeRecord> nodeById(const std::string& nodeId) {
-    std::optional<NodeRecord> out;
-    withState([&] {
-      for (const auto& [guid, n] : nodes) {
-        if (n.nodeId && *n.nodeId == nodeId) out = n;
-      }
-    });
-    return out;
-  }
-
-  // A reclaim (a new claimed_id) re-creates every node: ids of another claim are not ours.
-  void forgetNodeIdsOfOtherClaims() {
-    size_t forgotten = 0;
-    withState([&] {
-      for (auto& [guid, n] : nodes) {
-        if (n.nodeId && n.nodeIdClaim != sessionClaimId) {
-          n.nodeId.reset();
-          ++forgotten;
-        }
-      }
-    });
-    if (forgotten) {
-      spdlog::info("ACLK: the claimed id changed; {} nodes will be created under the new claim",
-                   forgotten);
-    }
-  }
-
-  // MQTT 5 reason 142, or a clean close by the broker while online: another connection with our
-  // client id (the claimed id) took the session. Now and then that is a broker restart or
-  // failover; kCloneTakeovers within kCloneWindow means two machines share this claimed id (a
-  // copied cloud.d) and keep kicking each other off.
+  // A DISCONNECT 142 or a clean close by the broker while online (takeover_watch.h).
   void noteSessionTakeover() {
-    const auto now = Clock::now();
-    bool warn = false;
     size_t recent = 0;
-    withState([&] {
-      ++sessionTakeovers;
-      takeoverTimes.push_back(now);
-      while (!takeoverTimes.empty() && now - takeoverTimes.front() > kCloneWindow) {
-        takeoverTimes.pop_front();
-      }
-      recent = takeoverTimes.size();
-      if (recent >= kCloneTakeovers) {
-        cloneSuspected = true;
-        warn = !lastCloneWarning || now - *lastCloneWarning >= kCloneWindow;
-        if (warn) lastCloneWarning = now;
-      }
-    });
-    if (warn) {
+    withState([&] { recent = st.takeovers.note(Clock::now()); });
+    if (recent != 0) {
       spdlog::warn("ACLK: the broker gave this gateway's MQTT session to another connection {} "
                    "times in {} minutes: another machine is probably using this claimed id (a "
                    "copied cloud.d); see \"Cloned identity\" in docs/operations.md",
-                   recent, duration_cast<std::chrono::minutes>(kCloneWindow).count());
+                   recent, duration_cast<std::chrono::minutes>(TakeoverWatch::kWindow).count());
     }
-  }
-
-  void sendNodeState(const NodeRecord& node) {
-    NodeRecord n = node;
-    if (!n.nodeId && nodeIds) {
-      // Known from an earlier run: no new CreateNodeInstance (brief §9 step 2).
-      if (auto id = nodeIds->nodeIdFor(n.machineGuid, sessionClaimId)) {
-        n.nodeId = *id;
-        n.nodeIdClaim = sessionClaimId;
-        withState([&] {
-          auto it = nodes.find(n.machineGuid);
-          if (it != nodes.end()) {
-            it->second.nodeId = n.nodeId;
-            it->second.nodeIdClaim = sessionClaimId;
-          }
-        });
-      }
-    }
-    if (!n.nodeId) {
-      bool asked = false;
-      withState([&] {
-        auto it = nodes.find(n.machineGuid);
-        if (it == nodes.end()) return;
-        asked = it->second.createSentInSession == sessionId;
-        it->second.createSentInSession = sessionId;
-      });
-      if (asked) return;  // the answer is on its way; it triggers the rest
-      publish(TopicId::kCreateNodeInstance,
-              encodeCreateNodeInstance(sessionClaimId, n.machineGuid, n.hostname, n.hops));
-      return;
-    }
-    publish(TopicId::kNodeInstanceConnection,
-            encodeUpdateNodeInstanceConnection(sessionClaimId, *n.nodeId, n.liveness, sessionId,
-                                               n.hops, n.self, nowUs()));
-    NodeInfoFields f;
-    f.claimId = sessionClaimId;
-    f.nodeId = *n.nodeId;
-    f.machineGuid = n.machineGuid;
-    f.hostname = n.hostname;
-    f.releaseChannel = "stable";
-    f.child = !n.self;
-    if (n.relayed) {
-      f.version = n.relayed->agentVersion;
-      f.system = n.relayed->system;
-      f.hostLabels = n.relayed->hostLabels;
-    } else {
-      f.version = opt.agentVersion;
-      f.system = systemInfo();
-      const auto snap = claims();
-      for (const auto& label : aclkHostLabels(snap->proxy.labelValue())) {
-        f.hostLabels.push_back(label);
-      }
-    }
-    publish(TopicId::kNodeInstanceInfo, encodeUpdateNodeInfo(f, nowUs()));
-  }
-
-  // Brings the node table in line with the relay source. Online, a new node is created at the
-  // cloud, a node whose liveness or info changed is updated, and a node that is gone is reported
-  // dead before it is forgotten; offline only the table changes (SendNodeInstances after the next
-  // connect sends everything).
-  void syncNodes(bool online) {
-    if (!relaySource) return;
-    std::map<std::string, RelayedNode> fresh;
-    for (auto& r : relaySource->relayedNodes()) {
-      if (r.machineGuid == opt.machineGuid) continue;  // never shadow the gateway itself
-      std::string guid = r.machineGuid;
-      fresh.emplace(std::move(guid), std::move(r));
-    }
-    std::vector<NodeRecord> toSend;
-    std::vector<NodeRecord> gone;
-    withState([&] {
-      for (auto it = nodes.begin(); it != nodes.end();) {
-        if (!it->second.self && !fresh.count(it->first)) {
-          gone.push_back(it->second);
-          it = nodes.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      for (auto& [guid, r] : fresh) {
-        auto it = nodes.find(guid);
-        if (it == nodes.end()) {
-          NodeRecord n;
-          n.machineGuid = guid;
-          n.hostname = r.hostname;
-          n.hops = r.hops;
-          n.self = false;
-          n.liveness = r.live;
-          n.relayed = r;
-          nodes[guid] = n;
-          toSend.push_back(n);
-          continue;
-        }
-        auto& n = it->second;
-        const bool changed = n.liveness != r.live || !n.relayed ||
-                             n.relayed->infoVersion != r.infoVersion;
-        n.liveness = r.live;
-        n.hostname = r.hostname;
-        n.hops = r.hops;
-        n.relayed = r;
-        if (changed) toSend.push_back(n);
-      }
-    });
-    if (!online) return;
-    for (const auto& n : toSend) sendNodeState(n);
-    // Gone for good (ephemeral cleanup, remove-stale-node): neither live nor queryable, as
-    // Netdata's unregister does.
-    for (auto n : gone) {
-      if (!n.nodeId) continue;
-      publish(TopicId::kNodeInstanceConnection,
-              encodeUpdateNodeInstanceConnection(sessionClaimId, *n.nodeId, false, sessionId,
-                                                 n.hops, false, nowUs(), false));
-    }
-  }
-
-  // Once a second: the context changes of every streaming child, coalesced by the source.
-  void streamContextUpdates() {
-    if (!relaySource) return;
-    for (const auto& [guid, n] : nodesCopy()) {
-      if (n.self || !n.nodeId || !n.contextsStreaming) continue;
-      auto batch = relaySource->contextsUpdates(guid);
-      if (!batch) continue;
-      publish(TopicId::kContextsUpdated,
-              encodeContextsUpdated(sessionClaimId, *n.nodeId, batch->versionHash,
-                                    static_cast<uint64_t>(nowUs()), batch->contexts));
-    }
-  }
-
-  const SystemInfo& systemInfo() {
-    if (!system) system = probeSystemInfo();
-    return *system;
   }
 
   // ---- members ------------------------------------------------------------------------------
@@ -1020,47 +657,30 @@ struct Link::Impl : public InboundContext {
     Impl* impl;
   };
   std::shared_ptr<ReplySink> replySink = std::make_shared<ReplySink>(this);
+  CmdRequests cmds{opt.localApi, opt.cmdHandler,
+                   [this](const std::string& topic, const std::string& payload) {
+                     return publishRaw(topic, payload);
+                   },
+                   [sink = replySink](CmdRequests::Answer&& answer) {
+                     std::lock_guard lock(sink->mutex);
+                     if (sink->impl) sink->impl->push(std::move(answer));
+                   }};
 
   // Link-thread only.
   Backoff backoff;
+  NodeSync nodeSync;  // the node table and its messages (node_sync.h)
   std::optional<Clock::time_point> blockUntil;
-  std::unique_ptr<MqttSession> session;
+  std::unique_ptr<MqttClient> session;
   uint64_t sessionNumber = 0;
   int64_t sessionId = 0;
   std::string sessionClaimId;
   unsigned long sessionGeneration = 0;
   TopicMap topics;
   uint32_t maxPacketSize = 0;
-  std::optional<SystemInfo> system;
-  std::shared_ptr<NodeRelaySource> relaySource;  // set before start, then read-only
-  std::shared_ptr<NodeIdMemory> nodeIds;          // set before start, then read-only
 
   // Shared with readers of the state (control socket, API).
   mutable std::mutex stateMutex;
-  AclkStatus status = AclkStatus::kOffline;
-  bool online = false;
-  bool banned = false;
-  uint64_t receivedMessages = 0;
-  uint64_t serverReceiveMaximum = 0;
-  uint64_t connections = 0;
-  std::optional<std::time_t> lastConnect;
-  std::optional<std::time_t> lastConnectPuback;
-  std::optional<std::time_t> lastDisconnect;
-  std::optional<std::time_t> nextAttempt;
-  std::optional<double> lastBackoffSeconds;
-  OutboundLedger outbound{opt.outboundLimitBytes, opt.pubackTimeout};
-  std::map<std::string, NodeRecord> nodes;
-  uint64_t attempts = 0;
-  uint64_t failedAttempts = 0;
-  uint64_t droppedOffline = 0;
-  uint64_t droppedTooBig = 0;
-  uint64_t malformedInbound = 0;
-  uint64_t inboundTooBig = 0;
-  uint64_t bans = 0;
-  uint64_t sessionTakeovers = 0;
-  bool cloneSuspected = false;
-  std::deque<Clock::time_point> takeoverTimes;
-  std::optional<Clock::time_point> lastCloneWarning;
+  LinkState st{opt.outboundLimitBytes, opt.pubackTimeout};
 };
 
 Link::Link(LinkOptions options, ClaimSource claims)
@@ -1089,76 +709,24 @@ void Link::stop() {
 void Link::reloadIdentity() { impl_->push(Command::kReload); }
 
 void Link::setRelaySource(std::shared_ptr<NodeRelaySource> source) {
-  impl_->relaySource = std::move(source);
+  impl_->nodeSync.setRelaySource(std::move(source));
 }
 
 void Link::setNodeIdMemory(std::shared_ptr<NodeIdMemory> memory) {
-  impl_->nodeIds = std::move(memory);
+  impl_->nodeSync.setNodeIdMemory(std::move(memory));
 }
 
 void Link::nodesChanged() { impl_->push(Command::kNodesChanged); }
 
 AclkStatus Link::status() const {
   std::lock_guard<std::mutex> lock(impl_->stateMutex);
-  return impl_->status;
+  return impl_->st.status;
 }
 
 void Link::fillState(AclkStateView* v) const {
-  const Impl& s = *impl_;
-  std::lock_guard<std::mutex> lock(s.stateMutex);
-  v->online = s.online;
-  v->banned = s.banned;
-  v->publishLatencyUs = s.outbound.lastLatencyUs();
-  v->receivedMessages = s.receivedMessages;
-  v->receivedPubacks = s.outbound.pubacks();
-  v->pendingPubacks = s.outbound.inflightCount();
-  v->timedOutPubacks = s.outbound.timedOut();
-  v->serverReceiveMaximum = s.serverReceiveMaximum;
-  v->reconnectCount = s.connections > 0 ? s.connections - 1 : 0;
-  v->lastConnect = s.lastConnect;
-  v->lastConnectPuback = s.lastConnectPuback;
-  v->lastDisconnect = s.lastDisconnect;
-  v->nextConnectionAttempt = s.online ? std::nullopt : s.nextAttempt;
-  v->lastBackoffSeconds = s.online ? std::nullopt : s.lastBackoffSeconds;
-  v->aclkStatus = std::string(statusString(s.status));
-  for (auto& node : v->nodes) {
-    auto it = s.nodes.find(node.machineGuid);
-    if (it != s.nodes.end()) {
-      node.nodeId = it->second.nodeId;
-    }
-  }
-  for (const auto& [guid, n] : s.nodes) {
-    if (n.self) continue;
-    NodeInstanceView child;
-    child.hostname = n.hostname;
-    child.machineGuid = guid;
-    child.claimedId = v->claimedId;
-    child.nodeId = n.nodeId;
-    child.streamingHops = n.hops;
-    child.self = false;
-    child.streamingOnline = n.liveness;
-    v->nodes.push_back(std::move(child));
-  }
-  v->counters = {
-      {"connection-attempts", s.attempts},
-      {"failed-connection-attempts", s.failedAttempts},
-      {"connections", s.connections},
-      {"messages-dropped-offline", s.droppedOffline},
-      {"messages-dropped-queue-full", s.outbound.droppedQueueFull()},
-      {"messages-dropped-too-big", s.droppedTooBig},
-      {"publish-failures", s.outbound.failures()},
-      {"malformed-inbound-messages", s.malformedInbound},
-      // Refused from the packet header by the transport, or after Paho buffered it (a message
-      // just over the limit): one count for the operator either way.
-      {"inbound-messages-too-big", s.inboundTooBig + transport::transportCounters().inboundTooBig.load()},
-      {"bans", s.bans},
-      {"session-takeovers", s.sessionTakeovers},
-      {"cloned-identity-suspected", s.cloneSuspected ? 1u : 0u},
-      {"outbound-bytes-in-flight", s.outbound.inflightBytes()},
-  };
-  const auto& t = transport::transportCounters();
-  v->counters.emplace_back("local-pipe-strangers-refused", t.localPipeStrangers.load());
-  v->counters.emplace_back("transport-pingreqs-injected", t.injectedPingreqs.load());
+  std::lock_guard<std::mutex> lock(impl_->stateMutex);
+  impl_->st.fill(v);
+  impl_->nodeSync.fillNodes(v);
 }
 
 }  // namespace aclkd::aclk

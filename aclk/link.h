@@ -8,8 +8,10 @@
 
 #include "aclk/aclk_state.h"
 #include "aclk/aclk_status.h"
+#include "aclk/cloud_login.h"
 #include "aclk/cmd_handler.h"
 #include "aclk/http_command.h"
+#include "aclk/mqtt_client.h"
 #include "aclk/node_relay.h"
 #include "aclk/transport/wss_transport.h"
 #include "claim/claim_manager.h"
@@ -36,6 +38,10 @@ struct LinkOptions {
   // When set, answers `cmd` requests instead of localApi, asynchronously: its completions are
   // queued and published by the link's thread (a completion after the link is gone is dropped).
   std::shared_ptr<CmdHandler> cmdHandler;
+  // Seams for the state machine's unit tests: the HTTPS client of the login steps (empty:
+  // libcurl) and the MQTT session (empty: MqttSession, Paho over the link's own transport).
+  HttpSend http;
+  MqttClientFactory mqttFactory;
 };
 
 using ClaimSource = std::function<std::shared_ptr<const claim::ClaimSnapshot>()>;

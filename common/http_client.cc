@@ -30,6 +30,14 @@ int onProgress(void* userp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return cancel->load() ? 1 : 0;
 }
 
+// A SOCKS5 proxy that refused our user name and password (or wanted some we did not give).
+bool isSocksAuthRefusal(CURL* c) {
+  long code = CURLPX_OK;
+  if (curl_easy_getinfo(c, CURLINFO_PROXY_ERROR, &code) != CURLE_OK) return false;
+  return code == CURLPX_USER_REJECTED || code == CURLPX_NO_AUTH || code == CURLPX_SEND_AUTH ||
+         code == CURLPX_RECV_AUTH;
+}
+
 void globalInit() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -116,6 +124,12 @@ HttpResponse httpPerform(const HttpRequest& request) {
     response.failure = HttpFailure::kProxyAuth;
     response.error = "proxy refused the credentials (CONNECT answered " +
                      std::to_string(connectCode) + ")";
+  } else if (rc == CURLE_PROXY && isSocksAuthRefusal(c)) {
+    response.failure = HttpFailure::kProxyAuth;
+    response.error = "proxy refused the credentials (SOCKS5: " + detail + ")";
+  } else if (rc == CURLE_PROXY) {
+    response.failure = HttpFailure::kProxyTunnel;
+    response.error = "proxy could not open a tunnel to the cloud: " + detail;
   } else if (connectCode >= 300) {
     response.failure = HttpFailure::kProxyTunnel;
     response.error = "proxy could not open a tunnel to the cloud (CONNECT answered " +

@@ -86,67 +86,73 @@ TopicAliasRewriter::TopicAliasRewriter(const std::vector<std::string>& topics) {
 }
 
 std::string TopicAliasRewriter::rewrite(std::string_view packet) {
+  std::string out;
+  rewriteInto(packet, &out);
+  return out;
+}
+
+void TopicAliasRewriter::rewriteInto(std::string_view packet, std::string* out) {
   const auto* p = reinterpret_cast<const uint8_t*>(packet.data());
   const size_t n = packet.size();
+  auto unchanged = [&] { out->append(packet); };
   uint32_t remaining = 0;
   const int lenBytes = n > 1 ? readVarInt(p + 1, n - 1, &remaining) : 0;
   if (lenBytes <= 0 || 1 + lenBytes + remaining != n) {
-    return std::string(packet);
+    return unchanged();
   }
   size_t pos = 1 + lenBytes;
   if (pos + 2 > n) {
-    return std::string(packet);
+    return unchanged();
   }
   const size_t topicLen = (p[pos] << 8) | p[pos + 1];
   if (pos + 2 + topicLen > n) {
-    return std::string(packet);
+    return unchanged();
   }
-  const std::string topic(packet.substr(pos + 2, topicLen));
+  const std::string_view topic = packet.substr(pos + 2, topicLen);
   const auto it = aliases_.find(topic);
   if (topicLen == 0 || it == aliases_.end()) {
-    return std::string(packet);
+    return unchanged();
   }
   const size_t afterTopic = pos + 2 + topicLen;
   const int qos = (p[0] >> 1) & 3;
   const size_t idLen = qos > 0 ? 2 : 0;
   if (afterTopic + idLen > n) {
-    return std::string(packet);
+    return unchanged();
   }
   uint32_t propsLen = 0;
   const int propsLenBytes =
       readVarInt(p + afterTopic + idLen, n - afterTopic - idLen, &propsLen);
   const size_t propsStart = afterTopic + idLen + std::max(propsLenBytes, 0);
   if (propsLenBytes <= 0 || propsStart + propsLen > n) {
-    return std::string(packet);
+    return unchanged();
   }
   const uint16_t alias = it->second;
   const bool first = !used_[alias];
   used_[alias] = true;
 
-  std::string props;
-  props.push_back(0x23);
-  props.push_back(static_cast<char>(alias >> 8));
-  props.push_back(static_cast<char>(alias & 0xff));
-  props.append(packet.substr(propsStart, propsLen));
+  // Topic Alias (0x23) first, then Paho's own properties; the topic only on first use.
+  const std::string_view keptTopic = first ? topic : std::string_view();
   const std::string_view payload = packet.substr(propsStart + propsLen);
-
-  std::string body;
-  const std::string_view keptTopic = first ? std::string_view(topic) : std::string_view();
-  body.reserve(packet.size() + 8);
-  body.push_back(static_cast<char>(keptTopic.size() >> 8));
-  body.push_back(static_cast<char>(keptTopic.size() & 0xff));
-  body.append(keptTopic);
-  body.append(packet.substr(afterTopic, idLen));
-  appendVarInt(&body, static_cast<uint32_t>(props.size()));
-  body.append(props);
-  body.append(payload);
-
-  std::string out;
-  out.reserve(body.size() + 5);
-  out.push_back(static_cast<char>(p[0]));
-  appendVarInt(&out, static_cast<uint32_t>(body.size()));
-  out.append(body);
-  return out;
+  const uint32_t newPropsLen = 3 + propsLen;
+  const size_t newPropsLenBytes = newPropsLen < (1u << 7)    ? 1
+                                  : newPropsLen < (1u << 14) ? 2
+                                  : newPropsLen < (1u << 21) ? 3
+                                                             : 4;
+  const size_t bodySize =
+      2 + keptTopic.size() + idLen + newPropsLenBytes + newPropsLen + payload.size();
+  out->reserve(out->size() + bodySize + 5);
+  out->push_back(static_cast<char>(p[0]));
+  appendVarInt(out, static_cast<uint32_t>(bodySize));
+  out->push_back(static_cast<char>(keptTopic.size() >> 8));
+  out->push_back(static_cast<char>(keptTopic.size() & 0xff));
+  out->append(keptTopic);
+  out->append(packet.substr(afterTopic, idLen));
+  appendVarInt(out, newPropsLen);
+  out->push_back(0x23);
+  out->push_back(static_cast<char>(alias >> 8));
+  out->push_back(static_cast<char>(alias & 0xff));
+  out->append(packet.substr(propsStart, propsLen));
+  out->append(payload);
 }
 
 bool setConnectKeepAlive(std::string* packet, uint16_t seconds) {
@@ -171,12 +177,19 @@ bool setConnectKeepAlive(std::string* packet, uint16_t seconds) {
 }
 
 bool OutboundPackets::feed(const uint8_t* data, size_t size, std::string* out) {
-  pending_.append(reinterpret_cast<const char*>(data), size);
+  // Whole packets are cut straight from Paho's bytes; only a packet split across reads is
+  // copied into pending_.
+  const bool direct = pending_.empty();
+  if (!direct) {
+    pending_.append(reinterpret_cast<const char*>(data), size);
+  }
+  const std::string_view in =
+      direct ? std::string_view(reinterpret_cast<const char*>(data), size) : pending_;
   size_t pos = 0;
-  while (pending_.size() - pos >= 2) {
-    const auto* p = reinterpret_cast<const uint8_t*>(pending_.data()) + pos;
+  while (in.size() - pos >= 2) {
+    const auto* p = reinterpret_cast<const uint8_t*>(in.data()) + pos;
     uint32_t remaining = 0;
-    const int lenBytes = readVarInt(p + 1, pending_.size() - pos - 1, &remaining);
+    const int lenBytes = readVarInt(p + 1, in.size() - pos - 1, &remaining);
     if (lenBytes < 0) {
       return false;
     }
@@ -184,13 +197,13 @@ bool OutboundPackets::feed(const uint8_t* data, size_t size, std::string* out) {
       break;
     }
     const size_t total = 1 + lenBytes + static_cast<size_t>(remaining);
-    if (pending_.size() - pos < total) {
+    if (in.size() - pos < total) {
       break;
     }
     const auto type = static_cast<MqttPacketType>(p[0] >> 4);
-    const std::string_view packet(pending_.data() + pos, total);
+    const std::string_view packet = in.substr(pos, total);
     if (type == MqttPacketType::kPublish) {
-      out->append(rewriter_.rewrite(packet));
+      rewriter_.rewriteInto(packet, out);
     } else if (type == MqttPacketType::kDisconnect &&
                (packet == std::string_view("\xE0\x01\x00", 3) ||
                 packet == std::string_view("\xE0\x02\x00\x00", 4))) {
@@ -207,7 +220,11 @@ bool OutboundPackets::feed(const uint8_t* data, size_t size, std::string* out) {
     onPacket_(type);
     pos += total;
   }
-  pending_.erase(0, pos);
+  if (direct) {
+    pending_.assign(in.substr(pos));
+  } else {
+    pending_.erase(0, pos);
+  }
   return true;
 }
 

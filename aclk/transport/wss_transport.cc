@@ -65,7 +65,9 @@ struct WssTransport::Impl {
 
   TransportParams p;
   TlsErrorSink onTlsError;
-  asio::io_context ioc;  // run by one thread; stop() posts from the owner's thread
+  // Run by one thread (the hint lets Asio queue the coroutines' own completions without a lock
+  // or a wake-up); stop() posts from the owner's thread, which stays safe.
+  asio::io_context ioc{1};
   ssl::context tls{ssl::context::tls_client};
   tcp::acceptor acceptor{ioc};
   tcp::socket pipe{ioc};
@@ -92,9 +94,7 @@ struct WssTransport::Impl {
   size_t outQueued = 0;
   OutboundPackets outbound;
   MqttHeaderScanner inbound;
-  Clock::time_point lastSent = Clock::now();
-  Clock::time_point lastProgress = Clock::now();
-  std::optional<Clock::time_point> pingSentAt;
+  WireTimers timers{p.timers, Clock::now()};
   std::string tlsError;
 
   mutable std::mutex mutex;
@@ -289,8 +289,7 @@ struct WssTransport::Impl {
       co_return;
     }
     wsUp = true;
-    lastProgress = Clock::now();
-    lastSent = Clock::now();
+    timers.started(Clock::now());
     asio::co_spawn(ioc, inboundPump(), asio::detached);
     startWriter();
   }
@@ -326,11 +325,10 @@ struct WssTransport::Impl {
   // ---- Paho → cloud -----------------------------------------------------------------------
 
   void onOutboundPacket(MqttPacketType type) {
-    lastSent = Clock::now();
-    if (type == MqttPacketType::kPingreq && !pingSentAt) {
+    if (type == MqttPacketType::kPingreq) {
       spdlog::debug("ACLK: PINGREQ from the MQTT client");
-      pingSentAt = lastSent;
     }
+    timers.packetSent(type == MqttPacketType::kPingreq, Clock::now());
   }
 
   void enqueue(std::string bytes) {
@@ -362,7 +360,7 @@ struct WssTransport::Impl {
       }
       outQueued -= frame.size();
       transportCounters().bytesOut += n;
-      lastProgress = Clock::now();
+      timers.progress(Clock::now());
       drained.cancel();
     }
     writing = false;
@@ -412,7 +410,7 @@ struct WssTransport::Impl {
       return false;
     }
     if (type == MqttPacketType::kPingresp) {
-      pingSentAt.reset();
+      timers.pingrespReceived();
     } else if (type == MqttPacketType::kConnack) {
       mqttUp = true;
       setupTimer.cancel();
@@ -438,7 +436,7 @@ struct WssTransport::Impl {
         }
         co_return;
       }
-      lastProgress = Clock::now();
+      timers.progress(Clock::now());
       transportCounters().bytesIn += n;
       if (ws->got_text()) {
         spdlog::error("ACLK: WebSocket TEXT frame from \"{}\" skipped", p.host);
@@ -474,26 +472,24 @@ struct WssTransport::Impl {
       tick.expires_after(period);
       co_await tick.async_wait(kTuple);
       if (ended || !wsUp || closing) continue;
-      const auto now = Clock::now();
-      if (pingSentAt && now - *pingSentAt >= p.timers.pingResponse) {
-        fail(AclkStatus::kOfflinePingTimeout,
-             "no PINGRESP within " +
-                 std::to_string(p.timers.pingResponse.count() / 1000) + " s of the PINGREQ");
-        co_return;
-      }
-      if (now - lastProgress >= p.timers.noProgress) {
-        fail(AclkStatus::kOfflineNoIoProgress, "no I/O progress for " +
-                                                   std::to_string(p.timers.noProgress.count() / 1000) +
-                                                   " s");
-        co_return;
-      }
-      if (mqttUp && !pingSentAt && now - lastSent >= p.timers.pingIdle) {
-        ++transportCounters().injectedPingreqs;
-        spdlog::debug("ACLK: PINGREQ sent after {} ms without an outbound packet",
-                      std::chrono::duration_cast<std::chrono::milliseconds>(now - lastSent).count());
-        pingSentAt = now;
-        lastSent = now;
-        enqueue(std::string("\xC0\x00", 2));
+      switch (timers.check(Clock::now(), mqttUp)) {
+        case WireTimers::Verdict::kPingTimeout:
+          fail(AclkStatus::kOfflinePingTimeout,
+               "no PINGRESP within " + std::to_string(p.timers.pingResponse.count() / 1000) +
+                   " s of the PINGREQ");
+          co_return;
+        case WireTimers::Verdict::kNoProgress:
+          fail(AclkStatus::kOfflineNoIoProgress,
+               "no I/O progress for " + std::to_string(p.timers.noProgress.count() / 1000) + " s");
+          co_return;
+        case WireTimers::Verdict::kSendPing:
+          ++transportCounters().injectedPingreqs;
+          spdlog::debug("ACLK: PINGREQ sent after {} ms without an outbound packet",
+                        timers.idleBeforePing().count());
+          enqueue(std::string("\xC0\x00", 2));
+          break;
+        case WireTimers::Verdict::kNone:
+          break;
       }
     }
   }

@@ -10,20 +10,10 @@
 #include <vector>
 
 #include "aclk/aclk_status.h"
+#include "aclk/transport/wire_timers.h"
 #include "common/proxy.h"
 
 namespace aclkd::aclk::transport {
-
-// Brief §5.1 and §5.9. Tests shorten them; the daemon uses the defaults.
-struct TransportTimers {
-  std::chrono::milliseconds tcpConnect{10'000};
-  std::chrono::milliseconds proxyTunnel{10'000};
-  std::chrono::milliseconds setup{120'000};       // TCP + proxy + TLS + WebSocket
-  std::chrono::milliseconds pingIdle{45'000};     // send PINGREQ after this long without sending
-  std::chrono::milliseconds pingResponse{60'000}; // PINGRESP deadline after a PINGREQ
-  std::chrono::milliseconds noProgress{120'000};  // no byte moved on the wss socket
-  std::chrono::milliseconds closeFlush{4'000};    // Paho's DISCONNECT + WebSocket CLOSE
-};
 
 struct TransportParams {
   std::string host;  // MQTT endpoint: TCP target, SNI, certificate name, WebSocket Host

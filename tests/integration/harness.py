@@ -112,9 +112,9 @@ class Process:
 
 class Mosquitto:
     """A real broker as deps.md §2a: plain MQTT for the cloud side, wss with the test CA for
-    agents. `log_type all` so tests can read PINGREQ lines."""
+    agents. `log_type all` so tests can read PINGREQ lines (benchmarks may ask for less)."""
 
-    def __init__(self, workdir, certs):
+    def __init__(self, workdir, certs, log_type="all"):
         self.workdir = workdir
         self.mqtt_port = free_port()
         self.wss_port = free_port()
@@ -130,7 +130,7 @@ class Mosquitto:
         with open(self.conf, "w") as f:
             f.write("\n".join([
                 "per_listener_settings false", "allow_anonymous true", "persistence false",
-                "log_dest stderr", "log_type all", "log_timestamp true",
+                "log_dest stderr", f"log_type {log_type}", "log_timestamp true",
                 "log_timestamp_format %s", "connection_messages true",
                 f"listener {self.mqtt_port} 127.0.0.1", "protocol mqtt", "max_topic_alias 65535",
                 # A listener setting (default 10): the link aliases every topic of its list.

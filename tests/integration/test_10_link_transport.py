@@ -163,6 +163,26 @@ class TransportTest(LinkTestBase):
         self.assert_cmd_answered(gw)
         self.assert_tunnelled(proxy)
 
+    def test_socks5_wrong_password_is_reported_and_retried(self):
+        password = "pw-" + secrets.token_hex(6)
+        wrong = "wrong-" + secrets.token_hex(6)
+        self.secret_values += [password, wrong]
+        proxy = self.track(MicroSocks(self.work, auth=("gwuser", password)))
+        # Claimed through the proxy with the right password, then restarted with a wrong one.
+        gw = self.socks_gateway(f"socks5h://gwuser:{password}@127.0.0.1:{proxy.port}")
+        gw.stop()
+        conf = os.path.join(gw.etc, "aclkd.conf")
+        gw.write_conf("aclkd.conf", read_text(conf).replace(password, wrong))
+        gw.start()
+        self.wait_status(gw, "proxy negotiation failed")
+        # Not a hang: the link keeps trying, each refusal counted as a failed attempt.
+        wait_for(lambda: gw.state_json()["counters"]["failed-connection-attempts"] >= 2, 20,
+                 what="a second failed attempt")
+        state = gw.state_json()
+        self.assertFalse(state["online"])
+        self.assertIn("socks5h://127.0.0.1", state["aclk_proxy"])
+        self.assertRegex(gw.log(), r"proxy .*(credentials|user name and password)")
+
     def test_stranger_on_the_local_pipe_is_refused_and_the_link_unaffected(self):
         gw = self.online_gateway()
         ports = re.findall(r"local MQTT pipe for the MQTT client on 127\.0\.0\.1:(\d+)", gw.log())

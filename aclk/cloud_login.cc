@@ -1,0 +1,141 @@
+#include "aclk/cloud_login.h"
+
+#include <spdlog/spdlog.h>
+
+namespace aclkd::aclk {
+namespace {
+
+// One login attempt: the snapshot and options it runs with, and the outcome it fills.
+class Login {
+ public:
+  Login(const claim::ClaimSnapshot& snap, const CloudLoginOptions& o, CloudLogin* out)
+      : snap_(snap), o_(o), out_(out) {}
+
+  void run() {
+    const Url cloud = *parseUrl(snap_.cloudUrl, nullptr);
+
+    // /env
+    HttpRequest envReq = baseRequest();
+    envReq.url = cloud.scheme + "://" + hostPort(cloud) + envPath(versionWithoutV(), snap_.claimedId);
+    auto envResp = https(envReq, cloud);
+    if (!envResp) {
+      spdlog::warn("ACLK: failed to get ACLK environment (cannot contact ENV endpoint)");
+      return;
+    }
+    const auto env = interpretEnvResponse(envResp->status, envResp->body);
+    if (!env.value) {
+      stepFailed(env);
+      return;
+    }
+    out_->backoff = env.value->backoff;
+
+    // OTP challenge
+    const Url& auth = env.value->authEndpoint;
+    std::string authPath = auth.path;
+    while (!authPath.empty() && authPath.back() == '/') authPath.pop_back();
+    HttpRequest chReq = baseRequest();
+    chReq.url = auth.scheme + "://" + hostPort(auth) + challengePath(authPath, snap_.claimedId);
+    auto chResp = https(chReq, auth);
+    if (!chResp) return;
+    const auto challenge = interpretChallengeResponse(chResp->status, chResp->body);
+    if (!challenge.value) {
+      stepFailed(challenge);
+      return;
+    }
+    std::string decryptError;
+    const auto secret = snap_.key->decryptOaepSha1(*challenge.value, &decryptError);
+    if (!secret) {
+      setStatus(AclkStatus::kOtpChallengeDecryptFailed);
+      spdlog::warn("ACLK: Decryption of the challenge failed: {}", decryptError);
+      return;
+    }
+
+    // OTP password
+    HttpRequest pwReq = baseRequest();
+    pwReq.method = "POST";
+    pwReq.url = auth.scheme + "://" + hostPort(auth) + passwordPath(authPath, snap_.claimedId);
+    pwReq.body = buildPasswordBody(o_.agentVersion, *secret);
+    auto pwResp = https(pwReq, auth);
+    if (!pwResp) return;
+    auto creds = interpretPasswordResponse(pwResp->status, pwResp->body, snap_.claimedId);
+    if (!creds.value) {
+      stepFailed(creds);
+      return;
+    }
+    out_->credentials = std::move(*creds.value);
+    out_->mqttEndpoint = env.value->mqttEndpoint;
+  }
+
+ private:
+  void setStatus(AclkStatus s) const {
+    if (o_.setStatus) o_.setStatus(s);
+  }
+
+  HttpRequest baseRequest() const {
+    HttpRequest r;
+    r.headers = {"User-Agent: Netdata/rocks newhttpclient", "Accept:", "Content-Type:"};
+    r.caFile = o_.caFile;
+    r.insecure = snap_.insecure;
+    r.connectTimeoutMs = 10000;
+    r.totalTimeoutMs = 30000;
+    r.cancel = o_.cancel;
+    if (snap_.proxy.kind == ProxyKind::kNone) {
+      r.proxyMode = HttpRequest::ProxyMode::kNone;
+    } else {
+      r.proxyMode = HttpRequest::ProxyMode::kExplicit;
+      r.proxy = snap_.proxy;
+    }
+    return r;
+  }
+
+  // One HTTPS step. Returns nullopt (status set, reason logged) when it produced no answer.
+  std::optional<HttpResponse> https(const HttpRequest& req, const Url& target) const {
+    HttpResponse resp = o_.http ? o_.http(req) : httpPerform(req);
+    if (resp.failure == HttpFailure::kCancelled) {
+      return std::nullopt;
+    }
+    if (resp.failure != HttpFailure::kNone) {
+      setStatus(statusForHttpFailure(resp.failure));
+      spdlog::warn("ACLK: HTTPS \"{}\" request to \"{}\" failed: {}", req.method, target.host,
+                   resp.error);
+      return std::nullopt;
+    }
+    spdlog::info("ACLK: HTTPS \"{}\" request to \"{}\" finished with HTTP code: {}", req.method,
+                 target.host, resp.status);
+    return resp;
+  }
+
+  template <typename T>
+  void stepFailed(const StepResult<T>& r) {
+    setStatus(r.status);
+    spdlog::warn("ACLK: {}", r.error);
+    if (r.cloudError) {
+      spdlog::warn("{}", describeCloudError(*r.cloudError));
+      out_->cloudError = r.cloudError;
+    }
+  }
+
+  static std::string hostPort(const Url& u) {
+    const bool v6 = u.host.find(':') != std::string::npos;
+    return (v6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
+  }
+
+  std::string versionWithoutV() const {
+    const auto& v = o_.agentVersion;
+    return !v.empty() && v[0] == 'v' ? v.substr(1) : v;
+  }
+
+  const claim::ClaimSnapshot& snap_;
+  const CloudLoginOptions& o_;
+  CloudLogin* out_;
+};
+
+}  // namespace
+
+CloudLogin loginToCloud(const claim::ClaimSnapshot& snap, const CloudLoginOptions& options) {
+  CloudLogin out;
+  Login(snap, options, &out).run();
+  return out;
+}
+
+}  // namespace aclkd::aclk

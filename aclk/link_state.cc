@@ -1,0 +1,47 @@
+#include "aclk/link_state.h"
+
+#include <string>
+
+#include "aclk/transport/wss_transport.h"
+
+namespace aclkd::aclk {
+
+void LinkState::fill(AclkStateView* v) const {
+  v->online = online;
+  v->banned = banned;
+  v->publishLatencyUs = outbound.lastLatencyUs();
+  v->receivedMessages = receivedMessages;
+  v->receivedPubacks = outbound.pubacks();
+  v->pendingPubacks = outbound.inflightCount();
+  v->timedOutPubacks = outbound.timedOut();
+  v->serverReceiveMaximum = serverReceiveMaximum;
+  v->reconnectCount = connections > 0 ? connections - 1 : 0;
+  v->lastConnect = lastConnect;
+  v->lastConnectPuback = lastConnectPuback;
+  v->lastDisconnect = lastDisconnect;
+  v->nextConnectionAttempt = online ? std::nullopt : nextAttempt;
+  v->lastBackoffSeconds = online ? std::nullopt : lastBackoffSeconds;
+  v->aclkStatus = std::string(statusString(status));
+  const auto& t = transport::transportCounters();
+  v->counters = {
+      {"connection-attempts", attempts},
+      {"failed-connection-attempts", failedAttempts},
+      {"connections", connections},
+      {"messages-dropped-offline", droppedOffline},
+      {"messages-dropped-queue-full", outbound.droppedQueueFull()},
+      {"messages-dropped-too-big", droppedTooBig},
+      {"publish-failures", outbound.failures()},
+      {"malformed-inbound-messages", malformedInbound},
+      // Refused from the packet header by the transport, or after Paho buffered it (a message
+      // just over the limit): one count for the operator either way.
+      {"inbound-messages-too-big", inboundTooBig + t.inboundTooBig.load()},
+      {"bans", bans},
+      {"session-takeovers", takeovers.total()},
+      {"cloned-identity-suspected", takeovers.cloneSuspected() ? 1u : 0u},
+      {"outbound-bytes-in-flight", outbound.inflightBytes()},
+      {"local-pipe-strangers-refused", t.localPipeStrangers.load()},
+      {"transport-pingreqs-injected", t.injectedPingreqs.load()},
+  };
+}
+
+}  // namespace aclkd::aclk
