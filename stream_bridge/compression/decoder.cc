@@ -1,27 +1,19 @@
-#include "stream_bridge/lz4_stream.h"
-
-#include <lz4.h>
+#include "stream_bridge/compression/decoder.h"
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
 
+#include "stream_bridge/compression/block_decoders.h"
+
 namespace aclkd::stream_bridge {
 namespace {
 
-constexpr unsigned char kHeaderMagic = 0xFA;
+constexpr unsigned char kHeaderMagic = 0xFA;  // 'z' | 0x80
 constexpr unsigned char kHeaderEnd = 0x0A;
 constexpr size_t kHeaderBytes = 4;
 constexpr size_t kMaxPayload = 0x3FFF;  // 14-bit length field
-// LZ4 blocks may refer back this far into earlier output.
-constexpr size_t kWindow = 64 * 1024;
-// A 1.37 child puts at most 16 KiB of text in a block; four times that leaves room for newer or
-// odd senders while still bounding what a hostile 16 KiB block can expand to.
-constexpr size_t kMaxBlockOutput = 64 * 1024;
-// The window plus several blocks: the window is moved back to the start only once per ~2 blocks
-// of maximal size, and once per ~1,000 blocks of the typical 130 bytes.
-constexpr size_t kHistoryBytes = kWindow + 3 * kMaxBlockOutput;
 
 std::string hexByte(unsigned char b) {
   char text[8];
@@ -31,12 +23,43 @@ std::string hexByte(unsigned char b) {
 
 }  // namespace
 
-struct Lz4StreamDecoder::Impl {
-  // Decoded output kept contiguous so that the last kWindow bytes sit right before the next
-  // block's destination; LZ4 then decodes in its fast "prefix" mode.
-  std::unique_ptr<char[]> history{new char[kHistoryBytes]};
-  size_t historyEnd = 0;
+namespace compression_detail {
 
+char* blockScratch() {
+  thread_local const std::unique_ptr<char[]> scratch(new char[kScratchBytes]);
+  return scratch.get();
+}
+
+std::string tooBigError(std::string_view name, size_t payloadBytes) {
+  return std::string(name) + " block of " + std::to_string(payloadBytes) +
+         " bytes decodes to more than " + std::to_string(kMaxBlockOutput) + " bytes";
+}
+
+std::string corruptError(std::string_view name, size_t payloadBytes, std::string_view why) {
+  return std::string(name) + " block of " + std::to_string(payloadBytes) +
+         " bytes does not decode: " + std::string(why);
+}
+
+}  // namespace compression_detail
+
+std::unique_ptr<BlockDecoder> makeBlockDecoder(Compression algorithm) {
+  using namespace compression_detail;
+  switch (algorithm) {
+    case Compression::kZstd:
+      return makeZstdBlockDecoder();
+    case Compression::kLz4:
+      return makeLz4BlockDecoder();
+    case Compression::kBrotli:
+      return makeBrotliBlockDecoder();
+    case Compression::kGzip:
+      return makeGzipBlockDecoder();
+    case Compression::kNone:
+      break;
+  }
+  return nullptr;
+}
+
+struct StreamDecoder::Framing {
   std::array<unsigned char, kHeaderBytes> header{};
   size_t headerHave = 0;
   size_t payloadLen = 0;
@@ -46,32 +69,18 @@ struct Lz4StreamDecoder::Impl {
 
   uint64_t offset = 0;  // of the next input byte, for error messages
   std::string failure;  // set once; the decoder then refuses further input
-
-  bool decode(const char* src, size_t len, std::string* out) {
-    if (historyEnd + kMaxBlockOutput > kHistoryBytes) {
-      std::memmove(history.get(), history.get() + historyEnd - kWindow, kWindow);
-      historyEnd = kWindow;
-    }
-    const size_t dictSize = std::min(historyEnd, kWindow);
-    char* dst = history.get() + historyEnd;
-    const int n = LZ4_decompress_safe_usingDict(src, dst, static_cast<int>(len),
-                                                static_cast<int>(kMaxBlockOutput), dst - dictSize,
-                                                static_cast<int>(dictSize));
-    if (n < 0) {
-      failure = "LZ4 block of " + std::to_string(len) + " bytes does not decode";
-      return false;
-    }
-    out->append(dst, static_cast<size_t>(n));
-    historyEnd += static_cast<size_t>(n);
-    return true;
-  }
 };
 
-Lz4StreamDecoder::Lz4StreamDecoder() : impl_(std::make_unique<Impl>()) {}
-Lz4StreamDecoder::~Lz4StreamDecoder() = default;
+StreamDecoder::StreamDecoder(Compression algorithm)
+    : algorithm_(algorithm), block_(makeBlockDecoder(algorithm)),
+      framing_(std::make_unique<Framing>()) {
+  if (!block_) framing_->failure = "no decoder for compression 'none'";
+}
 
-bool Lz4StreamDecoder::feed(std::string_view input, std::string* out, std::string* error) {
-  Impl& d = *impl_;
+StreamDecoder::~StreamDecoder() = default;
+
+bool StreamDecoder::feed(std::string_view input, std::string* out, std::string* error) {
+  Framing& d = *framing_;
   auto failed = [&] {
     if (error != nullptr) *error = d.failure;
     return false;
@@ -98,8 +107,10 @@ bool Lz4StreamDecoder::feed(std::string_view input, std::string* out, std::strin
         d.payloadLen = (d.header[1] & 0x7Fu) | ((d.header[2] & 0x7Fu) << 7);
         d.payloadHave = 0;
         if (d.payloadLen == 0) {
-          // LZ4 cannot encode anything, not even an empty block, in zero bytes.
-          d.failure = "LZ4 block of 0 bytes does not decode";
+          // No algorithm encodes anything, not even an empty flush, in zero bytes (and Netdata's
+          // receiver treats a zero length as a broken header).
+          d.failure = std::string(compressionName(algorithm_)) + " block of 0 bytes at offset " +
+                      std::to_string(d.offset - kHeaderBytes);
           return failed();
         }
       }
@@ -121,7 +132,12 @@ bool Lz4StreamDecoder::feed(std::string_view input, std::string* out, std::strin
       if (d.payloadHave < d.payloadLen) break;
       src = d.payload.data();
     }
-    if (!d.decode(src, d.payloadLen, out)) return failed();
+    std::string why;
+    if (!block_->decode(std::string_view(src, d.payloadLen), out, &why)) {
+      d.failure = why + " (block " + std::to_string(blocks_ + 1) + ", ending at offset " +
+                  std::to_string(d.offset) + ")";
+      return failed();
+    }
     ++blocks_;
     d.headerHave = 0;
     d.payloadHave = 0;
