@@ -505,7 +505,8 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     server_.counters.wireBytes += wireBytes_;  // the handshake's bytes
     spdlog::info("STREAM [receive from [{}]:{}]: accepted '{}' ({}), hops {}, capabilities {}{}",
                  peerIp_, request_.hostname, request_.machineGuid, request_.version, request_.hops,
-                 negotiated_, decoder_ ? ", " + std::string(compressionName(decoder_->algorithm())) : "");
+                 negotiated_,
+                 decoder_ ? ", " + std::string(compressionName(decoder_->algorithm())) : "");
     // The prompt travels alone: nothing else is written before the child speaks (§3.3).
     send(successPrompt(negotiated_));
     armTimer(server_.options.idleTimeout, "no data for the idle timeout", "idle-timeout");

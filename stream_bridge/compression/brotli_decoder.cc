@@ -25,8 +25,8 @@ class BrotliBlockDecoder final : public BlockDecoder {
     auto nextIn = reinterpret_cast<const uint8_t*>(payload.data());
     size_t availableOut = kScratchBytes;
     auto nextOut = reinterpret_cast<uint8_t*>(scratch);
-    const auto result =
-        BrotliDecoderDecompressStream(state_, &availableIn, &nextIn, &availableOut, &nextOut, nullptr);
+    const auto result = BrotliDecoderDecompressStream(state_, &availableIn, &nextIn,
+                                                      &availableOut, &nextOut, nullptr);
     if (result == BROTLI_DECODER_RESULT_ERROR) {
       *error = corruptError("brotli", payload.size(),
                             BrotliDecoderErrorString(BrotliDecoderGetErrorCode(state_)));

@@ -96,7 +96,8 @@ bool StreamDecoder::feed(std::string_view input, std::string* out, std::string* 
                       : at == 3 ? b == kHeaderEnd
                                 : (b & 0x80) != 0;
       if (!ok) {
-        d.failure = "bad block header byte " + hexByte(b) + " at offset " + std::to_string(d.offset);
+        d.failure =
+            "bad block header byte " + hexByte(b) + " at offset " + std::to_string(d.offset);
         return failed();
       }
       d.header[at] = b;

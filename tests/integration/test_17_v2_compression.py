@@ -6,12 +6,11 @@ default order. Every child's metadata must match the plain one's, and `aclkctl s
 must name the algorithm the gateway chose."""
 
 import os
-import subprocess
 import time
 import unittest
 import uuid
 
-from harness import wait_for
+from harness import start_netdata_v2, wait_for
 from test_05_stream_bridge import BridgeTestBase
 
 SHARED_V2 = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "netdata-v2")
@@ -32,20 +31,8 @@ CASES = {
 class V2CompressionTest(BridgeTestBase):
 
     def start_v2(self, name, port, key, tls):
-        cmd = [os.path.join(SHARED_V2, "start-child"), "--dir", os.path.join(self.work, name),
-               "--dest", f"127.0.0.1:{port}", "--key", key, "--hostname", name, "--background"]
-        if tls:
-            cmd.append("--tls")
-        pid = int(subprocess.run(cmd, check=True, capture_output=True, text=True,
-                                 timeout=120).stdout.split()[-1])
-
-        class Agent:
-            def stop(self):
-                try:
-                    os.kill(pid, 15)
-                except ProcessLookupError:
-                    pass
-        return self.track(Agent())
+        start_netdata_v2(self, SHARED_V2, name, port, key, "--hostname", name,
+                         *(["--tls"] if tls else []))
 
     def test_each_compression_and_tls_give_the_same_metadata(self):
         keys = {name: str(uuid.uuid4()) for name in CASES}

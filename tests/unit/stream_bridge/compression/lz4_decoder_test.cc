@@ -10,6 +10,7 @@
 #include "stream_bridge/compression/decoder.h"
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/stream_parser.h"
+#include "unit/child_compressor.h"
 
 namespace aclkd::stream_bridge {
 namespace {
@@ -24,14 +25,7 @@ std::string fixtureStream() {
   return end ? all.substr(*end) : std::string();
 }
 
-std::string header(size_t len) {
-  std::string h(4, '\0');
-  h[0] = static_cast<char>(0xFA);
-  h[1] = static_cast<char>(0x80 | (len & 0x7F));
-  h[2] = static_cast<char>(0x80 | ((len >> 7) & 0x7F));
-  h[3] = '\n';
-  return h;
-}
+std::string header(size_t len) { return testing_support::frameHeader(len); }
 
 // What a 1.37 child does: one streaming compressor for the whole connection, one framed block per
 // chunk. `text` must outlive the call because the compressor refers back into earlier chunks.
@@ -200,7 +194,8 @@ TEST(Lz4Decoder, CorruptBlocks) {
     StreamDecoder decoder(Compression::kLz4);
     std::string out, error;
     EXPECT_FALSE(decoder.feed(header(payload.size()) + payload, &out, &error));
-    EXPECT_THAT(error, ::testing::StartsWith("lz4 block of " + std::to_string(payload.size()) + " bytes does not decode"));
+    EXPECT_THAT(error, ::testing::StartsWith("lz4 block of " + std::to_string(payload.size()) +
+                                             " bytes does not decode"));
     // Unusable afterwards, even for good input.
     error.clear();
     EXPECT_FALSE(decoder.feed(compressFramed("OK\n", {10}), &out, &error));
@@ -219,7 +214,8 @@ TEST(Lz4Decoder, TruncatedBlockIsRejected) {
   const std::string cut = header(len - 3) + framed.substr(4, len - 3);
   std::string error;
   decodeAll(cut, cut.size(), &error);
-  EXPECT_THAT(error, ::testing::StartsWith("lz4 block of " + std::to_string(len - 3) + " bytes does not decode"));
+  EXPECT_THAT(error, ::testing::StartsWith("lz4 block of " + std::to_string(len - 3) +
+                                             " bytes does not decode"));
 }
 
 TEST(Lz4Decoder, OversizedOutputIsRejected) {
@@ -233,7 +229,8 @@ TEST(Lz4Decoder, OversizedOutputIsRejected) {
   std::string error;
   decodeAll(header(static_cast<size_t>(n)) + std::string(block.data(), static_cast<size_t>(n)), 64,
             &error);
-  EXPECT_THAT(error, ::testing::StartsWith("lz4 block of " + std::to_string(n) + " bytes does not decode"));
+  EXPECT_THAT(error, ::testing::StartsWith("lz4 block of " + std::to_string(n) +
+                                             " bytes does not decode"));
 }
 
 TEST(Lz4Decoder, PlainTextIsNotMistakenForBlocks) {
