@@ -1,5 +1,7 @@
 // Throughput of the stream bridge's parsing core on the Netdata 1.37 capture: the line parser
 // alone, and the LZ4 block decoder on the same text compressed the way a 1.37 child does it.
+// BM_DecodeAndParse: every compression, decode + parse, on the streams recorded from a real
+// v2.10.4 child and on the 1.37 text compressed in 136-byte blocks as a v2 child would.
 
 #include <benchmark/benchmark.h>
 #include <lz4.h>
@@ -13,8 +15,9 @@
 #include <vector>
 
 #include "stream_bridge/handshake.h"
-#include "stream_bridge/lz4_stream.h"
+#include "stream_bridge/compression/decoder.h"
 #include "stream_bridge/stream_parser.h"
+#include "unit/child_compressor.h"
 
 namespace {
 
@@ -120,7 +123,7 @@ void BM_Lz4Decode(benchmark::State& state) {
   std::string error;
   uint64_t blocks = 0;
   for (auto _ : state) {
-    Lz4StreamDecoder decoder;
+    StreamDecoder decoder(Compression::kLz4);
     out.clear();
     for (size_t at = 0; at < framed.size(); at += 4096) {
       if (!decoder.feed(std::string_view(framed).substr(at, 4096), &out, &error)) {
@@ -140,23 +143,31 @@ void BM_Lz4Decode(benchmark::State& state) {
 }
 BENCHMARK(BM_Lz4Decode)->Arg(136)->Arg(16384);
 
-// What the bridge does per compressed connection: decode, then parse the decoded text.
+// What the bridge does per compressed connection: a new decoder, 4 KiB reads, each decoded and
+// its text parsed.
+bool decodeAndParse(Compression c, std::string_view framed, StreamParser& parser, std::string* out,
+                    std::string* error) {
+  StreamDecoder decoder(c);
+  for (size_t at = 0; at < framed.size(); at += 4096) {
+    out->clear();
+    if (!decoder.feed(framed.substr(at, 4096), out, error) || !parser.feed(*out, error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void BM_Lz4DecodeAndParse(benchmark::State& state) {
   const std::string& text = fixtureStream();
   const std::string framed = compressFramed(text, 136);
   std::string out, error;
   uint64_t lines = 0;
   for (auto _ : state) {
-    Lz4StreamDecoder decoder;
     Counting events;
     StreamParser parser(events);
-    for (size_t at = 0; at < framed.size(); at += 4096) {
-      out.clear();
-      if (!decoder.feed(std::string_view(framed).substr(at, 4096), &out, &error) ||
-          !parser.feed(out, &error)) {
-        state.SkipWithError(error.c_str());
-        return;
-      }
+    if (!decodeAndParse(Compression::kLz4, framed, parser, &out, &error)) {
+      state.SkipWithError(error.c_str());
+      return;
     }
     lines += parser.stats().lines;
     benchmark::DoNotOptimize(events.n);
@@ -166,6 +177,51 @@ void BM_Lz4DecodeAndParse(benchmark::State& state) {
                                                  benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Lz4DecodeAndParse);
+
+constexpr Compression kAlgorithms[] = {Compression::kZstd, Compression::kLz4,
+                                       Compression::kBrotli, Compression::kGzip};
+
+// Arg 0: the algorithm (index into kAlgorithms). Arg 1: 0 = the stream recorded from the real
+// v2.10.4 child (tests/fixtures/netdata-2.10.4-<name>.bin, ~48 KiB of blocks), 1 = the 1.37
+// capture compressed in 136-byte blocks (a typical block: one chart's samples).
+void BM_DecodeAndParse(benchmark::State& state) {
+  const Compression c = kAlgorithms[state.range(0)];
+  std::string framed;
+  if (state.range(1) == 0) {
+    std::ifstream in(std::string(ACLKD_FIXTURES_DIR) + "/netdata-2.10.4-" +
+                         std::string(compressionName(c)) + ".bin",
+                     std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    framed = bytes.str();
+  } else {
+    framed = aclkd::stream_bridge::testing_support::compressFramed(c, fixtureStream(), 136);
+  }
+  state.SetLabel(std::string(compressionName(c)) +
+                 (state.range(1) == 0 ? " v2.10.4" : " 1.37/136"));
+  std::string out, error;
+  uint64_t text = 0, samples = 0;
+  for (auto _ : state) {
+    Counting events;
+    StreamParser parser(events);
+    if (!decodeAndParse(c, framed, parser, &out, &error)) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+    text += parser.stats().bytes;
+    samples += parser.stats().sampleLines;
+    benchmark::DoNotOptimize(events.n);
+  }
+  // Bytes of decoded text per second, comparable with BM_Parse; samples are SET lines.
+  state.SetBytesProcessed(static_cast<int64_t>(text));
+  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(samples),
+                                                   benchmark::Counter::kIsRate);
+  state.counters["wire MB/s"] = benchmark::Counter(
+      static_cast<double>(framed.size() * state.iterations()) / 1e6, benchmark::Counter::kIsRate);
+  state.counters["ratio"] = static_cast<double>(text) /
+                            static_cast<double>(framed.size() * state.iterations());
+}
+BENCHMARK(BM_DecodeAndParse)->ArgsProduct({{0, 1, 2, 3}, {0, 1}});
 
 }  // namespace
 

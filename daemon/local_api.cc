@@ -325,6 +325,7 @@ std::string streamJson(const stream_bridge::StreamView& s) {
   j["hops"] = s.hops;
   j["tls"] = s.tls;
   j["compressed"] = s.compressed;
+  j["compression"] = s.compression;
   j["capabilities"] = s.capabilities;
   j["since"] = aclk::formatUtc(s.since);
   j["wire-bytes"] = s.wireBytes;

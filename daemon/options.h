@@ -90,7 +90,8 @@ namespace aclkd::daemon {
   ROW(sslKey, String, "aclkd.conf", "web", "ssl key", "",                                        \
       "PEM private key (unencrypted) for `^SSL=` in bind to.", "", 0, 0)                          \
   ROW(streamCompression, Bool, "aclkd.conf", "stream", "enable compression", "yes",              \
-      "Offer LZ4 to children (stream-protocol §5); `no` makes them stream plain text.", "", 0, 0) \
+      "Let children compress their stream (zstd, lz4, brotli or gzip, stream-protocol §5); the " \
+      "default of stream.conf `enable compression`, as Netdata's [stream] one is.", "", 0, 0)     \
   ROW(ephemeralCleanupSeconds, Int, "aclkd.conf", "stream",                                      \
       "cleanup ephemeral nodes after seconds", "86400",                                          \
       "Nodes marked `is ephemeral node = yes` in stream.conf are forgotten (and reported gone "  \

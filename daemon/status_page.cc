@@ -31,7 +31,7 @@ std::string_view statusPageHtml() {
 <th>relationship</th><th>hops</th><th>online</th></tr></thead><tbody></tbody></table>
 <h2>Streams</h2>
 <table id="streams"><thead><tr><th>hostname</th><th>peer</th><th>since</th><th>samples/s</th>
-<th>bytes</th><th>LZ4</th><th>TLS</th></tr></thead><tbody></tbody></table>
+<th>bytes</th><th>compression</th><th>TLS</th></tr></thead><tbody></tbody></table>
 <script>
 "use strict";
 function cell(row, text) { const td = document.createElement("td"); td.textContent = text; row.appendChild(td); }
@@ -52,7 +52,7 @@ function render(d) {
   fill("nodes", s["node-instances"], n => [n.hostname, n.mguid, n["node-id"] || "-",
        n.relationship, n["streaming-hops"], n["streaming-online"] ? "yes" : "no"]);
   fill("streams", d.streams, st => [st.hostname, st.peer, st.since, st["samples-per-second"],
-       st["wire-bytes"], st.compressed ? "yes" : "no", st.tls ? "yes" : "no"]);
+       st["wire-bytes"], st.compression, st.tls ? "yes" : "no"]);
 }
 function connect() {
   const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/live");

@@ -10,7 +10,7 @@ PACKAGES=(
   libpaho-mqttpp-dev libpaho-mqtt-dev libwebsockets-dev libssl-dev
   protobuf-compiler libprotobuf-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libspdlog-dev libcli11-dev libbenchmark-dev liblz4-dev libasio-dev
-  libsystemd-dev libboost1.81-dev libsqlite3-dev
+  libsystemd-dev libboost1.81-dev libsqlite3-dev libzstd-dev libbrotli-dev zlib1g-dev
   microsocks
   mosquitto mosquitto-clients tinyproxy
   netdata clang libclang-rt-14-dev chromium

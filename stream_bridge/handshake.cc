@@ -251,7 +251,7 @@ uint64_t negotiate(uint64_t childCaps, uint64_t supported, bool compression) {
   // numbered reply; they are stripped afterwards against what survived, so a bridge without
   // VCAPS answers a bitmask child with a numbered version instead of dropping to V1.
   uint64_t caps = childCaps & (supported | kLegacyMarkers);
-  if (!compression) caps &= ~cap::kLz4;
+  if (!compression) caps &= ~cap::kCompressions;
   if (caps & cap::kVCaps) {
     caps &= ~kLegacyMarkers;
   } else if (caps & cap::kVN) {

@@ -24,6 +24,10 @@ inline constexpr uint64_t kReplication = 1u << 12;
 inline constexpr uint64_t kBinary = 1u << 13;
 inline constexpr uint64_t kInterpolated = 1u << 14;
 inline constexpr uint64_t kIeee754 = 1u << 15;
+inline constexpr uint64_t kZstd = 1u << 19;
+inline constexpr uint64_t kGzip = 1u << 20;
+inline constexpr uint64_t kBrotli = 1u << 21;
+inline constexpr uint64_t kCompressions = kLz4 | kZstd | kGzip | kBrotli;
 }  // namespace cap
 
 // The child's `STREAM …` request (stream-protocol.md §2), decoded as a real parent does: the
@@ -69,8 +73,9 @@ std::optional<StreamRequest> parseStreamRequest(std::string_view request, std::s
 uint64_t expandVersion(std::optional<uint64_t> ver, bool hasProtocolVersion);
 
 // §4.3 parent side: strip legacy markers, AND with what the bridge implements
-// (`supported`, e.g. VCAPS|HLABELS|CLAIM|CLABELS|FUNCTIONS|REPLICATION|BINARY|LZ4), drop LZ4 when
-// `compression` is false.
+// (`supported`, e.g. VCAPS|HLABELS|CLAIM|CLABELS|FUNCTIONS|REPLICATION|BINARY|LZ4|ZSTD), drop every
+// compression bit when `compression` is false. Picking one compression is selectCompression's job
+// (compression/algorithm.h).
 uint64_t negotiate(uint64_t childCaps, uint64_t supported, bool compression);
 
 // The prompt for the negotiated set (§3.1): VCAPS → "Hit me baby, push them over with the

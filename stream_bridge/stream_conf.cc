@@ -21,15 +21,14 @@ std::string lower(std::string_view text) {
 
 // Options a Netdata parent's stream.conf may carry that mean nothing to a metadata-only bridge.
 // Accepted silently so that an operator can reuse the file unchanged.
-constexpr std::array<std::string_view, 26> kIgnoredOptions = {
+constexpr std::array<std::string_view, 25> kIgnoredOptions = {
     "default history", "default memory mode", "health enabled by default",
     "default postpone alarms on connect seconds", "postpone alarms on connect seconds",
     "history", "memory mode", "health enabled", "multiple connections",
     "default proxy enabled", "default proxy destination", "default proxy api key",
     "default proxy send charts matching", "proxy enabled", "proxy destination", "proxy api key",
     "proxy send charts matching", "replication period", "replication step", "db", "retention",
-    "update every", "seconds to replicate", "replication_step", "enable compression",
-    "default enable compression"};
+    "update every", "seconds to replicate", "replication_step", "default enable compression"};
 
 }  // namespace
 
@@ -98,6 +97,13 @@ std::optional<StreamConf> StreamConf::parse(std::string_view text, const std::st
       if (!url || (url->scheme != "http" && url->scheme != "https")) {
         errors->push_back(where + "[" + e.section + "] " + e.key + " = '" + e.value +
                           "': not an http:// or https:// URL");
+      }
+    }
+    if (key == "compression algorithms order") {
+      std::string orderError;
+      if (!parseCompressionOrder(value, &orderError)) {
+        errors->push_back(where + "[" + e.section + "] " + e.key + " = '" + e.value + "': " +
+                          orderError);
       }
     }
   }
@@ -197,6 +203,22 @@ QuerySettings StreamConf::querySettings(std::string_view apiKey,
     if (s->insecure) q.insecure = *s->insecure;
   }
   return q;
+}
+
+std::vector<Compression> StreamConf::compressionOrder(std::string_view apiKey,
+                                                      std::string_view machineGuid,
+                                                      bool enabledByDefault) const {
+  bool enabled = enabledByDefault;
+  std::string order(kDefaultCompressionOrder);
+  for (const auto* s : {find(apiKey), find(machineGuid)}) {  // the GUID's section wins
+    if (!s) continue;
+    if (s->enableCompression) enabled = *s->enableCompression;
+    if (s->compressionOrder) order = *s->compressionOrder;
+  }
+  if (!enabled) return {};
+  // Checked when the file was read; the default order is the fallback all the same.
+  auto parsed = parseCompressionOrder(order, nullptr);
+  return parsed ? *parsed : *parseCompressionOrder(kDefaultCompressionOrder, nullptr);
 }
 
 }  // namespace aclkd::stream_bridge

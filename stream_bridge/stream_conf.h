@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/config_table.h"
+#include "stream_bridge/compression/algorithm.h"
 #include "stream_bridge/simple_pattern.h"
 
 namespace aclkd::stream_bridge {
@@ -36,9 +37,20 @@ namespace aclkd::stream_bridge {
       "", 0, 0)                                                                                  \
   ROW(type, Enum, "type", "",                                                                    \
       "Section role in newer Netdata (accepted, not needed). Also accepted and ignored, so a "  \
-      "parent's stream.conf works unchanged: history, memory mode, health, proxy, replication " \
-      "and compression options, and the whole `[stream]` section (the child side).",            \
+      "parent's stream.conf works unchanged: history, memory mode, health, proxy and "          \
+      "replication options, and the whole `[stream]` section (the child side; aclkd.conf "      \
+      "`[stream] enable compression` is the default of `enable compression` here).",            \
       "api|machine", 0, 0)                                                                      \
+  ROW(enableCompression, Bool, "enable compression", "",                                         \
+      "Let these children compress their stream (default: aclkd.conf [stream] enable "         \
+      "compression); `no` makes them stream plain text. A machine GUID section's value wins "   \
+      "over its API key's.",                                                                     \
+      "", 0, 0)                                                                                  \
+  ROW(compressionOrder, String, "compression algorithms order", "zstd lz4 brotli gzip",          \
+      "The gateway's preference among what a child offers (zstd, lz4, brotli, gzip, separated " \
+      "by spaces; the ones not named follow in the default order, as in Netdata). A machine "   \
+      "GUID section's value wins over its API key's.",                                          \
+      "", 0, 0)                                                                                  \
   ROW(queryUrl, String, "query url", "",                                                         \
       "Where the cloud's queries for these nodes go (the query proxy): http(s)://host:port[/path]; " \
       "in a machine GUID section the node's own address, in an API key section the streaming "  \
@@ -115,6 +127,12 @@ class StreamConf {
                        std::string_view peerIp) const;
   HostPolicy policy(std::string_view apiKey, std::string_view machineGuid) const;
   QuerySettings querySettings(std::string_view apiKey, std::string_view machineGuid) const;
+  // The compressions a child may use, in the gateway's order of preference (Netdata's
+  // stream_conf_receiver_config): `enable compression` and `compression algorithms order` of
+  // the machine GUID's section, else the API key's, else `enabledByDefault` and the default
+  // order. Empty: compression disabled.
+  std::vector<Compression> compressionOrder(std::string_view apiKey, std::string_view machineGuid,
+                                            bool enabledByDefault) const;
 
   const std::map<std::string, StreamSection>& sections() const { return sections_; }
 

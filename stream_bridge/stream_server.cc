@@ -13,7 +13,7 @@
 #include "common/log_limiter.h"
 #include "common/untrusted_text.h"
 #include "stream_bridge/handshake.h"
-#include "stream_bridge/lz4_stream.h"
+#include "stream_bridge/compression/decoder.h"
 #include "stream_bridge/stream_parser.h"
 #include "web/http_request.h"
 #include "web/live_channels.h"
@@ -30,11 +30,12 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr size_t kReadBuffer = 64 * 1024;
 // What the bridge implements (stream-protocol.md §4.3): labels, claim ids, chart labels,
 // functions (parsed, never called), replication (answered empty), BINARY (lines may span
-// blocks: the parser reassembles them) and LZ4. Not INTERPOLATED/IEEE754/SLOTS: a new child then
+// blocks: the parser reassembles them) and every compression (one is kept, by the configured
+// order). Not INTERPOLATED/IEEE754/SLOTS: a new child then
 // falls back to BEGIN/SET/END, which the parser knows.
 constexpr uint64_t kSupported = cap::kV1 | cap::kV2 | cap::kVN | cap::kVCaps | cap::kHLabels |
                                 cap::kClaim | cap::kCLabels | cap::kFunctions |
-                                cap::kReplication | cap::kBinary | cap::kLz4;
+                                cap::kReplication | cap::kBinary | cap::kCompressions;
 
 }  // namespace
 
@@ -174,6 +175,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     v.hostname = request_.hostname;
     v.hops = request_.hops;
     v.compressed = decoder_ != nullptr;
+    if (decoder_) v.compression = std::string(compressionName(decoder_->algorithm()));
     v.tls = tls_ != nullptr;
     v.capabilities = negotiated_;
     v.since = since_;
@@ -490,15 +492,21 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
                         "' is already streaming to this server");
     }
     const bool hasProtocol = request_.systemInfo.count("NETDATA_PROTOCOL_VERSION") > 0;
-    negotiated_ = negotiate(expandVersion(request_.ver, hasProtocol), kSupported,
-                            server_.options.compression);
-    if (negotiated_ & cap::kLz4) decoder_ = std::make_unique<Lz4StreamDecoder>();
+    const auto compressionOrder = conf->compressionOrder(request_.apiKey, request_.machineGuid,
+                                                         server_.options.compression);
+    negotiated_ = selectCompression(negotiate(expandVersion(request_.ver, hasProtocol), kSupported,
+                                              !compressionOrder.empty()),
+                                    compressionOrder);
+    if (const auto c = negotiatedCompression(negotiated_); c != Compression::kNone) {
+      decoder_ = std::make_unique<StreamDecoder>(c);
+    }
     parser_ = std::make_unique<StreamParser>(*this, server_.options.maxLineBytes);
     server_.counters.accepted++;
     server_.counters.wireBytes += wireBytes_;  // the handshake's bytes
     spdlog::info("STREAM [receive from [{}]:{}]: accepted '{}' ({}), hops {}, capabilities {}{}",
                  peerIp_, request_.hostname, request_.machineGuid, request_.version, request_.hops,
-                 negotiated_, decoder_ ? ", LZ4" : "");
+                 negotiated_,
+                 decoder_ ? ", " + std::string(compressionName(decoder_->algorithm())) : "");
     // The prompt travels alone: nothing else is written before the child speaks (§3.3).
     send(successPrompt(negotiated_));
     armTimer(server_.options.idleTimeout, "no data for the idle timeout", "idle-timeout");
@@ -637,7 +645,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   std::string peerIp_;
   StreamRequest request_;
   uint64_t negotiated_ = 0;
-  std::unique_ptr<Lz4StreamDecoder> decoder_;
+  std::unique_ptr<StreamDecoder> decoder_;
   std::unique_ptr<StreamParser> parser_;
   std::unique_ptr<NodeRegistry::Stream> host_;
   std::deque<std::string> outbox_;

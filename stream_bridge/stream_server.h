@@ -28,7 +28,7 @@ struct BridgeOptions {
   std::string tlsCertificate;  // PEM, for kOptional/kForce
   std::string tlsKey;
   std::string allowStreamingFrom = "*";  // simple pattern on the peer IP
-  bool compression = true;               // offer LZ4 to children
+  bool compression = true;               // stream.conf `enable compression` default
   std::string ownMachineGuid;            // a child with this GUID is "my localhost"
   size_t maxLineBytes = 15360;
   std::chrono::seconds handshakeTimeout{10};
@@ -55,6 +55,7 @@ struct StreamView {
   std::string hostname;
   int hops = 0;
   bool compressed = false;
+  std::string compression = "none";  // the negotiated algorithm: zstd, lz4, brotli, gzip, none
   bool tls = false;
   uint64_t capabilities = 0;
   std::time_t since = 0;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the stream bridge's libFuzzer targets straight from the sources (no CMake: the fuzzer
-# needs clang and its own sanitizer flags), seeds each corpus from the Netdata 1.37 captures and
-# runs every target for FUZZ_SECONDS (default 20). Exits non-zero on a build failure or a crash.
+# needs clang and its own sanitizer flags), seeds each corpus from the Netdata captures and runs
+# the handshake and parser targets for FUZZ_SECONDS (default 20) and each decoder target (zstd,
+# lz4, brotli, gzip) for FUZZ_DECODER_SECONDS (default 5). Exits non-zero on a build failure or a
+# crash.
 #
 #   tests/fuzz/run.sh [work-dir]     (default: build/fuzz)
 set -euo pipefail
@@ -29,15 +31,36 @@ echo "== building with $cxx into $work"
 "$cxx" "${flags[@]}" -o "$work/handshake_fuzz" \
   "$root/tests/fuzz/handshake_fuzz.cc" "$root/stream_bridge/handshake.cc" \
   "$root/common/untrusted_text.cc"
+# The compressed stream's framing and decoders, compiled once for the parser's target and the
+# four decoder targets (one per algorithm, FUZZ_DECODER_SECONDS each, default 5).
+compression_sources=(algorithm decoder lz4_decoder zstd_decoder brotli_decoder gzip_decoder)
+compression_objects=()
+for name in "${compression_sources[@]}"; do
+  "$cxx" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -c \
+    -o "$work/compression_$name.o" "$root/stream_bridge/compression/$name.cc"
+  compression_objects+=("$work/compression_$name.o")
+done
+compression_libs=(-llz4 -lzstd -lbrotlidec -lbrotlienc -lz)
 "$cxx" "${flags[@]}" -o "$work/stream_parser_fuzz" \
   "$root/tests/fuzz/stream_parser_fuzz.cc" "$root/stream_bridge/stream_parser.cc" \
-  "$root/stream_bridge/lz4_stream.cc" -llz4
+  "${compression_objects[@]}" "${compression_libs[@]}"
+decoders=(zstd lz4 brotli gzip)
+for algorithm in "${decoders[@]}"; do
+  "$cxx" "${flags[@]}" -I"$root/tests" -DACLKD_FUZZ_COMPRESSION="k${algorithm^}" \
+    -o "$work/${algorithm}_decoder_fuzz" "$root/tests/fuzz/compression_fuzz.cc" \
+    "${compression_objects[@]}" "${compression_libs[@]}"
+done
 
-# Seeds: the captured request (whole and cut short), and the captured stream in 4 KiB slices,
+# Seeds: the blocks recorded from a real v2.10.4 child per algorithm (in 4 KiB slices, cut at
+# any byte: the decoder must cope with a stream that starts mid-block too), the captured request (whole and cut short), and the captured stream in 4 KiB slices,
 # plus the parent's replies. A fresh corpus each run keeps the result independent of history.
 corpus="$work/corpus"
 rm -rf "$corpus"
 mkdir -p "$corpus/handshake" "$corpus/stream" "$work/artifacts"
+for algorithm in "${decoders[@]}"; do
+  mkdir -p "$corpus/$algorithm"
+  split -b 4096 -a 3 "$fixtures/netdata-2.10.4-$algorithm.bin" "$corpus/$algorithm/v2-"
+done
 cp "$fixtures/netdata-1.37-handshake.txt" "$corpus/handshake/request"
 head -c 700 "$fixtures/netdata-1.37-handshake.txt" > "$corpus/handshake/request-cut"
 head -c 4096 "$fixtures/netdata-1.37-parent-to-child.txt" > "$corpus/stream/parent-to-child"
@@ -47,10 +70,11 @@ tail -c +1406 "$fixtures/netdata-1.37-child-stream.txt" \
 status=0
 run() {
   local name="$1" dir="$2"
-  shift 2
-  echo "== $name: ${seconds}s"
+  local limit="$3"
+  shift 3
+  echo "== $name: ${limit}s"
   local log="$work/$name.log"
-  if "$work/$name" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+  if "$work/$name" -max_total_time="$limit" -print_final_stats=1 -timeout=10 \
       -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/$name-" "$@" "$dir" >"$log" 2>&1; then
     grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added)' "$log" || true
   else
@@ -59,6 +83,9 @@ run() {
     status=1
   fi
 }
-run handshake_fuzz "$corpus/handshake" -max_len=16384
-run stream_parser_fuzz "$corpus/stream" -max_len=16384
+run handshake_fuzz "$corpus/handshake" "$seconds" -max_len=16384
+run stream_parser_fuzz "$corpus/stream" "$seconds" -max_len=16384
+for algorithm in "${decoders[@]}"; do
+  run "${algorithm}_decoder_fuzz" "$corpus/$algorithm" "${FUZZ_DECODER_SECONDS:-5}" -max_len=16384
+done
 exit "$status"

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "stream_bridge/lz4_stream.h"
+#include "stream_bridge/compression/decoder.h"
 #include "stream_bridge/stream_parser.h"
 
 using namespace aclkd::stream_bridge;
@@ -114,7 +114,7 @@ void sameEvents(const Outcome& a, const Outcome& b) {
 // The decoder on hostile bytes: it may fail, but must not crash, and what it decodes goes on to
 // the parser the way the bridge would pass it.
 void decodeRaw(std::string_view input, size_t piece) {
-  Lz4StreamDecoder decoder;
+  StreamDecoder decoder(Compression::kLz4);
   Digest digest;
   StreamParser parser(digest);
   std::string out, error;
@@ -148,7 +148,7 @@ void roundTrip(std::string_view text, size_t chunk, size_t piece) {
     framed.push_back('\n');
     framed.append(block.data(), static_cast<size_t>(n));
   }
-  Lz4StreamDecoder decoder;
+  StreamDecoder decoder(Compression::kLz4);
   std::string out, error;
   for (size_t at = 0; at < framed.size(); at += piece) {
     if (!decoder.feed(std::string_view(framed).substr(at, piece), &out, &error)) __builtin_trap();

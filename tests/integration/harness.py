@@ -537,6 +537,24 @@ METRIC_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*
                          r'(-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$')
 
 
+def start_netdata_v2(test, shared_v2, name, dest_port, key, *args):
+    """Starts the shared Netdata v2 agent (`start-child`, in `shared_v2`) in the background in
+    test.work/name, tracked by `test` (stopped with SIGTERM at tearDown); `args` go to
+    start-child as they are (e.g. "--web-port", "19999", "--tls")."""
+    cmd = [os.path.join(shared_v2, "start-child"), "--dir", os.path.join(test.work, name),
+           "--dest", f"127.0.0.1:{dest_port}", "--key", key, "--background", *args]
+    pid = int(subprocess.run(cmd, check=True, capture_output=True, text=True,
+                             timeout=120).stdout.split()[-1])
+
+    class Agent:
+        def stop(self):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    return test.track(Agent())
+
+
 def parse_metrics(text):
     """A strict reading of the Prometheus text format 0.0.4: HELP and TYPE before every family's
     samples, valid names, labels and values, counters named *_total, histogram buckets with

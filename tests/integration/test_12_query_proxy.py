@@ -11,14 +11,13 @@ import json
 import os
 import socket
 import ssl
-import subprocess
 import threading
 import time
 import unittest
 import urllib.request
 import uuid
 
-from harness import NetdataChild, free_port, wait_for
+from harness import NetdataChild, free_port, start_netdata_v2, wait_for
 from test_05_stream_bridge import BridgeTestBase, recv_reply
 
 SHARED_V2 = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "netdata-v2")
@@ -291,21 +290,9 @@ class QueryProxyTest(QueryProxyTestBase):
 class QueryProxyV2Test(QueryProxyTestBase):
 
     def start_v2(self, name, dest_port, key, web, accept=None, hostname=None):
-        cmd = [os.path.join(SHARED_V2, "start-child"), "--dir", os.path.join(self.work, name),
-               "--dest", f"127.0.0.1:{dest_port}", "--key", key, "--web-port", str(web),
-               "--hostname", hostname or name, "--background"]
-        if accept:
-            cmd += ["--accept-key", accept]
-        pid = int(subprocess.run(cmd, check=True, capture_output=True, text=True,
-                                 timeout=120).stdout.split()[-1])
-
-        class Agent:
-            def stop(self):
-                try:
-                    os.kill(pid, 15)
-                except ProcessLookupError:
-                    pass
-        return self.track(Agent())
+        return start_netdata_v2(self, SHARED_V2, name, dest_port, key, "--web-port", str(web),
+                                "--hostname", hostname or name,
+                                *(["--accept-key", accept] if accept else []))
 
     def guid_of(self, gw, hostname):
         return wait_for(lambda: next((n["machine-guid"] for n in gw.table("nodes")

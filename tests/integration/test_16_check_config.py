@@ -71,6 +71,18 @@ class CheckConfigTest(IntegrationTest):
                                "ssl certificate": self.certs.cert, "ssl key": self.certs.key})
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_unknown_compression_algorithm_in_stream_conf(self):
+        key = "11111111-2222-3333-4444-555555555555"
+        gw = Gateway(os.path.join(self.work, "gw-compression"), stream_conf=(
+            f"[{key}]\n    enabled = yes\n    compression algorithms order = zstd xz\n"))
+        conf = re.escape(os.path.join(gw.etc, "stream.conf"))
+        pattern = conf + ":3: " + re.escape(
+            f"[{key}] compression algorithms order = 'zstd xz': unknown compression algorithm "
+            "'xz' (known: zstd lz4 brotli gzip)")
+        r = run([os.path.join(BIN_DIR, "aclkd"), "-c", gw.etc, "--check-config"])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertRegex(r.stderr, pattern)
+
     def test_ca_file(self):
         missing = os.path.join(self.work, "no-ca.pem")
         self.assert_error(cloud={"ca file": missing},

@@ -137,3 +137,50 @@ TEST(StreamConfTest, SectionNamesAreCaseInsensitive) {
 
 }  // namespace
 }  // namespace aclkd::stream_bridge
+
+namespace aclkd::stream_bridge {
+namespace {
+
+std::string names(const std::vector<Compression>& order) {
+  std::string out;
+  for (const auto c : order) out += (out.empty() ? "" : " ") + std::string(compressionName(c));
+  return out;
+}
+
+TEST(StreamConfTest, CompressionPerKeyAndPerGuid) {
+  constexpr const char* kOther = "22222222-2222-3333-4444-555555555555";
+  const auto conf = parse(std::string("[") + kKey +
+                          "]\n enabled = yes\n enable compression = no\n"
+                          "[" + kGuid + "]\n enable compression = yes\n"
+                          " compression algorithms order = gzip BROTLI\n"
+                          "[" + kOther + "]\n enabled = yes\n"
+                          " compression algorithms order = lz4\n");
+  // The GUID's section wins over its key's.
+  EXPECT_EQ(names(conf.compressionOrder(kKey, kGuid, true)), "gzip brotli zstd lz4");
+  // The key's own: off, whatever the default.
+  EXPECT_EQ(names(conf.compressionOrder(kKey, "33333333-2222-3333-4444-555555555555", true)), "");
+  // The key's order, the others after it in Netdata's order.
+  EXPECT_EQ(names(conf.compressionOrder(kOther, "33333333-2222-3333-4444-555555555555", true)),
+            "lz4 zstd brotli gzip");
+  // Nothing set: the default (aclkd.conf [stream] enable compression).
+  const auto empty = parse("");
+  EXPECT_EQ(names(empty.compressionOrder(kKey, kGuid, true)), "zstd lz4 brotli gzip");
+  EXPECT_EQ(names(empty.compressionOrder(kKey, kGuid, false)), "");
+}
+
+TEST(StreamConfTest, UnknownCompressionAlgorithmIsAnErrorWithFileAndLine) {
+  std::vector<std::string> warnings, errors;
+  const auto conf = StreamConf::parse(std::string("[") + kKey +
+                                          "]\n enabled = yes\n compression algorithms order = "
+                                          "zstd xz\n",
+                                      "stream.conf", &warnings, &errors);
+  EXPECT_FALSE(conf);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], std::string("stream.conf:3: [") + kKey +
+                           "] compression algorithms order = 'zstd xz': unknown compression "
+                           "algorithm 'xz' (known: zstd lz4 brotli gzip)");
+  EXPECT_TRUE(warnings.empty());
+}
+
+}  // namespace
+}  // namespace aclkd::stream_bridge

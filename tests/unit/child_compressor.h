@@ -1,0 +1,125 @@
+#pragma once
+
+// What a Netdata v2 child does to its stream (src/streaming/stream-compression/): one
+// compressor per connection, one flushed block per chunk, each framed with the 4-byte header.
+// For the decoder's tests, its fuzzers and the compression benchmark. Header-only.
+
+#include <brotli/encode.h>
+#include <lz4.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cstdlib>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "stream_bridge/compression/algorithm.h"
+
+namespace aclkd::stream_bridge::testing_support {
+
+inline std::string frameHeader(size_t len) {
+  std::string h(4, '\0');
+  h[0] = static_cast<char>(0xFA);
+  h[1] = static_cast<char>(0x80 | (len & 0x7F));
+  h[2] = static_cast<char>(0x80 | ((len >> 7) & 0x7F));
+  h[3] = '\n';
+  return h;
+}
+
+// The compressors of a v2 child (src/streaming/stream-compression/), one stream per connection
+// and one flushed block per chunk, framed.
+using Compressor = std::function<std::string(std::string_view chunk)>;
+
+inline Compressor childCompressor(Compression c) {
+  switch (c) {
+    case Compression::kZstd: {
+      std::shared_ptr<ZSTD_CStream> z(ZSTD_createCStream(), &ZSTD_freeCStream);
+      ZSTD_initCStream(z.get(), 3);
+      return [z](std::string_view chunk) {
+        std::string out(ZSTD_compressBound(chunk.size()) + ZSTD_CStreamOutSize(), '\0');
+        ZSTD_inBuffer in{chunk.data(), chunk.size(), 0};
+        ZSTD_outBuffer o{out.data(), out.size(), 0};
+        ZSTD_compressStream(z.get(), &o, &in);
+        ZSTD_flushStream(z.get(), &o);
+        out.resize(o.pos);
+        return out;
+      };
+    }
+    case Compression::kBrotli: {
+      std::shared_ptr<BrotliEncoderState> b(BrotliEncoderCreateInstance(nullptr, nullptr, nullptr),
+                                            &BrotliEncoderDestroyInstance);
+      BrotliEncoderSetParameter(b.get(), BROTLI_PARAM_QUALITY, 3);
+      return [b](std::string_view chunk) {
+        std::string out(BrotliEncoderMaxCompressedSize(chunk.size()) + 1024, '\0');
+        size_t availIn = chunk.size(), availOut = out.size();
+        auto nextIn = reinterpret_cast<const uint8_t*>(chunk.data());
+        auto nextOut = reinterpret_cast<uint8_t*>(out.data());
+        BrotliEncoderCompressStream(b.get(), BROTLI_OPERATION_FLUSH, &availIn, &nextIn, &availOut,
+                                    &nextOut, nullptr);
+        out.resize(out.size() - availOut);
+        return out;
+      };
+    }
+    case Compression::kGzip: {
+      std::shared_ptr<z_stream> z(new z_stream{}, [](z_stream* s) {
+        deflateEnd(s);
+        delete s;
+      });
+      deflateInit2(z.get(), 3, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+      return [z](std::string_view chunk) {
+        std::string out(deflateBound(z.get(), chunk.size()) + 64, '\0');
+        z->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(chunk.data()));
+        z->avail_in = static_cast<uInt>(chunk.size());
+        z->next_out = reinterpret_cast<Bytef*>(out.data());
+        z->avail_out = static_cast<uInt>(out.size());
+        deflate(z.get(), Z_SYNC_FLUSH);
+        out.resize(out.size() - z->avail_out);
+        return out;
+      };
+    }
+    case Compression::kLz4: {
+      // LZ4_compress_fast_continue refers back into earlier chunks: they are kept alive here.
+      struct State {
+        std::unique_ptr<LZ4_stream_t, decltype(&LZ4_freeStream)> lz4{LZ4_createStream(),
+                                                                      &LZ4_freeStream};
+        std::deque<std::string> kept;
+        size_t keptBytes = 0;
+      };
+      auto st = std::make_shared<State>();
+      return [st](std::string_view chunk) {
+        st->kept.emplace_back(chunk);
+        st->keptBytes += chunk.size();
+        while (st->keptBytes - st->kept.front().size() > 128 * 1024) {
+          st->keptBytes -= st->kept.front().size();
+          st->kept.pop_front();
+        }
+        const std::string& src = st->kept.back();
+        std::string out(static_cast<size_t>(LZ4_compressBound(static_cast<int>(src.size()))), '\0');
+        const int n = LZ4_compress_fast_continue(st->lz4.get(), src.data(), out.data(),
+                                                 static_cast<int>(src.size()),
+                                                 static_cast<int>(out.size()), 1);
+        out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+        return out;
+      };
+    }
+    case Compression::kNone:
+      break;
+  }
+  return nullptr;
+}
+
+inline std::string compressFramed(Compression c, std::string_view text, size_t chunk) {
+  auto compress = childCompressor(c);
+  std::string framed;
+  for (size_t at = 0; at < text.size(); at += chunk) {
+    const std::string block = compress(text.substr(at, chunk));
+    if (block.empty() || block.size() > 0x3FFF) std::abort();
+    framed += frameHeader(block.size()) + block;
+  }
+  return framed;
+}
+
+}  // namespace aclkd::stream_bridge::testing_support
