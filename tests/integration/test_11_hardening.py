@@ -100,6 +100,23 @@ class HardeningTest(BridgeTestBase):
                  what="the handshake timeout warning")
         self.assertGreaterEqual(gw.state_json()["counters"]["streams-dropped"], 4)
 
+    def test_a_corrupt_zstd_block_drops_the_stream(self):
+        # A v2-style offer: LZ4 and zstd. The gateway keeps zstd (its first choice); a block that
+        # is no zstd drops the stream with the decoder's words, a warning and the counter.
+        key = str(uuid.uuid4())
+        gw = self.bridge_gateway(key)
+        zstd = 1 << 19
+        s, got = self.handshake(gw, key, hostname="zstd", ver=15352 | (1 << 10) | zstd)
+        self.assertEqual(got, f"Hit me baby, push them over with the version={15296 | zstd}"
+                         .encode())
+        wait_for(lambda: [x for x in gw.table("streams") if x["compression"] == "zstd"], 10,
+                 what="the stream, with compression zstd")
+        s.sendall(bytes([0xFA, 0x80 | 10, 0x80, 0x0A]) + b"\xff" * 10)
+        self.assertTrue(closed_by_peer(s))
+        wait_for(lambda: self.warnings(gw, "zstd block of 10 bytes does not decode"), 5,
+                 what="the corrupt zstd warning")
+        self.assertEqual(gw.state_json()["counters"]["streams-dropped"], 1)
+
     def test_metrics_counters_never_go_down_across_a_disconnect(self):
         key = str(uuid.uuid4())
         gw = self.bridge_gateway(key, extra_cloud={"proxy": "none",
