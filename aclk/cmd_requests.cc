@@ -2,18 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "aclk/messages.h"
 #include "common/untrusted_text.h"
 
 namespace aclkd::aclk {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t nowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t usSince(Clock::time_point started) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
@@ -27,7 +22,7 @@ bool CmdRequests::handle(const std::string& payload, int64_t sessionId) {
   if (!parsed.request) {
     spdlog::error("ACLK: cmd request rejected: {}", parsed.error);
     if (!parsed.callbackTopic.empty()) {
-      publish_(parsed.callbackTopic, buildCmdBadRequestReply(parsed.msgId, nowUs()));
+      publish_(parsed.callbackTopic, buildCmdBadRequestReply(parsed.msgId, unixTimeUs()));
     }
     return false;
   }
@@ -46,13 +41,13 @@ bool CmdRequests::handle(const std::string& payload, int64_t sessionId) {
     resp.code = 404;
     resp.body = "{\"error\":\"not found\"}";
   }
-  publish_(req.callbackTopic, buildCmdReply(req.msgId, resp, sessionId, nowUs(), usSince(started)));
+  publish_(req.callbackTopic, buildCmdReply(req.msgId, resp, sessionId, unixTimeUs(), usSince(started)));
   return true;
 }
 
 void CmdRequests::publishAnswer(const Answer& a, int64_t sessionId) {
   publish_(a.callbackTopic,
-           buildCmdResultReply(a.msgId, a.result, sessionId, nowUs(), usSince(a.started)));
+           buildCmdResultReply(a.msgId, a.result, sessionId, unixTimeUs(), usSince(a.started)));
 }
 
 void CmdRequests::cancel(const std::string& requestId) {

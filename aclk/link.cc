@@ -4,7 +4,6 @@
 
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -17,12 +16,11 @@
 #include "aclk/inbound_handlers.h"
 #include "aclk/messages.h"
 #include "aclk/mqtt_session.h"
-#include "aclk/node_sync.h"
 #include "aclk/link_state.h"
+#include "aclk/node_sync.h"
 #include "aclk/topics.h"
 #include "common/untrusted_text.h"
 #include "common/url.h"
-#include "common/uuid.h"
 
 namespace aclkd::aclk {
 namespace {
@@ -38,12 +36,6 @@ constexpr auto kBadUrlRetry = seconds(30);
 constexpr auto kBadKeyRetry = seconds(5);
 constexpr auto kClaimPoll = seconds(1);
 constexpr int kSessionTakenOver = 142;  // MQTT 5 DISCONNECT reason "Session taken over"
-
-int64_t nowUs() {
-  return duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::time_t nowT() { return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()); }
 
@@ -218,7 +210,7 @@ struct Link::Impl : public InboundContext {
 
   // Returns true when the link got online (however it ended).
   bool attempt(const claim::ClaimSnapshot& snap) {
-    sessionId = nowUs();
+    sessionId = unixTimeUs();
     CloudLoginOptions lo;
     lo.caFile = opt.caFile;
     lo.agentVersion = opt.agentVersion;
@@ -261,7 +253,7 @@ struct Link::Impl : public InboundContext {
     p.username = creds.username;
     p.password = creds.password;
     p.willTopic = *topics.get(TopicId::kAgentConnection);
-    p.willPayload = encodeUpdateAgentConnection(sessionClaimId, false, sessionId, true, nowUs());
+    p.willPayload = encodeUpdateAgentConnection(sessionClaimId, false, sessionId, true, unixTimeUs());
     p.wire.caFile = opt.caFile;
     p.wire.insecure = snap.insecure;
     p.wire.proxy = snap.proxy;
@@ -373,7 +365,7 @@ struct Link::Impl : public InboundContext {
     setStatus(AclkStatus::kConnected);
     spdlog::info("ACLK: connection successfully established");
     publish(TopicId::kAgentConnection,
-            encodeUpdateAgentConnection(sessionClaimId, true, sessionId, false, nowUs()));
+            encodeUpdateAgentConnection(sessionClaimId, true, sessionId, false, unixTimeUs()));
   }
 
   OnlineEnd runOnline(uint64_t number) {
@@ -466,7 +458,7 @@ struct Link::Impl : public InboundContext {
     spdlog::info("Going to restart connection due to \"{}\"", reason);
     const uint64_t id = publish(TopicId::kAgentConnection,
                                 encodeUpdateAgentConnection(sessionClaimId, false, sessionId,
-                                                            false, nowUs()));
+                                                            false, unixTimeUs()));
     const auto deadline = Clock::now() + kShutdownAckWait;
     bool acked = false;
     while (id != 0 && !acked) {

@@ -1,5 +1,7 @@
 #include "aclk/messages.h"
 
+#include <chrono>
+
 #include "common/untrusted_text.h"
 #include "common/uuid.h"
 
@@ -15,6 +17,13 @@
 #include "nodeinstance/info/v1/info.pb.h"
 
 namespace aclkd::aclk {
+
+int64_t unixTimeUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 namespace {
 
 void setTimestamp(google::protobuf::Timestamp* ts, int64_t nowUs) {

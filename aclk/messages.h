@@ -10,6 +10,9 @@
 
 namespace aclkd::aclk {
 
+// The wall clock in microseconds since the epoch: message timestamps and session ids.
+int64_t unixTimeUs();
+
 // Encoders and the inbound decoder for the protobuf messages of brief §7. Plain structs in,
 // serialized bytes out: only messages.cc includes the generated protobuf headers, so the link
 // and the bridge compile without them.

@@ -7,15 +7,6 @@
 #include "aclk/messages.h"
 
 namespace aclkd::aclk {
-namespace {
-
-int64_t nowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 NodeSync::NodeSync(SelfNode self, Publish publish)
     : self_(std::move(self)), publish_(std::move(publish)) {
@@ -83,7 +74,7 @@ void NodeSync::sendNodeState(const NodeRecord& node) {
   }
   publish_(TopicId::kNodeInstanceConnection,
            encodeUpdateNodeInstanceConnection(claimId_, *n.nodeId, n.liveness, sessionId_,
-                                              n.hops, n.self, nowUs()));
+                                              n.hops, n.self, unixTimeUs()));
   NodeInfoFields f;
   f.claimId = claimId_;
   f.nodeId = *n.nodeId;
@@ -103,7 +94,7 @@ void NodeSync::sendNodeState(const NodeRecord& node) {
       f.hostLabels.push_back(label);
     }
   }
-  publish_(TopicId::kNodeInstanceInfo, encodeUpdateNodeInfo(f, nowUs()));
+  publish_(TopicId::kNodeInstanceInfo, encodeUpdateNodeInfo(f, unixTimeUs()));
 }
 
 void NodeSync::sync(bool online) {
@@ -158,7 +149,7 @@ void NodeSync::sync(bool online) {
     if (!n.nodeId) continue;
     publish_(TopicId::kNodeInstanceConnection,
              encodeUpdateNodeInstanceConnection(claimId_, *n.nodeId, false, sessionId_, n.hops,
-                                                false, nowUs(), false));
+                                                false, unixTimeUs(), false));
   }
 }
 
@@ -170,7 +161,7 @@ void NodeSync::streamContextUpdates() {
     if (!batch) continue;
     publish_(TopicId::kContextsUpdated,
              encodeContextsUpdated(claimId_, *n.nodeId, batch->versionHash,
-                                   static_cast<uint64_t>(nowUs()), batch->contexts));
+                                   static_cast<uint64_t>(unixTimeUs()), batch->contexts));
   }
 }
 
