@@ -91,6 +91,10 @@ namespace aclkd::daemon {
       "PEM private key (unencrypted) for `^SSL=` in bind to.", "", 0, 0)                          \
   ROW(streamCompression, Bool, "aclkd.conf", "stream", "enable compression", "yes",              \
       "Offer LZ4 to children (stream-protocol §5); `no` makes them stream plain text.", "", 0, 0) \
+  ROW(streamIoThreads, Int, "aclkd.conf", "stream", "io threads", "0",                           \
+      "Event loops (threads) serving streams; 0 means one per CPU core. Loop 0 also accepts "    \
+      "and answers HTTP; each accepted plain-text stream goes to the loop with the fewest.",     \
+      "", 0, 256)                                                                                 \
   ROW(ephemeralCleanupSeconds, Int, "aclkd.conf", "stream",                                      \
       "cleanup ephemeral nodes after seconds", "86400",                                          \
       "Nodes marked `is ephemeral node = yes` in stream.conf are forgotten (and reported gone "  \

@@ -342,7 +342,25 @@ void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t n
 
 }  // namespace
 
-NodeRegistry::Stream::~Stream() { registry_.detach(node_); }
+NodeRegistry::Stream::~Stream() {
+  {
+    // The last sample times kept on the stream go back into the table for the disconnect.
+    std::lock_guard lock(registry_.mutex_);
+    for (const auto& s : sampled_) {
+      if (Chart* c = node_.charts.find(s.id)) c->last = std::max(c->last, s.last);
+    }
+  }
+  registry_.detach(node_);
+}
+
+void NodeRegistry::Stream::refreshClock() { now_ = static_cast<int64_t>(registry_.clock_()); }
+
+size_t NodeRegistry::Stream::findSampled(std::string_view chartId) const {
+  for (size_t i = 0; i < sampled_.size(); ++i) {
+    if (sampled_[i].id == chartId) return i;
+  }
+  return sampled_.size();
+}
 
 const std::string& NodeRegistry::Stream::machineGuid() const { return node_.info.machineGuid; }
 
@@ -448,16 +466,22 @@ void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_
 }
 
 void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) {
+  if (sampleCached(chartId, endTime)) return;
+  // A chart's first sample on this stream: the shared table learns it, then the stream keeps it.
   std::lock_guard lock(registry_.mutex_);
+  now_ = static_cast<int64_t>(registry_.clock_());
   Chart* c = node_.charts.find(chartId);
   if (!c) return;
-  const int64_t t = endTime > 0 ? endTime : static_cast<int64_t>(registry_.clock_());
+  const int64_t t = endTime > 0 ? endTime : now_;
   c->last = std::max(c->last, t);
   if (c->first == 0) {
     c->first = t;
-    refreshContext(node_, c->shape->context, static_cast<uint64_t>(registry_.clock_()));
+    refreshContext(node_, c->shape->context, static_cast<uint64_t>(now_));
     registry_.queueSave(node_);
   }
+  if (sampled_.empty()) sampled_.reserve(node_.charts.size());  // most charts are defined by now
+  cursor_ = static_cast<uint32_t>(sampled_.size());
+  sampled_.push_back({registry_.intern(chartId), t});
 }
 
 void NodeRegistry::Stream::onReplicationEnd(std::string_view chartId, int64_t firstEntry,

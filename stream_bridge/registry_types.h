@@ -77,7 +77,17 @@ class FlatMap {
   }
   V& get(std::string_view key) {
     auto it = lowerBound(key);
-    if (it == items_.end() || it->first != key) it = items_.insert(it, Entry{key, V{}});
+    if (it == items_.end() || it->first != key) {
+      if (items_.size() == items_.capacity()) {
+        // Grown by an eighth rather than doubled: a host's tables are filled once, by its
+        // definition burst, and then kept for as long as the host is known (doubling left up
+        // to half of each table unused: ~38 KB per child of 1.37 with 324 charts).
+        const auto at = it - items_.begin();
+        items_.reserve(items_.size() + items_.size() / 8 + 4);
+        it = items_.begin() + at;
+      }
+      it = items_.insert(it, Entry{key, V{}});
+    }
     return it->second;
   }
   size_t size() const { return items_.size(); }
