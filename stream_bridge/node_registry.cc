@@ -296,9 +296,9 @@ void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t n
   const Chart* latest = nullptr;
   uint64_t last = 0;
   uint64_t first = 0;
-  for (const auto id : cur.charts) {
+  cur.charts.forEach([&](std::string_view id) {
     const Chart* chart = node.charts.find(id);
-    if (!chart || !chart->relayed || chart->shape->context != ctxId) continue;
+    if (!chart || !chart->relayed || chart->shape->context != ctxId) return;
     const auto prio = static_cast<uint64_t>(std::max<int64_t>(chart->shape->priority, 0));
     next.priority = latest ? std::min(next.priority, prio) : prio;
     if (!latest || chart->definedAt > latest->definedAt) latest = chart;
@@ -307,7 +307,7 @@ void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t n
                          : std::min(first, static_cast<uint64_t>(chart->first));
     }
     last = std::max(last, static_cast<uint64_t>(chart->last));
-  }
+  });
   if (!latest) {
     if (!fresh && !cur.deleted) {
       cur.deleted = true;
@@ -382,7 +382,7 @@ void NodeRegistry::Stream::onHostLabelsCommit() {
       labels.emplace_back(registry_.intern(k), registry_.intern(v));
     }
     if (labels == node_.hostLabels) {
-      pendingHostLabels_.clear();
+      decltype(pendingHostLabels_)().swap(pendingHostLabels_);  // released: labels are rare
       return;
     }
     node_.hostLabels = std::move(labels);
@@ -390,7 +390,7 @@ void NodeRegistry::Stream::onHostLabelsCommit() {
     node_.infoUnsaved = true;
     registry_.queueSave(node_);
   }
-  pendingHostLabels_.clear();
+  decltype(pendingHostLabels_)().swap(pendingHostLabels_);
   registry_.notify();
 }
 
@@ -410,11 +410,10 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
   const auto now = static_cast<uint64_t>(r.clock_());
   if (oldContext != c.shape->context) {
     if (!oldContext.empty()) {
-      auto& old = node_.contexts.get(oldContext).charts;
-      old.erase(std::remove(old.begin(), old.end(), id), old.end());
+      node_.contexts.get(oldContext).charts.remove(id);
       refreshContext(node_, oldContext, now);
     }
-    node_.contexts.get(c.shape->context).charts.push_back(id);
+    node_.contexts.get(c.shape->context).charts.add(id);
   }
   refreshContext(node_, c.shape->context, now);
   registry_.queueSave(node_);
