@@ -14,7 +14,8 @@ own machine GUID and host name; once every node has all its dimensions the stead
 
 Reported (aclkd's side, from /proc, over the steady window): CPU seconds per million samples,
 samples/s, CPU % of one core, RSS per connected child (after the definitions), idle RSS, and
-wake-ups per child per second (voluntary + involuntary context switches of all aclkd threads).
+wake-ups per child per second (voluntary + involuntary context switches of all aclkd threads),
+and the CPU seconds the connect phase (handshakes and definitions) took.
 At the end every child stops at a block boundary and the run checks that aclkd counted exactly
 the samples sent (`counts_exact`).
 
@@ -287,8 +288,10 @@ def run(args, n):
         time.sleep(0.5)
         pid = daemon.pid
         idle_rss = rss_kib(pid)
+        connect_cpu0 = cpu_seconds(pid)
         sel = selectors.DefaultSelector()
         children = connect_children(n, port, request, body, sel, daemon, ctl)
+        connect_cpu = cpu_seconds(pid) - connect_cpu0
         time.sleep(1)
         rss_connected = rss_kib(pid)
         sent_samples = body_samples * n
@@ -329,6 +332,7 @@ def run(args, n):
             "cpu_s_per_M_samples": round(cpu / (samples / 1e6), 4) if samples else None,
             "cpu_pct": round(100 * cpu / window, 2),
             "wakeups_per_child_s": round((wake1 - wake0) / n / window, 2),
+            "connect_cpu_s": round(connect_cpu, 2),  # handshakes + definitions of all children
             "idle_rss_kib": idle_rss,
             "rss_per_child_kib": round((rss_connected - idle_rss) / n, 1),
             "rss_end_kib": rss_kib(pid),

@@ -33,7 +33,9 @@ struct BridgeOptions {
   size_t maxLineBytes = 15360;
   std::chrono::seconds handshakeTimeout{10};
   std::chrono::seconds idleTimeout{600};
-  size_t maxConnections = 4096;
+  // Beyond it new connections are closed at once; 10,000 children fit (the fd limit must too:
+  // the systemd unit sets LimitNOFILE=65536, scripts/run raises the shell's soft limit).
+  size_t maxConnections = 16384;
   // Event loops (threads) serving streams; 0 = one per core. See StreamServer.
   size_t ioThreads = 0;
   std::chrono::seconds ephemeralCleanupAfter{86400};
