@@ -63,26 +63,33 @@ class Counting : public StreamEvents {
   void onUnknownKeyword(std::string_view) override { ++n; }
 };
 
-void BM_StreamParse(benchmark::State& state) {
-  const std::string& stream = fixtureStream();
-  const size_t piece = state.range(0) == 0 ? stream.size() : static_cast<size_t>(state.range(0));
-  uint64_t lines = 0;
+// Parses `text` in pieces of `piece` bytes once per iteration; `count` picks what is summed.
+template <typename Count>
+void parseInPieces(benchmark::State& state, const std::string& text, size_t piece,
+                   const char* counter, Count count) {
+  uint64_t total = 0;
   std::string error;
   for (auto _ : state) {
     Counting events;
     StreamParser parser(events);
-    for (size_t at = 0; at < stream.size(); at += piece) {
-      if (!parser.feed(std::string_view(stream).substr(at, piece), &error)) {
+    for (size_t at = 0; at < text.size(); at += piece) {
+      if (!parser.feed(std::string_view(text).substr(at, piece), &error)) {
         state.SkipWithError(error.c_str());
         return;
       }
     }
-    lines += parser.stats().lines;
+    total += count(parser.stats());
     benchmark::DoNotOptimize(events.n);
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * stream.size()));
-  state.counters["lines/s"] = benchmark::Counter(static_cast<double>(lines),
-                                                 benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+  state.counters[counter] = benchmark::Counter(static_cast<double>(total),
+                                               benchmark::Counter::kIsRate);
+}
+
+void BM_StreamParse(benchmark::State& state) {
+  const std::string& stream = fixtureStream();
+  const size_t piece = state.range(0) == 0 ? stream.size() : static_cast<size_t>(state.range(0));
+  parseInPieces(state, stream, piece, "lines/s", [](const ParserStats& s) { return s.lines; });
 }
 // 0 = the whole capture in one piece; 4096 and 65536 are typical socket reads.
 BENCHMARK(BM_StreamParse)->Arg(0)->Arg(4096)->Arg(65536)->Arg(512);
@@ -105,24 +112,8 @@ void BM_StreamParseSamples(benchmark::State& state) {
   }
   std::string loop;
   while (loop.size() < 4 * 1024 * 1024) loop += blocks;
-  constexpr size_t kPiece = 65536;
-  uint64_t samples = 0;
-  std::string error;
-  for (auto _ : state) {
-    Counting events;
-    StreamParser parser(events);
-    for (size_t at = 0; at < loop.size(); at += kPiece) {
-      if (!parser.feed(std::string_view(loop).substr(at, kPiece), &error)) {
-        state.SkipWithError(error.c_str());
-        return;
-      }
-    }
-    samples += parser.stats().sampleLines;
-    benchmark::DoNotOptimize(events.n);
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * loop.size()));
-  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(samples),
-                                                   benchmark::Counter::kIsRate);
+  parseInPieces(state, loop, 65536, "samples/s",
+                [](const ParserStats& s) { return s.sampleLines; });
 }
 BENCHMARK(BM_StreamParseSamples);
 
