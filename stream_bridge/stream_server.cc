@@ -57,7 +57,10 @@ struct StreamServer::Impl {
   // (atomics), the log limiter and the conf (Impl::mutex).
   struct Loop {
     std::set<Connection*> connections;  // guarded by Impl::mutex; before `io`, which outlives it
-    asio::io_context io;
+    // Concurrency hint 1: one thread runs it, so asio does not interrupt its epoll_wait (an
+    // epoll_ctl per wake-up) to hand queued handlers to other threads. Posts from other threads
+    // (the hand-off, streams()) stay safe: the queue is still locked.
+    asio::io_context io{1};
     asio::steady_timer sweepTimer{io};
     std::thread thread;
     // Seconds since the loop started, the clock of the idle sweep (this loop's thread only).
