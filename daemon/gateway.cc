@@ -109,6 +109,7 @@ std::string Gateway::startBridge() {
   }
   bo.allowStreamingFrom = config_.options.allowStreamingFrom;
   bo.compression = config_.options.streamCompression;
+  bo.ioThreads = static_cast<size_t>(config_.options.streamIoThreads);
   bo.ownMachineGuid = machineGuid_;
   bo.allowConnectionsFrom = config_.options.allowConnectionsFrom;
   bo.http = [this](const std::string& method, const std::string& target) {

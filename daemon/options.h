@@ -92,6 +92,10 @@ namespace aclkd::daemon {
   ROW(streamCompression, Bool, "aclkd.conf", "stream", "enable compression", "yes",              \
       "Let children compress their stream (zstd, lz4, brotli or gzip, stream-protocol §5); the " \
       "default of stream.conf `enable compression`, as Netdata's [stream] one is.", "", 0, 0)     \
+  ROW(streamIoThreads, Int, "aclkd.conf", "stream", "io threads", "0",                           \
+      "Event loops (threads) serving streams; 0 means one per CPU core. Loop 0 also accepts "    \
+      "and answers HTTP; each accepted plain-text stream goes to the loop with the fewest.",     \
+      "", 0, 256)                                                                                 \
   ROW(ephemeralCleanupSeconds, Int, "aclkd.conf", "stream",                                      \
       "cleanup ephemeral nodes after seconds", "86400",                                          \
       "Nodes marked `is ephemeral node = yes` in stream.conf are forgotten (and reported gone "  \

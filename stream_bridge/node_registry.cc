@@ -296,9 +296,9 @@ void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t n
   const Chart* latest = nullptr;
   uint64_t last = 0;
   uint64_t first = 0;
-  for (const auto id : cur.charts) {
+  cur.charts.forEach([&](std::string_view id) {
     const Chart* chart = node.charts.find(id);
-    if (!chart || !chart->relayed || chart->shape->context != ctxId) continue;
+    if (!chart || !chart->relayed || chart->shape->context != ctxId) return;
     const auto prio = static_cast<uint64_t>(std::max<int64_t>(chart->shape->priority, 0));
     next.priority = latest ? std::min(next.priority, prio) : prio;
     if (!latest || chart->definedAt > latest->definedAt) latest = chart;
@@ -307,7 +307,7 @@ void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t n
                          : std::min(first, static_cast<uint64_t>(chart->first));
     }
     last = std::max(last, static_cast<uint64_t>(chart->last));
-  }
+  });
   if (!latest) {
     if (!fresh && !cur.deleted) {
       cur.deleted = true;
@@ -342,7 +342,25 @@ void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t n
 
 }  // namespace
 
-NodeRegistry::Stream::~Stream() { registry_.detach(node_); }
+NodeRegistry::Stream::~Stream() {
+  {
+    // The last sample times kept on the stream go back into the table for the disconnect.
+    std::lock_guard lock(registry_.mutex_);
+    for (const auto& s : sampled_) {
+      if (Chart* c = node_.charts.find(s.id)) c->last = std::max(c->last, s.last);
+    }
+  }
+  registry_.detach(node_);
+}
+
+void NodeRegistry::Stream::refreshClock() { now_ = static_cast<int64_t>(registry_.clock_()); }
+
+size_t NodeRegistry::Stream::findSampled(std::string_view chartId) const {
+  for (size_t i = 0; i < sampled_.size(); ++i) {
+    if (sampled_[i].id == chartId) return i;
+  }
+  return sampled_.size();
+}
 
 const std::string& NodeRegistry::Stream::machineGuid() const { return node_.info.machineGuid; }
 
@@ -364,7 +382,7 @@ void NodeRegistry::Stream::onHostLabelsCommit() {
       labels.emplace_back(registry_.intern(k), registry_.intern(v));
     }
     if (labels == node_.hostLabels) {
-      pendingHostLabels_.clear();
+      decltype(pendingHostLabels_)().swap(pendingHostLabels_);  // released: labels are rare
       return;
     }
     node_.hostLabels = std::move(labels);
@@ -372,7 +390,7 @@ void NodeRegistry::Stream::onHostLabelsCommit() {
     node_.infoUnsaved = true;
     registry_.queueSave(node_);
   }
-  pendingHostLabels_.clear();
+  decltype(pendingHostLabels_)().swap(pendingHostLabels_);
   registry_.notify();
 }
 
@@ -392,11 +410,10 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
   const auto now = static_cast<uint64_t>(r.clock_());
   if (oldContext != c.shape->context) {
     if (!oldContext.empty()) {
-      auto& old = node_.contexts.get(oldContext).charts;
-      old.erase(std::remove(old.begin(), old.end(), id), old.end());
+      node_.contexts.get(oldContext).charts.remove(id);
       refreshContext(node_, oldContext, now);
     }
-    node_.contexts.get(c.shape->context).charts.push_back(id);
+    node_.contexts.get(c.shape->context).charts.add(id);
   }
   refreshContext(node_, c.shape->context, now);
   registry_.queueSave(node_);
@@ -448,16 +465,22 @@ void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_
 }
 
 void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) {
+  if (sampleCached(chartId, endTime)) return;
+  // A chart's first sample on this stream: the shared table learns it, then the stream keeps it.
   std::lock_guard lock(registry_.mutex_);
+  now_ = static_cast<int64_t>(registry_.clock_());
   Chart* c = node_.charts.find(chartId);
   if (!c) return;
-  const int64_t t = endTime > 0 ? endTime : static_cast<int64_t>(registry_.clock_());
+  const int64_t t = endTime > 0 ? endTime : now_;
   c->last = std::max(c->last, t);
   if (c->first == 0) {
     c->first = t;
-    refreshContext(node_, c->shape->context, static_cast<uint64_t>(registry_.clock_()));
+    refreshContext(node_, c->shape->context, static_cast<uint64_t>(now_));
     registry_.queueSave(node_);
   }
+  if (sampled_.empty()) sampled_.reserve(node_.charts.size());  // most charts are defined by now
+  cursor_ = static_cast<uint32_t>(sampled_.size());
+  sampled_.push_back({registry_.intern(chartId), t});
 }
 
 void NodeRegistry::Stream::onReplicationEnd(std::string_view chartId, int64_t firstEntry,

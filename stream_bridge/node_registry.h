@@ -151,9 +151,41 @@ class NodeRegistry::Stream : public StreamEvents {
 
   const std::string& machineGuid() const;
 
+  // The per-sample path, without the registry's lock: true when `chartId` has had a sample on
+  // this stream before (its time is then kept here). A chart id that is not clean text never
+  // matches (the ids kept here are the registry's, escaped), so the caller may pass it raw.
+  bool sampleCached(std::string_view chartId, int64_t endTime) {
+    const size_t n = sampled_.size();
+    if (n == 0) return false;
+    // Children send their sample blocks in the same order every second: the successor of the
+    // previous chart is the one to try first.
+    size_t i = cursor_ + 1 < n ? cursor_ + 1 : 0;
+    if (sampled_[i].id != chartId) {
+      i = findSampled(chartId);
+      if (i == n) return false;
+    }
+    cursor_ = static_cast<uint32_t>(i);
+    const int64_t t = endTime > 0 ? endTime : now_;
+    if (t > sampled_[i].last) sampled_[i].last = t;
+    return true;
+  }
+  // The time a BEGIN without its own (1.37) is stamped with; the owner calls it once per read.
+  void refreshClock();
+
  private:
+  size_t findSampled(std::string_view chartId) const;
+
   NodeRegistry& registry_;
   Node& node_;
+  // Charts sampled on this stream, in the order of their first sample, with their last sample
+  // time: the shared registry is touched on a chart's first sample and at disconnect only.
+  struct Sampled {
+    std::string_view id;  // interned
+    int64_t last = 0;
+  };
+  std::vector<Sampled> sampled_;
+  uint32_t cursor_ = 0;
+  int64_t now_ = 0;
   std::vector<std::pair<std::string, std::string>> pendingHostLabels_;
   std::vector<std::pair<std::string, std::string>> pendingChartLabels_;
 };

@@ -4,6 +4,10 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace aclkd::stream_bridge {
 namespace {
 
@@ -334,7 +338,48 @@ bool StreamParser::tooLong(size_t bytes, std::string* error) {
   return false;
 }
 
+// Newlines are found a 64-byte block at a time: one bit mask per block (SSE2 compares, which
+// every x86-64 has), then each line by its bit. A sample line is ~30 bytes, so a memchr call per
+// line paid its set-up for two or three lines' worth of bytes.
+template <typename OnLine>
+const char* StreamParser::forEachLine(const char* p, const char* end, OnLine&& onLine) {
+  const char* lineStart = p;
+#if defined(__SSE2__)
+  const __m128i newline = _mm_set1_epi8('\n');
+  auto mask16 = [&](const char* q) -> uint64_t {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline)));
+  };
+  for (; end - p >= 64; p += 64) {
+    uint64_t mask = mask16(p) | mask16(p + 16) << 16 | mask16(p + 32) << 32 | mask16(p + 48) << 48;
+    while (mask != 0) {
+      const char* nl = p + __builtin_ctzll(mask);
+      mask &= mask - 1;
+      if (!onLine(lineStart, nl)) return nullptr;
+      lineStart = nl + 1;
+    }
+  }
+#endif
+  while (p < end) {
+    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (nl == nullptr) break;
+    if (!onLine(lineStart, nl)) return nullptr;
+    lineStart = p = nl + 1;
+  }
+  return lineStart;
+}
+
 bool StreamParser::feed(std::string_view text, std::string* error) {
+  const bool ok = feedLines(text, error);
+  // The current chart may be a view into `text` (BEGIN does not copy it): keep it past the call.
+  if (!current_.empty() && current_.data() != currentStore_.data()) {
+    currentStore_.assign(current_);
+    current_ = currentStore_;
+  }
+  return ok;
+}
+
+bool StreamParser::feedLines(std::string_view text, std::string* error) {
   if (!failure_.empty()) {
     if (error != nullptr) *error = failure_;
     return false;
@@ -350,18 +395,26 @@ bool StreamParser::feed(std::string_view text, std::string* error) {
     partial_.append(p, piece);
     if (nl == nullptr) return true;
     parseLine(partial_);
+    if (!current_.empty() && current_.data() >= partial_.data() &&
+        current_.data() < partial_.data() + partial_.size()) {
+      currentStore_.assign(current_);
+      current_ = currentStore_;
+    }
     partial_.clear();
     p = nl + 1;
   }
 
-  while (p < end) {
-    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-    if (nl == nullptr) break;
-    const auto length = static_cast<size_t>(nl - p);
-    if (length > maxLine_) return tooLong(length, error);
-    parseLine(std::string_view(p, length));
-    p = nl + 1;
-  }
+  size_t overLong = 0;
+  p = forEachLine(p, end, [&](const char* line, const char* nl) {
+    const auto length = static_cast<size_t>(nl - line);
+    if (length > maxLine_) {
+      overLong = length;
+      return false;
+    }
+    parseLine(std::string_view(line, length));
+    return true;
+  });
+  if (p == nullptr) return tooLong(overLong, error);
 
   if (p < end) {
     const auto rest = static_cast<size_t>(end - p);
@@ -391,7 +444,37 @@ void StreamParser::parseLine(std::string_view line) {
   }
   if (p == end) return;
 
-  const std::string_view text(p, static_cast<size_t>(end - p));
+  // Fast paths for the lines of a sample block, the bulk of a stream: the same outcome as the
+  // general path below, without classifying a keyword or splitting words.
+  const auto rest = static_cast<size_t>(end - p);
+  if (rest >= 4 && std::memcmp(p, "SET", 3) == 0 && classOf(p[3]) == kSeparator) {
+    ++stats_.sampleLines;
+    return;
+  }
+  if (rest >= 3 && std::memcmp(p, "END", 3) == 0 && (rest == 3 || classOf(p[3]) == kSeparator)) {
+    current_ = {};
+    return;
+  }
+  if (rest >= 6 && std::memcmp(p, "BEGIN", 5) == 0 && classOf(p[5]) == kSeparator) {
+    // Only the chart name is needed: the rest of the line (the interval) is not split.
+    const char* q = p + 6;
+    while (q < end && classOf(*q) == kSeparator) ++q;
+    std::string_view chart;
+    if (q < end && classOf(*q) == kQuote) {
+      const char* start = q + 1;
+      chart = std::string_view(start, static_cast<size_t>(quotedWordEnd(start, end, *q) - start));
+    } else {
+      chart = std::string_view(q, static_cast<size_t>(bareWordEnd(q, end) - q));
+    }
+    if (!chart.empty() && !(chart.size() >= 5 && std::memcmp(chart.data(), "SLOT:", 5) == 0)) {
+      current_ = chart;
+      ++stats_.sampleBlocks;
+      events_.onSamples(chart, 0);
+      return;
+    }
+  }
+
+  const std::string_view text(p, rest);
   size_t n = 0;
   std::string_view keyword;
   if (classOf(*p) == kQuote) {
@@ -414,7 +497,7 @@ void StreamParser::parseLine(std::string_view line) {
       return;
     case kEnd:
     case kEnd2:
-      currentChart_.clear();
+      current_ = {};
       return;
     case kNodeId:
     case kFunctionDel:
@@ -423,7 +506,7 @@ void StreamParser::parseLine(std::string_view line) {
     case kDyncfg:
       return;
     case kFlush:
-      currentChart_.clear();
+      current_ = {};
       return;
     case kFunctionResultBegin:
       blockEnd_ = kFunctionResultEnd;
@@ -456,7 +539,7 @@ void StreamParser::dispatch(int command, const Words& w, size_t n) {
     return i <= argc ? w[first + i - 1] : std::string_view{};
   };
   auto malformed = [&] { ++stats_.malformedLines; };
-  const bool haveChart = !currentChart_.empty();
+  const bool haveChart = !current_.empty();
 
   switch (command) {
     case kClaimedId:
@@ -489,12 +572,12 @@ void StreamParser::dispatch(int command, const Words& w, size_t n) {
       const size_t dot = id.find('.');
       if (dot == std::string_view::npos || dot == 0 || dot + 1 == id.size()) {
         // Later chart-scoped lines must not land on the previous chart.
-        currentChart_.clear();
+        current_ = {};
         return malformed();
       }
-      currentChart_.assign(id);
+      current_ = id;
       ChartDefinition chart;
-      chart.id = currentChart_;
+      chart.id = current_;
       chart.name = arg(2);
       chart.title = arg(3);
       chart.units = arg(4);
@@ -512,12 +595,12 @@ void StreamParser::dispatch(int command, const Words& w, size_t n) {
 
     case kClabel:
       if (!haveChart || argc < 3 || arg(1).empty()) return malformed();
-      events_.onChartLabel(currentChart_, arg(1), arg(2), parseSource(arg(3)));
+      events_.onChartLabel(current_, arg(1), arg(2), parseSource(arg(3)));
       return;
 
     case kClabelCommit:
       if (!haveChart) return malformed();
-      events_.onChartLabelsCommit(currentChart_);
+      events_.onChartLabelsCommit(current_);
       return;
 
     case kDimension: {
@@ -530,7 +613,7 @@ void StreamParser::dispatch(int command, const Words& w, size_t n) {
       if (const int64_t m = parseInt(arg(4)); m != 0) dim.multiplier = m;
       if (const int64_t d = parseInt(arg(5)); d != 0) dim.divisor = d;
       dim.options = arg(6);
-      events_.onDimension(currentChart_, dim);
+      events_.onDimension(current_, dim);
       return;
     }
 
@@ -541,7 +624,7 @@ void StreamParser::dispatch(int command, const Words& w, size_t n) {
         return;
       }
       if (!haveChart || arg(1).empty()) return malformed();
-      events_.onFunction(currentChart_, arg(1));
+      events_.onFunction(current_, arg(1));
       return;
 
     case kVariable: {
@@ -561,41 +644,41 @@ void StreamParser::dispatch(int command, const Words& w, size_t n) {
       const std::string_view name = arg(nameAt);
       const std::string_view value = arg(nameAt + 1);
       if (name.empty() || value.empty()) return malformed();
-      events_.onVariable(global ? std::string_view{} : std::string_view(currentChart_), name,
+      events_.onVariable(global ? std::string_view{} : current_, name,
                          value);
       return;
     }
 
     case kChartDefinitionEnd:
       if (!haveChart) return malformed();
-      events_.onChartDefinitionEnd(currentChart_, parseInt(arg(1)), parseInt(arg(2)),
+      events_.onChartDefinitionEnd(current_, parseInt(arg(1)), parseInt(arg(2)),
                                    parseInt(arg(3)));
       return;
 
     case kBegin:
       if (arg(1).empty()) {
-        currentChart_.clear();
+        current_ = {};
         return malformed();
       }
-      currentChart_.assign(arg(1));
+      current_ = arg(1);
       ++stats_.sampleBlocks;
-      events_.onSamples(currentChart_, 0);
+      events_.onSamples(current_, 0);
       return;
 
     case kBegin2:
       if (arg(1).empty()) {
-        currentChart_.clear();
+        current_ = {};
         return malformed();
       }
-      currentChart_.assign(arg(1));
+      current_ = arg(1);
       ++stats_.sampleBlocks;
-      events_.onSamples(currentChart_, parseInt(arg(3)));
+      events_.onSamples(current_, parseInt(arg(3)));
       return;
 
     case kRbegin:
       // `RBEGIN '' <start> <end> <now>` continues the reply for the chart already current.
       if (!arg(1).empty()) {
-        currentChart_.assign(arg(1));
+        current_ = arg(1);
       } else if (!haveChart) {
         return malformed();
       }
@@ -604,8 +687,8 @@ void StreamParser::dispatch(int command, const Words& w, size_t n) {
 
     case kRend:
       if (!haveChart) return malformed();
-      events_.onReplicationEnd(currentChart_, parseInt(arg(2)), parseInt(arg(3)));
-      currentChart_.clear();
+      events_.onReplicationEnd(current_, parseInt(arg(2)), parseInt(arg(3)));
+      current_ = {};
       return;
 
     default:

@@ -106,6 +106,11 @@ class StreamParser {
  private:
   using Words = std::array<std::string_view, kMaxWords>;
 
+  bool feedLines(std::string_view text, std::string* error);
+  // Calls onLine(start, newline) for each complete line; the start of the unterminated rest, or
+  // nullptr when onLine returned false.
+  template <typename OnLine>
+  static const char* forEachLine(const char* p, const char* end, OnLine&& onLine);
   void parseLine(std::string_view line);
   void dispatch(int command, const Words& w, size_t n);
   bool tooLong(size_t bytes, std::string* error);
@@ -113,7 +118,10 @@ class StreamParser {
   StreamEvents& events_;
   const size_t maxLine_;
   std::string partial_;      // an incomplete last line
-  std::string currentChart_;
+  // The current chart: a view into the text being fed (BEGIN costs no copy), moved into
+  // currentStore_ when a feed() returns.
+  std::string_view current_;
+  std::string currentStore_;
   std::string_view blockEnd_;  // closer (a literal) of the multi-line block being skipped
   std::string scratch_;        // a LABEL value joined from several words
   std::string failure_;        // set by an over-long line; every later feed() repeats it

@@ -50,11 +50,42 @@ using web::wsClosePayload;
 struct StreamServer::Impl {
   class Connection;
 
+  // One event loop on one thread (stream-protocol I/O only; see StreamServer). Loop 0 also
+  // accepts and serves every connection until its first request is read: handshakes, HTTP and
+  // live WebSocket clients stay there; an accepted plain-text stream is handed to the loop with
+  // the fewest connections. Everything a loop's connections touch besides their own state is
+  // thread-safe: the registry (its mutex; the per-sample path takes none), the counters
+  // (atomics), the log limiter and the conf (Impl::mutex).
+  struct Loop {
+    std::set<Connection*> connections;  // guarded by Impl::mutex; before `io`, which outlives it
+    // Concurrency hint 1: one thread runs it, so asio does not interrupt its epoll_wait (an
+    // epoll_ctl per wake-up) to hand queued handlers to other threads. Posts from other threads
+    // (the hand-off, streams()) stay safe: the queue is still locked.
+    asio::io_context io{1};
+    asio::steady_timer sweepTimer{io};
+    std::thread thread;
+    // Seconds since the loop started, the clock of the idle sweep (this loop's thread only).
+    uint32_t tick = 0;
+    // One read buffer and one decompression buffer for every plain connection of the loop: all
+    // handlers run on the loop's thread and consume what they read before returning, so a
+    // thousand idle children cost no buffer each. (TLS connections keep their own: the TLS
+    // layer reads ahead.)
+    std::vector<char> sharedRead = std::vector<char>(kReadBuffer);
+    std::string sharedText;
+  };
+
   Impl(BridgeOptions o, StreamConf c, std::shared_ptr<NodeRegistry> r)
       : options(std::move(o)), conf(std::make_shared<StreamConf>(std::move(c))),
         registry(std::move(r)), allowFrom(SimplePattern::parse(options.allowStreamingFrom)),
         allowConnections(SimplePattern::parse(options.allowConnectionsFrom)),
-        acceptor(io), cleanupTimer(io), liveTimer(io) {}
+        loops(makeLoops(options.ioThreads)), io(loops[0]->io), acceptor(io), cleanupTimer(io),
+        liveTimer(io) {}
+  static std::vector<std::unique_ptr<Loop>> makeLoops(size_t threads) {
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::unique_ptr<Loop>> loops;
+    for (size_t i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
+    return loops;
+  }
 
   std::shared_ptr<const StreamConf> currentConf() const {
     std::lock_guard lock(mutex);
@@ -72,6 +103,11 @@ struct StreamServer::Impl {
     });
   }
   void liveTick();
+
+  // Once a second per loop: streams that sent nothing for the idle timeout are dropped. One
+  // sweep instead of a timer re-armed on every read (a syscall and a heap update per read).
+  void scheduleSweep(Loop& loop);
+  Loop& leastLoaded();
 
   void scheduleCleanup() {
     // Checked once a minute, or as often as the delay itself when it is shorter.
@@ -105,7 +141,6 @@ struct StreamServer::Impl {
   BridgeOptions options;
   mutable std::mutex mutex;
   std::shared_ptr<const StreamConf> conf;  // guarded by mutex
-  std::set<Connection*> connections;       // guarded by mutex
   std::set<std::string> warned;            // guarded by mutex
   LogLimiter limiter;
   std::shared_ptr<NodeRegistry> registry;
@@ -113,26 +148,22 @@ struct StreamServer::Impl {
   SimplePattern allowConnections;
   BridgeCounters counters;
 
-  asio::io_context io;
+  std::vector<std::unique_ptr<Loop>> loops;
+  asio::io_context& io;  // loop 0's: the acceptor, handshakes, HTTP, live clients, timers
   tcp::acceptor acceptor;
   asio::steady_timer cleanupTimer;
   asio::steady_timer liveTimer;
   unsigned liveTicks = 0;
   std::unique_ptr<asio::ssl::context> tlsContext;
-  std::thread thread;
   int boundPort = 0;
-  // One read buffer and one decompression buffer for every plain connection: all handlers run on
-  // the loop thread and consume what they read before returning, so a thousand idle children cost
-  // no buffer each. (TLS connections keep their own: the TLS layer reads ahead.)
-  std::vector<char> sharedRead = std::vector<char>(kReadBuffer);
-  std::string sharedText;
 };
 
 class StreamServer::Impl::Connection : public std::enable_shared_from_this<Connection>,
                                        public StreamEvents {
  public:
   Connection(Impl& server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)), timer_(server.io) {
+      : server_(server), loop_(server.loops[0].get()), socket_(std::move(socket)),
+        timer_(server.io) {
     std::error_code ec;
     socket_.non_blocking(true, ec);
     const auto remote = socket_.remote_endpoint(ec);
@@ -144,13 +175,13 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
 
   ~Connection() override {
     std::lock_guard lock(server_.mutex);
-    server_.connections.erase(this);
+    loop_->connections.erase(this);
   }
 
   void start() {
     {
       std::lock_guard lock(server_.mutex);
-      server_.connections.insert(this);
+      loop_->connections.insert(this);
     }
     armTimer(server_.options.handshakeTimeout,
              "no complete request within " +
@@ -192,6 +223,13 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   }
 
   bool streaming() const { return parser_ != nullptr; }
+  void idleTimeout() {
+    drop("idle-timeout", "stream from " + peer_ + " dropped: no data for the idle timeout", true);
+  }
+  // Seconds without stream data, for the idle sweep (0 while not streaming yet).
+  uint32_t idleSeconds(uint32_t tick) const {
+    return streaming() && lastTick_ != kNotStreaming ? tick - lastTick_ : 0;
+  }
   bool live() const { return live_ != nullptr; }
   const std::map<std::string, size_t>& subscriptions() const { return live_->subscriptions(); }
 
@@ -255,7 +293,10 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     line += "\" \"true\" 0 0\n";
     send(std::move(line));
   }
-  void onSamples(std::string_view c, int64_t t) override { host_->onSamples(clean(c, 0), t); }
+  void onSamples(std::string_view c, int64_t t) override {
+    // The per-sample path: a chart seen before on this stream is matched raw (see sampleCached).
+    if (!host_->sampleCached(c, t)) host_->onSamples(clean(c, 0), t);
+  }
   void onReplicationEnd(std::string_view c, int64_t f, int64_t l) override {
     host_->onReplicationEnd(clean(c, 0), f, l);
   }
@@ -300,7 +341,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     auto self = shared_from_this();
     socket_.async_wait(tcp::socket::wait_read, [self, handler](std::error_code ec) mutable {
       if (ec) return handler(ec, 0);
-      const size_t n = self->socket_.read_some(asio::buffer(self->server_.sharedRead), ec);
+      const size_t n = self->socket_.read_some(asio::buffer(self->loop_->sharedRead), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
         return self->readSome(std::move(handler));
       }
@@ -308,7 +349,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     });
   }
 
-  const char* readData() const { return tls_ ? tlsBuffer_.data() : server_.sharedRead.data(); }
+  const char* readData() const { return tls_ ? tlsBuffer_.data() : loop_->sharedRead.data(); }
 
   void readHandshake() {
     auto self = shared_from_this();
@@ -507,45 +548,98 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
                  peerIp_, request_.hostname, request_.machineGuid, request_.version, request_.hops,
                  negotiated_,
                  decoder_ ? ", " + std::string(compressionName(decoder_->algorithm())) : "");
-    // The prompt travels alone: nothing else is written before the child speaks (§3.3).
-    send(successPrompt(negotiated_));
-    armTimer(server_.options.idleTimeout, "no data for the idle timeout", "idle-timeout");
     std::string().swap(handshake_);
     request_.systemInfo.clear();  // now in the registry; the view needs only names and hops
-    if (!rest.empty()) {
-      const bool ok = consume(rest.data(), rest.size());
-      syncTotals();
-      if (!ok) return;
+    // The hand-off point: from here the connection is a stream, served by an I/O loop of its
+    // own (the idle sweep replaces the handshake timer).
+    timer_.cancel();
+    Loop& target = server_.leastLoaded();
+    if (&target == loop_ || tls_) return startStreaming(rest);
+    // A TLS stream stays on loop 0: its TLS state is bound to that loop's socket.
+    std::error_code ec;
+    const auto protocol = socket_.local_endpoint(ec).protocol();
+    const auto fd = ec ? -1 : socket_.release(ec);
+    if (ec) return startStreaming(rest);
+    {
+      std::lock_guard lock(server_.mutex);
+      loop_->connections.erase(this);
+      target.connections.insert(this);
     }
+    loop_ = &target;
+    asio::post(target.io, [self = shared_from_this(), protocol, fd, rest] {
+      std::error_code ignored;
+      self->socket_ = tcp::socket(self->loop_->io);
+      self->socket_.assign(protocol, fd, ignored);
+      self->socket_.non_blocking(true, ignored);
+      self->timer_ = asio::steady_timer(self->loop_->io);
+      self->startStreaming(rest);
+    });
+  }
+
+  void startStreaming(const std::string& rest) {
+    lastTick_ = loop_->tick;
+    // The prompt travels alone: nothing else is written before the child speaks (§3.3).
+    send(successPrompt(negotiated_));
+    if (!rest.empty() && !onStreamData(rest.data(), rest.size(), false)) return;
     readStream();
   }
 
   void readStream() {
     auto self = shared_from_this();
-    readSome([self](std::error_code ec, size_t n) {
-      if (ec) {
-        if (ec != asio::error::operation_aborted) {
-          spdlog::info("STREAM [receive from [{}]:{}]: connection closed ({})", self->peerIp_,
-                       self->request_.hostname, ec.message());
-        }
-        return self->close();
-      }
-      self->wireBytes_ += n;
-      self->server_.counters.wireBytes += n;
-      self->armTimer(self->server_.options.idleTimeout, "no data for the idle timeout",
-                     "idle-timeout");
-      const bool ok = self->consume(self->readData(), n);
-      self->syncTotals();
-      if (!ok) return;
-      self->readStream();
+    if (tls_) {
+      return readSome([self](std::error_code ec, size_t n) {
+        if (ec) return self->streamEnded(ec);
+        if (self->onStreamData(self->readData(), n, true)) self->readStream();
+      });
+    }
+    socket_.async_wait(tcp::socket::wait_read, [self](std::error_code ec) {
+      if (ec) return self->streamEnded(ec);
+      self->drainStream();
     });
+  }
+
+  // Reads until the socket is empty (a read shorter than the buffer), parsing each piece: one
+  // wake-up takes what the child sent since the last one. At most 16 reads (1 MiB) before the
+  // loop serves the others again.
+  void drainStream() {
+    auto& buffer = loop_->sharedRead;
+    for (int reads = 0; reads < 16; ++reads) {
+      std::error_code ec;
+      const size_t n = socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec) return streamEnded(ec);
+      if (!onStreamData(buffer.data(), n, true)) return;
+      if (n < buffer.size()) break;
+    }
+    readStream();
+  }
+
+  void streamEnded(std::error_code ec) {
+    if (ec != asio::error::operation_aborted) {
+      spdlog::info("STREAM [receive from [{}]:{}]: connection closed ({})", peerIp_,
+                   request_.hostname, ec.message());
+    }
+    close();
+  }
+
+  // One piece of the stream; false when the stream had to be dropped.
+  bool onStreamData(const char* data, size_t n, bool fromWire) {
+    if (fromWire) {
+      wireBytes_ += n;
+      server_.counters.wireBytes += n;
+    }
+    lastTick_ = loop_->tick;
+    const bool ok = consume(data, n);
+    syncTotals();
+    return ok;
   }
 
   // Decompresses and parses one piece; false when the stream had to be dropped.
   bool consume(const char* data, size_t n) {
+    host_->refreshClock();
     std::string error;
     if (decoder_) {
-      auto& text = server_.sharedText;
+      auto& text = loop_->sharedText;
       text.clear();
       if (!decoder_->feed(std::string_view(data, n), &text, &error)) {
         drop("corrupt-compression", "compressed stream from " + peer_ + " is corrupt: " + error,
@@ -636,6 +730,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   }
 
   Impl& server_;
+  Loop* loop_;  // the loop serving the connection now
   tcp::socket socket_;
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   asio::steady_timer timer_;
@@ -654,6 +749,8 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   bool closeAfterWrite_ = false;
   bool closed_ = false;
   uint64_t wireBytes_ = 0;
+  static constexpr uint32_t kNotStreaming = ~0u;
+  uint32_t lastTick_ = kNotStreaming;  // loop_->tick at the last data (the idle sweep)
   ParserStats reported_;  // parser totals already added to the server's monotonic counters
   std::array<std::string, 10> scratch_;  // escaped copies for clean()
   std::time_t since_ = 0;
@@ -665,7 +762,7 @@ void StreamServer::Impl::liveTick() {
   std::vector<std::shared_ptr<Connection>> clients;
   {
     std::lock_guard lock(mutex);
-    for (auto* c : connections) {
+    for (auto* c : loops[0]->connections) {  // live clients are never handed off
       if (!c->live()) continue;
       if (auto alive = c->weak_from_this().lock()) clients.push_back(std::move(alive));
     }
@@ -693,7 +790,7 @@ void StreamServer::Impl::accept() {
     size_t open = 0;
     {
       std::lock_guard lock(mutex);
-      open = connections.size();
+      for (const auto& loop : loops) open += loop->connections.size();
     }
     if (open >= options.maxConnections) {
       counters.overLimit++;
@@ -708,6 +805,34 @@ void StreamServer::Impl::accept() {
     std::make_shared<Connection>(*this, std::move(socket))->start();
     accept();
   });
+}
+
+void StreamServer::Impl::scheduleSweep(Loop& loop) {
+  loop.sweepTimer.expires_after(std::chrono::seconds(1));
+  loop.sweepTimer.async_wait([this, &loop](std::error_code ec) {
+    if (ec) return;
+    ++loop.tick;
+    const auto limit = static_cast<uint32_t>(std::max<long long>(options.idleTimeout.count(), 1));
+    std::vector<std::shared_ptr<Connection>> idle;
+    {
+      std::lock_guard lock(mutex);
+      for (auto* c : loop.connections) {
+        if (c->idleSeconds(loop.tick) < limit) continue;
+        if (auto alive = c->weak_from_this().lock()) idle.push_back(std::move(alive));
+      }
+    }
+    for (const auto& c : idle) c->idleTimeout();
+    scheduleSweep(loop);
+  });
+}
+
+StreamServer::Impl::Loop& StreamServer::Impl::leastLoaded() {
+  std::lock_guard lock(mutex);
+  Loop* best = loops[0].get();
+  for (const auto& loop : loops) {
+    if (loop->connections.size() < best->connections.size()) best = loop.get();
+  }
+  return *best;
 }
 
 StreamServer::StreamServer(BridgeOptions options, StreamConf conf,
@@ -741,29 +866,34 @@ std::string StreamServer::start() {
   s.accept();
   s.scheduleCleanup();
   s.scheduleLiveTick();
-  s.thread = std::thread([&s] {
-    try {
-      s.io.run();
-    } catch (const std::exception& e) {
-      spdlog::critical("STREAM: event loop failed: {}", e.what());
-    }
-  });
-  spdlog::info("STREAM: listening on {}:{}{}", s.options.bindAddress, s.boundPort,
+  for (auto& loop : s.loops) {
+    s.scheduleSweep(*loop);
+    loop->thread = std::thread([&io = loop->io] {
+      try {
+        io.run();
+      } catch (const std::exception& e) {
+        spdlog::critical("STREAM: event loop failed: {}", e.what());
+      }
+    });
+  }
+  spdlog::info("STREAM: listening on {}:{}{}, {} I/O thread{}", s.options.bindAddress,
+               s.boundPort,
                s.options.tls == TlsMode::kForce      ? " (TLS forced)"
                : s.options.tls == TlsMode::kOptional ? " (TLS optional)"
-                                                     : "");
+                                                     : "",
+               s.loops.size(), s.loops.size() == 1 ? "" : "s");
   return "";
 }
 
 void StreamServer::stop() {
   auto& s = *impl_;
-  if (!s.thread.joinable()) return;
+  if (!s.loops[0]->thread.joinable()) return;
   asio::post(s.io, [&s] {
     std::error_code ec;
     s.acceptor.close(ec);
   });
-  s.io.stop();
-  s.thread.join();
+  for (auto& loop : s.loops) loop->io.stop();
+  for (auto& loop : s.loops) loop->thread.join();
 }
 
 void StreamServer::setConf(StreamConf conf) {
@@ -772,24 +902,38 @@ void StreamServer::setConf(StreamConf conf) {
 }
 
 std::vector<StreamView> StreamServer::streams() const {
-  // Views are read on the loop thread so that no connection changes under the reader.
+  // Views are read on each loop's thread so that no connection changes under the reader.
   auto& s = *impl_;
-  const auto collect = [&s] {
-    std::vector<StreamView> out;
-    std::lock_guard lock(s.mutex);
-    for (auto* c : s.connections) {
-      if (c->streaming()) out.push_back(c->view());
+  std::vector<StreamView> out;
+  std::vector<std::future<std::vector<StreamView>>> pending;
+  for (auto& loop : s.loops) {
+    const auto collect = [&s, &loop = *loop] {
+      std::vector<StreamView> views;
+      std::lock_guard lock(s.mutex);
+      for (auto* c : loop.connections) {
+        if (c->streaming()) views.push_back(c->view());
+      }
+      return views;
+    };
+    // The HTTP API runs on loop 0 itself: no hop for it (waiting would deadlock). Stream loops
+    // never ask, so waiting for them cannot.
+    if (std::this_thread::get_id() == loop->thread.get_id()) {
+      auto views = collect();
+      out.insert(out.end(), views.begin(), views.end());
+      continue;
     }
-    return out;
-  };
-  // The HTTP API runs on the loop thread itself: no hop needed (and waiting would deadlock).
-  if (std::this_thread::get_id() == s.thread.get_id()) return collect();
-  // Shared: if the loop is slow to answer, the late handler must not touch a dead frame.
-  auto result = std::make_shared<std::promise<std::vector<StreamView>>>();
-  auto future = result->get_future();
-  asio::post(s.io, [collect, result] { result->set_value(collect()); });
-  if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return {};
-  return future.get();
+    // Shared: if the loop is slow to answer, the late handler must not touch a dead frame.
+    auto result = std::make_shared<std::promise<std::vector<StreamView>>>();
+    pending.push_back(result->get_future());
+    asio::post(loop->io, [collect, result] { result->set_value(collect()); });
+  }
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(2);
+  for (auto& f : pending) {
+    if (f.wait_until(deadline) != std::future_status::ready) continue;
+    auto views = f.get();
+    out.insert(out.end(), views.begin(), views.end());
+  }
+  return out;
 }
 
 const BridgeCounters& StreamServer::counters() const { return impl_->counters; }

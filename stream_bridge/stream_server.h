@@ -33,7 +33,11 @@ struct BridgeOptions {
   size_t maxLineBytes = 15360;
   std::chrono::seconds handshakeTimeout{10};
   std::chrono::seconds idleTimeout{600};
-  size_t maxConnections = 4096;
+  // Beyond it new connections are closed at once; 10,000 children fit (the fd limit must too:
+  // the systemd unit sets LimitNOFILE=65536, scripts/run raises the shell's soft limit).
+  size_t maxConnections = 16384;
+  // Event loops (threads) serving streams; 0 = one per core. See StreamServer.
+  size_t ioThreads = 0;
   std::chrono::seconds ephemeralCleanupAfter{86400};
   // Plain HTTP on the same port (the operating surface): GET/HEAD requests from peers matching
   // `allowConnectionsFrom` go to `http`; others get 403. Without `http`, HTTP gets 404.
@@ -80,8 +84,11 @@ struct BridgeCounters {
   std::atomic<uint64_t> malformedLines{0};
 };
 
-// The listener for Netdata streams. One asio event loop on one thread serves every connection:
-// thousands of mostly idle children cost a socket and a buffer each, not a thread. asio rather
+// The listener for Netdata streams. A few asio event loops (`ioThreads`, one per core by
+// default) serve every connection: thousands of mostly idle children cost a socket each, not a
+// thread. Loop 0 accepts and reads each connection's first request; an accepted plain-text
+// stream is then handed to the loop with the fewest connections (TLS streams, HTTP and live
+// clients stay on loop 0). asio rather
 // than libwebsockets because the port must accept the non-HTTP `STREAM` method and sniff TLS from
 // the first byte (stream-protocol.md §6), which lws's HTTP server would refuse; the operating
 // surface will answer plain HTTP on this same port by dispatching on the first line.

@@ -7,6 +7,7 @@ import socket
 import ssl
 import time
 import unittest
+import urllib.request
 import uuid
 
 from harness import NetdataChild, read_text, wait_for
@@ -174,6 +175,46 @@ class FixtureAndBadInputTest(BridgeTestBase):
         self.assertEqual(node["hops"], 1)
         s.close()
         wait_for(lambda: not gw.node(FIXTURE_GUID)["live"], 10, what="offline after close")
+
+    def test_every_sample_is_counted_across_io_threads(self):
+        """Six replayed children spread over three I/O loops (handed off after the handshake):
+        every sample line sent is counted, per stream and in the monotonic total."""
+        gw = self.bridge_gateway(FIXTURE_KEY, sections={"stream": {"io threads": "3"}})
+        with open(os.path.join(FIXTURES, "netdata-1.37-child-stream.txt"), "rb") as f:
+            data = f.read()
+        end = data.index(b"\r\n\r\n") + 4
+        head, body = data[:end].decode(), data[end:]
+        blocks = body[body.index(b"\nBEGIN ") + 1:]  # definitions and samples, replayed again
+        sample_words = (b"SET", b"RDSTATE", b"RSSTATE")
+
+        def samples(text):
+            return sum(1 for line in text.split(b"\n") if line.split(b" ", 1)[0] in sample_words)
+
+        expected = samples(body) + 20 * samples(blocks)
+        socks = []
+        for i in range(6):
+            s = self.connect(gw)
+            s.sendall(head.replace(FIXTURE_GUID, str(uuid.uuid4())).replace(
+                "hostname=nd-lab-child", f"hostname=threads-{i}").encode())
+            self.assertTrue(recv_reply(s).startswith(b"Hit me baby"))
+            socks.append(s)
+        for s in socks:
+            s.setblocking(True)
+            s.sendall(body + blocks * 20)  # the REPLAY_CHART answers fit the socket buffers
+
+        def all_counted():
+            streams = gw.table("streams")
+            return streams if len(streams) == 6 and all(
+                st["samples"] == expected for st in streams) else None
+        streams = wait_for(all_counted, 30, what=f"{expected} samples on each of 6 streams")
+        self.assertEqual(sum(st["samples"] for st in streams), 6 * expected)
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{gw.stream_port}/metrics",
+                                         timeout=10).read().decode()
+        total = [line.split()[1] for line in metrics.splitlines()
+                 if line.startswith("aclkd_samples_dropped_total ")]
+        self.assertEqual(total and int(float(total[0])), 6 * expected)
+        for s in socks:
+            s.close()
 
     def test_refusals_are_netdatas_bytes(self):
         key = str(uuid.uuid4())

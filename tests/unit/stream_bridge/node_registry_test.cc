@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "unit/test_util.h"
 
 namespace aclkd::stream_bridge {
@@ -87,6 +89,32 @@ TEST_F(NodeRegistryTest, ChangesCoalesceUntilTakenAndDisconnectSetsLastEntry) {
   const auto nodes = registry.relayedNodes();
   ASSERT_EQ(nodes.size(), 1u);
   EXPECT_FALSE(nodes[0].live);
+}
+
+// The per-sample path keeps the last sample time on the stream (no lock, no table search); the
+// contexts still end at each chart's last sample when the child disconnects.
+TEST_F(NodeRegistryTest, SampleTimesKeptOnTheStreamReachTheContextsAtDisconnect) {
+  auto s = registry.attach(request(guid, "child"), everything(), "p");
+  s->onChart(chart("cpu.cpu0", "cpu.cpu"));
+  s->onChart(chart("disk.sda", "disk.io"));
+  EXPECT_FALSE(s->sampleCached("cpu.cpu0", 1001)) << "a chart's first sample goes to the table";
+  s->onSamples("cpu.cpu0", 1001);
+  s->onSamples("disk.sda", 1001);
+  EXPECT_TRUE(s->sampleCached("cpu.cpu0", 1150));
+  EXPECT_TRUE(s->sampleCached("disk.sda", 1100));
+  EXPECT_TRUE(s->sampleCached("cpu.cpu0", 1120)) << "out of order: found, time kept at 1150";
+  EXPECT_FALSE(s->sampleCached("net.eth0", 1200)) << "never defined";
+  now = 1300;
+  s->refreshClock();
+  EXPECT_TRUE(s->sampleCached("disk.sda", 0)) << "BEGIN without a time: the refreshed clock";
+  registry.contextsSnapshot(guid);
+  s.reset();
+  const auto upd = registry.contextsUpdates(guid);
+  ASSERT_TRUE(upd);
+  std::map<std::string, uint64_t> last;
+  for (const auto& c : upd->contexts) last[c.id] = c.lastEntry;
+  EXPECT_EQ(last["cpu.cpu"], 1150u);
+  EXPECT_EQ(last["disk.io"], 1300u);
 }
 
 TEST_F(NodeRegistryTest, ADuplicateLiveHostIsRefusedAndAReconnectKeepsTheNode) {

@@ -232,6 +232,47 @@ TEST(StreamParser, SampleCommands) {
   EXPECT_EQ(r.stats.malformedLines, 0u);
 }
 
+// The fast paths of BEGIN, SET and END give what the general path gives: quoting, escapes,
+// tabs, SLOT: arguments and an empty chart name (malformed) included.
+TEST(StreamParser, SampleFastPathsMatchTheGeneralPath) {
+  const Parsed r = parse(
+      "BEGIN \"a\\\"b.c\" 1\n"
+      "SET\t\"x\" = 1\n"
+      "  SET 'y' = 2\n"
+      "SETTLE 1\n"
+      "END\n"
+      "BEGIN\tplain.chart\n"
+      "SET \"z\"\n"
+      "END extra\n"
+      "BEGIN SLOT:4 'slot.chart' 1\n"
+      "END\n"
+      "BEGIN \"\" 1\n"
+      "BEGIN\n"
+      "ENDING\n");
+  EXPECT_EQ(r.log, (Log{
+                       "samples|a\\\"b.c|0",
+                       "unknown|SETTLE",
+                       "samples|plain.chart|0",
+                       "samples|slot.chart|0",
+                       "unknown|ENDING",
+                   }));
+  EXPECT_EQ(r.stats.sampleLines, 3u);
+  EXPECT_EQ(r.stats.sampleBlocks, 3u);
+  EXPECT_EQ(r.stats.malformedLines, 2u);
+}
+
+// BEGIN keeps the chart name as a view into the text fed; it must survive the end of feed().
+TEST(StreamParser, CurrentChartOutlivesTheFeed) {
+  Recorder recorder;
+  StreamParser parser(recorder);
+  std::string error;
+  std::string first = "BEGIN \"sys.cpu\" 1\n";
+  ASSERT_TRUE(parser.feed(first, &error));
+  first.assign(first.size(), 'X');  // the caller reuses its buffer
+  ASSERT_TRUE(parser.feed("RBEGIN ''\nREND 1 10 20\n", &error));
+  EXPECT_EQ(recorder.log, (Log{"samples|sys.cpu|0", "rend|sys.cpu|10|20"}));
+}
+
 TEST(StreamParser, IgnoredKnownCommands) {
   const Parsed r = parse(
       "NODE_ID 'a' 'b' 'c'\n"
