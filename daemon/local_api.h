@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aclk/aclk_state.h"
+#include "aclk/http_command.h"
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_server.h"
 

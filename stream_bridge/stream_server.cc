@@ -528,7 +528,7 @@ void StreamServer::Impl::accept() {
       socket.close(ignored);
       return accept();
     }
-    asio::error_code ignored;
+    error_code ignored;
     socket.set_option(asio::socket_base::keep_alive(true), ignored);
     std::make_shared<Connection>(*this, std::move(socket))->start();
     accept();
