@@ -205,6 +205,15 @@ SurfaceSnapshot Gateway::surfaceSnapshot() const {
     s.samplesTotal = c.samples.load();
     s.malformedLinesTotal = c.malformedLines.load();
   }
+  if (web_) {
+    const auto& w = web_->counters();
+    s.webRequests = w.requests.load();
+    s.webBadRequests = w.badRequests.load();
+    s.webTimeouts = w.timeouts.load();
+    s.liveProtocolErrors = w.liveProtocol.load();
+    s.liveNoPong = w.liveNoPong.load();
+    s.liveClients = w.liveClients.load();
+  }
   s.machineGuid = machineGuid_;
   s.hostname = hostname_;
   s.version = kAclkdVersion;

@@ -130,6 +130,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       if (ec) return;
       if (auto self = weak.lock()) {
         if (!why.empty()) {
+          self->shared_->counters.timeouts++;
           self->shared_->warnLimited(self->peerIp_, "http-timeout",
                                      "connection from " + self->peer_ + " closed: " + why);
         }

@@ -64,6 +64,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession<Stream>> {
 
   void onAccept(error_code ec) {
     if (ec) {
+      shared_->counters.liveProtocol++;
       shared_->warnLimited(peerIp_, "live-upgrade",
                            "WebSocket upgrade from " + peer_ + " failed: " + ec.message());
       return;
@@ -88,6 +89,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession<Stream>> {
       // A close handshake ends here too (websocket::error::closed): Beast answered it.
       if (ec != websocket::error::closed && ec != asio::error::operation_aborted &&
           ec != asio::error::eof && ec != asio::error::connection_reset) {
+        shared_->counters.liveProtocol++;
         shared_->warnLimited(peerIp_, "live-protocol",
                              "live client " + peer_ + " closed: " + ec.message());
       }
@@ -100,6 +102,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession<Stream>> {
     }
     std::string command = beast::buffers_to_string(in_.data());
     in_.consume(in_.size());
+    in_.shrink_to_fit();  // an idle client holds no read buffer of its own
     send({Out::kText, live_.onCommand(command)});
     read();
   }
@@ -118,6 +121,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession<Stream>> {
   void onTick() {
     const auto now = Clock::now();
     if (now - lastPong_ > shared_->options.livePongTimeout) {
+      shared_->counters.liveNoPong++;
       shared_->warnLimited(peerIp_, "live-no-pong",
                            "live client " + peer_ + " dropped: no pong for " +
                                std::to_string(shared_->options.livePongTimeout.count()) + " s");

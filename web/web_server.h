@@ -24,10 +24,15 @@ struct WebOptions {
   std::chrono::seconds livePongTimeout{90};            // closed without a pong for this long
 };
 
+// Monotonic counters (and one gauge) for /metrics; each degraded mode also logs a warning,
+// rate-limited per peer and reason.
 struct WebCounters {
-  std::atomic<uint64_t> requests{0};     // HTTP requests answered (errors included)
-  std::atomic<uint64_t> badRequests{0};  // 400 and 431
-  std::atomic<uint64_t> liveClients{0};  // WebSocket clients connected now
+  std::atomic<uint64_t> requests{0};        // HTTP requests answered (errors included)
+  std::atomic<uint64_t> badRequests{0};     // answered 400 or 431
+  std::atomic<uint64_t> timeouts{0};        // closed without a whole request head in time
+  std::atomic<uint64_t> liveProtocol{0};    // live clients closed on a WebSocket error
+  std::atomic<uint64_t> liveNoPong{0};      // live clients dropped for want of a pong
+  std::atomic<uint64_t> liveClients{0};     // gauge: WebSocket clients connected now
 };
 
 // HTTP and WebSocket on the stream port, on Boost.Beast. The bridge reads a connection's first

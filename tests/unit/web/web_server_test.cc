@@ -117,10 +117,21 @@ TEST_F(WebServerTest, ErrorReplies) {
   EXPECT_EQ(status("GET /nope HTTP/1.1\r\n\r\n"), "HTTP/1.1 404 Not Found");
   EXPECT_EQ(status("GET /live HTTP/1.1\r\n\r\n"), "HTTP/1.1 426 Upgrade Required");
   EXPECT_EQ(web.counters().badRequests.load(), 2u);
+  EXPECT_EQ(web.counters().requests.load(), 5u);
   WebServer closed(options(false));
   const auto r = exchange(closed, "", "GET /healthz HTTP/1.1\r\n\r\n");
   EXPECT_EQ(r.rfind("HTTP/1.1 403 Forbidden", 0), 0u) << r;
   EXPECT_NE(r.find("allow connections from"), std::string::npos);
+}
+
+TEST_F(WebServerTest, AHeadNotCompleteInTimeIsClosedAndCounted) {
+  auto o = options();
+  o.headTimeout = std::chrono::seconds(1);
+  WebServer web(std::move(o));
+  auto s = connect(web, "GET /healthz HTTP/1.1\r\n");
+  EXPECT_EQ(readAll(s), "") << "closed without an answer";
+  EXPECT_EQ(web.counters().timeouts.load(), 1u);
+  EXPECT_EQ(web.counters().requests.load(), 0u);
 }
 
 // ---- the live WebSocket, with raw frames -------------------------------------------------
@@ -232,6 +243,11 @@ TEST_F(LiveTest, ProtocolErrorsCloseWith1002) {
     EXPECT_EQ(closeCode(f), 1002) << "opcode " << f.opcode << " payload " << f.payload.size();
     EXPECT_EQ(readFrame(s).opcode, -1) << "then the server closes";
   }
+  // Counted when the server's side of each close is over, just after the client saw it.
+  for (int i = 0; i < 200 && web.counters().liveProtocol.load() < 7; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(web.counters().liveProtocol.load(), 7u);
 }
 
 TEST_F(LiveTest, TooBigBinaryAndCloseHandshake) {
