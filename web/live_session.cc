@@ -20,10 +20,7 @@
 namespace aclkd::web {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
 template <class Stream>

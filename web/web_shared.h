@@ -17,6 +17,10 @@
 
 namespace aclkd::web {
 
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using error_code = boost::system::error_code;
+
 // The live channels' JSON, rendered at most once per channel per `fresh` window however many
 // clients hold the channel (every live session pushes once a second).
 class ChannelCache {
