@@ -14,6 +14,8 @@
 #include "daemon/status_page.h"
 #include "query/curl_forwarder.h"
 #include "daemon/store_node_ids.h"
+#include "stream_bridge/simple_pattern.h"
+#include "web/web_server.h"
 
 namespace aclkd::daemon {
 namespace {
@@ -111,13 +113,25 @@ std::string Gateway::startBridge() {
   bo.compression = config_.options.streamCompression;
   bo.ioThreads = static_cast<size_t>(config_.options.streamIoThreads);
   bo.ownMachineGuid = machineGuid_;
-  bo.allowConnectionsFrom = config_.options.allowConnectionsFrom;
-  bo.http = [this](const std::string& method, const std::string& target) {
-    return localApi(method, target);
-  };
-  bo.channelData = [this](const std::string& channel, std::string* error) {
-    return renderChannel(channel, surfaceSnapshot(), error);
-  };
+  // The port's web side: the route table and who may use it; the bridge hands it every
+  // connection that is not a stream.
+  web::WebOptions wo;
+  auto allow = std::make_shared<stream_bridge::SimplePattern>(
+      stream_bridge::SimplePattern::parse(config_.options.allowConnectionsFrom));
+  wo.allowed = [allow](const std::string& ip) { return allow->empty() || allow->matches(ip); };
+  wo.routes
+      .add({"GET", "/live", {},
+            [this](const std::string& channel, std::string* error) {
+              return renderChannel(channel, surfaceSnapshot(), error);
+            }})
+      .add({"GET", "*",
+            [this](const web::HttpRequest& req) {
+              const auto r = localApi("GET", req.target);
+              return web::HttpResponse{r.code, r.contentType, r.body};
+            },
+            {}});
+  web_ = std::make_shared<web::WebServer>(std::move(wo));
+  bo.handOff = [web = web_](web::PortConnection c) { web->serve(std::move(c)); };
   bo.ephemeralCleanupAfter =
       std::chrono::seconds(config_.options.ephemeralCleanupSeconds);
   bridge_ = std::make_unique<stream_bridge::StreamServer>(bo, config_.stream, registry_);
@@ -191,6 +205,15 @@ SurfaceSnapshot Gateway::surfaceSnapshot() const {
     s.streamBytesTotal = c.wireBytes.load();
     s.samplesTotal = c.samples.load();
     s.malformedLinesTotal = c.malformedLines.load();
+  }
+  if (web_) {
+    const auto& w = web_->counters();
+    s.webRequests = w.requests.load();
+    s.webBadRequests = w.badRequests.load();
+    s.webTimeouts = w.timeouts.load();
+    s.liveProtocolErrors = w.liveProtocol.load();
+    s.liveNoPong = w.liveNoPong.load();
+    s.liveClients = w.liveClients.load();
   }
   s.machineGuid = machineGuid_;
   s.hostname = hostname_;

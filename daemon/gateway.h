@@ -17,6 +17,10 @@
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_server.h"
 
+namespace aclkd::web {
+class WebServer;
+}
+
 namespace aclkd::daemon {
 
 // The daemon's core: owns the parts and answers the control socket. It composes the parts through
@@ -73,6 +77,7 @@ class Gateway {
   std::shared_ptr<const stream_bridge::StreamConf> streamConf_;  // the current stream.conf
   std::unique_ptr<aclk::Link> link_;
   std::shared_ptr<stream_bridge::NodeRegistry> registry_;
+  std::shared_ptr<web::WebServer> web_;  // outlives the bridge that hands it connections
   std::unique_ptr<stream_bridge::StreamServer> bridge_;
   std::atomic<bool> ready_{false};  // the start-up claim step is over: the API answers
   std::time_t started_ = std::time(nullptr);

@@ -202,6 +202,20 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
   e.sample("aclkd_streams_total", static_cast<double>(s.streamsOverLimit),
            "outcome=\"over_limit\"");
   e.one("aclkd_streams", "gauge", "Streams connected now.", static_cast<double>(s.streams.size()));
+  e.one("aclkd_web_requests_total", "counter",
+        "HTTP requests answered on the stream port (errors included).",
+        static_cast<double>(s.webRequests));
+  e.family("aclkd_web_dropped_total", "counter",
+           "Web connections of the stream port refused or closed, by reason.");
+  e.sample("aclkd_web_dropped_total", static_cast<double>(s.webBadRequests),
+           "reason=\"bad_request\"");
+  e.sample("aclkd_web_dropped_total", static_cast<double>(s.webTimeouts), "reason=\"timeout\"");
+  e.sample("aclkd_web_dropped_total", static_cast<double>(s.liveProtocolErrors),
+           "reason=\"live_protocol\"");
+  e.sample("aclkd_web_dropped_total", static_cast<double>(s.liveNoPong),
+           "reason=\"live_no_pong\"");
+  e.one("aclkd_live_clients", "gauge", "Live channel WebSocket clients connected now.",
+        static_cast<double>(s.liveClients));
   size_t live = 0;
   size_t contexts = 0;
   for (const auto& n : s.nodes) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aclk/aclk_state.h"
+#include "aclk/http_command.h"
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_server.h"
 
@@ -26,6 +27,13 @@ struct SurfaceSnapshot {
   uint64_t streamBytesTotal = 0;
   uint64_t samplesTotal = 0;
   uint64_t malformedLinesTotal = 0;
+  // The web side of the stream port (web::WebCounters).
+  uint64_t webRequests = 0;
+  uint64_t webBadRequests = 0;
+  uint64_t webTimeouts = 0;
+  uint64_t liveProtocolErrors = 0;
+  uint64_t liveNoPong = 0;
+  uint64_t liveClients = 0;
   std::string machineGuid;
   std::string hostname;
   std::string version;

@@ -1,8 +1,8 @@
 #include "stream_bridge/stream_server.h"
 
 #include <algorithm>
-#include <asio.hpp>
-#include <asio/ssl.hpp>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -15,15 +15,14 @@
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/compression/decoder.h"
 #include "stream_bridge/stream_parser.h"
-#include "web/http_request.h"
-#include "web/live_channels.h"
-#include "web/websocket.h"
-
-#include <nlohmann/json.hpp>
+#include "web/port_connection.h"
 
 namespace aclkd::stream_bridge {
 namespace {
 
+// Boost.Asio (not the standalone asio): the sockets web/ takes over are Boost.Beast's.
+namespace asio = boost::asio;
+using error_code = boost::system::error_code;
 using asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
@@ -39,21 +38,13 @@ constexpr uint64_t kSupported = cap::kV1 | cap::kV2 | cap::kVN | cap::kVCaps | c
 
 }  // namespace
 
-using web::encodeWsFrame;
-using web::kWsCloseProtocolError;
-using web::webSocketAccept;
-using web::WsFrame;
-using web::WsFrameReader;
-using web::WsOpcode;
-using web::wsClosePayload;
-
 struct StreamServer::Impl {
   class Connection;
 
   // One event loop on one thread (stream-protocol I/O only; see StreamServer). Loop 0 also
-  // accepts and serves every connection until its first request is read: handshakes, HTTP and
-  // live WebSocket clients stay there; an accepted plain-text stream is handed to the loop with
-  // the fewest connections. Everything a loop's connections touch besides their own state is
+  // accepts and serves every connection until its first request is read: handshakes stay there,
+  // and so do the HTTP and live clients handed to web/ (their sockets belong to loop 0); an
+  // accepted plain-text stream is handed to the loop with the fewest connections. Everything a loop's connections touch besides their own state is
   // thread-safe: the registry (its mutex; the per-sample path takes none), the counters
   // (atomics), the log limiter and the conf (Impl::mutex).
   struct Loop {
@@ -77,9 +68,7 @@ struct StreamServer::Impl {
   Impl(BridgeOptions o, StreamConf c, std::shared_ptr<NodeRegistry> r)
       : options(std::move(o)), conf(std::make_shared<StreamConf>(std::move(c))),
         registry(std::move(r)), allowFrom(SimplePattern::parse(options.allowStreamingFrom)),
-        allowConnections(SimplePattern::parse(options.allowConnectionsFrom)),
-        loops(makeLoops(options.ioThreads)), io(loops[0]->io), acceptor(io), cleanupTimer(io),
-        liveTimer(io) {}
+        loops(makeLoops(options.ioThreads)), io(loops[0]->io), acceptor(io), cleanupTimer(io) {}
   static std::vector<std::unique_ptr<Loop>> makeLoops(size_t threads) {
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::unique_ptr<Loop>> loops;
@@ -93,16 +82,6 @@ struct StreamServer::Impl {
   }
 
   void accept();
-  // Once a second: render each channel some live client holds, once, and push what changed.
-  void scheduleLiveTick() {
-    liveTimer.expires_after(std::chrono::seconds(1));
-    liveTimer.async_wait([this](std::error_code ec) {
-      if (ec) return;
-      liveTick();
-      scheduleLiveTick();
-    });
-  }
-  void liveTick();
 
   // Once a second per loop: streams that sent nothing for the idle timeout are dropped. One
   // sweep instead of a timer re-armed on every read (a syscall and a heap update per read).
@@ -113,7 +92,7 @@ struct StreamServer::Impl {
     // Checked once a minute, or as often as the delay itself when it is shorter.
     cleanupTimer.expires_after(std::chrono::seconds(
         std::clamp<long long>(options.ephemeralCleanupAfter.count(), 1, 60)));
-    cleanupTimer.async_wait([this](std::error_code ec) {
+    cleanupTimer.async_wait([this](error_code ec) {
       if (ec) return;
       registry->cleanupEphemeral(static_cast<std::time_t>(options.ephemeralCleanupAfter.count()));
       scheduleCleanup();
@@ -145,15 +124,12 @@ struct StreamServer::Impl {
   LogLimiter limiter;
   std::shared_ptr<NodeRegistry> registry;
   SimplePattern allowFrom;
-  SimplePattern allowConnections;
   BridgeCounters counters;
 
   std::vector<std::unique_ptr<Loop>> loops;
-  asio::io_context& io;  // loop 0's: the acceptor, handshakes, HTTP, live clients, timers
+  asio::io_context& io;  // loop 0's: the acceptor, handshakes, timers, web/'s connections
   tcp::acceptor acceptor;
   asio::steady_timer cleanupTimer;
-  asio::steady_timer liveTimer;
-  unsigned liveTicks = 0;
   std::unique_ptr<asio::ssl::context> tlsContext;
   int boundPort = 0;
 };
@@ -164,7 +140,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   Connection(Impl& server, tcp::socket socket)
       : server_(server), loop_(server.loops[0].get()), socket_(std::move(socket)),
         timer_(server.io) {
-    std::error_code ec;
+    error_code ec;
     socket_.non_blocking(true, ec);
     const auto remote = socket_.remote_endpoint(ec);
     peerIp_ = ec ? "unknown" : remote.address().to_string();
@@ -189,10 +165,10 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
              "handshake-timeout");
     // Sniff the first byte: a TLS record starts below 0x18, `STREAM` with 'S' (§6).
     auto self = shared_from_this();
-    socket_.async_wait(tcp::socket::wait_read, [self](std::error_code ec) {
+    socket_.async_wait(tcp::socket::wait_read, [self](error_code ec) {
       if (ec) return self->close();
       unsigned char first = 0;
-      std::error_code pe;
+      error_code pe;
       const size_t n = self->socket_.receive(asio::buffer(&first, 1), tcp::socket::message_peek, pe);
       if (pe || n == 0) return self->close();
       self->beginSession(first < 0x18);
@@ -229,15 +205,6 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   // Seconds without stream data, for the idle sweep (0 while not streaming yet).
   uint32_t idleSeconds(uint32_t tick) const {
     return streaming() && lastTick_ != kNotStreaming ? tick - lastTick_ : 0;
-  }
-  bool live() const { return live_ != nullptr; }
-  const std::map<std::string, size_t>& subscriptions() const { return live_->subscriptions(); }
-
-  // A tick of the server: push the channels whose JSON changed, ping every 25 s.
-  void pushChanged(const std::map<std::string, std::string>& current, bool ping) {
-    if (!live_ || closed_) return;
-    for (const auto& push : live_->pushChanged(current)) sendWs(push);
-    if (ping) send(encodeWsFrame(WsOpcode::kPing, "aclkd"));
   }
 
   // ---- StreamEvents: forwarded to the registry, plus the replication answer -----------------
@@ -318,9 +285,10 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
                   false);
     }
     if (!tls) return readHandshake();
-    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *server_.tlsContext);
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket_),
+                                                            *server_.tlsContext);
     auto self = shared_from_this();
-    tls_->async_handshake(asio::ssl::stream_base::server, [self](std::error_code ec) {
+    tls_->async_handshake(asio::ssl::stream_base::server, [self](error_code ec) {
       if (ec) {
         return self->drop("tls-handshake",
                           "TLS handshake with " + self->peer_ + " failed: " + ec.message(), false);
@@ -339,7 +307,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       return;
     }
     auto self = shared_from_this();
-    socket_.async_wait(tcp::socket::wait_read, [self, handler](std::error_code ec) mutable {
+    socket_.async_wait(tcp::socket::wait_read, [self, handler](error_code ec) mutable {
       if (ec) return handler(ec, 0);
       const size_t n = self->socket_.read_some(asio::buffer(self->loop_->sharedRead), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
@@ -353,23 +321,15 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
 
   void readHandshake() {
     auto self = shared_from_this();
-    readSome([self](std::error_code ec, size_t n) {
+    readSome([self](error_code ec, size_t n) {
       if (ec) return self->close();
       self->wireBytes_ += n;
       self->handshake_.append(self->readData(), n);
-      // The first request decides, parsed once: `STREAM …` is the bridge's, anything else is an
-      // HTTP request for web/ (Boost.Beast's parser).
+      // The first bytes decide: `STREAM …` is the bridge's, anything else is web/'s, which parses
+      // the HTTP head from what was read here.
       const auto& h = self->handshake_;
       const size_t probe = std::min<size_t>(h.size(), 7);
-      if (h.compare(0, probe, "STREAM ", 0, probe) != 0) {
-        auto parsed = web::parseHttpRequest(h, kMaxHandshakeBytes);
-        if (parsed.status != 0) {
-          return self->replyHttp(parsed.status,
-                                 "{\"error\":" + nlohmann::json(parsed.error).dump() + "}");
-        }
-        if (!parsed.request) return self->readHandshake();
-        return self->onHttpRequest(*parsed.request);
-      }
+      if (h.compare(0, probe, "STREAM ", 0, probe) != 0) return self->handOff();
       const auto end = handshakeEnd(self->handshake_);
       if (!end || *end > kMaxHandshakeBytes) {
         if (self->handshake_.size() > kMaxHandshakeBytes) {
@@ -385,120 +345,20 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     });
   }
 
-  static const char* reason(int code) {
-    switch (code) {
-      case 200: return "OK";
-      case 400: return "Bad Request";
-      case 403: return "Forbidden";
-      case 404: return "Not Found";
-      case 405: return "Method Not Allowed";
-      case 431: return "Request Header Fields Too Large";
-      case 503: return "Service Unavailable";
-      default: return "Error";
-    }
-  }
-
-  // One HTTP request (GET or HEAD), one response, then close.
-  void onHttpRequest(const web::HttpRequest& req) {
-    aclk::LocalHttpResponse resp;
-    if (!server_.allowConnections.empty() && !server_.allowConnections.matches(peerIp_)) {
-      resp.code = 403;
-      resp.body = "{\"error\":\"not allowed by [web] allow connections from\"}";
-    } else if (req.method != "GET" && req.method != "HEAD") {
-      resp.code = 405;
-      resp.body = "{\"error\":\"only GET and HEAD\"}";
-    } else if (req.wantsWebSocket() && server_.options.channelData) {
-      return upgradeToWebSocket(req.header("sec-websocket-key"));
-    } else if (!server_.options.http) {
-      resp.code = 404;
-      resp.body = "{\"error\":\"no HTTP API\"}";
+  // Not a Netdata stream: the socket (plain or TLS) and the bytes read so far go to web/ (HTTP
+  // and /live), and this connection forgets them.
+  void handOff() {
+    closed_ = true;
+    timer_.cancel();
+    if (!server_.options.handOff) return;  // no web side: the socket closes with this object
+    web::PortConnection c;
+    c.received = std::move(handshake_);
+    if (tls_) {
+      c.tls = std::move(tls_);
     } else {
-      resp = server_.options.http("GET", req.target);
+      c.plain = std::make_unique<tcp::socket>(std::move(socket_));
     }
-    std::string out = "HTTP/1.1 " + std::to_string(resp.code) + " " + reason(resp.code) + "\r\n";
-    out += "Content-Type: " + resp.contentType + "\r\n";
-    out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
-    out += "Cache-Control: no-cache, no-store, must-revalidate\r\n";
-    out += "Connection: close\r\n\r\n";
-    if (req.method != "HEAD") out += resp.body;
-    closeAfterWrite_ = true;
-    armTimer(std::chrono::seconds(10), "");
-    send(std::move(out));
-  }
-
-  // A response without a request worth routing (431): sent, then the connection closes.
-  void replyHttp(int code, const std::string& body) {
-    server_.warnLimited(peerIp_, "http-" + std::to_string(code),
-                        "HTTP request from " + peer_ + " answered " + std::to_string(code) + " " +
-                            reason(code) + ": " + body);
-    std::string out = "HTTP/1.1 " + std::to_string(code) + " " + reason(code) + "\r\n";
-    out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\nConnection: close\r\n\r\n" + body;
-    closeAfterWrite_ = true;
-    armTimer(std::chrono::seconds(10), "");
-    send(std::move(out));
-  }
-
-  // ---- live channels (the WebSocket side) ----------------------------------------------
-  void upgradeToWebSocket(const std::string& clientKey) {
-    live_ = std::make_unique<web::LiveChannels>(server_.options.channelData);
-    server_.counters.liveClients++;
-    std::string out = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                      "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
-                      webSocketAccept(clientKey) + "\r\n\r\n";
-    std::string().swap(handshake_);
-    send(std::move(out));
-    armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s", "live-no-pong");
-    readWs();
-  }
-
-  void readWs() {
-    auto self = shared_from_this();
-    readSome([self](std::error_code ec, size_t n) {
-      if (ec) return self->close();
-      self->wsReader_.feed(std::string_view(self->readData(), n));
-      std::string error;
-      uint16_t code = kWsCloseProtocolError;
-      while (auto frame = self->wsReader_.next(&error, &code)) {
-        self->onWsFrame(*frame);
-        if (self->closeAfterWrite_) return;
-      }
-      if (!error.empty()) {
-        self->server_.warnLimited(self->peerIp_, "live-protocol",
-                                  "live client " + self->peer_ + ": " + error);
-        self->send(encodeWsFrame(WsOpcode::kClose, wsClosePayload(code)));
-        self->closeAfterWrite_ = true;
-        return;
-      }
-      self->readWs();
-    });
-  }
-
-  void sendWs(const std::string& text) { send(encodeWsFrame(WsOpcode::kText, text)); }
-
-  // One whole message or control frame (the reader reassembled fragments and refused what
-  // RFC 6455 forbids).
-  void onWsFrame(const WsFrame& f) {
-    switch (f.opcode) {
-      case WsOpcode::kPing:
-        send(encodeWsFrame(WsOpcode::kPong, f.payload));
-        return;
-      case WsOpcode::kPong:
-        armTimer(std::chrono::seconds(90), "no pong from a live client for 90 s", "live-no-pong");
-        return;
-      case WsOpcode::kClose:
-        // Echo the client's status code (§5.5.1), or none when it sent none.
-        send(encodeWsFrame(WsOpcode::kClose, f.payload.substr(0, 2)));
-        closeAfterWrite_ = true;
-        return;
-      case WsOpcode::kText:
-        sendWs(live_->onCommand(f.payload));
-        return;
-      default:  // binary: the channel protocol is JSON text (1003, unsupported data)
-        send(encodeWsFrame(WsOpcode::kClose, wsClosePayload(1003)));
-        closeAfterWrite_ = true;
-        return;
-    }
+    server_.options.handOff(std::move(c));
   }
 
   void onRequest(const std::string& rest) {
@@ -556,7 +416,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     Loop& target = server_.leastLoaded();
     if (&target == loop_ || tls_) return startStreaming(rest);
     // A TLS stream stays on loop 0: its TLS state is bound to that loop's socket.
-    std::error_code ec;
+    error_code ec;
     const auto protocol = socket_.local_endpoint(ec).protocol();
     const auto fd = ec ? -1 : socket_.release(ec);
     if (ec) return startStreaming(rest);
@@ -567,7 +427,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     }
     loop_ = &target;
     asio::post(target.io, [self = shared_from_this(), protocol, fd, rest] {
-      std::error_code ignored;
+      error_code ignored;
       self->socket_ = tcp::socket(self->loop_->io);
       self->socket_.assign(protocol, fd, ignored);
       self->socket_.non_blocking(true, ignored);
@@ -587,12 +447,12 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   void readStream() {
     auto self = shared_from_this();
     if (tls_) {
-      return readSome([self](std::error_code ec, size_t n) {
+      return readSome([self](error_code ec, size_t n) {
         if (ec) return self->streamEnded(ec);
         if (self->onStreamData(self->readData(), n, true)) self->readStream();
       });
     }
-    socket_.async_wait(tcp::socket::wait_read, [self](std::error_code ec) {
+    socket_.async_wait(tcp::socket::wait_read, [self](error_code ec) {
       if (ec) return self->streamEnded(ec);
       self->drainStream();
     });
@@ -604,7 +464,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   void drainStream() {
     auto& buffer = loop_->sharedRead;
     for (int reads = 0; reads < 16; ++reads) {
-      std::error_code ec;
+      error_code ec;
       const size_t n = socket_.read_some(asio::buffer(buffer), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
       if (ec) return streamEnded(ec);
@@ -614,7 +474,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     readStream();
   }
 
-  void streamEnded(std::error_code ec) {
+  void streamEnded(error_code ec) {
     if (ec != asio::error::operation_aborted) {
       spdlog::info("STREAM [receive from [{}]:{}]: connection closed ({})", peerIp_,
                    request_.hostname, ec.message());
@@ -666,7 +526,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
 
   void writeNext() {
     auto self = shared_from_this();
-    auto done = [self](std::error_code ec, size_t) {
+    auto done = [self](error_code ec, size_t) {
       if (ec) return self->close();
       self->outbox_.pop_front();
       if (self->closeAfterWrite_ && self->outbox_.empty()) return self->close();
@@ -708,7 +568,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   void armTimer(std::chrono::seconds after, std::string why, std::string reason = "timeout") {
     timer_.expires_after(after);
     std::weak_ptr<Connection> weak = shared_from_this();
-    timer_.async_wait([weak, why, reason](std::error_code ec) {
+    timer_.async_wait([weak, why, reason](error_code ec) {
       if (ec) return;
       if (auto self = weak.lock()) {
         if (why.empty()) return self->close();
@@ -721,18 +581,18 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   void close() {
     if (closed_) return;
     closed_ = true;
-    if (live_) server_.counters.liveClients--;
     timer_.cancel();
-    std::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    error_code ec;
+    tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
+    raw.shutdown(tcp::socket::shutdown_both, ec);
+    raw.close(ec);
     host_.reset();  // the host goes offline
   }
 
   Impl& server_;
   Loop* loop_;  // the loop serving the connection now
   tcp::socket socket_;
-  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;  // owns the socket once TLS
   asio::steady_timer timer_;
   std::vector<char> tlsBuffer_;
   std::string handshake_;
@@ -744,8 +604,6 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   std::unique_ptr<StreamParser> parser_;
   std::unique_ptr<NodeRegistry::Stream> host_;
   std::deque<std::string> outbox_;
-  std::unique_ptr<web::LiveChannels> live_;  // set once upgraded to a live WebSocket
-  WsFrameReader wsReader_;
   bool closeAfterWrite_ = false;
   bool closed_ = false;
   uint64_t wireBytes_ = 0;
@@ -757,31 +615,8 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   SteadyClock::time_point started_;
 };
 
-void StreamServer::Impl::liveTick() {
-  if (!options.channelData) return;
-  std::vector<std::shared_ptr<Connection>> clients;
-  {
-    std::lock_guard lock(mutex);
-    for (auto* c : loops[0]->connections) {  // live clients are never handed off
-      if (!c->live()) continue;
-      if (auto alive = c->weak_from_this().lock()) clients.push_back(std::move(alive));
-    }
-  }
-  if (clients.empty()) return;
-  std::map<std::string, std::string> current;
-  for (const auto& c : clients) {
-    for (const auto& [channel, hash] : c->subscriptions()) {
-      if (current.count(channel)) continue;
-      std::string error;
-      if (auto data = options.channelData(channel, &error)) current[channel] = std::move(*data);
-    }
-  }
-  const bool ping = ++liveTicks % 25 == 0;
-  for (const auto& c : clients) c->pushChanged(current, ping);
-}
-
 void StreamServer::Impl::accept() {
-  acceptor.async_accept([this](std::error_code ec, tcp::socket socket) {
+  acceptor.async_accept([this](error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
       spdlog::warn("STREAM: accept failed: {}", ec.message());
@@ -796,11 +631,11 @@ void StreamServer::Impl::accept() {
       counters.overLimit++;
       warnOnce("limit", "connection limit of " + std::to_string(options.maxConnections) +
                             " reached; closing new connections (logged once)");
-      std::error_code ignored;
+      error_code ignored;
       socket.close(ignored);
       return accept();
     }
-    asio::error_code ignored;
+    error_code ignored;
     socket.set_option(asio::socket_base::keep_alive(true), ignored);
     std::make_shared<Connection>(*this, std::move(socket))->start();
     accept();
@@ -809,7 +644,7 @@ void StreamServer::Impl::accept() {
 
 void StreamServer::Impl::scheduleSweep(Loop& loop) {
   loop.sweepTimer.expires_after(std::chrono::seconds(1));
-  loop.sweepTimer.async_wait([this, &loop](std::error_code ec) {
+  loop.sweepTimer.async_wait([this, &loop](error_code ec) {
     if (ec) return;
     ++loop.tick;
     const auto limit = static_cast<uint32_t>(std::max<long long>(options.idleTimeout.count(), 1));
@@ -865,7 +700,6 @@ std::string StreamServer::start() {
   }
   s.accept();
   s.scheduleCleanup();
-  s.scheduleLiveTick();
   for (auto& loop : s.loops) {
     s.scheduleSweep(*loop);
     loop->thread = std::thread([&io = loop->io] {
@@ -889,7 +723,7 @@ void StreamServer::stop() {
   auto& s = *impl_;
   if (!s.loops[0]->thread.joinable()) return;
   asio::post(s.io, [&s] {
-    std::error_code ec;
+    error_code ec;
     s.acceptor.close(ec);
   });
   for (auto& loop : s.loops) loop->io.stop();
@@ -939,42 +773,5 @@ std::vector<StreamView> StreamServer::streams() const {
 const BridgeCounters& StreamServer::counters() const { return impl_->counters; }
 
 int StreamServer::port() const { return impl_->boundPort; }
-
-std::string parseBindTo(const std::string& text, std::string* address, int* port, TlsMode* tls) {
-  std::string main = text;
-  *tls = TlsMode::kNone;
-  if (const auto caret = text.find('^'); caret != std::string::npos) {
-    main = text.substr(0, caret);
-    const auto opt = text.substr(caret + 1);
-    if (opt == "SSL=optional") {
-      *tls = TlsMode::kOptional;
-    } else if (opt == "SSL=force") {
-      *tls = TlsMode::kForce;
-    } else {
-      return "'" + opt + "' after '^' must be SSL=optional or SSL=force";
-    }
-  }
-  const auto colon = main.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return "'" + main + "' is not address:port (e.g. 127.0.0.1:19999)";
-  }
-  *address = main.substr(0, colon);
-  if (address->size() > 2 && address->front() == '[' && address->back() == ']') {
-    *address = address->substr(1, address->size() - 2);
-  }
-  if (*address == "*") *address = "0.0.0.0";
-  if (*address == "localhost") *address = "127.0.0.1";
-  try {
-    size_t used = 0;
-    *port = std::stoi(main.substr(colon + 1), &used);
-    if (used != main.size() - colon - 1 || *port < 0 || *port > 65535) throw std::out_of_range("");
-  } catch (...) {
-    return "port '" + main.substr(colon + 1) + "' is not a number in 0..65535";
-  }
-  std::error_code ec;
-  asio::ip::make_address(*address, ec);
-  if (ec) return "'" + *address + "' is not an IP address";
-  return "";
-}
 
 }  // namespace aclkd::stream_bridge

@@ -13,9 +13,12 @@
 #include <thread>
 #include <vector>
 
-#include "aclk/http_command.h"
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_conf.h"
+
+namespace aclkd::web {
+struct PortConnection;  // web/port_connection.h
+}
 
 namespace aclkd::stream_bridge {
 
@@ -39,17 +42,9 @@ struct BridgeOptions {
   // Event loops (threads) serving streams; 0 = one per core. See StreamServer.
   size_t ioThreads = 0;
   std::chrono::seconds ephemeralCleanupAfter{86400};
-  // Plain HTTP on the same port (the operating surface): GET/HEAD requests from peers matching
-  // `allowConnectionsFrom` go to `http`; others get 403. Without `http`, HTTP gets 404.
-  std::string allowConnectionsFrom = "localhost 127.0.0.1 ::1 ::ffff:127.0.0.1";
-  std::function<aclk::LocalHttpResponse(const std::string& method, const std::string& target)>
-      http;
-  // Live channels: `GET /live` upgraded to a WebSocket. `channelData` renders a channel's current
-  // JSON, or returns nullopt with `error` set for a bad or unknown channel name. It runs on the
-  // loop thread, once per second per distinct subscribed channel; a push goes out when the JSON
-  // changed.
-  std::function<std::optional<std::string>(const std::string& channel, std::string* error)>
-      channelData;
+  // Everything on the port that is not a Netdata `STREAM` (HTTP, /live): the connection is
+  // handed over here, with the bytes already read, and forgotten. Unset: such connections close.
+  std::function<void(web::PortConnection)> handOff;
 };
 
 // `aclkctl streams`: one accepted stream.
@@ -77,7 +72,6 @@ struct BridgeCounters {
   std::atomic<uint64_t> refused{0};          // access denied, bad handshake, duplicates
   std::atomic<uint64_t> dropped{0};          // streams closed on bad data or timeouts
   std::atomic<uint64_t> overLimit{0};        // connections beyond maxConnections
-  std::atomic<uint64_t> liveClients{0};      // WebSocket clients connected now
   // Monotonic totals over every stream since start, disconnected ones included (/metrics).
   std::atomic<uint64_t> wireBytes{0};
   std::atomic<uint64_t> samples{0};
@@ -90,14 +84,12 @@ struct BridgeCounters {
 // stream is then handed to the loop with the fewest connections (TLS streams, HTTP and live
 // clients stay on loop 0). asio rather
 // than libwebsockets because the port must accept the non-HTTP `STREAM` method and sniff TLS from
-// the first byte (stream-protocol.md §6), which lws's HTTP server would refuse; the operating
-// surface will answer plain HTTP on this same port by dispatching on the first line.
+// the first byte (stream-protocol.md §6), which lws's HTTP server would refuse. Boost.Asio
+// rather than the standalone asio so that web/ (Boost.Beast) can take over its sockets.
 //
-// The first request decides what a connection is, parsed once: `STREAM …` is a Netdata child and
-// stays here; anything else is HTTP for web/ (its head parsed by Boost.Beast: 400 when
-// malformed, 431 past 16 KiB), answered once and closed (no keep-alive, no bodies: the API is
-// read-only), or upgraded to a live WebSocket whose frames (RFC 6455) and channel protocol are
-// web/'s. This loop only moves the bytes: one event loop for every socket of the port.
+// The first bytes decide what a connection is: `STREAM …` is a Netdata child and stays here;
+// anything else is handed over to web/ (`handOff`: HTTP and the live WebSocket on Boost.Beast),
+// socket and bytes read, and forgotten. This loop keeps only Netdata streaming.
 //
 // Per connection: handshake (≤ 16 KiB within handshakeTimeout) → access check (stream.conf +
 // `allow streaming from`) → prompt (the only write until the child speaks) → LZ4 frames or plain

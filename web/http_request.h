@@ -1,35 +1,34 @@
 #pragma once
 
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/system/error_code.hpp>
+
 #include <cstddef>
 #include <map>
-#include <optional>
 #include <string>
-#include <string_view>
 
 namespace aclkd::web {
 
-// The head of one HTTP/1.1 request on the stream port (the operating surface and /live), parsed
-// once with Boost.Beast's parser rather than by hand: request line, header fields (names
-// lower-cased), limits. No bodies: the surface is read-only.
+// The head of one HTTP/1.1 request on the stream port (the operating surface and /live), as
+// Boost.Beast's parser read it: request line, header fields (names lower-cased). No bodies: the
+// surface is read-only.
 struct HttpRequest {
   std::string method;
   std::string target;
   std::map<std::string, std::string> headers;  // lower-case name → value
 
   std::string header(const std::string& lowerName) const;
-  // GET /live with `Upgrade: websocket` and a Sec-WebSocket-Key (RFC 6455 §4.2.1).
+  // `Upgrade: websocket` with a Sec-WebSocket-Key (RFC 6455 §4.2.1).
   bool wantsWebSocket() const;
 };
 
-struct HttpParse {
-  std::optional<HttpRequest> request;  // set when the head is complete and valid
-  int status = 0;      // 0: complete or more bytes needed; else the error reply (400, 431)
-  std::string error;   // why, for the log
-};
+using BeastRequest = boost::beast::http::request<boost::beast::http::empty_body>;
 
-// Parses `bytes` (everything read so far). Neither request nor status: more bytes are needed.
-// Headers past `headerLimit` bytes give 431 (Request Header Fields Too Large), a malformed head
-// 400.
-HttpParse parseHttpRequest(std::string_view bytes, size_t headerLimit);
+HttpRequest toHttpRequest(const BeastRequest& head);
+
+// The reply to a head Beast's parser refused: 431 (Request Header Fields Too Large) past the
+// header limit, else 400; `error` says why, for the log.
+int statusOfParseError(const boost::system::error_code& ec, size_t headerLimit, std::string* error);
 
 }  // namespace aclkd::web

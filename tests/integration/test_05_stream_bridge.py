@@ -315,6 +315,39 @@ class FixtureAndBadInputTest(BridgeTestBase):
                     self.assertFalse(got)
                 gw.stop()
 
+    def test_web_side_over_tls(self):
+        """HTTP and the live WebSocket on a TLS-forced port: the bridge hands the TLS stream to
+        web/ after the first request's bytes."""
+        gw = self.gateway("gw-web-tls", stream_conf=stream_conf(str(uuid.uuid4())), sections={
+            "web": {"ssl certificate": self.certs.cert, "ssl key": self.certs.key}})
+        gw.write_conf("aclkd.conf", read_text(os.path.join(gw.etc, "aclkd.conf")).replace(
+            f"127.0.0.1:{gw.stream_port}", f"127.0.0.1:{gw.stream_port}^SSL=force"))
+        gw.start()
+        ctx = ssl.create_default_context(cafile=self.certs.ca)
+
+        def connect():
+            raw = socket.create_connection(("127.0.0.1", gw.stream_port), timeout=10)
+            return ctx.wrap_socket(raw, server_hostname="localhost")
+        tls = connect()
+        tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        reply = b""
+        while chunk := tls.recv(65536):
+            reply += chunk
+        self.assertRegex(reply, rb"^HTTP/1.1 (200|503) ", "answered (503 while it starts)")
+        tls.close()
+        tls = connect()
+        tls.sendall(b"GET /live HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                    b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    b"Sec-WebSocket-Version: 13\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += tls.recv(1)
+        self.assertTrue(head.startswith(b"HTTP/1.1 101 "), head)
+        tls.sendall(bytes([0x89, 0x84, 1, 2, 3, 4]) +
+                    bytes(b ^ m for b, m in zip(b"ping", b"\x01\x02\x03\x04")))
+        self.assertEqual(tls.recv(6), bytes([0x8A, 4]) + b"ping")
+        tls.close()
+
     def test_thousand_idle_connections(self):
         key = str(uuid.uuid4())
         gw = self.bridge_gateway(key)

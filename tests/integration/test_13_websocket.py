@@ -8,8 +8,9 @@ import os
 import socket
 import struct
 import unittest
+import urllib.request
 
-from harness import Gateway, IntegrationTest
+from harness import Gateway, IntegrationTest, wait_for
 from test_08_live import WsClient
 
 
@@ -24,6 +25,15 @@ def frame(first, payload):
 
 
 class WebSocketConformanceTest(IntegrationTest):
+
+    def web_dropped(self, reason):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.gw.stream_port}/metrics",
+                                    timeout=10) as r:
+            text = r.read().decode()
+        for line in text.splitlines():
+            if line.startswith(f'aclkd_web_dropped_total{{reason="{reason}"}} '):
+                return float(line.split()[-1])
+        self.fail(f"no aclkd_web_dropped_total for {reason} in /metrics")
 
     def setUp(self):
         super().setUp()
@@ -63,6 +73,8 @@ class WebSocketConformanceTest(IntegrationTest):
             self.expect_close(ws, 1002)
             ws.close()
         self.assertTrue(self.gw.alive())
+        # Counted when the server's side of each close is over, just after the client saw it.
+        wait_for(lambda: self.web_dropped("live_protocol") == 6, 10, what="6 live_protocol drops")
 
     def test_ping_and_close_handshake(self):
         ws = self.client()
@@ -85,6 +97,7 @@ class WebSocketConformanceTest(IntegrationTest):
             reply += chunk
         self.assertTrue(reply.startswith(b"HTTP/1.1 431 "), reply[:100])
         s.close()
+        self.assertEqual(self.web_dropped("bad_request"), 1)
 
 
 if __name__ == "__main__":
