@@ -69,7 +69,8 @@ class V2CompressionTest(BridgeTestBase):
 
         # The same agent on the same machine defines the same charts whatever the compression:
         # every child's counts converge to the plain child's. The TLS child connects at another
-        # moment (its first attempt succeeds earlier), so only its own soundness is checked.
+        # moment (its first attempt succeeds earlier), so only its own soundness is checked:
+        # charts arrive, no malformed line, samples, a compressed wire.
         fields = ("charts", "dimensions", "contexts", "host-labels", "chart-labels")
 
         last = {}
@@ -81,6 +82,9 @@ class V2CompressionTest(BridgeTestBase):
             if set(nodes) < set(CASES):
                 return None
             counts = {name: last[name] for name in CASES if not CASES[name][1]}
+            # The TLS child: its charts arrive too (how many depends on when it connected).
+            if last["v2-tls-zstd"][0] < 100:
+                return None
             if counts["v2-none"][0] < 200 or len(set(counts.values())) != 1:
                 return None
             return counts
@@ -95,7 +99,6 @@ class V2CompressionTest(BridgeTestBase):
         for name in CASES:
             s = streams_now[name]
             self.assertEqual(s["malformed-lines"], 0, name)
-            self.assertGreaterEqual(last[name][0], 200, name)  # charts
             self.assertGreater(s["samples"], 0, name)
             if CASES[name][2] != "none":
                 # Compressed: fewer bytes on the wire than text decoded.
