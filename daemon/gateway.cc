@@ -110,6 +110,25 @@ std::string Gateway::startBridge() {
   bo.allowStreamingFrom = config_.options.allowStreamingFrom;
   bo.compression = config_.options.streamCompression;
   bo.ownMachineGuid = machineGuid_;
+  bo.ownHostname = hostname_;
+  // What a v2 parent passes down (NODE_ID, its hop in STREAM_PATH): the claim and the node ids
+  // the cloud gave, as the link knows them.
+  bo.cloudIdentity = [this] {
+    stream_bridge::CloudIdentity id;
+    const auto snap = claims_->snapshot();
+    if (!snap->claimed || !link_) return id;
+    id.claimId = snap->claimedId;
+    id.cloudUrl = snap->cloudUrl;
+    aclk::AclkStateView v;
+    aclk::NodeInstanceView self;
+    self.machineGuid = machineGuid_;
+    v.nodes.push_back(self);
+    link_->fillState(&v);
+    for (const auto& n : v.nodes) {
+      if (n.nodeId) id.nodeIds[n.machineGuid] = *n.nodeId;
+    }
+    return id;
+  };
   bo.allowConnectionsFrom = config_.options.allowConnectionsFrom;
   bo.http = [this](const std::string& method, const std::string& target) {
     return localApi(method, target);

@@ -24,6 +24,8 @@ inline constexpr uint64_t kReplication = 1u << 12;
 inline constexpr uint64_t kBinary = 1u << 13;
 inline constexpr uint64_t kInterpolated = 1u << 14;
 inline constexpr uint64_t kIeee754 = 1u << 15;
+inline constexpr uint64_t kNodeId = 1u << 24;  // the parent may send NODE_ID
+inline constexpr uint64_t kPaths = 1u << 25;   // JSON STREAM_PATH blocks both ways
 }  // namespace cap
 
 // The child's `STREAM …` request (stream-protocol.md §2), decoded as a real parent does: the

@@ -159,6 +159,19 @@ uint64_t NodeRegistry::duplicateStreams() const {
   return duplicateStreams_;
 }
 
+NodeRegistry::HostStatus NodeRegistry::hostStatus(const std::string& machineGuid) const {
+  std::lock_guard lock(mutex_);
+  HostStatus s;
+  s.hosts = nodes_.size();
+  if (const auto it = nodes_.find(machineGuid); it != nodes_.end()) {
+    s.known = true;
+    s.live = it->second->info.live;
+    s.firstSeen = it->second->firstSeen;
+    s.lastSeen = s.live ? 0 : it->second->disconnectedAt;
+  }
+  return s;
+}
+
 void NodeRegistry::detach(Node& n) {
   {
     std::lock_guard lock(mutex_);

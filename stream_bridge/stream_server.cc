@@ -11,10 +11,13 @@
 #include <set>
 
 #include "common/log_limiter.h"
+#include "common/uuid.h"
 #include "common/untrusted_text.h"
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/lz4_stream.h"
+#include "stream_bridge/stream_info.h"
 #include "stream_bridge/stream_parser.h"
+#include "stream_bridge/stream_path.h"
 #include "web/http_request.h"
 #include "web/live_channels.h"
 #include "web/websocket.h"
@@ -31,10 +34,14 @@ constexpr size_t kReadBuffer = 64 * 1024;
 // What the bridge implements (stream-protocol.md §4.3): labels, claim ids, chart labels,
 // functions (parsed, never called), replication (answered empty), BINARY (lines may span
 // blocks: the parser reassembles them) and LZ4. Not INTERPOLATED/IEEE754/SLOTS: a new child then
-// falls back to BEGIN/SET/END, which the parser knows.
+// falls back to BEGIN/SET/END, which the parser knows. As a v2 parent: NODEID (the cloud's node
+// id goes down to the child) and PATHS (the child's stream path is kept and sent back with the
+// gateway's hop). Not PROGRESS/DYNCFG/ML_MODELS: the gateway calls no functions and keeps no
+// models.
 constexpr uint64_t kSupported = cap::kV1 | cap::kV2 | cap::kVN | cap::kVCaps | cap::kHLabels |
                                 cap::kClaim | cap::kCLabels | cap::kFunctions |
-                                cap::kReplication | cap::kBinary | cap::kLz4;
+                                cap::kReplication | cap::kBinary | cap::kLz4 | cap::kNodeId |
+                                cap::kPaths;
 
 }  // namespace
 
@@ -53,7 +60,7 @@ struct StreamServer::Impl {
       : options(std::move(o)), conf(std::make_shared<StreamConf>(std::move(c))),
         registry(std::move(r)), allowFrom(SimplePattern::parse(options.allowStreamingFrom)),
         allowConnections(SimplePattern::parse(options.allowConnectionsFrom)),
-        acceptor(io), cleanupTimer(io), liveTimer(io) {}
+        acceptor(io), cleanupTimer(io), liveTimer(io), identityTimer(io) {}
 
   std::shared_ptr<const StreamConf> currentConf() const {
     std::lock_guard lock(mutex);
@@ -71,6 +78,18 @@ struct StreamServer::Impl {
     });
   }
   void liveTick();
+  // Once a second: the cloud identity (claim id, node ids) polled once, handed to every stream.
+  void scheduleIdentityTick() {
+    identityTimer.expires_after(std::chrono::seconds(1));
+    identityTimer.async_wait([this](std::error_code ec) {
+      if (ec) return;
+      identityTick();
+      scheduleIdentityTick();
+    });
+  }
+  void identityTick();
+  // `GET /api/v3/stream_info?machine_guid=…`, answered as a v2 parent does (stream_info.h).
+  aclk::LocalHttpResponse streamInfo(const std::string& target);
 
   void scheduleCleanup() {
     // Checked once a minute, or as often as the delay itself when it is shorter.
@@ -116,6 +135,9 @@ struct StreamServer::Impl {
   tcp::acceptor acceptor;
   asio::steady_timer cleanupTimer;
   asio::steady_timer liveTimer;
+  asio::steady_timer identityTimer;
+  CloudIdentity identity;  // the last polled; loop thread only
+  int64_t startedMs = 0;   // the gateway's start, for its hop in stream paths
   unsigned liveTicks = 0;
   std::unique_ptr<asio::ssl::context> tlsContext;
   std::thread thread;
@@ -251,9 +273,67 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     std::string line = "REPLAY_CHART \"";
     line.append(c);
     line += "\" \"true\" 0 0\n";
-    send(std::move(line));
+    sendCommand(std::move(line));
   }
   void onSamples(std::string_view c, int64_t t) override { host_->onSamples(clean(c, 0), t); }
+  void onStreamPath(std::string_view json) override {
+    if (!(negotiated_ & cap::kPaths)) return;
+    std::string error;
+    auto hops = parseStreamPath(json, &error);
+    if (!hops) {
+      return server_.warnLimited(peerIp_, "bad-stream-path",
+                                 "stream from " + peer_ + ": ignored a STREAM_PATH: " + error);
+    }
+    childPath_ = std::move(*hops);
+    syncIdentity(server_.identity);
+  }
+
+  // ---- what a v2 parent sends down ---------------------------------------------------------
+  // Every command after the prompt goes through here: the first one starts with a line end, so
+  // that the child's line reader never sees the prompt and a command as one line.
+  void sendCommand(std::string line) {
+    if (!commandSent_) {
+      line.insert(0, "\n");
+      commandSent_ = true;
+    }
+    send(std::move(line));
+  }
+
+  // NODE_ID once the cloud gave this host a node id (again if it changes); the stream path
+  // with the gateway's hop once the child sent its own (again when either changes). Only after
+  // the child spoke: the prompt travels alone (stream-protocol.md §3.3).
+  void syncIdentity(const CloudIdentity& id) {
+    if (closed_ || !parser_ || !spoke_) return;
+    const auto node = id.nodeIds.find(request_.machineGuid);
+    if ((negotiated_ & cap::kNodeId) && node != id.nodeIds.end() && isUuid(node->second) &&
+        isUuid(id.claimId)) {
+      std::string line = nodeIdCommand(id.claimId, node->second, id.cloudUrl);
+      if (line != sentNodeId_) {
+        sentNodeId_ = line;
+        sendCommand(std::move(line));
+      }
+    }
+    if ((negotiated_ & cap::kPaths) && childPath_) {
+      PathHop self;
+      self.hostname = server_.options.ownHostname;
+      self.hostId = server_.options.ownMachineGuid;
+      const auto own = id.nodeIds.find(self.hostId);
+      self.nodeId = own != id.nodeIds.end() ? own->second : std::string(kZeroUuid);
+      self.claimId = isUuid(id.claimId) ? id.claimId : std::string(kZeroUuid);
+      self.hops = request_.hops;
+      self.since = static_cast<uint64_t>(since_);
+      self.startTime = server_.startedMs;
+      self.capabilities = capabilityNames(kSupported);
+      if (isUuid(id.claimId)) self.flags.emplace_back("aclk");
+      std::string payload = renderStreamPath(*childPath_, self);
+      if (payload != sentPath_) {
+        sentPath_ = payload;
+        pathJson_ = payload;
+        sendCommand(streamPathBlock(payload));
+      }
+    }
+  }
+  const std::string& streamPath() const { return pathJson_; }
   void onReplicationEnd(std::string_view c, int64_t f, int64_t l) override {
     host_->onReplicationEnd(clean(c, 0), f, l);
   }
@@ -358,7 +438,11 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   // One HTTP request (GET or HEAD), one response, then close.
   void onHttpRequest(const web::HttpRequest& req) {
     aclk::LocalHttpResponse resp;
-    if (!server_.allowConnections.empty() && !server_.allowConnections.matches(peerIp_)) {
+    const bool streamInfo = req.target.rfind("/api/v3/stream_info", 0) == 0;
+    if (streamInfo && (server_.allowFrom.empty() || server_.allowFrom.matches(peerIp_))) {
+      // A child asks before it streams: whoever may stream may ask.
+      resp = server_.streamInfo(req.target);
+    } else if (!server_.allowConnections.empty() && !server_.allowConnections.matches(peerIp_)) {
       resp.code = 403;
       resp.body = "{\"error\":\"not allowed by [web] allow connections from\"}";
     } else if (req.method != "GET" && req.method != "HEAD") {
@@ -508,6 +592,8 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       const bool ok = consume(rest.data(), rest.size());
       syncTotals();
       if (!ok) return;
+      spoke_ = true;
+      syncIdentity(server_.identity);
     }
     readStream();
   }
@@ -529,6 +615,10 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       const bool ok = self->consume(self->readData(), n);
       self->syncTotals();
       if (!ok) return;
+      if (!self->spoke_ && n > 0) {
+        self->spoke_ = true;
+        self->syncIdentity(self->server_.identity);
+      }
       self->readStream();
     });
   }
@@ -645,6 +735,12 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   WsFrameReader wsReader_;
   bool closeAfterWrite_ = false;
   bool closed_ = false;
+  bool spoke_ = false;        // the child sent something after the prompt
+  bool commandSent_ = false;  // a command followed the prompt (the first starts with "\n")
+  std::string sentNodeId_;    // the NODE_ID line last sent
+  std::optional<std::vector<PathHop>> childPath_;  // the child's STREAM_PATH, once sent
+  std::string sentPath_;      // the path payload last sent back
+  std::string pathJson_;      // the node's whole path, the gateway's hop included
   uint64_t wireBytes_ = 0;
   ParserStats reported_;  // parser totals already added to the server's monotonic counters
   std::array<std::string, 10> scratch_;  // escaped copies for clean()
@@ -673,6 +769,47 @@ void StreamServer::Impl::liveTick() {
   }
   const bool ping = ++liveTicks % 25 == 0;
   for (const auto& c : clients) c->pushChanged(current, ping);
+}
+
+void StreamServer::Impl::identityTick() {
+  if (!options.cloudIdentity) return;
+  std::vector<std::shared_ptr<Connection>> streams;
+  {
+    std::lock_guard lock(mutex);
+    for (auto* c : connections) {
+      if (!c->streaming()) continue;
+      if (auto alive = c->weak_from_this().lock()) streams.push_back(std::move(alive));
+    }
+  }
+  identity = options.cloudIdentity();
+  for (const auto& c : streams) c->syncIdentity(identity);
+}
+
+aclk::LocalHttpResponse StreamServer::Impl::streamInfo(const std::string& target) {
+  const std::string guid = streamInfoMachineGuid(target);
+  const auto status = registry->hostStatus(guid);
+  StreamInfoFacts f;
+  f.gatewayGuid = options.ownMachineGuid;
+  f.nodes = status.hosts + 1;  // and the gateway itself, as a parent counts its localhost
+  {
+    std::lock_guard lock(mutex);
+    for (auto* c : connections) f.receivers += c->streaming() ? 1 : 0;
+  }
+  f.nonce = static_cast<uint32_t>(std::hash<std::string>{}(newUuid()));
+  if (!guid.empty() && guid == options.ownMachineGuid) {
+    f.host = HostKnowledge::kLocalhost;
+  } else if (status.live) {
+    f.host = HostKnowledge::kOnline;
+  } else if (status.known) {
+    f.host = HostKnowledge::kOffline;
+  }
+  f.firstSeen = status.firstSeen;
+  f.lastSeen = status.live ? std::time(nullptr) : status.lastSeen;
+  aclk::LocalHttpResponse resp;
+  resp.code = 200;
+  resp.contentType = "application/json";
+  resp.body = renderStreamInfo(f);
+  return resp;
 }
 
 void StreamServer::Impl::accept() {
@@ -733,6 +870,10 @@ std::string StreamServer::start() {
   s.accept();
   s.scheduleCleanup();
   s.scheduleLiveTick();
+  s.startedMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  s.scheduleIdentityTick();
   s.thread = std::thread([&s] {
     try {
       s.io.run();

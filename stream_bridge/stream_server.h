@@ -21,6 +21,13 @@ namespace aclkd::stream_bridge {
 
 enum class TlsMode { kNone, kOptional, kForce };
 
+// What a v2 parent passes down to its children (NODE_ID, the gateway's hop in STREAM_PATH).
+struct CloudIdentity {
+  std::string claimId;   // "" when unclaimed
+  std::string cloudUrl;
+  std::map<std::string, std::string> nodeIds;  // machine GUID -> the cloud's node id
+};
+
 struct BridgeOptions {
   std::string bindAddress = "127.0.0.1";
   int port = 19999;
@@ -30,6 +37,10 @@ struct BridgeOptions {
   std::string allowStreamingFrom = "*";  // simple pattern on the peer IP
   bool compression = true;               // offer LZ4 to children
   std::string ownMachineGuid;            // a child with this GUID is "my localhost"
+  std::string ownHostname;               // the gateway's hop in stream paths
+  // Polled once a second on the loop thread: each child that negotiated NODEID gets its node id
+  // once the cloud gave one (and again when it changes); PATHS children get the path back.
+  std::function<CloudIdentity()> cloudIdentity;
   size_t maxLineBytes = 15360;
   std::chrono::seconds handshakeTimeout{10};
   std::chrono::seconds idleTimeout{600};
