@@ -161,6 +161,7 @@ class NodeRegistry::Stream : public StreamEvents {
   const std::string& machineGuid() const;
 
  private:
+  void settle();  // the host's info is complete: the link may see it (Node::awaitingLabels)
   NodeRegistry& registry_;
   Node& node_;
   std::vector<std::pair<std::string, std::string>> pendingHostLabels_;

@@ -284,20 +284,18 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       return server_.warnLimited(peerIp_, "bad-stream-path",
                                  "stream from " + peer_ + ": ignored a STREAM_PATH: " + error);
     }
+    spdlog::debug("STREAM [receive from [{}]:{}]: stream path of {} hop(s)", peerIp_,
+                  request_.hostname, hops->size());
     childPath_ = std::move(*hops);
     syncIdentity(server_.identity);
   }
 
   // ---- what a v2 parent sends down ---------------------------------------------------------
-  // Every command after the prompt goes through here: the first one starts with a line end, so
-  // that the child's line reader never sees the prompt and a command as one line.
-  void sendCommand(std::string line) {
-    if (!commandSent_) {
-      line.insert(0, "\n");
-      commandSent_ = true;
-    }
-    send(std::move(line));
-  }
+  // Every command after the prompt goes through here, and only once the child has spoken: the
+  // prompt then travels alone (its own read at the child) and each command is one whole line.
+  // No empty line goes first: a v2.10.4 child logs an empty line as "received unknown command
+  // over connection: (unset)" at error level (seen in the lab), and a real parent sends none.
+  void sendCommand(std::string line) { send(std::move(line)); }
 
   // NODE_ID once the cloud gave this host a node id (again if it changes); the stream path
   // with the gateway's hop once the child sent its own (again when either changes). Only after
@@ -736,7 +734,6 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   bool closeAfterWrite_ = false;
   bool closed_ = false;
   bool spoke_ = false;        // the child sent something after the prompt
-  bool commandSent_ = false;  // a command followed the prompt (the first starts with "\n")
   std::string sentNodeId_;    // the NODE_ID line last sent
   std::optional<std::vector<PathHop>> childPath_;  // the child's STREAM_PATH, once sent
   std::string sentPath_;      // the path payload last sent back
