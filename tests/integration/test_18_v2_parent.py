@@ -144,6 +144,12 @@ class V2ParentTest(BridgeTestBase):
         self.assertEqual((si["ingest_type"], si["ingest_status"]), ("child", "online"))
         self.assertEqual(si["host_id"], gw_guid)
         self.assertEqual(self.liveness(cid, node), True)
+        # Its node info reached the cloud once, complete (with its host labels), not once
+        # without labels at connect and again with them.
+        infos = [m["message"] for m in self.cloud.messages(cid, "UpdateNodeInfo")
+                 if m["message"].get("node_id") == node]
+        self.assertEqual(len(infos), 1, infos)
+        self.assertIn("_os_name", infos[0]["data"].get("host_labels", {}))
 
     def test_v2_parent_with_two_children_and_failover(self):
         # Two gateways claimed to the same Space; the v2 parent lists both.
