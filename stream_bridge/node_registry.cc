@@ -71,6 +71,8 @@ aclk::SystemInfo systemInfoFromRequest(const StreamRequest& r) {
     s.cpus = static_cast<uint32_t>(std::stoul(value(m, "NETDATA_SYSTEM_CPU_LOGICAL_CPU_COUNT")));
   } catch (...) {
   }
+  s.mlCapable = r.mlCapable;
+  s.mlEnabled = r.mlEnabled;
   return s;
 }
 
