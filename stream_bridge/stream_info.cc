@@ -30,33 +30,26 @@ std::string renderStreamInfo(const StreamInfoFacts& f) {
   j["nodes"] = f.nodes;
   j["receivers"] = f.receivers;
   j["nonce"] = f.nonce;
-  const char* dbStatus = "initializing";
-  const char* liveness = "stale";
-  const char* ingestType = "archived";
-  const char* ingestStatus = "offline";
-  switch (f.host) {
-    case HostKnowledge::kLocalhost:
-      dbStatus = "online";  // Netdata's name for QUERYABLE
-      liveness = "live";
-      ingestType = "localhost";
-      ingestStatus = "online";
-      break;
-    case HostKnowledge::kOnline:
-      dbStatus = "online";  // Netdata's name for QUERYABLE
-      liveness = "live";
-      ingestType = "child";
-      ingestStatus = "online";
-      break;
-    case HostKnowledge::kOffline:
-      dbStatus = "online";  // Netdata's name for QUERYABLE
-      break;
-    case HostKnowledge::kUnknown:
-      break;
-  }
-  j["db_status"] = dbStatus;
-  j["db_liveness"] = liveness;
-  j["ingest_type"] = ingestType;
-  j["ingest_status"] = ingestStatus;
+  // db_status, db_liveness, ingest_type, ingest_status by what the gateway knows of the host.
+  // (db_status "online" is Netdata's name for QUERYABLE.)
+  struct Status {
+    const char* db;
+    const char* liveness;
+    const char* type;
+    const char* ingest;
+  };
+  static constexpr Status kUnknown{"initializing", "stale", "archived", "offline"};
+  static constexpr Status kOffline{"online", "stale", "archived", "offline"};
+  static constexpr Status kOnline{"online", "live", "child", "online"};
+  static constexpr Status kLocalhost{"online", "live", "localhost", "online"};
+  const Status& s = f.host == HostKnowledge::kLocalhost ? kLocalhost
+                    : f.host == HostKnowledge::kOnline  ? kOnline
+                    : f.host == HostKnowledge::kOffline ? kOffline
+                                                        : kUnknown;
+  j["db_status"] = s.db;
+  j["db_liveness"] = s.liveness;
+  j["ingest_type"] = s.type;
+  j["ingest_status"] = s.ingest;
   j["first_time_s"] = static_cast<uint64_t>(f.firstSeen > 0 ? f.firstSeen : 0);
   j["last_time_s"] = static_cast<uint64_t>(f.lastSeen > 0 ? f.lastSeen : 0);
   return j.dump();

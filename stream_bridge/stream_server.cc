@@ -69,25 +69,19 @@ struct StreamServer::Impl {
 
   void accept();
   // Once a second: render each channel some live client holds, once, and push what changed.
-  void scheduleLiveTick() {
-    liveTimer.expires_after(std::chrono::seconds(1));
-    liveTimer.async_wait([this](std::error_code ec) {
-      if (ec) return;
-      liveTick();
-      scheduleLiveTick();
-    });
-  }
+  void scheduleLiveTick() { everySecond(liveTimer, &Impl::liveTick); }
   void liveTick();
   // Once a second: the cloud identity (claim id, node ids) polled once, handed to every stream.
-  void scheduleIdentityTick() {
-    identityTimer.expires_after(std::chrono::seconds(1));
-    identityTimer.async_wait([this](std::error_code ec) {
+  void scheduleIdentityTick() { everySecond(identityTimer, &Impl::identityTick); }
+  void identityTick();
+  void everySecond(asio::steady_timer& timer, void (Impl::*tick)()) {
+    timer.expires_after(std::chrono::seconds(1));
+    timer.async_wait([this, &timer, tick](std::error_code ec) {
       if (ec) return;
-      identityTick();
-      scheduleIdentityTick();
+      (this->*tick)();
+      everySecond(timer, tick);
     });
   }
-  void identityTick();
   // `GET /api/v3/stream_info?machine_guid=…`, answered as a v2 parent does (stream_info.h).
   aclk::LocalHttpResponse streamInfo(const std::string& target);
 
@@ -778,6 +772,7 @@ void StreamServer::Impl::identityTick() {
       if (auto alive = c->weak_from_this().lock()) streams.push_back(std::move(alive));
     }
   }
+  if (streams.empty()) return;  // nobody to tell: the link's state is not even read
   identity = options.cloudIdentity();
   for (const auto& c : streams) c->syncIdentity(identity);
 }
