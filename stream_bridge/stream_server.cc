@@ -267,7 +267,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     std::string line = "REPLAY_CHART \"";
     line.append(c);
     line += "\" \"true\" 0 0\n";
-    sendCommand(std::move(line));
+    send(std::move(line));
   }
   void onSamples(std::string_view c, int64_t t) override { host_->onSamples(clean(c, 0), t); }
   void onStreamPath(std::string_view json) override {
@@ -285,15 +285,12 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   }
 
   // ---- what a v2 parent sends down ---------------------------------------------------------
-  // Every command after the prompt goes through here, and only once the child has spoken: the
-  // prompt then travels alone (its own read at the child) and each command is one whole line.
-  // No empty line goes first: a v2.10.4 child logs an empty line as "received unknown command
-  // over connection: (unset)" at error level (seen in the lab), and a real parent sends none.
-  void sendCommand(std::string line) { send(std::move(line)); }
-
   // NODE_ID once the cloud gave this host a node id (again if it changes); the stream path
   // with the gateway's hop once the child sent its own (again when either changes). Only after
-  // the child spoke: the prompt travels alone (stream-protocol.md §3.3).
+  // the child spoke: the prompt travels alone (stream-protocol.md §3.3, its own read at the
+  // child), and every command after it is one whole line. No empty line goes before the first
+  // one: a v2.10.4 child logs an empty line as "received unknown command over connection:
+  // (unset)" at error level (seen in the lab), and a real parent sends none.
   void syncIdentity(const CloudIdentity& id) {
     if (closed_ || !parser_ || !spoke_) return;
     const auto node = id.nodeIds.find(request_.machineGuid);
@@ -302,7 +299,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       std::string line = nodeIdCommand(id.claimId, node->second, id.cloudUrl);
       if (line != sentNodeId_) {
         sentNodeId_ = line;
-        sendCommand(std::move(line));
+        send(std::move(line));
       }
     }
     if ((negotiated_ & cap::kPaths) && childPath_) {
@@ -320,12 +317,10 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
       std::string payload = renderStreamPath(*childPath_, self);
       if (payload != sentPath_) {
         sentPath_ = payload;
-        pathJson_ = payload;
-        sendCommand(streamPathBlock(payload));
+        send(streamPathBlock(payload));
       }
     }
   }
-  const std::string& streamPath() const { return pathJson_; }
   void onReplicationEnd(std::string_view c, int64_t f, int64_t l) override {
     host_->onReplicationEnd(clean(c, 0), f, l);
   }
@@ -731,7 +726,6 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   std::string sentNodeId_;    // the NODE_ID line last sent
   std::optional<std::vector<PathHop>> childPath_;  // the child's STREAM_PATH, once sent
   std::string sentPath_;      // the path payload last sent back
-  std::string pathJson_;      // the node's whole path, the gateway's hop included
   uint64_t wireBytes_ = 0;
   ParserStats reported_;  // parser totals already added to the server's monotonic counters
   std::array<std::string, 10> scratch_;  // escaped copies for clean()
