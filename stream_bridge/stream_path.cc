@@ -34,6 +34,18 @@ std::string text(const nlohmann::json& o, const char* key, bool* ok) {
   return escapeUntrusted(it->get<std::string>());
 }
 
+// node_id and claim_id are null while a hop has none (an unclaimed agent, a node the cloud has not
+// named yet): the zero UUID, as Netdata reads them.
+std::string uuidOrZero(const nlohmann::json& o, const char* key, bool* ok) {
+  const auto it = o.find(key);
+  if (it == o.end()) {
+    *ok = false;
+    return {};
+  }
+  if (it->is_string() && isUuid(it->get<std::string>())) return it->get<std::string>();
+  return std::string(kZeroUuid);
+}
+
 template <typename T>
 T number(const nlohmann::json& o, const char* key, bool* ok) {
   const auto it = o.find(key);
@@ -65,8 +77,8 @@ std::optional<PathHop> parseHop(const nlohmann::json& o) {
   PathHop h;
   h.hostname = text(o, "hostname", &ok);
   h.hostId = text(o, "host_id", &ok);
-  h.nodeId = text(o, "node_id", &ok);
-  h.claimId = text(o, "claim_id", &ok);
+  h.nodeId = uuidOrZero(o, "node_id", &ok);
+  h.claimId = uuidOrZero(o, "claim_id", &ok);
   h.hops = number<int64_t>(o, "hops", &ok);
   h.since = number<uint64_t>(o, "since", &ok);
   h.firstTime = number<uint64_t>(o, "first_time_t", &ok);
@@ -78,8 +90,6 @@ std::optional<PathHop> parseHop(const nlohmann::json& o) {
       h.capabilities.empty() || h.since == 0) {
     return std::nullopt;
   }
-  if (!isUuid(h.nodeId)) h.nodeId = std::string(kZeroUuid);
-  if (!isUuid(h.claimId)) h.claimId = std::string(kZeroUuid);
   return h;
 }
 

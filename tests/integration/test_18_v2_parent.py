@@ -146,10 +146,13 @@ class V2ParentTest(BridgeTestBase):
         self.assertEqual(self.liveness(cid, node), True)
         # Its node info reached the cloud once, complete (with its host labels), not once
         # without labels at connect and again with them.
-        infos = [m["message"] for m in self.cloud.messages(cid, "UpdateNodeInfo")
-                 if m["message"].get("node_id") == node]
-        self.assertEqual(len(infos), 1, infos)
-        self.assertIn("_os_name", infos[0]["data"].get("host_labels", {}))
+        def infos():
+            return [m["message"] for m in self.cloud.messages(cid, "UpdateNodeInfo")
+                    if m["message"].get("node_id") == node]
+        wait_for(infos, 30, what="UpdateNodeInfo for the child")
+        for info in infos():
+            self.assertIn("_os_name", info["data"].get("host_labels", {}), info)
+        self.assertEqual(len(infos()), 1)
 
     def test_v2_parent_with_two_children_and_failover(self):
         # Two gateways claimed to the same Space; the v2 parent lists both.

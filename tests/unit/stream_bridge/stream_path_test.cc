@@ -78,6 +78,18 @@ TEST(StreamPath, RefusesWhatIsNotAPathAndDropsBadHops) {
   EXPECT_EQ(hops->size(), 1u);
 }
 
+TEST(StreamPath, NullIdsAreTheZeroUuid) {
+  // What a v2.10.4 agent sends for an unclaimed hop, or one the cloud has not named yet.
+  auto j = nlohmann::json::parse(kChildPath);
+  j["streaming_path"][0]["claim_id"] = nullptr;
+  j["streaming_path"][0]["node_id"] = nullptr;
+  const auto hops = parseStreamPath(j.dump(), nullptr);
+  ASSERT_TRUE(hops);
+  ASSERT_EQ(hops->size(), 1u);
+  EXPECT_EQ((*hops)[0].claimId, kZeroUuid);
+  EXPECT_EQ((*hops)[0].nodeId, kZeroUuid);
+}
+
 TEST(StreamPath, ControlCharactersAreEscaped) {
   auto j = nlohmann::json::parse(kChildPath);
   j["streaming_path"][0]["hostname"] = "evil\nhost";
