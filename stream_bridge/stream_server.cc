@@ -74,6 +74,8 @@ struct StreamServer::Impl {
   // Once a second: the cloud identity (claim id, node ids) polled once, handed to every stream.
   void scheduleIdentityTick() { everySecond(identityTimer, &Impl::identityTick); }
   void identityTick();
+  // The connections for which `which` holds, kept alive while the caller works on them.
+  std::vector<std::shared_ptr<Connection>> aliveWhere(bool (Connection::*which)() const);
   void everySecond(asio::steady_timer& timer, void (Impl::*tick)()) {
     timer.expires_after(std::chrono::seconds(1));
     timer.async_wait([this, &timer, tick](std::error_code ec) {
@@ -733,16 +735,20 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   SteadyClock::time_point started_;
 };
 
+std::vector<std::shared_ptr<StreamServer::Impl::Connection>> StreamServer::Impl::aliveWhere(
+    bool (Connection::*which)() const) {
+  std::vector<std::shared_ptr<Connection>> out;
+  std::lock_guard lock(mutex);
+  for (auto* c : connections) {
+    if (!(c->*which)()) continue;
+    if (auto alive = c->weak_from_this().lock()) out.push_back(std::move(alive));
+  }
+  return out;
+}
+
 void StreamServer::Impl::liveTick() {
   if (!options.channelData) return;
-  std::vector<std::shared_ptr<Connection>> clients;
-  {
-    std::lock_guard lock(mutex);
-    for (auto* c : connections) {
-      if (!c->live()) continue;
-      if (auto alive = c->weak_from_this().lock()) clients.push_back(std::move(alive));
-    }
-  }
+  const auto clients = aliveWhere(&Connection::live);
   if (clients.empty()) return;
   std::map<std::string, std::string> current;
   for (const auto& c : clients) {
@@ -758,14 +764,7 @@ void StreamServer::Impl::liveTick() {
 
 void StreamServer::Impl::identityTick() {
   if (!options.cloudIdentity) return;
-  std::vector<std::shared_ptr<Connection>> streams;
-  {
-    std::lock_guard lock(mutex);
-    for (auto* c : connections) {
-      if (!c->streaming()) continue;
-      if (auto alive = c->weak_from_this().lock()) streams.push_back(std::move(alive));
-    }
-  }
+  const auto streams = aliveWhere(&Connection::streaming);
   if (streams.empty()) return;  // nobody to tell: the link's state is not even read
   identity = options.cloudIdentity();
   for (const auto& c : streams) c->syncIdentity(identity);
