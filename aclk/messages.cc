@@ -130,10 +130,10 @@ std::string encodeUpdateNodeInfo(const NodeInfoFields& f, int64_t nowUs) {
   for (const auto& [k, v] : f.hostLabels) {
     (*d->mutable_host_labels())[k] = v;
   }
-  d->mutable_ml_info()->set_ml_capable(false);
-  d->mutable_ml_info()->set_ml_enabled(false);
-  m.mutable_ml_info()->set_ml_capable(false);
-  m.mutable_ml_info()->set_ml_enabled(false);
+  d->mutable_ml_info()->set_ml_capable(f.system.mlCapable);
+  d->mutable_ml_info()->set_ml_enabled(f.system.mlEnabled);
+  m.mutable_ml_info()->set_ml_capable(f.system.mlCapable);
+  m.mutable_ml_info()->set_ml_enabled(f.system.mlEnabled);
   addCapabilities(m.mutable_node_info()->mutable_capabilities(), agentCapabilities());
   addCapabilities(m.mutable_node_instance_info()->mutable_capabilities(),
                   nodeInstanceCapabilities(!f.child));

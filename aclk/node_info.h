@@ -22,6 +22,10 @@ struct SystemInfo {
   std::string virtualization = "unknown";
   std::string container = "unknown";
   uint32_t cpus = 0;
+  // UpdateNodeInfo's ml_info: the gateway has no ML; a relayed child's come from its STREAM
+  // request (ml_capable, ml_enabled), as a v2 parent relays them.
+  bool mlCapable = false;
+  bool mlEnabled = false;
 };
 
 // Reads /etc/os-release, uname(2), sysconf, /proc/meminfo, statvfs("/"), /proc/cpuinfo and the

@@ -113,6 +113,25 @@ std::string Gateway::startBridge() {
   bo.compression = config_.options.streamCompression;
   bo.ioThreads = static_cast<size_t>(config_.options.streamIoThreads);
   bo.ownMachineGuid = machineGuid_;
+  bo.ownHostname = hostname_;
+  // What a v2 parent passes down (NODE_ID, its hop in STREAM_PATH): the claim and the node ids
+  // the cloud gave, as the link knows them.
+  bo.cloudIdentity = [this] {
+    stream_bridge::CloudIdentity id;
+    const auto snap = claims_->snapshot();
+    if (!snap->claimed || !link_) return id;
+    id.claimId = snap->claimedId;
+    id.cloudUrl = snap->cloudUrl;
+    aclk::AclkStateView v;
+    aclk::NodeInstanceView self;
+    self.machineGuid = machineGuid_;
+    v.nodes.push_back(self);
+    link_->fillState(&v);
+    for (const auto& n : v.nodes) {
+      if (n.nodeId) id.nodeIds[n.machineGuid] = *n.nodeId;
+    }
+    return id;
+  };
   // The port's web side: the route table and who may use it; the bridge hands it every
   // connection that is not a stream.
   web::WebOptions wo;
@@ -124,6 +143,13 @@ std::string Gateway::startBridge() {
             [this](const std::string& channel, std::string* error) {
               return renderChannel(channel, surfaceSnapshot(), error);
             }})
+      .add({"GET", "/api/v3/stream_info",
+            [this](const web::HttpRequest& req) {
+              const auto r = bridge_->streamInfo(req.target);
+              return web::HttpResponse{r.code, "application/json", r.body};
+            },
+            {},
+            [this](const std::string& ip) { return bridge_->mayStream(ip); }})
       .add({"GET", "*",
             [this](const web::HttpRequest& req) {
               const auto r = localApi("GET", req.target);

@@ -28,6 +28,8 @@ inline constexpr uint64_t kZstd = 1u << 19;
 inline constexpr uint64_t kGzip = 1u << 20;
 inline constexpr uint64_t kBrotli = 1u << 21;
 inline constexpr uint64_t kCompressions = kLz4 | kZstd | kGzip | kBrotli;
+inline constexpr uint64_t kNodeId = 1u << 24;  // the parent may send NODE_ID
+inline constexpr uint64_t kPaths = 1u << 25;   // JSON STREAM_PATH blocks both ways
 }  // namespace cap
 
 // The child's `STREAM …` request (stream-protocol.md §2), decoded as a real parent does: the

@@ -71,6 +71,8 @@ aclk::SystemInfo systemInfoFromRequest(const StreamRequest& r) {
     s.cpus = static_cast<uint32_t>(std::stoul(value(m, "NETDATA_SYSTEM_CPU_LOGICAL_CPU_COUNT")));
   } catch (...) {
   }
+  s.mlCapable = r.mlCapable;
+  s.mlEnabled = r.mlEnabled;
   return s;
 }
 
@@ -123,6 +125,7 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
     n.disconnectedAt = 0;
     if (n.firstSeen == 0) n.firstSeen = n.connectedSince;
     n.restored = false;
+    n.awaitingLabels = (expandVersion(request.ver, false) & cap::kHLabels) != 0;
     n.infoUnsaved = true;
     // A reconnecting host re-sends its definitions; until then its charts count as collected.
     for (auto& [id, c] : n.contexts) {
@@ -159,10 +162,24 @@ uint64_t NodeRegistry::duplicateStreams() const {
   return duplicateStreams_;
 }
 
+NodeRegistry::HostStatus NodeRegistry::hostStatus(const std::string& machineGuid) const {
+  std::lock_guard lock(mutex_);
+  HostStatus s;
+  s.hosts = nodes_.size();
+  if (const auto it = nodes_.find(machineGuid); it != nodes_.end()) {
+    s.known = true;
+    s.live = it->second->info.live;
+    s.firstSeen = it->second->firstSeen;
+    s.lastSeen = s.live ? 0 : it->second->disconnectedAt;
+  }
+  return s;
+}
+
 void NodeRegistry::detach(Node& n) {
   {
     std::lock_guard lock(mutex_);
     n.attached = false;
+    n.awaitingLabels = false;
     n.info.live = false;
     n.disconnectedAt = clock_();
     // The host is gone: its contexts stop at the last sample each chart had.
@@ -244,7 +261,16 @@ std::vector<aclk::RelayedNode> NodeRegistry::relayedNodes() {
   std::lock_guard lock(mutex_);
   std::vector<aclk::RelayedNode> out;
   for (const auto& [guid, n] : nodes_) {
+    if (n->awaitingLabels && !n->exposed) continue;
     auto info = n->info;
+    if (n->awaitingLabels) {
+      info.live = n->exposedLive;
+      info.infoVersion = n->exposedInfoVersion;
+    } else {
+      n->exposed = true;
+      n->exposedLive = info.live;
+      n->exposedInfoVersion = info.infoVersion;
+    }
     info.hostLabels.clear();
     for (const auto& [k, v] : n->hostLabels) info.hostLabels.emplace_back(k, v);
     out.push_back(std::move(info));
@@ -374,27 +400,39 @@ void NodeRegistry::Stream::onHostLabel(std::string_view name, std::string_view v
   pendingHostLabels_.emplace_back(std::string(name), std::string(value));
 }
 
+void NodeRegistry::Stream::settle() {
+  if (!node_.awaitingLabels) return;  // written on this stream's thread only
+  {
+    std::lock_guard lock(registry_.mutex_);
+    node_.awaitingLabels = false;
+  }
+  registry_.notify();
+}
+
 void NodeRegistry::Stream::onHostLabelsCommit() {
+  bool changed = false;
   {
     std::lock_guard lock(registry_.mutex_);
     Labels labels;
     for (const auto& [k, v] : pendingHostLabels_) {
       labels.emplace_back(registry_.intern(k), registry_.intern(v));
     }
-    if (labels == node_.hostLabels) {
-      decltype(pendingHostLabels_)().swap(pendingHostLabels_);  // released: labels are rare
-      return;
+    changed = node_.awaitingLabels;  // the node is complete now: the link may see it
+    node_.awaitingLabels = false;
+    if (labels != node_.hostLabels) {
+      node_.hostLabels = std::move(labels);
+      node_.info.infoVersion++;
+      node_.infoUnsaved = true;
+      registry_.queueSave(node_);
+      changed = true;
     }
-    node_.hostLabels = std::move(labels);
-    node_.info.infoVersion++;
-    node_.infoUnsaved = true;
-    registry_.queueSave(node_);
   }
-  decltype(pendingHostLabels_)().swap(pendingHostLabels_);
-  registry_.notify();
+  decltype(pendingHostLabels_)().swap(pendingHostLabels_);  // released: labels are rare
+  if (changed) registry_.notify();
 }
 
 void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
+  settle();  // a child that sends no host labels is complete at its first chart
   std::lock_guard lock(registry_.mutex_);
   auto& r = registry_;
   const auto id = r.intern(d.id);

@@ -87,6 +87,15 @@ class NodeRegistry : public aclk::NodeRelaySource {
   std::vector<std::string> removeStaleNodes(const std::string& which, bool unregister);
 
   std::vector<NodeView> nodes() const;
+  // What `GET /api/v3/stream_info` tells a child of its own host, without building the views.
+  struct HostStatus {
+    bool known = false;
+    bool live = false;
+    std::time_t firstSeen = 0;
+    std::time_t lastSeen = 0;  // the last disconnect; 0 while live
+    size_t hosts = 0;          // every host the registry knows
+  };
+  HostStatus hostStatus(const std::string& machineGuid) const;
   // Streams refused because their machine GUID was already streaming (a cloned identity).
   uint64_t duplicateStreams() const;
 
@@ -175,6 +184,7 @@ class NodeRegistry::Stream : public StreamEvents {
  private:
   size_t findSampled(std::string_view chartId) const;
 
+  void settle();  // the host's info is complete: the link may see it (Node::awaitingLabels)
   NodeRegistry& registry_;
   Node& node_;
   // Charts sampled on this stream, in the order of their first sample, with their last sample

@@ -178,6 +178,13 @@ struct NodeRegistry::Node {
   std::vector<std::string_view> unsavedContexts;  // for the state store
   bool infoUnsaved = false;
   bool saveQueued = false;  // in NodeRegistry::queuedSaves_
+  // Node info goes to the cloud once per change and complete: from a connect until the child's
+  // host labels (or its first chart, if it sends none), the link sees the node as it last saw
+  // it (a new node not at all), so it is not sent once without labels and again with them.
+  bool awaitingLabels = false;
+  bool exposed = false;  // the link has seen this node
+  bool exposedLive = false;
+  uint64_t exposedInfoVersion = 0;
 };
 
 // The cloud and the state store both have to hear of this context's new state.

@@ -437,8 +437,18 @@ void StreamParser::parseLine(std::string_view line) {
     if (rest >= blockEnd_.size() && std::memcmp(p, blockEnd_.data(), blockEnd_.size()) == 0 &&
         (rest == blockEnd_.size() || classOf(p[blockEnd_.size()]) == kSeparator)) {
       blockEnd_ = {};
+      if (collectPath_) {
+        collectPath_ = false;
+        events_.onStreamPath(path_);
+        std::string().swap(path_);
+      }
     } else {
       ++stats_.skippedBlockLines;
+      // A path is a few hundred bytes per hop; more than a line's limit is not one.
+      if (collectPath_ && path_.size() + line.size() < maxLine_) {
+        path_.append(line);
+        path_.push_back('\n');
+      }
     }
     return;
   }
@@ -513,6 +523,10 @@ void StreamParser::parseLine(std::string_view line) {
       return;
     case kJson:
       blockEnd_ = kJsonPayloadEnd;
+      if (splitWords(text, words_) > 1 && words_[1] == "STREAM_PATH") {
+        collectPath_ = true;
+        path_.clear();
+      }
       return;
     case kFunctionPayloadBegin:
       blockEnd_ = kFunctionPayloadEnd;

@@ -66,6 +66,9 @@ class StreamEvents {
   // A keyword the parser does not know (logged once per keyword by the receiver, then ignored:
   // a tolerant receiver rather than Netdata's "drop the connection", stream-protocol.md §7).
   virtual void onUnknownKeyword(std::string_view /*keyword*/) {}
+  // The payload of a `JSON STREAM_PATH` … `JSON_PAYLOAD_END` block (PATHS), its lines joined
+  // with '\n'; other JSON blocks are skipped unseen.
+  virtual void onStreamPath(std::string_view /*json*/) {}
 };
 
 struct ParserStats {
@@ -123,6 +126,8 @@ class StreamParser {
   std::string_view current_;
   std::string currentStore_;
   std::string_view blockEnd_;  // closer (a literal) of the multi-line block being skipped
+  bool collectPath_ = false;   // the block is a JSON STREAM_PATH: its body goes to path_
+  std::string path_;
   std::string scratch_;        // a LABEL value joined from several words
   std::string failure_;        // set by an over-long line; every later feed() repeats it
   Words words_;                // a member so that a line does not pay for initialising 30 views

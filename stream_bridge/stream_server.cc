@@ -12,9 +12,12 @@
 
 #include "common/log_limiter.h"
 #include "common/untrusted_text.h"
+#include "common/uuid.h"
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/compression/decoder.h"
+#include "stream_bridge/stream_info.h"
 #include "stream_bridge/stream_parser.h"
+#include "stream_bridge/stream_path.h"
 #include "web/port_connection.h"
 
 namespace aclkd::stream_bridge {
@@ -31,10 +34,14 @@ constexpr size_t kReadBuffer = 64 * 1024;
 // functions (parsed, never called), replication (answered empty), BINARY (lines may span
 // blocks: the parser reassembles them) and every compression (one is kept, by the configured
 // order). Not INTERPOLATED/IEEE754/SLOTS: a new child then
-// falls back to BEGIN/SET/END, which the parser knows.
+// falls back to BEGIN/SET/END, which the parser knows. As a v2 parent: NODEID (the cloud's node
+// id goes down to the child) and PATHS (the child's stream path is kept and sent back with the
+// gateway's hop). Not PROGRESS/DYNCFG/ML_MODELS: the gateway calls no functions and keeps no
+// models.
 constexpr uint64_t kSupported = cap::kV1 | cap::kV2 | cap::kVN | cap::kVCaps | cap::kHLabels |
                                 cap::kClaim | cap::kCLabels | cap::kFunctions |
-                                cap::kReplication | cap::kBinary | cap::kCompressions;
+                                cap::kReplication | cap::kBinary | cap::kCompressions |
+                                cap::kNodeId | cap::kPaths;
 
 }  // namespace
 
@@ -68,7 +75,8 @@ struct StreamServer::Impl {
   Impl(BridgeOptions o, StreamConf c, std::shared_ptr<NodeRegistry> r)
       : options(std::move(o)), conf(std::make_shared<StreamConf>(std::move(c))),
         registry(std::move(r)), allowFrom(SimplePattern::parse(options.allowStreamingFrom)),
-        loops(makeLoops(options.ioThreads)), io(loops[0]->io), acceptor(io), cleanupTimer(io) {}
+        loops(makeLoops(options.ioThreads)), io(loops[0]->io), acceptor(io), cleanupTimer(io),
+        identityTimer(io) {}
   static std::vector<std::unique_ptr<Loop>> makeLoops(size_t threads) {
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::unique_ptr<Loop>> loops;
@@ -82,6 +90,21 @@ struct StreamServer::Impl {
   }
 
   void accept();
+  // Once a second on loop 0: the cloud identity (claim id, node ids) polled once, then handed to
+  // every stream on its own loop's thread.
+  void scheduleIdentityTick() {
+    identityTimer.expires_after(std::chrono::seconds(1));
+    identityTimer.async_wait([this](error_code ec) {
+      if (ec) return;
+      identityTick();
+      scheduleIdentityTick();
+    });
+  }
+  void identityTick();
+  std::shared_ptr<const CloudIdentity> currentIdentity() const {
+    std::lock_guard lock(mutex);
+    return identity;
+  }
 
   // Once a second per loop: streams that sent nothing for the idle timeout are dropped. One
   // sweep instead of a timer re-armed on every read (a syscall and a heap update per read).
@@ -130,6 +153,10 @@ struct StreamServer::Impl {
   asio::io_context& io;  // loop 0's: the acceptor, handshakes, timers, web/'s connections
   tcp::acceptor acceptor;
   asio::steady_timer cleanupTimer;
+  asio::steady_timer identityTimer;
+  std::shared_ptr<const CloudIdentity> identity =
+      std::make_shared<CloudIdentity>();  // the last polled; guarded by mutex
+  int64_t startedMs = 0;                  // the gateway's start, for its hop in stream paths
   std::unique_ptr<asio::ssl::context> tlsContext;
   int boundPort = 0;
 };
@@ -263,6 +290,58 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   void onSamples(std::string_view c, int64_t t) override {
     // The per-sample path: a chart seen before on this stream is matched raw (see sampleCached).
     if (!host_->sampleCached(c, t)) host_->onSamples(clean(c, 0), t);
+  }
+  void onStreamPath(std::string_view json) override {
+    if (!(negotiated_ & cap::kPaths)) return;
+    std::string error;
+    auto hops = parseStreamPath(json, &error);
+    if (!hops) {
+      return server_.warnLimited(peerIp_, "bad-stream-path",
+                                 "stream from " + peer_ + ": ignored a STREAM_PATH: " + error);
+    }
+    spdlog::debug("STREAM [receive from [{}]:{}]: stream path of {} hop(s)", peerIp_,
+                  request_.hostname, hops->size());
+    childPath_ = std::move(*hops);
+    syncIdentity(*server_.currentIdentity());
+  }
+
+  // ---- what a v2 parent sends down ---------------------------------------------------------
+  // NODE_ID once the cloud gave this host a node id (again if it changes); the stream path
+  // with the gateway's hop once the child sent its own (again when either changes). Only after
+  // the child spoke: the prompt travels alone (stream-protocol.md §3.3, its own read at the
+  // child), and every command after it is one whole line. No empty line goes before the first
+  // one: a v2.10.4 child logs an empty line as "received unknown command over connection:
+  // (unset)" at error level (seen in the lab), and a real parent sends none.
+  // Runs on the connection's own loop thread.
+  void syncIdentity(const CloudIdentity& id) {
+    if (closed_ || !parser_ || !spoke_) return;
+    const auto node = id.nodeIds.find(request_.machineGuid);
+    if ((negotiated_ & cap::kNodeId) && node != id.nodeIds.end() && isUuid(node->second) &&
+        isUuid(id.claimId)) {
+      std::string line = nodeIdCommand(id.claimId, node->second, id.cloudUrl);
+      if (line != sentNodeId_) {
+        sentNodeId_ = line;
+        send(std::move(line));
+      }
+    }
+    if ((negotiated_ & cap::kPaths) && childPath_) {
+      PathHop self;
+      self.hostname = server_.options.ownHostname;
+      self.hostId = server_.options.ownMachineGuid;
+      const auto own = id.nodeIds.find(self.hostId);
+      self.nodeId = own != id.nodeIds.end() ? own->second : std::string(kZeroUuid);
+      self.claimId = isUuid(id.claimId) ? id.claimId : std::string(kZeroUuid);
+      self.hops = request_.hops;
+      self.since = static_cast<uint64_t>(since_);
+      self.startTime = server_.startedMs;
+      self.capabilities = capabilityNames(kSupported);
+      if (isUuid(id.claimId)) self.flags.emplace_back("aclk");
+      std::string payload = renderStreamPath(*childPath_, self);
+      if (payload != sentPath_) {
+        sentPath_ = payload;
+        send(streamPathBlock(payload));
+      }
+    }
   }
   void onReplicationEnd(std::string_view c, int64_t f, int64_t l) override {
     host_->onReplicationEnd(clean(c, 0), f, l);
@@ -441,6 +520,7 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     // The prompt travels alone: nothing else is written before the child speaks (§3.3).
     send(successPrompt(negotiated_));
     if (!rest.empty() && !onStreamData(rest.data(), rest.size(), false)) return;
+    if (!rest.empty()) childSpoke();
     readStream();
   }
 
@@ -491,7 +571,15 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
     lastTick_ = loop_->tick;
     const bool ok = consume(data, n);
     syncTotals();
+    if (ok && fromWire && n > 0 && !spoke_) childSpoke();
     return ok;
+  }
+
+  // The child's first bytes after the prompt: what a v2 parent sends down may follow now.
+  void childSpoke() {
+    if (spoke_) return;
+    spoke_ = true;
+    syncIdentity(*server_.currentIdentity());
   }
 
   // Decompresses and parses one piece; false when the stream had to be dropped.
@@ -606,6 +694,10 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   std::deque<std::string> outbox_;
   bool closeAfterWrite_ = false;
   bool closed_ = false;
+  bool spoke_ = false;        // the child sent something after the prompt
+  std::string sentNodeId_;    // the NODE_ID line last sent
+  std::optional<std::vector<PathHop>> childPath_;  // the child's STREAM_PATH, once sent
+  std::string sentPath_;      // the path payload last sent back
   uint64_t wireBytes_ = 0;
   static constexpr uint32_t kNotStreaming = ~0u;
   uint32_t lastTick_ = kNotStreaming;  // loop_->tick at the last data (the idle sweep)
@@ -614,6 +706,36 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   std::time_t since_ = 0;
   SteadyClock::time_point started_;
 };
+
+void StreamServer::Impl::identityTick() {
+  if (!options.cloudIdentity) return;
+  bool anyStream = false;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& loop : loops) {
+      for (auto* c : loop->connections) anyStream = anyStream || c->streaming();
+    }
+  }
+  if (!anyStream) return;  // nobody to tell: the link's state is not even read
+  auto id = std::make_shared<const CloudIdentity>(options.cloudIdentity());
+  {
+    std::lock_guard lock(mutex);
+    identity = id;
+  }
+  for (auto& loop : loops) {
+    asio::post(loop->io, [this, &loop = *loop, id] {
+      std::vector<std::shared_ptr<Connection>> streams;
+      {
+        std::lock_guard lock(mutex);
+        for (auto* c : loop.connections) {
+          if (!c->streaming()) continue;
+          if (auto alive = c->weak_from_this().lock()) streams.push_back(std::move(alive));
+        }
+      }
+      for (const auto& c : streams) c->syncIdentity(*id);
+    });
+  }
+}
 
 void StreamServer::Impl::accept() {
   acceptor.async_accept([this](error_code ec, tcp::socket socket) {
@@ -700,6 +822,10 @@ std::string StreamServer::start() {
   }
   s.accept();
   s.scheduleCleanup();
+  s.startedMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  s.scheduleIdentityTick();
   for (auto& loop : s.loops) {
     s.scheduleSweep(*loop);
     loop->thread = std::thread([&io = loop->io] {
@@ -768,6 +894,36 @@ std::vector<StreamView> StreamServer::streams() const {
     out.insert(out.end(), views.begin(), views.end());
   }
   return out;
+}
+
+StreamInfoReply StreamServer::streamInfo(const std::string& target) const {
+  auto& s = *impl_;
+  const std::string guid = streamInfoMachineGuid(target);
+  const auto status = s.registry->hostStatus(guid);
+  StreamInfoFacts f;
+  f.gatewayGuid = s.options.ownMachineGuid;
+  f.nodes = status.hosts + 1;  // and the gateway itself, as a parent counts its localhost
+  {
+    std::lock_guard lock(s.mutex);
+    for (const auto& loop : s.loops) {
+      for (auto* c : loop->connections) f.receivers += c->streaming() ? 1 : 0;
+    }
+  }
+  f.nonce = static_cast<uint32_t>(std::hash<std::string>{}(newUuid()));
+  if (!guid.empty() && guid == s.options.ownMachineGuid) {
+    f.host = HostKnowledge::kLocalhost;
+  } else if (status.live) {
+    f.host = HostKnowledge::kOnline;
+  } else if (status.known) {
+    f.host = HostKnowledge::kOffline;
+  }
+  f.firstSeen = status.firstSeen;
+  f.lastSeen = status.live ? std::time(nullptr) : status.lastSeen;
+  return {200, renderStreamInfo(f)};
+}
+
+bool StreamServer::mayStream(const std::string& peerIp) const {
+  return impl_->allowFrom.empty() || impl_->allowFrom.matches(peerIp);
 }
 
 const BridgeCounters& StreamServer::counters() const { return impl_->counters; }

@@ -24,6 +24,18 @@ namespace aclkd::stream_bridge {
 
 enum class TlsMode { kNone, kOptional, kForce };
 
+// What a v2 parent passes down to its children (NODE_ID, the gateway's hop in STREAM_PATH).
+struct CloudIdentity {
+  std::string claimId;   // "" when unclaimed
+  std::string cloudUrl;
+  std::map<std::string, std::string> nodeIds;  // machine GUID -> the cloud's node id
+};
+
+struct StreamInfoReply {
+  int code = 200;
+  std::string body;  // JSON
+};
+
 struct BridgeOptions {
   std::string bindAddress = "127.0.0.1";
   int port = 19999;
@@ -33,6 +45,10 @@ struct BridgeOptions {
   std::string allowStreamingFrom = "*";  // simple pattern on the peer IP
   bool compression = true;               // stream.conf `enable compression` default
   std::string ownMachineGuid;            // a child with this GUID is "my localhost"
+  std::string ownHostname;               // the gateway's hop in stream paths
+  // Polled once a second on the loop thread: each child that negotiated NODEID gets its node id
+  // once the cloud gave one (and again when it changes); PATHS children get the path back.
+  std::function<CloudIdentity()> cloudIdentity;
   size_t maxLineBytes = 15360;
   std::chrono::seconds handshakeTimeout{10};
   std::chrono::seconds idleTimeout{600};
@@ -111,6 +127,10 @@ class StreamServer {
   void setConf(StreamConf conf);
 
   std::vector<StreamView> streams() const;
+  // `GET /api/v3/stream_info?machine_guid=…`, answered as a v2 parent does (stream_info.h); any
+  // thread. A child asks before it streams, so whoever `mayStream` may ask.
+  StreamInfoReply streamInfo(const std::string& target) const;
+  bool mayStream(const std::string& peerIp) const;
   const BridgeCounters& counters() const;
   int port() const;  // the bound port (useful with port 0)
 

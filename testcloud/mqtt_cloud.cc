@@ -102,8 +102,8 @@ Reply badRequest(const std::string& why) { return errorReply(422, "ErrInvalidReq
 
 }  // namespace
 
-std::string stableNodeId(const std::string& claimedId, const std::string& machineGuid) {
-  const std::string input = claimedId + "/" + machineGuid;
+std::string stableNodeId(const std::string& machineGuid) {
+  const std::string input = "space/" + machineGuid;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr);
@@ -274,7 +274,7 @@ void MqttCloud::handle(const Inbound& in) {
     const auto& m = static_cast<const nodeinstance::create::v1::CreateNodeInstance&>(*message);
     nodeinstance::create::v1::CreateNodeInstanceResult reply;
     reply.set_machine_guid(m.machine_guid());
-    reply.set_node_id(stableNodeId(claimedId, m.machine_guid()));
+    reply.set_node_id(stableNodeId(m.machine_guid()));
     {
       std::lock_guard lock(recordMutex_);
       nodes_[claimedId][m.machine_guid()] = {{"node_id", reply.node_id()},

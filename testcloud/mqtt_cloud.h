@@ -92,8 +92,10 @@ class MqttCloud {
   std::map<std::string, std::map<std::string, nlohmann::ordered_json>> nodes_;
 };
 
-// The node id the cloud gives `machineGuid` under `claimedId`: a UUID derived from both, so a
-// restarted test cloud hands out the same ids.
-std::string stableNodeId(const std::string& claimedId, const std::string& machineGuid);
+// The node id the cloud gives `machineGuid`: a UUID derived from it, so a restarted test cloud
+// hands out the same ids. The test cloud is one Space (every token it accepts claims into it),
+// and the real cloud keys a node by Space and machine GUID: a child that moves from one gateway
+// (claim) to another in the same Space keeps its node id, which failover relies on.
+std::string stableNodeId(const std::string& machineGuid);
 
 }  // namespace aclkd::testcloud

@@ -65,10 +65,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     }
     const HttpRequest req = toHttpRequest(parser_.get());
     const bool head = req.method == "HEAD";
-    if (shared_->options.allowed && !shared_->options.allowed(peerIp_)) {
+    const auto match = shared_->options.routes.match(req);
+    if (match.route && match.route->allowed) {
+      if (!match.route->allowed(peerIp_)) {
+        return reply(403, jsonError("not allowed by [web] allow streaming from"), head);
+      }
+    } else if (shared_->options.allowed && !shared_->options.allowed(peerIp_)) {
       return reply(403, jsonError("not allowed by [web] allow connections from"), head);
     }
-    const auto match = shared_->options.routes.match(req);
     if (!match.route) return reply(match.status, jsonError(match.error), head);
     if (match.route->live) {
       if (!req.wantsWebSocket()) {

@@ -184,8 +184,10 @@ class RestartTest(DurableStateTestBase):
         created = wait_for(lambda: self.created(new_claim, child.guid), 20,
                            what="CreateNodeInstance under the new claim")
         self.assertEqual(created[0]["message"]["claim_id"], new_claim)
-        new_id = wait_for(lambda: (lambda n: n if n and n != old_id else None)(
-            gw.node(child.guid)["node-id"]), 20, what="the new node id")
+        # The cloud keys a node by Space and machine GUID (the test cloud too): the same node id
+        # comes back, now as an instance under the new claim.
+        new_id = wait_for(lambda: gw.node(child.guid)["node-id"], 20, what="the new node id")
+        self.assertEqual(new_id, old_id)
         # The store keeps the new id with the new claim: a restart reuses it.
         gw.stop()
         gw.start()

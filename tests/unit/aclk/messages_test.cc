@@ -98,6 +98,14 @@ TEST(MessagesTest, UpdateNodeInfoCarriesSystemAndLabels) {
   EXPECT_EQ(m.data().host_labels().at("_mqtt_version"), "5");
   EXPECT_GT(m.node_info().capabilities_size(), 0);
   EXPECT_GT(m.node_instance_info().capabilities_size(), 0);
+  EXPECT_FALSE(m.ml_info().ml_capable());
+  // A relayed child's ML facts, as its STREAM request gave them, in both places.
+  f.child = true;
+  f.system.mlCapable = true;
+  m = parse<nodeinstance::info::v1::UpdateNodeInfo>(encodeUpdateNodeInfo(f, kNowUs));
+  EXPECT_TRUE(m.ml_info().ml_capable());
+  EXPECT_FALSE(m.ml_info().ml_enabled());
+  EXPECT_TRUE(m.data().ml_info().ml_capable());
 }
 
 TEST(MessagesTest, ContextsSnapshotAndUpdated) {

@@ -117,6 +117,44 @@ TEST_F(NodeRegistryTest, SampleTimesKeptOnTheStreamReachTheContextsAtDisconnect)
   EXPECT_EQ(last["disk.io"], 1300u);
 }
 
+TEST_F(NodeRegistryTest, NodeInfoReachesTheLinkOnceAndComplete) {
+  // A child that negotiates host labels is shown to the link only with them: not once without
+  // labels at connect and again with them.
+  auto r = request(guid, "child");
+  r.ver = 16376;
+  auto s = registry.attach(r, everything(), "p");
+  EXPECT_TRUE(registry.relayedNodes().empty());
+  s->onHostLabel("role", "db", 2);
+  s->onHostLabelsCommit();
+  auto nodes = registry.relayedNodes();
+  ASSERT_EQ(nodes.size(), 1u);
+  EXPECT_TRUE(nodes[0].live);
+  EXPECT_EQ(nodes[0].hostLabels.size(), 1u);
+  const auto version = nodes[0].infoVersion;
+  s.reset();
+  EXPECT_FALSE(registry.relayedNodes()[0].live);
+  // It reconnects with the same labels: the link sees it offline, as it last saw it, until the
+  // labels came again; then live, with one change of info.
+  s = registry.attach(r, everything(), "p");
+  nodes = registry.relayedNodes();
+  EXPECT_FALSE(nodes[0].live);
+  const int before = changes;
+  s->onHostLabel("role", "db", 2);
+  s->onHostLabelsCommit();
+  EXPECT_EQ(changes, before + 1);
+  nodes = registry.relayedNodes();
+  EXPECT_TRUE(nodes[0].live);
+  EXPECT_GT(nodes[0].infoVersion, version);
+  // A child that sends no labels is complete at its first chart.
+  const std::string other = "bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+  auto q = request(other, "quiet");
+  q.ver = 16376;
+  auto t = registry.attach(q, everything(), "p2");
+  EXPECT_EQ(registry.relayedNodes().size(), 1u);
+  t->onChart(chart("cpu.cpu0", "cpu.cpu"));
+  EXPECT_EQ(registry.relayedNodes().size(), 2u);
+}
+
 TEST_F(NodeRegistryTest, ADuplicateLiveHostIsRefusedAndAReconnectKeepsTheNode) {
   auto s = registry.attach(request(guid, "child"), everything(), "p");
   EXPECT_FALSE(registry.attach(request(guid, "child"), everything(), "p2"));
