@@ -27,7 +27,7 @@ struct Route {
   ChannelData live;    // set for a WebSocket route
   // Set: who may use this route, instead of WebOptions::allowed (a Netdata child asks
   // /api/v3/stream_info under `allow streaming from`, not the operator's `allow connections from`).
-  std::function<bool(const std::string& peerIp)> allowed;
+  std::function<bool(const std::string& peerIp)> allowed = nullptr;
 };
 
 // The route table of the stream port's web side. The table is filled once at start-up by the
