@@ -70,7 +70,10 @@ TEST_F(NodeSyncTest, RememberedIdSkipsCreationAndAssignedIdIsRemembered) {
   EXPECT_EQ(sent, (std::vector<TopicId>{TopicId::kNodeInstanceConnection,
                                         TopicId::kNodeInstanceInfo}));
   AclkStateView v;
-  v.nodes.push_back(NodeInstanceView{"gw", "self-guid"});
+  NodeInstanceView self;
+  self.hostname = "gw";
+  self.machineGuid = "self-guid";
+  v.nodes.push_back(self);
   sync.fillNodes(&v);
   EXPECT_EQ(v.nodes[0].nodeId, std::optional<std::string>("node-1"));
 
