@@ -1,0 +1,592 @@
+// One connection on the stream port: the first byte sniffed (TLS or not), the first request read,
+// then either handed to web/ (anything that is not `STREAM`) or served as a Netdata stream: the
+// handshake and capability negotiation, the hand-off to the least-loaded loop, reads drained
+// until the socket is empty, the parser's events escaped and forwarded to the registry, and what
+// a v2 parent sends down (NODE_ID, the stream path).
+
+#include <array>
+#include <deque>
+#include <optional>
+
+#include "common/untrusted_text.h"
+#include "common/uuid.h"
+#include "stream_bridge/compression/decoder.h"
+#include "stream_bridge/handshake.h"
+#include "stream_bridge/stream_parser.h"
+#include "stream_bridge/stream_path.h"
+#include "stream_bridge/stream_server_impl.h"
+#include "web/port_connection.h"
+
+namespace aclkd::stream_bridge {
+namespace {
+
+// What the bridge implements (stream-protocol.md §4.3): labels, claim ids, chart labels,
+// functions (parsed, never called), replication (answered empty), BINARY (lines may span
+// blocks: the parser reassembles them) and every compression (one is kept, by the configured
+// order). Not INTERPOLATED/IEEE754/SLOTS: a new child then
+// falls back to BEGIN/SET/END, which the parser knows. As a v2 parent: NODEID (the cloud's node
+// id goes down to the child) and PATHS (the child's stream path is kept and sent back with the
+// gateway's hop). Not PROGRESS/DYNCFG/ML_MODELS: the gateway calls no functions and keeps no
+// models.
+constexpr uint64_t kSupported = cap::kV1 | cap::kV2 | cap::kVN | cap::kVCaps | cap::kHLabels |
+                                cap::kClaim | cap::kCLabels | cap::kFunctions |
+                                cap::kReplication | cap::kBinary | cap::kCompressions |
+                                cap::kNodeId | cap::kPaths;
+
+using Impl = StreamServer::Impl;
+
+class StreamConnection final : public Impl::Connection, public StreamEvents {
+ public:
+  StreamConnection(Impl& server, tcp::socket socket)
+      : server_(server), loop_(server.loops[0].get()), socket_(std::move(socket)),
+        timer_(server.io) {
+    error_code ec;
+    socket_.non_blocking(true, ec);
+    const auto remote = socket_.remote_endpoint(ec);
+    peerIp_ = ec ? "unknown" : remote.address().to_string();
+    peer_ = ec ? "unknown" : peerIp_ + ":" + std::to_string(remote.port());
+    since_ = std::time(nullptr);
+    started_ = SteadyClock::now();
+  }
+
+  ~StreamConnection() override {
+    std::lock_guard lock(server_.mutex);
+    loop_->connections.erase(this);
+  }
+
+  void start() {
+    {
+      std::lock_guard lock(server_.mutex);
+      loop_->connections.insert(this);
+    }
+    armTimer(server_.options.handshakeTimeout,
+             "no complete request within " +
+                 std::to_string(server_.options.handshakeTimeout.count()) + " s",
+             "handshake-timeout");
+    // Sniff the first byte: a TLS record starts below 0x18, `STREAM` with 'S' (§6).
+    auto self = selfPtr();
+    socket_.async_wait(tcp::socket::wait_read, [self](error_code ec) {
+      if (ec) return self->close();
+      unsigned char first = 0;
+      error_code pe;
+      const size_t n = self->socket_.receive(asio::buffer(&first, 1), tcp::socket::message_peek, pe);
+      if (pe || n == 0) return self->close();
+      self->beginSession(first < 0x18);
+    });
+  }
+
+  StreamView view() const override {
+    StreamView v;
+    v.peer = peer_;
+    v.machineGuid = request_.machineGuid;
+    v.hostname = request_.hostname;
+    v.hops = request_.hops;
+    v.compressed = decoder_ != nullptr;
+    if (decoder_) v.compression = std::string(compressionName(decoder_->algorithm()));
+    v.tls = tls_ != nullptr;
+    v.capabilities = negotiated_;
+    v.since = since_;
+    v.wireBytes = wireBytes_;
+    if (parser_) {
+      v.textBytes = parser_->stats().bytes;
+      v.lines = parser_->stats().lines;
+      v.samples = parser_->stats().sampleLines;
+      v.malformedLines = parser_->stats().malformedLines;
+      const double secs = std::chrono::duration<double>(SteadyClock::now() - started_).count();
+      v.samplesPerSecond = secs > 0 ? static_cast<double>(v.samples) / secs : 0;
+    }
+    return v;
+  }
+
+  bool streaming() const override { return parser_ != nullptr; }
+  void idleTimeout() override {
+    drop("idle-timeout", "stream from " + peer_ + " dropped: no data for the idle timeout", true);
+  }
+  uint32_t idleSeconds(uint32_t tick) const override {
+    return streaming() && lastTick_ != kNotStreaming ? tick - lastTick_ : 0;
+  }
+
+  // ---- StreamEvents: forwarded to the registry, plus the replication answer -----------------
+  // The stream's text is untrusted: what reaches the registry (and so the views, the logs and
+  // the cloud) is escaped here, the boundary. clean() costs a scan and no copy for clean text,
+  // the common case; chart ids are escaped the same way everywhere so they still match.
+  std::string_view clean(std::string_view v, size_t slot) {
+    if (isCleanText(v)) return v;
+    scratch_[slot] = escapeUntrusted(v);
+    return scratch_[slot];
+  }
+  void onClaimedId(std::string_view g, std::string_view c) override {
+    host_->onClaimedId(clean(g, 0), clean(c, 1));
+  }
+  void onHostLabel(std::string_view n, std::string_view v, uint32_t s) override {
+    host_->onHostLabel(clean(n, 0), clean(v, 1), s);
+  }
+  void onHostLabelsCommit() override { host_->onHostLabelsCommit(); }
+  void onChart(const ChartDefinition& c) override {
+    ChartDefinition d = c;
+    size_t slot = 0;
+    for (auto* f : {&d.id, &d.name, &d.title, &d.units, &d.family, &d.context, &d.chartType,
+                    &d.options, &d.plugin, &d.module}) {
+      *f = clean(*f, slot++);
+    }
+    host_->onChart(d);
+  }
+  void onChartLabel(std::string_view c, std::string_view n, std::string_view v,
+                    uint32_t s) override {
+    host_->onChartLabel(clean(c, 0), clean(n, 1), clean(v, 2), s);
+  }
+  void onChartLabelsCommit(std::string_view c) override {
+    host_->onChartLabelsCommit(clean(c, 0));
+  }
+  void onDimension(std::string_view c, const DimensionDefinition& d) override {
+    DimensionDefinition e = d;
+    e.id = clean(d.id, 1);
+    e.name = clean(d.name, 2);
+    e.algorithm = clean(d.algorithm, 3);
+    e.options = clean(d.options, 4);
+    host_->onDimension(clean(c, 0), e);
+  }
+  void onFunction(std::string_view c, std::string_view n) override {
+    host_->onFunction(clean(c, 0), clean(n, 1));
+  }
+  void onVariable(std::string_view c, std::string_view n, std::string_view v) override {
+    host_->onVariable(clean(c, 0), clean(n, 1), clean(v, 2));
+  }
+  void onChartDefinitionEnd(std::string_view c, int64_t f, int64_t l, int64_t now) override {
+    host_->onChartDefinitionEnd(clean(c, 0), f, l, now);
+    std::string line = "REPLAY_CHART \"";
+    line.append(c);
+    line += "\" \"true\" 0 0\n";
+    send(std::move(line));
+  }
+  void onSamples(std::string_view c, int64_t t) override {
+    // The per-sample path: a chart seen before on this stream is matched raw (see sampleCached).
+    if (!host_->sampleCached(c, t)) host_->onSamples(clean(c, 0), t);
+  }
+  void onStreamPath(std::string_view json) override {
+    if (!(negotiated_ & cap::kPaths)) return;
+    std::string error;
+    auto hops = parseStreamPath(json, &error);
+    if (!hops) {
+      return server_.warnLimited(peerIp_, "bad-stream-path",
+                                 "stream from " + peer_ + ": ignored a STREAM_PATH: " + error);
+    }
+    spdlog::debug("STREAM [receive from [{}]:{}]: stream path of {} hop(s)", peerIp_,
+                  request_.hostname, hops->size());
+    childPath_ = std::move(*hops);
+    syncIdentity(*server_.currentIdentity());
+  }
+
+  // ---- what a v2 parent sends down ---------------------------------------------------------
+  // NODE_ID once the cloud gave this host a node id (again if it changes); the stream path
+  // with the gateway's hop once the child sent its own (again when either changes). Only after
+  // the child spoke: the prompt travels alone (stream-protocol.md §3.3, its own read at the
+  // child), and every command after it is one whole line. No empty line goes before the first
+  // one: a v2.10.4 child logs an empty line as "received unknown command over connection:
+  // (unset)" at error level (seen in the lab), and a real parent sends none.
+  // Runs on the connection's own loop thread.
+  void syncIdentity(const CloudIdentity& id) override {
+    if (closed_ || !parser_ || !spoke_) return;
+    const auto node = id.nodeIds.find(request_.machineGuid);
+    if ((negotiated_ & cap::kNodeId) && node != id.nodeIds.end() && isUuid(node->second) &&
+        isUuid(id.claimId)) {
+      std::string line = nodeIdCommand(id.claimId, node->second, id.cloudUrl);
+      if (line != sentNodeId_) {
+        sentNodeId_ = line;
+        send(std::move(line));
+      }
+    }
+    if ((negotiated_ & cap::kPaths) && childPath_) {
+      PathHop self;
+      self.hostname = server_.options.ownHostname;
+      self.hostId = server_.options.ownMachineGuid;
+      const auto own = id.nodeIds.find(self.hostId);
+      self.nodeId = own != id.nodeIds.end() ? own->second : std::string(kZeroUuid);
+      self.claimId = isUuid(id.claimId) ? id.claimId : std::string(kZeroUuid);
+      self.hops = request_.hops;
+      self.since = static_cast<uint64_t>(since_);
+      self.startTime = server_.startedMs;
+      self.capabilities = capabilityNames(kSupported);
+      if (isUuid(id.claimId)) self.flags.emplace_back("aclk");
+      std::string payload = renderStreamPath(*childPath_, self);
+      if (payload != sentPath_) {
+        sentPath_ = payload;
+        send(streamPathBlock(payload));
+      }
+    }
+  }
+  void onReplicationEnd(std::string_view c, int64_t f, int64_t l) override {
+    host_->onReplicationEnd(clean(c, 0), f, l);
+  }
+  void onUnknownKeyword(std::string_view keyword) override {
+    const std::string shown = escapeUntrusted(keyword);
+    server_.warnOnce("keyword " + shown, "ignoring unknown keyword '" + shown + "' from " + peer_ +
+                                             " (logged once per keyword)");
+  }
+
+ private:
+  std::shared_ptr<StreamConnection> selfPtr() {
+    return std::static_pointer_cast<StreamConnection>(shared_from_this());
+  }
+
+  void beginSession(bool tls) {
+    if (tls && !server_.tlsContext) {
+      return drop("tls-not-configured",
+                  "TLS connection from " + peer_ + " but no TLS is configured on [web] bind to",
+                  false);
+    }
+    if (!tls && server_.options.tls == TlsMode::kForce) {
+      return drop("tls-forced", "plain-text connection from " + peer_ + " refused: TLS is forced",
+                  false);
+    }
+    if (!tls) return readHandshake();
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket_),
+                                                            *server_.tlsContext);
+    auto self = selfPtr();
+    tls_->async_handshake(asio::ssl::stream_base::server, [self](error_code ec) {
+      if (ec) {
+        return self->drop("tls-handshake",
+                          "TLS handshake with " + self->peer_ + " failed: " + ec.message(), false);
+      }
+      self->readHandshake();
+    });
+  }
+
+  // Reads what is there into readData(); with plain sockets it waits for readiness first and then
+  // reads into the shared buffer, so no buffer is held while a child is idle.
+  template <typename Handler>
+  void readSome(Handler handler) {
+    if (tls_) {
+      if (tlsBuffer_.empty()) tlsBuffer_.resize(kReadBuffer);
+      tls_->async_read_some(asio::buffer(tlsBuffer_), std::move(handler));
+      return;
+    }
+    auto self = selfPtr();
+    socket_.async_wait(tcp::socket::wait_read, [self, handler](error_code ec) mutable {
+      if (ec) return handler(ec, 0);
+      const size_t n = self->socket_.read_some(asio::buffer(self->loop_->sharedRead), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        return self->readSome(std::move(handler));
+      }
+      handler(ec, n);
+    });
+  }
+
+  const char* readData() const { return tls_ ? tlsBuffer_.data() : loop_->sharedRead.data(); }
+
+  void readHandshake() {
+    auto self = selfPtr();
+    readSome([self](error_code ec, size_t n) {
+      if (ec) return self->close();
+      self->wireBytes_ += n;
+      self->handshake_.append(self->readData(), n);
+      // The first bytes decide: `STREAM …` is the bridge's, anything else is web/'s, which parses
+      // the HTTP head from what was read here.
+      const auto& h = self->handshake_;
+      const size_t probe = std::min<size_t>(h.size(), 7);
+      if (h.compare(0, probe, "STREAM ", 0, probe) != 0) return self->handOff();
+      const auto end = handshakeEnd(self->handshake_);
+      if (!end || *end > kMaxHandshakeBytes) {
+        if (self->handshake_.size() > kMaxHandshakeBytes) {
+          return self->refuse(std::string(kReplyNotPermitted),
+                              "request of more than " + std::to_string(kMaxHandshakeBytes) +
+                                  " bytes without an end of headers");
+        }
+        return self->readHandshake();
+      }
+      const std::string rest = self->handshake_.substr(*end);
+      self->handshake_.resize(*end);
+      self->onRequest(rest);
+    });
+  }
+
+  // Not a Netdata stream: the socket (plain or TLS) and the bytes read so far go to web/ (HTTP
+  // and /live), and this connection forgets them.
+  void handOff() {
+    closed_ = true;
+    timer_.cancel();
+    if (!server_.options.handOff) return;  // no web side: the socket closes with this object
+    web::PortConnection c;
+    c.received = std::move(handshake_);
+    if (tls_) {
+      c.tls = std::move(tls_);
+    } else {
+      c.plain = std::make_unique<tcp::socket>(std::move(socket_));
+    }
+    server_.options.handOff(std::move(c));
+  }
+
+  void onRequest(const std::string& rest) {
+    std::string error;
+    auto request = parseStreamRequest(handshake_, &error);
+    if (!request) {
+      return refuse(std::string(kReplyNotPermitted), "invalid STREAM request: " + error);
+    }
+    request_ = *request;
+    const std::string who = "[receive from [" + peerIp_ + "]:" + request_.hostname + "]";
+    if (!server_.allowFrom.empty() && !server_.allowFrom.matches(peerIp_)) {
+      return refuse(std::string(kReplyNotPermitted),
+                    "STREAM " + who + ": IP '" + peerIp_ +
+                        "' is not allowed by [web] allow streaming from. Forbidding access.");
+    }
+    const auto conf = server_.currentConf();
+    const auto decision = conf->check(request_.apiKey, request_.machineGuid, peerIp_);
+    if (!decision.allowed) {
+      return refuse(decision.reply, "STREAM " + who + ": " + decision.log);
+    }
+    if (!server_.options.ownMachineGuid.empty() &&
+        request_.machineGuid == server_.options.ownMachineGuid) {
+      return refuse(std::string(kReplyLocalhost),
+                    "STREAM " + who + ": machine GUID '" + request_.machineGuid +
+                        "' is the gateway's own. Forbidding access.");
+    }
+    host_ = server_.registry->attach(request_, conf->policy(request_.apiKey, request_.machineGuid),
+                                     peer_);
+    if (!host_) {
+      return refuse(std::string(kReplyAlreadyStreaming),
+                    "STREAM " + who + ": machine GUID '" + request_.machineGuid +
+                        "' is already streaming to this server");
+    }
+    const bool hasProtocol = request_.systemInfo.count("NETDATA_PROTOCOL_VERSION") > 0;
+    const auto compressionOrder = conf->compressionOrder(request_.apiKey, request_.machineGuid,
+                                                         server_.options.compression);
+    negotiated_ = selectCompression(negotiate(expandVersion(request_.ver, hasProtocol), kSupported,
+                                              !compressionOrder.empty()),
+                                    compressionOrder);
+    if (const auto c = negotiatedCompression(negotiated_); c != Compression::kNone) {
+      decoder_ = std::make_unique<StreamDecoder>(c);
+    }
+    parser_ = std::make_unique<StreamParser>(*this, server_.options.maxLineBytes);
+    server_.counters.accepted++;
+    server_.counters.wireBytes += wireBytes_;  // the handshake's bytes
+    spdlog::info("STREAM [receive from [{}]:{}]: accepted '{}' ({}), hops {}, capabilities {}{}",
+                 peerIp_, request_.hostname, request_.machineGuid, request_.version, request_.hops,
+                 negotiated_,
+                 decoder_ ? ", " + std::string(compressionName(decoder_->algorithm())) : "");
+    std::string().swap(handshake_);
+    request_.systemInfo.clear();  // now in the registry; the view needs only names and hops
+    // The hand-off point: from here the connection is a stream, served by an I/O loop of its
+    // own (the idle sweep replaces the handshake timer).
+    timer_.cancel();
+    Impl::Loop& target = server_.leastLoaded();
+    if (&target == loop_ || tls_) return startStreaming(rest);
+    // A TLS stream stays on loop 0: its TLS state is bound to that loop's socket.
+    error_code ec;
+    const auto protocol = socket_.local_endpoint(ec).protocol();
+    const auto fd = ec ? -1 : socket_.release(ec);
+    if (ec) return startStreaming(rest);
+    {
+      std::lock_guard lock(server_.mutex);
+      loop_->connections.erase(this);
+      target.connections.insert(this);
+    }
+    loop_ = &target;
+    asio::post(target.io, [self = selfPtr(), protocol, fd, rest] {
+      error_code ignored;
+      self->socket_ = tcp::socket(self->loop_->io);
+      self->socket_.assign(protocol, fd, ignored);
+      self->socket_.non_blocking(true, ignored);
+      self->timer_ = asio::steady_timer(self->loop_->io);
+      self->startStreaming(rest);
+    });
+  }
+
+  void startStreaming(const std::string& rest) {
+    lastTick_ = loop_->tick;
+    // The prompt travels alone: nothing else is written before the child speaks (§3.3).
+    send(successPrompt(negotiated_));
+    if (!rest.empty() && !onStreamData(rest.data(), rest.size(), false)) return;
+    if (!rest.empty()) childSpoke();
+    readStream();
+  }
+
+  void readStream() {
+    auto self = selfPtr();
+    if (tls_) {
+      return readSome([self](error_code ec, size_t n) {
+        if (ec) return self->streamEnded(ec);
+        if (self->onStreamData(self->readData(), n, true)) self->readStream();
+      });
+    }
+    socket_.async_wait(tcp::socket::wait_read, [self](error_code ec) {
+      if (ec) return self->streamEnded(ec);
+      self->drainStream();
+    });
+  }
+
+  // Reads until the socket is empty (a read shorter than the buffer), parsing each piece: one
+  // wake-up takes what the child sent since the last one. At most 16 reads (1 MiB) before the
+  // loop serves the others again.
+  void drainStream() {
+    auto& buffer = loop_->sharedRead;
+    for (int reads = 0; reads < 16; ++reads) {
+      error_code ec;
+      const size_t n = socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec) return streamEnded(ec);
+      if (!onStreamData(buffer.data(), n, true)) return;
+      if (n < buffer.size()) break;
+    }
+    readStream();
+  }
+
+  void streamEnded(error_code ec) {
+    if (ec != asio::error::operation_aborted) {
+      spdlog::info("STREAM [receive from [{}]:{}]: connection closed ({})", peerIp_,
+                   request_.hostname, ec.message());
+    }
+    close();
+  }
+
+  // One piece of the stream; false when the stream had to be dropped.
+  bool onStreamData(const char* data, size_t n, bool fromWire) {
+    if (fromWire) {
+      wireBytes_ += n;
+      server_.counters.wireBytes += n;
+    }
+    lastTick_ = loop_->tick;
+    const bool ok = consume(data, n);
+    syncTotals();
+    if (ok && fromWire && n > 0 && !spoke_) childSpoke();
+    return ok;
+  }
+
+  // The child's first bytes after the prompt: what a v2 parent sends down may follow now.
+  void childSpoke() {
+    if (spoke_) return;
+    spoke_ = true;
+    syncIdentity(*server_.currentIdentity());
+  }
+
+  // Decompresses and parses one piece; false when the stream had to be dropped.
+  bool consume(const char* data, size_t n) {
+    host_->refreshClock();
+    std::string error;
+    if (decoder_) {
+      auto& text = loop_->sharedText;
+      text.clear();
+      if (!decoder_->feed(std::string_view(data, n), &text, &error)) {
+        drop("corrupt-compression", "compressed stream from " + peer_ + " is corrupt: " + error,
+             true);
+        return false;
+      }
+      if (!parser_->feed(text, &error)) {
+        drop("bad-data", "stream from " + peer_ + " dropped: " + error, true);
+        return false;
+      }
+      return true;
+    }
+    if (!parser_->feed(std::string_view(data, n), &error)) {
+      drop("bad-data", "stream from " + peer_ + " dropped: " + error, true);
+      return false;
+    }
+    return true;
+  }
+
+  void send(std::string data) {
+    outbox_.push_back(std::move(data));
+    if (outbox_.size() == 1) writeNext();
+  }
+
+  void writeNext() {
+    auto self = selfPtr();
+    auto done = [self](error_code ec, size_t) {
+      if (ec) return self->close();
+      self->outbox_.pop_front();
+      if (self->closeAfterWrite_ && self->outbox_.empty()) return self->close();
+      if (!self->outbox_.empty()) self->writeNext();
+    };
+    if (tls_) {
+      asio::async_write(*tls_, asio::buffer(outbox_.front()), done);
+    } else {
+      asio::async_write(socket_, asio::buffer(outbox_.front()), done);
+    }
+  }
+
+  void refuse(const std::string& reply, const std::string& log) {
+    server_.counters.refused++;
+    spdlog::error("{}", log);
+    closeAfterWrite_ = true;
+    armTimer(std::chrono::seconds(5), "");
+    send(reply);
+  }
+
+  // Adds what the parser counted since the last call to the server's monotonic totals, so the
+  // totals keep a stream's samples after it disconnects.
+  void syncTotals() {
+    if (!parser_) return;
+    const auto& st = parser_->stats();
+    server_.counters.samples += st.sampleLines - reported_.sampleLines;
+    server_.counters.malformedLines += st.malformedLines - reported_.malformedLines;
+    reported_ = st;
+  }
+
+  // Every dropped connection is a warning, rate-limited per peer and `reason` (a short key).
+  void drop(const std::string& reason, const std::string& why, bool counted) {
+    if (counted) server_.counters.dropped++;
+    server_.warnLimited(peerIp_, reason, why);
+    close();
+  }
+
+  // `why` empty: close quietly when the timer fires (a reply was sent); else drop for `reason`.
+  void armTimer(std::chrono::seconds after, std::string why, std::string reason = "timeout") {
+    timer_.expires_after(after);
+    std::weak_ptr<StreamConnection> weak = selfPtr();
+    timer_.async_wait([weak, why, reason](error_code ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) {
+        if (why.empty()) return self->close();
+        const std::string what = self->parser_ ? "stream" : "connection";
+        self->drop(reason, what + " from " + self->peer_ + " dropped: " + why, true);
+      }
+    });
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    timer_.cancel();
+    error_code ec;
+    tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
+    raw.shutdown(tcp::socket::shutdown_both, ec);
+    raw.close(ec);
+    host_.reset();  // the host goes offline
+  }
+
+  Impl& server_;
+  Impl::Loop* loop_;  // the loop serving the connection now
+  tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;  // owns the socket once TLS
+  asio::steady_timer timer_;
+  std::vector<char> tlsBuffer_;
+  std::string handshake_;
+  std::string peer_;
+  std::string peerIp_;
+  StreamRequest request_;
+  uint64_t negotiated_ = 0;
+  std::unique_ptr<StreamDecoder> decoder_;
+  std::unique_ptr<StreamParser> parser_;
+  std::unique_ptr<NodeRegistry::Stream> host_;
+  std::deque<std::string> outbox_;
+  bool closeAfterWrite_ = false;
+  bool closed_ = false;
+  bool spoke_ = false;        // the child sent something after the prompt
+  std::string sentNodeId_;    // the NODE_ID line last sent
+  std::optional<std::vector<PathHop>> childPath_;  // the child's STREAM_PATH, once sent
+  std::string sentPath_;      // the path payload last sent back
+  uint64_t wireBytes_ = 0;
+  static constexpr uint32_t kNotStreaming = ~0u;
+  uint32_t lastTick_ = kNotStreaming;  // loop_->tick at the last data (the idle sweep)
+  ParserStats reported_;  // parser totals already added to the server's monotonic counters
+  std::array<std::string, 10> scratch_;  // escaped copies for clean()
+  std::time_t since_ = 0;
+  SteadyClock::time_point started_;
+};
+
+}  // namespace
+
+void serveConnection(StreamServer::Impl& server, tcp::socket socket) {
+  std::make_shared<StreamConnection>(server, std::move(socket))->start();
+}
+
+}  // namespace aclkd::stream_bridge

@@ -1,0 +1,167 @@
+#pragma once
+
+// The stream server's insides, shared by stream_server.cc (the loops: accept, idle sweep, the
+// cloud identity tick, views) and stream_connection.cc (one connection: sniff, TLS, handshake,
+// hand-off to web/ or to a loop, streaming). Private to stream_bridge/.
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/log_limiter.h"
+#include "stream_bridge/stream_server.h"
+
+namespace aclkd::stream_bridge {
+
+// Boost.Asio (not the standalone asio): the sockets web/ takes over are Boost.Beast's.
+namespace asio = boost::asio;
+using error_code = boost::system::error_code;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+inline constexpr size_t kReadBuffer = 64 * 1024;
+
+struct StreamServer::Impl {
+  class Connection;  // below: what the loops see of a connection
+
+  // One event loop on one thread (stream-protocol I/O only; see StreamServer). Loop 0 also
+  // accepts and serves every connection until its first request is read: handshakes stay there,
+  // and so do the HTTP and live clients handed to web/ (their sockets belong to loop 0); an
+  // accepted plain-text stream is handed to the loop with the fewest connections. Everything a
+  // loop's connections touch besides their own state is thread-safe: the registry (its mutex; the per-sample path takes none), the counters
+  // (atomics), the log limiter and the conf (Impl::mutex).
+  struct Loop {
+    std::set<Connection*> connections;  // guarded by Impl::mutex; before `io`, which outlives it
+    // Concurrency hint 1: one thread runs it, so asio does not interrupt its epoll_wait (an
+    // epoll_ctl per wake-up) to hand queued handlers to other threads. Posts from other threads
+    // (the hand-off, streams()) stay safe: the queue is still locked.
+    asio::io_context io{1};
+    asio::steady_timer sweepTimer{io};
+    std::thread thread;
+    // Seconds since the loop started, the clock of the idle sweep (this loop's thread only).
+    uint32_t tick = 0;
+    // One read buffer and one decompression buffer for every plain connection of the loop: all
+    // handlers run on the loop's thread and consume what they read before returning, so a
+    // thousand idle children cost no buffer each. (TLS connections keep their own: the TLS
+    // layer reads ahead.)
+    std::vector<char> sharedRead = std::vector<char>(kReadBuffer);
+    std::string sharedText;
+  };
+
+  Impl(BridgeOptions o, StreamConf c, std::shared_ptr<NodeRegistry> r)
+      : options(std::move(o)), conf(std::make_shared<StreamConf>(std::move(c))),
+        registry(std::move(r)), allowFrom(SimplePattern::parse(options.allowStreamingFrom)),
+        loops(makeLoops(options.ioThreads)), io(loops[0]->io), acceptor(io), cleanupTimer(io),
+        identityTimer(io) {}
+  static std::vector<std::unique_ptr<Loop>> makeLoops(size_t threads) {
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::unique_ptr<Loop>> loops;
+    for (size_t i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
+    return loops;
+  }
+
+  std::shared_ptr<const StreamConf> currentConf() const {
+    std::lock_guard lock(mutex);
+    return conf;
+  }
+
+  void accept();
+  // Once a second on loop 0: the cloud identity (claim id, node ids) polled once, then handed to
+  // every stream on its own loop's thread.
+  void scheduleIdentityTick() {
+    identityTimer.expires_after(std::chrono::seconds(1));
+    identityTimer.async_wait([this](error_code ec) {
+      if (ec) return;
+      identityTick();
+      scheduleIdentityTick();
+    });
+  }
+  void identityTick();
+  std::shared_ptr<const CloudIdentity> currentIdentity() const {
+    std::lock_guard lock(mutex);
+    return identity;
+  }
+
+  // Once a second per loop: streams that sent nothing for the idle timeout are dropped. One
+  // sweep instead of a timer re-armed on every read (a syscall and a heap update per read).
+  void scheduleSweep(Loop& loop);
+  Loop& leastLoaded();
+
+  void scheduleCleanup() {
+    // Checked once a minute, or as often as the delay itself when it is shorter.
+    cleanupTimer.expires_after(std::chrono::seconds(
+        std::clamp<long long>(options.ephemeralCleanupAfter.count(), 1, 60)));
+    cleanupTimer.async_wait([this](error_code ec) {
+      if (ec) return;
+      registry->cleanupEphemeral(static_cast<std::time_t>(options.ephemeralCleanupAfter.count()));
+      scheduleCleanup();
+    });
+  }
+  // Degraded modes of one peer: a warning per peer and reason, at most once a minute.
+  void warnLimited(const std::string& peerIp, const std::string& reason, const std::string& text) {
+    if (const auto suppressed = limiter.admit(peerIp + " " + reason)) {
+      spdlog::warn("STREAM: {}{}", text, suppressedSuffix(*suppressed));
+    } else {
+      spdlog::debug("STREAM: {}", text);
+    }
+  }
+  void warnOnce(const std::string& key, const std::string& text) {
+    {
+      std::lock_guard lock(mutex);
+      if (!warned.insert(key).second) {
+        spdlog::debug("STREAM: {}", text);
+        return;
+      }
+    }
+    spdlog::warn("STREAM: {}", text);
+  }
+
+  BridgeOptions options;
+  mutable std::mutex mutex;
+  std::shared_ptr<const StreamConf> conf;  // guarded by mutex
+  std::set<std::string> warned;            // guarded by mutex
+  LogLimiter limiter;
+  std::shared_ptr<NodeRegistry> registry;
+  SimplePattern allowFrom;
+  BridgeCounters counters;
+
+  std::vector<std::unique_ptr<Loop>> loops;
+  asio::io_context& io;  // loop 0's: the acceptor, handshakes, timers, web/'s connections
+  tcp::acceptor acceptor;
+  asio::steady_timer cleanupTimer;
+  asio::steady_timer identityTimer;
+  std::shared_ptr<const CloudIdentity> identity =
+      std::make_shared<CloudIdentity>();  // the last polled; guarded by mutex
+  int64_t startedMs = 0;                  // the gateway's start, for its hop in stream paths
+  std::unique_ptr<asio::ssl::context> tlsContext;
+  int boundPort = 0;
+};
+
+// What the server's loops see of a connection (the concrete one is in stream_connection.cc).
+// Called on the connection's own loop thread, except streaming(), which is read under
+// Impl::mutex by the identity tick and stream_info.
+class StreamServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  virtual ~Connection() = default;
+  virtual bool streaming() const = 0;
+  virtual StreamView view() const = 0;
+  // Seconds without stream data, for the idle sweep (0 while not streaming yet).
+  virtual uint32_t idleSeconds(uint32_t tick) const = 0;
+  virtual void idleTimeout() = 0;
+  // What a v2 parent sends down (NODE_ID, the stream path) from the last polled identity.
+  virtual void syncIdentity(const CloudIdentity& id) = 0;
+};
+
+// Serves one accepted socket on loop 0 (stream_connection.cc).
+void serveConnection(StreamServer::Impl& server, tcp::socket socket);
+
+}  // namespace aclkd::stream_bridge
