@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "daemon/status_page.h"
+#include "stream_bridge/stream_path.h"
 
 namespace aclkd::daemon {
 namespace {
@@ -340,7 +341,13 @@ std::string streamJson(const stream_bridge::StreamView& s) {
   j["tls"] = s.tls;
   j["compressed"] = s.compressed;
   j["compression"] = s.compression;
-  j["capabilities"] = s.capabilities;
+  // By name, as Netdata logs them ("negotiated capabilities: VCAPS HLABELS …"); the bits too.
+  std::string names;
+  for (const auto& name : stream_bridge::capabilityNames(s.capabilities)) {
+    names += (names.empty() ? "" : " ") + name;
+  }
+  j["capabilities"] = names;
+  j["capabilities-bits"] = s.capabilities;
   j["since"] = aclk::formatUtc(s.since);
   j["wire-bytes"] = s.wireBytes;
   j["text-bytes"] = s.textBytes;
