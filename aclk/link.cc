@@ -375,6 +375,7 @@ struct Link::Impl : public InboundContext {
       if (!e) {
         sweepInflight();
         nodeSync.streamContextUpdates();
+        nodeSync.sendDueCollectors();
         nextSweep = Clock::now() + seconds(1);
         continue;
       }

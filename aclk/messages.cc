@@ -102,6 +102,20 @@ std::string encodeUpdateNodeInstanceConnection(const std::string& claimId,
   return m.SerializeAsString();
 }
 
+std::string encodeUpdateNodeCollectors(const std::string& claimId, const std::string& nodeId,
+                                       const std::vector<std::pair<std::string, std::string>>&
+                                           pluginModules) {
+  nodeinstance::info::v1::UpdateNodeCollectors m;
+  m.set_claim_id(claimId);
+  m.set_node_id(nodeId);
+  for (const auto& [plugin, module] : pluginModules) {
+    auto* c = m.add_collectors();
+    c->set_plugin(plugin);
+    c->set_module(module);
+  }
+  return m.SerializeAsString();
+}
+
 std::string encodeUpdateNodeInfo(const NodeInfoFields& f, int64_t nowUs) {
   nodeinstance::info::v1::UpdateNodeInfo m;
   m.set_claim_id(f.claimId);

@@ -40,6 +40,10 @@ struct NodeInfoFields {
   std::vector<std::pair<std::string, std::string>> hostLabels;
 };
 std::string encodeUpdateNodeInfo(const NodeInfoFields& fields, int64_t nowUs);
+// `node-instance-collectors` (§9.4): the (plugin, module) pairs behind the node's charts.
+std::string encodeUpdateNodeCollectors(const std::string& claimId, const std::string& nodeId,
+                                       const std::vector<std::pair<std::string, std::string>>&
+                                           pluginModules);
 
 struct ContextEntry {
   std::string id;

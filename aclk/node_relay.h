@@ -12,6 +12,10 @@
 namespace aclkd::aclk {
 
 // A node the link speaks for on behalf of another part (the stream bridge's children).
+// The collectors behind a node's charts, as UpdateNodeCollectors carries them: (plugin, module)
+// pairs, each once, in a stable order.
+using Collectors = std::vector<std::pair<std::string, std::string>>;
+
 struct RelayedNode {
   std::string machineGuid;
   std::string hostname;
@@ -44,6 +48,8 @@ class NodeRelaySource {
   virtual ContextBatch contextsSnapshot(const std::string& machineGuid) = 0;
   // What changed since the last snapshot or update; nullopt when nothing did.
   virtual std::optional<ContextBatch> contextsUpdates(const std::string& machineGuid) = 0;
+  // The node's collectors (plugin, module) from its chart definitions; none by default.
+  virtual Collectors collectors(const std::string& /*machineGuid*/) { return {}; }
 };
 
 // What the link remembers across restarts (the gateway's state store): the node id the cloud

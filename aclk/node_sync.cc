@@ -95,6 +95,33 @@ void NodeSync::sendNodeState(const NodeRecord& node) {
     }
   }
   publish_(TopicId::kNodeInstanceInfo, encodeUpdateNodeInfo(f, unixTimeUs()));
+  if (n.self) return;  // the gateway collects nothing itself
+  // Collectors follow the info after 30 s, when the child's charts are defined (Netdata's
+  // parent does the same); a newer info moves the date.
+  std::lock_guard lock(mutex_);
+  auto it = nodes_.find(n.machineGuid);
+  if (it != nodes_.end()) it->second.collectorsDueUs = now() + kCollectorsDelayUs;
+}
+
+int64_t NodeSync::now() const { return nowUs_ ? nowUs_() : unixTimeUs(); }
+
+void NodeSync::sendDueCollectors() {
+  if (!relaySource_) return;
+  const int64_t t = now();
+  std::vector<NodeRecord> due;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [guid, n] : nodes_) {
+      if (n.collectorsDueUs == 0 || n.collectorsDueUs > t || !n.nodeId) continue;
+      n.collectorsDueUs = 0;
+      due.push_back(n);
+    }
+  }
+  for (const auto& n : due) {
+    publish_(TopicId::kNodeInstanceCollectors,
+             encodeUpdateNodeCollectors(claimId_, *n.nodeId,
+                                        relaySource_->collectors(n.machineGuid)));
+  }
 }
 
 void NodeSync::sync(bool online) {

@@ -29,6 +29,7 @@ struct NodeRecord {
   bool contextsStreaming = false;
   std::optional<RelayedNode> relayed;  // children: what UpdateNodeInfo carries
   int64_t createSentInSession = 0;     // CreateNodeInstance is asked once per session
+  int64_t collectorsDueUs = 0;         // UpdateNodeCollectors pending, due then (0: none)
 };
 
 // The gateway's own node, as the link's options describe it.
@@ -68,6 +69,12 @@ class NodeSync {
   void sync(bool online);
   // Once a second while online: the context changes of every streaming child.
   void streamContextUpdates();
+  // Once a second while online: UpdateNodeCollectors for the children whose info went out at
+  // least kCollectorsDelay ago, as a Netdata parent sends it (brief §9 step 4).
+  void sendDueCollectors();
+  static constexpr int64_t kCollectorsDelayUs = 30'000'000;
+  // Tests: the clock in µs since the epoch (default: the wall clock).
+  void setClock(std::function<int64_t()> nowUs) { nowUs_ = std::move(nowUs); }
 
   // What the inbound handlers ask for (see InboundContext).
   void sendAllNodeStates();
@@ -82,6 +89,7 @@ class NodeSync {
  private:
   void sendNodeState(const NodeRecord& node);
   std::map<std::string, NodeRecord> nodesCopy() const;
+  int64_t now() const;
   std::optional<NodeRecord> nodeById(const std::string& nodeId) const;
   const SystemInfo& systemInfo();
 
@@ -93,6 +101,7 @@ class NodeSync {
   std::string claimId_;
   int64_t sessionId_ = 0;
   std::optional<SystemInfo> system_;
+  std::function<int64_t()> nowUs_;
 
   mutable std::mutex mutex_;
   std::map<std::string, NodeRecord> nodes_;

@@ -126,6 +126,7 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
     if (n.firstSeen == 0) n.firstSeen = n.connectedSince;
     n.restored = false;
     n.awaitingLabels = (expandVersion(request.ver, false) & cap::kHLabels) != 0;
+    n.collectors.clear();  // the definitions that follow say which collectors run now
     n.infoUnsaved = true;
     // A reconnecting host re-sends its definitions; until then its charts count as collected.
     for (auto& [id, c] : n.contexts) {
@@ -275,6 +276,16 @@ std::vector<aclk::RelayedNode> NodeRegistry::relayedNodes() {
     for (const auto& [k, v] : n->hostLabels) info.hostLabels.emplace_back(k, v);
     out.push_back(std::move(info));
   }
+  return out;
+}
+
+aclk::Collectors NodeRegistry::collectors(const std::string& machineGuid) {
+  std::lock_guard lock(mutex_);
+  aclk::Collectors out;
+  auto it = nodes_.find(machineGuid);
+  if (it == nodes_.end()) return out;
+  for (const auto& [plugin, module] : it->second->collectors) out.emplace_back(plugin, module);
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -436,6 +447,13 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
   std::lock_guard lock(registry_.mutex_);
   auto& r = registry_;
   const auto id = r.intern(d.id);
+  if (!d.plugin.empty()) {
+    const std::pair collector{r.intern(d.plugin), r.intern(d.module)};
+    if (std::find(node_.collectors.begin(), node_.collectors.end(), collector) ==
+        node_.collectors.end()) {
+      node_.collectors.push_back(collector);
+    }
+  }
   ChartShape shape{r.intern(d.name),  r.intern(d.title),   r.intern(d.units),
                    r.intern(d.family), r.intern(d.context), r.intern(d.chartType),
                    d.priority};

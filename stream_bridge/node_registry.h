@@ -102,6 +102,7 @@ class NodeRegistry : public aclk::NodeRelaySource {
   // aclk::NodeRelaySource
   std::vector<aclk::RelayedNode> relayedNodes() override;
   aclk::ContextBatch contextsSnapshot(const std::string& machineGuid) override;
+  aclk::Collectors collectors(const std::string& machineGuid) override;
   std::optional<aclk::ContextBatch> contextsUpdates(const std::string& machineGuid) override;
 
   struct Node;

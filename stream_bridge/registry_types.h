@@ -172,6 +172,9 @@ struct NodeRegistry::Node {
   FlatMap<Chart> charts;      // by interned chart id
   FlatMap<Context> contexts;  // by interned context id
   Labels hostLabels;
+  // (plugin, module) of the charts defined since the stream connected, interned, each once
+  // (UpdateNodeCollectors); a few per node.
+  std::vector<std::pair<std::string_view, std::string_view>> collectors;
   size_t chartLabels = 0;
   std::time_t firstSeen = 0;
   bool restored = false;  // loaded from the state store; its stream has not returned since

@@ -153,6 +153,14 @@ class V2ParentTest(BridgeTestBase):
         for info in infos():
             self.assertIn("_os_name", info["data"].get("host_labels", {}), info)
         self.assertEqual(len(infos()), 1)
+        # Its collectors follow the info 30 s later, as from a Netdata parent (§9 step 4): the
+        # plugin and module pairs of its charts.
+        def collectors():
+            return [m["message"] for m in self.cloud.messages(cid, "UpdateNodeCollectors")
+                    if m["message"].get("node_id") == node]
+        got = wait_for(collectors, 60, interval=1, what="UpdateNodeCollectors for the child")
+        pairs = {(c.get("plugin"), c.get("module")) for c in got[0].get("collectors", [])}
+        self.assertIn("proc.plugin", {p for p, _ in pairs}, pairs)
 
     def test_v2_parent_with_two_children_and_failover(self):
         # Two gateways claimed to the same Space; the v2 parent lists both.

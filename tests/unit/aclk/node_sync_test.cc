@@ -13,6 +13,7 @@ struct FakeRelay : NodeRelaySource {
   std::vector<RelayedNode> relayedNodes() override { return nodes; }
   ContextBatch contextsSnapshot(const std::string&) override { return {}; }
   std::optional<ContextBatch> contextsUpdates(const std::string&) override { return std::nullopt; }
+  Collectors collectors(const std::string&) override { return {{"proc.plugin", "/proc/stat"}}; }
 };
 
 struct FakeMemory : NodeIdMemory {
@@ -32,11 +33,13 @@ struct FakeMemory : NodeIdMemory {
 class NodeSyncTest : public ::testing::Test {
  protected:
   NodeSync sync{SelfNode{"self-guid", "gw", "v2.0.0", [] { return std::string("none"); }},
-                [this](TopicId t, const std::string&) {
+                [this](TopicId t, const std::string& payload) {
                   sent.push_back(t);
+                  payloads.push_back(payload);
                   return static_cast<uint64_t>(sent.size());
                 }};
   std::vector<TopicId> sent;
+  std::vector<std::string> payloads;
   std::shared_ptr<FakeRelay> relay = std::make_shared<FakeRelay>();
   std::shared_ptr<FakeMemory> memory = std::make_shared<FakeMemory>();
 
@@ -102,6 +105,34 @@ TEST_F(NodeSyncTest, GoneChildIsReportedDeadAndAReclaimForgetsIds) {
   EXPECT_TRUE(sync.contextsOfNode("node-1"));
   sync.beginSession("claim-2", 200);
   EXPECT_FALSE(sync.contextsOfNode("node-1")) << "ids of another claim are not ours";
+}
+
+
+TEST_F(NodeSyncTest, CollectorsFollowTheChildsInfoAfterThirtySeconds) {
+  int64_t now = 1'000'000'000;
+  sync.setClock([&now] { return now; });
+  relay->nodes = {child("child-guid")};
+  memory->ids[{"child-guid", "claim-1"}] = "node-c";
+  sync.beginSession("claim-1", 100);
+  sync.connected();
+  sync.sendAllNodeStates();
+  const auto infos = sent.size();
+  sync.sendDueCollectors();
+  now += NodeSync::kCollectorsDelayUs - 1;
+  sync.sendDueCollectors();
+  EXPECT_EQ(sent.size(), infos) << "not before 30 s";
+  now += 1;
+  sync.sendDueCollectors();
+  ASSERT_EQ(sent.size(), infos + 1);
+  EXPECT_EQ(sent.back(), TopicId::kNodeInstanceCollectors);
+  EXPECT_NE(payloads.back().find("proc.plugin"), std::string::npos);
+  EXPECT_NE(payloads.back().find("node-c"), std::string::npos);
+  sync.sendDueCollectors();
+  EXPECT_EQ(sent.size(), infos + 1) << "once per info";
+  for (const auto t : sent) {
+    EXPECT_TRUE(t != TopicId::kNodeInstanceCollectors || t == sent.back())
+        << "none for the gateway itself";
+  }
 }
 
 }  // namespace
