@@ -228,6 +228,7 @@ SurfaceSnapshot Gateway::surfaceSnapshot() const {
     s.streamsRefused = c.refused.load();
     s.streamsDropped = c.dropped.load();
     s.streamsOverLimit = c.overLimit.load();
+    s.streamAcceptFailures = c.acceptFailures.load();
     s.streamBytesTotal = c.wireBytes.load();
     s.samplesTotal = c.samples.load();
     s.malformedLinesTotal = c.malformedLines.load();

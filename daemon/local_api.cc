@@ -238,6 +238,10 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
   e.one("aclkd_stream_bytes_received_total", "counter",
         "Bytes received on streams (wire bytes, handshakes included), all streams since start.",
         static_cast<double>(s.streamBytesTotal));
+  e.one("aclkd_stream_accept_failures_total", "counter",
+        "Failed accepts on the stream port (out of file descriptors or buffers); each retried "
+        "after 100 ms.",
+        static_cast<double>(s.streamAcceptFailures));
   e.one("aclkd_stream_malformed_lines_total", "counter",
         "Stream lines with a known keyword and unusable arguments, ignored; all streams since "
         "start.",

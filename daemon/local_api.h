@@ -23,6 +23,7 @@ struct SurfaceSnapshot {
   uint64_t streamsRefused = 0;
   uint64_t streamsDropped = 0;
   uint64_t streamsOverLimit = 0;
+  uint64_t streamAcceptFailures = 0;  // accept() errors on the stream port (out of descriptors)
   // Monotonic over every stream since start, disconnected ones included.
   uint64_t streamBytesTotal = 0;
   uint64_t samplesTotal = 0;

@@ -42,8 +42,19 @@ void StreamServer::Impl::accept() {
   acceptor.async_accept([this](error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
-      spdlog::warn("STREAM: accept failed: {}", ec.message());
-      return accept();
+      // Out of file descriptors (EMFILE, ENFILE), of socket buffers (ENOBUFS) and the like: the
+      // pending connection stays in the listen queue, so accepting again at once fails again at
+      // once, spinning a core and flooding the log for as long as the condition lasts. Instead
+      // the failure is counted (aclkd_stream_accept_failures_total), warned about at most once a
+      // minute, and accepting resumes after a short pause, by when closing connections may have
+      // given descriptors back. Meanwhile new connections wait in the kernel's listen queue.
+      counters.acceptFailures++;
+      warnLimited("", "accept-failed", "accept failed: " + ec.message() + "; retrying in 100 ms");
+      acceptRetryTimer.expires_after(std::chrono::milliseconds(100));
+      acceptRetryTimer.async_wait([this](error_code timerEc) {
+        if (!timerEc) accept();
+      });
+      return;
     }
     size_t open = 0;
     {

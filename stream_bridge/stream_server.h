@@ -88,6 +88,7 @@ struct BridgeCounters {
   std::atomic<uint64_t> refused{0};          // access denied, bad handshake, duplicates
   std::atomic<uint64_t> dropped{0};          // streams closed on bad data or timeouts
   std::atomic<uint64_t> overLimit{0};        // connections beyond maxConnections
+  std::atomic<uint64_t> acceptFailures{0};   // accept() errors: out of descriptors, buffers
   // Monotonic totals over every stream since start, disconnected ones included (/metrics).
   std::atomic<uint64_t> wireBytes{0};
   std::atomic<uint64_t> samples{0};

@@ -61,7 +61,7 @@ struct StreamServer::Impl {
       : options(std::move(o)), conf(std::make_shared<StreamConf>(std::move(c))),
         registry(std::move(r)), allowFrom(SimplePattern::parse(options.allowStreamingFrom)),
         loops(makeLoops(options.ioThreads)), io(loops[0]->io), acceptor(io), cleanupTimer(io),
-        identityTimer(io) {}
+        identityTimer(io), acceptRetryTimer(io) {}
   static std::vector<std::unique_ptr<Loop>> makeLoops(size_t threads) {
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::unique_ptr<Loop>> loops;
@@ -139,6 +139,7 @@ struct StreamServer::Impl {
   tcp::acceptor acceptor;
   asio::steady_timer cleanupTimer;
   asio::steady_timer identityTimer;
+  asio::steady_timer acceptRetryTimer;  // accept() after a failed accept (see accept())
   std::shared_ptr<const CloudIdentity> identity =
       std::make_shared<CloudIdentity>();  // the last polled; guarded by mutex
   int64_t startedMs = 0;                  // the gateway's start, for its hop in stream paths

@@ -83,13 +83,13 @@ openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out s
 
 
 class Process:
-    def __init__(self, cmd, log_path, env=None, stdout_path=None):
+    def __init__(self, cmd, log_path, env=None, stdout_path=None, preexec_fn=None):
         self.log_path = log_path
         self.stdout_path = stdout_path or log_path + ".out"
         self.out = open(self.stdout_path, "w")
         self.err = open(log_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, env=env,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=preexec_fn)
 
     def alive(self):
         return self.proc.poll() is None
@@ -312,6 +312,8 @@ class Gateway:
         self.env = dict(os.environ)
         self.env.update(env or {})
         self.process = None
+        # Run in the child before exec (e.g. a lower RLIMIT_NOFILE); None for most tests.
+        self.preexec_fn = None
         lines = ["[global]", f"    state dir = {self.state}", f"    run dir = {self.rundir}",
                  f"    log file = {self.log_file}", "    log level = debug"]
         lines += [f"    {k} = {v}" for k, v in (extra_global or {}).items()]
@@ -345,7 +347,8 @@ class Gateway:
 
     def start(self, wait=True):
         self.process = Process([os.path.join(BIN_DIR, "aclkd"), "-c", self.etc],
-                               os.path.join(self.logdir, "aclkd.stderr"), env=self.env)
+                               os.path.join(self.logdir, "aclkd.stderr"), env=self.env,
+                               preexec_fn=self.preexec_fn)
         if wait:
             wait_for(lambda: self.ctl("aclk-state", "json").returncode == 0 or not self.alive(),
                      15, what="aclkd control socket")

@@ -3,6 +3,7 @@
 aclk-testcloud; samples must not leave the gateway."""
 
 import os
+import resource
 import socket
 import ssl
 import time
@@ -359,6 +360,47 @@ class FixtureAndBadInputTest(BridgeTestBase):
         self.assertTrue(gw.state_json()["online"])
         for c in idle:
             c.close()
+        self.assertTrue(gw.alive())
+
+    def test_out_of_descriptors_backs_off_and_recovers(self):
+        # With 64 descriptors, 100 waiting connections exhaust them: accept() then fails with
+        # EMFILE. The gateway must pause between retries (no 100% CPU, no log flood), count the
+        # failures, and serve again once descriptors are given back.
+        key = str(uuid.uuid4())
+        gw = self.gateway(stream_conf=stream_conf(key))
+        gw.preexec_fn = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+        gw.start()
+        self.wait_online(gw, 15)
+        self.add_private_key_secret(gw)
+        pid = gw.process.proc.pid
+
+        def cpu_seconds():
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        conns = [self.connect(gw) for _ in range(100)]
+        try:
+            wait_for(lambda: "accept failed" in gw.log(), 5, what="accept failure logged")
+            before = cpu_seconds()
+            time.sleep(2)
+            used = cpu_seconds() - before
+            self.assertTrue(gw.alive())
+            self.assertLess(used, 1.0, f"{used:.2f} s of CPU in 2 s: accept() spins")
+        finally:
+            for c in conns:
+                c.close()
+        lines = [line for line in gw.log().splitlines() if "accept failed" in line]
+        self.assertLess(len(lines), 200, "accept failures flood the log")
+        metrics = wait_for(lambda: urllib.request.urlopen(
+            f"http://127.0.0.1:{gw.stream_port}/metrics", timeout=5).read().decode(), 10,
+            what="/metrics after recovery")
+        total = [line.split()[1] for line in metrics.splitlines()
+                 if line.startswith("aclkd_stream_accept_failures_total ")]
+        self.assertTrue(total and float(total[0]) > 0, total)
+        s, got = self.handshake(gw, key, hostname="after-emfile", ver=15352)
+        self.assertTrue(got and got.startswith(b"Hit me baby"), got)
+        s.close()
         self.assertTrue(gw.alive())
 
 
