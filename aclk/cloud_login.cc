@@ -11,12 +11,11 @@ class Login {
   Login(const claim::ClaimSnapshot& snap, const CloudLoginOptions& o, CloudLogin* out)
       : snap_(snap), o_(o), out_(out) {}
 
-  void run() {
-    const Url cloud = *parseUrl(snap_.cloudUrl, nullptr);
+  void run(const Url& cloud) {
 
     // /env
     HttpRequest envReq = baseRequest();
-    envReq.url = cloud.scheme + "://" + hostPort(cloud) + envPath(versionWithoutV(), snap_.claimedId);
+    envReq.url = cloud.scheme + "://" + cloud.hostPort() + envPath(versionWithoutV(), snap_.claimedId);
     auto envResp = https(envReq, cloud);
     if (!envResp) {
       spdlog::warn("ACLK: failed to get ACLK environment (cannot contact ENV endpoint)");
@@ -34,7 +33,7 @@ class Login {
     std::string authPath = auth.path;
     while (!authPath.empty() && authPath.back() == '/') authPath.pop_back();
     HttpRequest chReq = baseRequest();
-    chReq.url = auth.scheme + "://" + hostPort(auth) + challengePath(authPath, snap_.claimedId);
+    chReq.url = auth.scheme + "://" + auth.hostPort() + challengePath(authPath, snap_.claimedId);
     auto chResp = https(chReq, auth);
     if (!chResp) return;
     const auto challenge = interpretChallengeResponse(chResp->status, chResp->body);
@@ -53,7 +52,7 @@ class Login {
     // OTP password
     HttpRequest pwReq = baseRequest();
     pwReq.method = "POST";
-    pwReq.url = auth.scheme + "://" + hostPort(auth) + passwordPath(authPath, snap_.claimedId);
+    pwReq.url = auth.scheme + "://" + auth.hostPort() + passwordPath(authPath, snap_.claimedId);
     pwReq.body = buildPasswordBody(o_.agentVersion, *secret);
     auto pwResp = https(pwReq, auth);
     if (!pwResp) return;
@@ -115,11 +114,6 @@ class Login {
     }
   }
 
-  static std::string hostPort(const Url& u) {
-    const bool v6 = u.host.find(':') != std::string::npos;
-    return (v6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
-  }
-
   std::string versionWithoutV() const {
     const auto& v = o_.agentVersion;
     return !v.empty() && v[0] == 'v' ? v.substr(1) : v;
@@ -132,9 +126,10 @@ class Login {
 
 }  // namespace
 
-CloudLogin loginToCloud(const claim::ClaimSnapshot& snap, const CloudLoginOptions& options) {
+CloudLogin loginToCloud(const claim::ClaimSnapshot& snap, const Url& cloud,
+                        const CloudLoginOptions& options) {
   CloudLogin out;
-  Login(snap, options, &out).run();
+  Login(snap, options, &out).run(cloud);
   return out;
 }
 

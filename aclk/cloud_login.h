@@ -15,9 +15,6 @@
 
 namespace aclkd::aclk {
 
-// The HTTPS client the link uses; tests put a fake cloud behind it.
-using HttpSend = std::function<HttpResponse(const HttpRequest&)>;
-
 struct CloudLoginOptions {
   std::string caFile;        // empty: the system trust store
   std::string agentVersion;  // with the leading 'v'
@@ -38,6 +35,8 @@ struct CloudLogin {
 // GET /env, GET the OTP challenge, decrypt it with the claim's key, POST the password. Each
 // step: libcurl with 10 s connect and 30 s total; a failure is logged and its status reported
 // through options.setStatus. The caller applies backoff and cloudError (ban, block-until).
-CloudLogin loginToCloud(const claim::ClaimSnapshot& snap, const CloudLoginOptions& options);
+// `cloud` is snap.cloudUrl, parsed by the caller (which refuses an invalid one).
+CloudLogin loginToCloud(const claim::ClaimSnapshot& snap, const Url& cloud,
+                        const CloudLoginOptions& options);
 
 }  // namespace aclkd::aclk

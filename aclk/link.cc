@@ -135,7 +135,8 @@ struct Link::Impl : public InboundContext {
         if (auto c = idleUntil(Clock::now() + kClaimPoll); c && *c == Command::kStop) break;
         continue;
       }
-      if (snap->cloudUrl.empty() || !snap->cloudUrlValid || !parseUrl(snap->cloudUrl, nullptr)) {
+      const auto cloudUrl = snap->cloudUrlValid ? parseUrl(snap->cloudUrl, nullptr) : std::nullopt;
+      if (!cloudUrl) {
         setStatus(snap->cloudUrl.empty() ? AclkStatus::kNoCloudUrl : AclkStatus::kInvalidCloudUrl);
         if (warnedGeneration != snap->generation) {
           spdlog::warn("ACLK: {}, please fix", claim::kInvalidUrl);
@@ -169,7 +170,7 @@ struct Link::Impl : public InboundContext {
         }
       }
       withState([&] { ++st.attempts; });
-      if (!attempt(*snap)) {
+      if (!attempt(*snap, *cloudUrl)) {
         withState([&] { ++st.failedAttempts; });
       }
     }
@@ -209,7 +210,7 @@ struct Link::Impl : public InboundContext {
   // ---- one connection attempt -------------------------------------------------------------
 
   // Returns true when the link got online (however it ended).
-  bool attempt(const claim::ClaimSnapshot& snap) {
+  bool attempt(const claim::ClaimSnapshot& snap, const Url& cloudUrl) {
     sessionId = unixTimeUs();
     CloudLoginOptions lo;
     lo.caFile = opt.caFile;
@@ -217,7 +218,7 @@ struct Link::Impl : public InboundContext {
     lo.cancel = &cancelHttp;
     lo.http = opt.http;
     lo.setStatus = [this](AclkStatus s) { setStatus(s); };
-    CloudLogin login = loginToCloud(snap, lo);
+    CloudLogin login = loginToCloud(snap, cloudUrl, lo);
     if (login.backoff) backoff.setParams(*login.backoff);
     if (login.cloudError) {
       if (login.cloudError->nonRetryable) {

@@ -8,7 +8,6 @@
 
 #include "aclk/aclk_state.h"
 #include "aclk/aclk_status.h"
-#include "aclk/cloud_login.h"
 #include "aclk/cmd_handler.h"
 #include "aclk/http_command.h"
 #include "aclk/mqtt_client.h"

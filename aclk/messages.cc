@@ -103,12 +103,11 @@ std::string encodeUpdateNodeInstanceConnection(const std::string& claimId,
 }
 
 std::string encodeUpdateNodeCollectors(const std::string& claimId, const std::string& nodeId,
-                                       const std::vector<std::pair<std::string, std::string>>&
-                                           pluginModules) {
+                                       const Collectors& collectors) {
   nodeinstance::info::v1::UpdateNodeCollectors m;
   m.set_claim_id(claimId);
   m.set_node_id(nodeId);
-  for (const auto& [plugin, module] : pluginModules) {
+  for (const auto& [plugin, module] : collectors) {
     auto* c = m.add_collectors();
     c->set_plugin(plugin);
     c->set_module(module);

@@ -40,10 +40,12 @@ struct NodeInfoFields {
   std::vector<std::pair<std::string, std::string>> hostLabels;
 };
 std::string encodeUpdateNodeInfo(const NodeInfoFields& fields, int64_t nowUs);
-// `node-instance-collectors` (§9.4): the (plugin, module) pairs behind the node's charts.
+// The collectors behind a node's charts, as UpdateNodeCollectors carries them: (plugin, module)
+// pairs, each once, in a stable order.
+using Collectors = std::vector<std::pair<std::string, std::string>>;
+// `node-instance-collectors` (§9.4).
 std::string encodeUpdateNodeCollectors(const std::string& claimId, const std::string& nodeId,
-                                       const std::vector<std::pair<std::string, std::string>>&
-                                           pluginModules);
+                                       const Collectors& collectors);
 
 struct ContextEntry {
   std::string id;

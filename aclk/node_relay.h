@@ -12,10 +12,6 @@
 namespace aclkd::aclk {
 
 // A node the link speaks for on behalf of another part (the stream bridge's children).
-// The collectors behind a node's charts, as UpdateNodeCollectors carries them: (plugin, module)
-// pairs, each once, in a stable order.
-using Collectors = std::vector<std::pair<std::string, std::string>>;
-
 struct RelayedNode {
   std::string machineGuid;
   std::string hostname;

@@ -224,10 +224,10 @@ std::optional<ContextBatch> NodeSync::contextsOfNode(const std::string& nodeId) 
 }
 
 void NodeSync::setContextsStreaming(const std::string& nodeId, bool streaming) {
-  auto node = nodeById(nodeId);
-  if (node) {
-    std::lock_guard lock(mutex_);
-    nodes_[node->machineGuid].contextsStreaming = streaming;
+  // One locked pass: a node removed meanwhile is not brought back by the write.
+  std::lock_guard lock(mutex_);
+  for (auto& [guid, n] : nodes_) {
+    if (n.nodeId == nodeId) n.contextsStreaming = streaming;
   }
 }
 

@@ -8,9 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,6 +16,7 @@
 #include "stream_bridge/compression/decoder.h"
 #include "stream_bridge/stream_parser.h"
 #include "unit/child_compressor.h"
+#include "unit/fixtures.h"
 
 namespace {
 
@@ -25,17 +24,12 @@ using namespace aclkd::stream_bridge;
 
 const std::string& fixtureStream() {
   static const std::string stream = [] {
-    std::ifstream in(std::string(ACLKD_FIXTURES_DIR) + "/netdata-1.37-child-stream.txt",
-                     std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    const std::string all = text.str();
-    const auto end = handshakeEnd(all);
-    if (!end) {
+    std::string text = testing_support::fixtureStream();
+    if (text.empty()) {
       std::fprintf(stderr, "fixture not found under %s\n", ACLKD_FIXTURES_DIR);
       std::exit(1);
     }
-    return all.substr(*end);
+    return text;
   }();
   return stream;
 }
@@ -218,14 +212,10 @@ void BM_DecodeAndParse(benchmark::State& state) {
   const Compression c = kAlgorithms[state.range(0)];
   std::string framed;
   if (state.range(1) == 0) {
-    std::ifstream in(std::string(ACLKD_FIXTURES_DIR) + "/netdata-2.10.4-" +
-                         std::string(compressionName(c)) + ".bin",
-                     std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    framed = bytes.str();
+    framed = testing_support::readFixture("netdata-2.10.4-" + std::string(compressionName(c)) +
+                                          ".bin");
   } else {
-    framed = aclkd::stream_bridge::testing_support::compressFramed(c, fixtureStream(), 136);
+    framed = testing_support::compressFramed(c, fixtureStream(), 136);
   }
   state.SetLabel(std::string(compressionName(c)) +
                  (state.range(1) == 0 ? " v2.10.4" : " 1.37/136"));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,7 @@ struct HttpResponse {
 // One blocking HTTPS exchange through libcurl (short-lived: every call is its own connection, as
 // the agent's /env, OTP and claim calls are).
 HttpResponse httpPerform(const HttpRequest& request);
+// An HTTPS client as a value (httpPerform, or a fake cloud in tests).
+using HttpSend = std::function<HttpResponse(const HttpRequest&)>;
 
 }  // namespace aclkd

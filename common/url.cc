@@ -9,12 +9,18 @@ namespace aclkd {
 std::string Url::origin() const {
   const bool defaultPort = ((scheme == "https" || scheme == "wss") && port == 443) ||
                            ((scheme == "http" || scheme == "ws") && port == 80);
-  const bool v6 = host.find(':') != std::string::npos;
-  std::string out = scheme + "://" + (v6 ? "[" + host + "]" : host);
+  std::string out = scheme + "://" + bracketedHost(host);
   if (!defaultPort) {
     out += ":" + std::to_string(port);
   }
   return out;
+}
+
+std::string Url::hostPort() const { return bracketedHost(host) + ":" + std::to_string(port); }
+
+std::string bracketedHost(std::string_view host) {
+  return host.find(':') != std::string_view::npos ? "[" + std::string(host) + "]"
+                                                   : std::string(host);
 }
 
 std::optional<Url> parseUrl(std::string_view text, std::string* error) {

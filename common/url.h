@@ -15,7 +15,12 @@ struct Url {
 
   // scheme://host[:port] with the port only when it is not the default.
   std::string origin() const;
+  // host:port, always with the port (an HTTP request line, CONNECT).
+  std::string hostPort() const;
 };
+
+// A host as it goes into a URL or a Host header: an IPv6 literal in brackets.
+std::string bracketedHost(std::string_view host);
 
 std::optional<Url> parseUrl(std::string_view text, std::string* error);
 

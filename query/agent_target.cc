@@ -18,9 +18,7 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 // "1.2.3.4:5678" -> "1.2.3.4"; "::1:5678" -> "[::1]".
 std::string peerHost(const std::string& peer) {
   const auto colon = peer.rfind(':');
-  std::string host = colon == std::string::npos ? peer : peer.substr(0, colon);
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return host;
+  return bracketedHost(colon == std::string::npos ? peer : peer.substr(0, colon));
 }
 
 std::string trimSlash(std::string s) {

@@ -160,12 +160,12 @@ std::string StreamServer::start() {
 void StreamServer::stop() {
   auto& s = *impl_;
   if (!s.loops[0]->thread.joinable()) return;
-  asio::post(s.io, [&s] {
-    error_code ec;
-    s.acceptor.close(ec);
-  });
   for (auto& loop : s.loops) loop->io.stop();
   for (auto& loop : s.loops) loop->thread.join();
+  // The loops are stopped, so nothing else touches the acceptor: the port is free from here on
+  // (a post to loop 0 would not run once io.stop() is called).
+  error_code ec;
+  s.acceptor.close(ec);
 }
 
 void StreamServer::setConf(StreamConf conf) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/base64.h"
+#include "common/url.h"
 
 namespace aclkd::aclk::transport {
 namespace {
@@ -16,10 +17,6 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using asio::use_awaitable;
-
-std::string hostForRequest(const std::string& host) {
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
-}
 
 asio::awaitable<void> httpConnect(tcp::socket& s, const ProxySetting& proxy,
                                   const std::string& host, int port) {
@@ -167,8 +164,8 @@ asio::awaitable<void> socks5(tcp::socket& s, const ProxySetting& proxy, const st
 }  // namespace
 
 std::string httpConnectRequest(const ProxySetting& proxy, const std::string& host, int port) {
-  std::string req = "CONNECT " + hostForRequest(host) + ":" + std::to_string(port) +
-                    " HTTP/1.1\r\nHost: " + hostForRequest(host) + "\r\n";
+  std::string req = "CONNECT " + bracketedHost(host) + ":" + std::to_string(port) +
+                    " HTTP/1.1\r\nHost: " + bracketedHost(host) + "\r\n";
   if (proxy.hasCredentials()) {
     req += "Proxy-Authorization: Basic " + base64Encode(proxy.user + ":" + proxy.password) +
            "\r\n";

@@ -39,14 +39,10 @@ void decodeRaw(std::string_view input, size_t piece) {
 }
 
 void roundTrip(std::string_view text, size_t chunk, size_t piece) {
-  const std::string framed =
-      aclkd::stream_bridge::testing_support::compressFramed(kAlgorithm, text, chunk);
-  StreamDecoder decoder(kAlgorithm);
-  std::string out, error;
-  for (size_t at = 0; at < framed.size(); at += piece) {
-    if (!decoder.feed(std::string_view(framed).substr(at, piece), &out, &error)) __builtin_trap();
+  using namespace aclkd::stream_bridge::testing_support;
+  if (!decodesBackTo(kAlgorithm, compressFramed(kAlgorithm, text, chunk), piece, text)) {
+    __builtin_trap();
   }
-  if (out != text) __builtin_trap();
 }
 
 }  // namespace

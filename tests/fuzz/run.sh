@@ -41,7 +41,7 @@ for name in "${compression_sources[@]}"; do
   compression_objects+=("$work/compression_$name.o")
 done
 compression_libs=(-llz4 -lzstd -lbrotlidec -lbrotlienc -lz)
-"$cxx" "${flags[@]}" -o "$work/stream_parser_fuzz" \
+"$cxx" "${flags[@]}" -I"$root/tests" -o "$work/stream_parser_fuzz" \
   "$root/tests/fuzz/stream_parser_fuzz.cc" "$root/stream_bridge/stream_parser.cc" \
   "${compression_objects[@]}" "${compression_libs[@]}"
 decoders=(zstd lz4 brotli gzip)

@@ -2,8 +2,6 @@
 // the property the bridge relies on: how the bytes are cut into pieces never changes the events,
 // and LZ4 framing is transparent.
 
-#include <lz4.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -13,6 +11,7 @@
 
 #include "stream_bridge/compression/decoder.h"
 #include "stream_bridge/stream_parser.h"
+#include "unit/child_compressor.h"
 
 using namespace aclkd::stream_bridge;
 
@@ -132,28 +131,11 @@ void decodeRaw(std::string_view input, size_t piece) {
 
 // Compress the input as a 1.37 child would, then decode in odd pieces: the text must come back.
 void roundTrip(std::string_view text, size_t chunk, size_t piece) {
-  std::unique_ptr<LZ4_stream_t, decltype(&LZ4_freeStream)> lz4(LZ4_createStream(),
-                                                                 &LZ4_freeStream);
-  std::vector<char> block(static_cast<size_t>(LZ4_compressBound(static_cast<int>(chunk))));
-  std::string framed;
-  for (size_t at = 0; at < text.size(); at += chunk) {
-    const size_t len = std::min(chunk, text.size() - at);
-    const int n = LZ4_compress_fast_continue(lz4.get(), text.data() + at, block.data(),
-                                             static_cast<int>(len),
-                                             static_cast<int>(block.size()), 1);
-    if (n <= 0 || n > 0x3FFF) __builtin_trap();
-    framed.push_back(static_cast<char>(0xFA));
-    framed.push_back(static_cast<char>(0x80 | (n & 0x7F)));
-    framed.push_back(static_cast<char>(0x80 | ((n >> 7) & 0x7F)));
-    framed.push_back('\n');
-    framed.append(block.data(), static_cast<size_t>(n));
+  using namespace testing_support;
+  if (!decodesBackTo(Compression::kLz4, compressFramed(Compression::kLz4, text, chunk), piece,
+                     text)) {
+    __builtin_trap();
   }
-  StreamDecoder decoder(Compression::kLz4);
-  std::string out, error;
-  for (size_t at = 0; at < framed.size(); at += piece) {
-    if (!decoder.feed(std::string_view(framed).substr(at, piece), &out, &error)) __builtin_trap();
-  }
-  if (out != text) __builtin_trap();
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "stream_bridge/compression/algorithm.h"
+#include "stream_bridge/compression/decoder.h"
 
 namespace aclkd::stream_bridge::testing_support {
 
@@ -120,6 +121,18 @@ inline std::string compressFramed(Compression c, std::string_view text, size_t c
     framed += frameHeader(block.size()) + block;
   }
   return framed;
+}
+
+// True when `framed`, fed to a fresh decoder in `piece`-byte pieces, decodes without an error to
+// exactly `text` (the fuzzers' round trip).
+inline bool decodesBackTo(Compression c, std::string_view framed, size_t piece,
+                          std::string_view text) {
+  StreamDecoder decoder(c);
+  std::string out, error;
+  for (size_t at = 0; at < framed.size(); at += piece) {
+    if (!decoder.feed(framed.substr(at, piece), &out, &error)) return false;
+  }
+  return out == text;
 }
 
 }  // namespace aclkd::stream_bridge::testing_support

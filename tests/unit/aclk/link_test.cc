@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "aclk/topics.h"
 #include "agent/v1/cmds.pb.h"
 #include "claim/rsa_key.h"
 #include "common/base64.h"

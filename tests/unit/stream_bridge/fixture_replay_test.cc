@@ -7,23 +7,18 @@
 
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/stream_parser.h"
+#include "unit/fixtures.h"
 
 namespace aclkd::stream_bridge {
 namespace {
 
-std::string readFixture(const std::string& name) {
-  std::ifstream in(std::string(ACLKD_FIXTURES_DIR) + "/" + name, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing_support::readFixture;
 
 // The stream part of the capture: everything after the handshake's blank line.
 std::string fixtureStream() {
-  const std::string all = readFixture("netdata-1.37-child-stream.txt");
-  const auto end = handshakeEnd(all);
-  EXPECT_TRUE(end);
-  return end ? all.substr(*end) : std::string();
+  std::string stream = testing_support::fixtureStream();
+  EXPECT_FALSE(stream.empty());
+  return stream;
 }
 
 class Counter : public StreamEvents {

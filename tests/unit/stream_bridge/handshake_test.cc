@@ -2,18 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include "unit/fixtures.h"
 
 namespace aclkd::stream_bridge {
 namespace {
 
-std::string readFixture(const std::string& name) {
-  std::ifstream in(std::string(ACLKD_FIXTURES_DIR) + "/" + name, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing_support::readFixture;
 
 std::string fixtureRequest() { return readFixture("netdata-1.37-handshake.txt"); }
 

@@ -12,19 +12,14 @@
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/stream_parser.h"
 #include "unit/child_compressor.h"
+#include "unit/fixtures.h"
 
 namespace aclkd::stream_bridge {
 namespace {
 
 using testing_support::compressFramed;
 using testing_support::frameHeader;
-
-std::string readFixture(const std::string& name) {
-  std::ifstream in(std::string(ACLKD_FIXTURES_DIR) + "/" + name, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing_support::readFixture;
 
 size_t countBlocks(std::string_view framed) {
   size_t n = 0;

@@ -11,19 +11,12 @@
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/stream_parser.h"
 #include "unit/child_compressor.h"
+#include "unit/fixtures.h"
 
 namespace aclkd::stream_bridge {
 namespace {
 
-std::string fixtureStream() {
-  std::ifstream in(std::string(ACLKD_FIXTURES_DIR) + "/netdata-1.37-child-stream.txt",
-                   std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  const std::string all = text.str();
-  const auto end = handshakeEnd(all);
-  return end ? all.substr(*end) : std::string();
-}
+using testing_support::fixtureStream;
 
 std::string header(size_t len) { return testing_support::frameHeader(len); }
 
