@@ -1,5 +1,7 @@
 #include "common/log_limiter.h"
 
+#include <spdlog/spdlog.h>
+
 namespace aclkd {
 
 LogLimiter::LogLimiter(std::chrono::seconds window, size_t maxKeys)
@@ -25,6 +27,15 @@ std::optional<uint64_t> LogLimiter::admit(const std::string& key, Clock::time_po
   }
   entries_.emplace(key, Entry{now, 0});
   return 0;
+}
+
+void LogLimiter::warn(std::string_view part, const std::string& peer, const std::string& reason,
+                      const std::string& text) {
+  if (const auto suppressed = admit(peer + " " + reason)) {
+    spdlog::warn("{}: {}{}", part, text, suppressedSuffix(*suppressed));
+  } else {
+    spdlog::debug("{}: {}", part, text);
+  }
 }
 
 std::string suppressedSuffix(uint64_t suppressed) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace aclkd {
 
@@ -24,6 +25,10 @@ class LogLimiter {
   // nullopt: suppress this event. Otherwise log it; the value is how many events of this key
   // were suppressed since the last logged one.
   std::optional<uint64_t> admit(const std::string& key, Clock::time_point now = Clock::now());
+  // A degraded mode of one peer: "<part>: <text>" at warning, at most once a window per peer and
+  // reason (with how many were suppressed meanwhile), else at debug.
+  void warn(std::string_view part, const std::string& peer, const std::string& reason,
+            const std::string& text);
 
  private:
   struct Entry {

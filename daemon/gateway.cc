@@ -137,7 +137,7 @@ std::string Gateway::startBridge() {
   web::WebOptions wo;
   auto allow = std::make_shared<stream_bridge::SimplePattern>(
       stream_bridge::SimplePattern::parse(config_.options.allowConnectionsFrom));
-  wo.allowed = [allow](const std::string& ip) { return allow->empty() || allow->matches(ip); };
+  wo.allowed = [allow](const std::string& ip) { return allow->admits(ip); };
   wo.routes
       .add({"GET", "/live", {},
             [this](const std::string& channel, std::string* error) {

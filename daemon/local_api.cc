@@ -343,12 +343,13 @@ std::string streamJson(const stream_bridge::StreamView& s) {
   j["hostname"] = s.hostname;
   j["hops"] = s.hops;
   j["tls"] = s.tls;
-  j["compressed"] = s.compressed;
+  j["compressed"] = s.compression != "none";
   j["compression"] = s.compression;
-  // By name, as Netdata logs them ("negotiated capabilities: VCAPS HLABELS …"); the bits too.
+  // By name, as Netdata logs them, joined by commas so that the text table keeps one word per
+  // column; the bits too.
   std::string names;
   for (const auto& name : stream_bridge::capabilityNames(s.capabilities)) {
-    names += (names.empty() ? "" : " ") + name;
+    names += (names.empty() ? "" : ",") + name;
   }
   j["capabilities"] = names;
   j["capabilities-bits"] = s.capabilities;

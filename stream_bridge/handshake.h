@@ -24,12 +24,17 @@ inline constexpr uint64_t kReplication = 1u << 12;
 inline constexpr uint64_t kBinary = 1u << 13;
 inline constexpr uint64_t kInterpolated = 1u << 14;
 inline constexpr uint64_t kIeee754 = 1u << 15;
+inline constexpr uint64_t kMl = 1u << 16;
+inline constexpr uint64_t kSlots = 1u << 18;
 inline constexpr uint64_t kZstd = 1u << 19;
 inline constexpr uint64_t kGzip = 1u << 20;
 inline constexpr uint64_t kBrotli = 1u << 21;
 inline constexpr uint64_t kCompressions = kLz4 | kZstd | kGzip | kBrotli;
 inline constexpr uint64_t kNodeId = 1u << 24;  // the parent may send NODE_ID
 inline constexpr uint64_t kPaths = 1u << 25;   // JSON STREAM_PATH blocks both ways
+inline constexpr uint64_t kProgress = 1u << 22;
+inline constexpr uint64_t kDyncfg = 1u << 23;
+inline constexpr uint64_t kMlModels = 1u << 26;
 }  // namespace cap
 
 // The child's `STREAM …` request (stream-protocol.md §2), decoded as a real parent does: the

@@ -18,6 +18,8 @@ class SimplePattern {
 
   bool matches(std::string_view text) const;
   bool empty() const { return words_.empty(); }
+  // An access list ([web] allow … from): an empty pattern admits everyone, else matches().
+  bool admits(std::string_view text) const { return empty() || matches(text); }
   const std::string& source() const { return source_; }
 
  private:

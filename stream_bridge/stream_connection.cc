@@ -50,6 +50,7 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
   }
 
   ~StreamConnection() override {
+    if (parser_) server_.streaming--;
     std::lock_guard lock(server_.mutex);
     loop_->connections.erase(this);
   }
@@ -81,7 +82,6 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
     v.machineGuid = request_.machineGuid;
     v.hostname = request_.hostname;
     v.hops = request_.hops;
-    v.compressed = decoder_ != nullptr;
     if (decoder_) v.compression = std::string(compressionName(decoder_->algorithm()));
     v.tls = tls_ != nullptr;
     v.capabilities = negotiated_;
@@ -324,7 +324,7 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
     }
     request_ = *request;
     const std::string who = "[receive from [" + peerIp_ + "]:" + request_.hostname + "]";
-    if (!server_.allowFrom.empty() && !server_.allowFrom.matches(peerIp_)) {
+    if (!server_.allowFrom.admits(peerIp_)) {
       return refuse(std::string(kReplyNotPermitted),
                     "STREAM " + who + ": IP '" + peerIp_ +
                         "' is not allowed by [web] allow streaming from. Forbidding access.");
@@ -357,6 +357,7 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
       decoder_ = std::make_unique<StreamDecoder>(c);
     }
     parser_ = std::make_unique<StreamParser>(*this, server_.options.maxLineBytes);
+    server_.streaming++;
     server_.counters.accepted++;
     server_.counters.wireBytes += wireBytes_;  // the handshake's bytes
     spdlog::info("STREAM [receive from [{}]:{}]: accepted '{}' ({}), hops {}, capabilities {}{}",

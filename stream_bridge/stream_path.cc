@@ -6,6 +6,7 @@
 
 #include "common/untrusted_text.h"
 #include "common/uuid.h"
+#include "stream_bridge/handshake.h"
 
 namespace aclkd::stream_bridge {
 namespace {
@@ -13,14 +14,29 @@ namespace {
 // Netdata's names (stream-capabilities.c), which STREAM_PATH carries; its order, which is not
 // the bits' order. Bits it names nowhere (DYNCFG old, FLOAT_BASELINE, …) are left out as it does.
 constexpr std::pair<uint64_t, std::string_view> kCapabilityNames[] = {
-    {1ull << 3, "V1"},           {1ull << 4, "V2"},           {1ull << 5, "VN"},
-    {1ull << 6, "VCAPS"},        {1ull << 7, "HLABELS"},      {1ull << 8, "CLAIM"},
-    {1ull << 9, "CLABELS"},      {1ull << 10, "LZ4"},         {1ull << 11, "FUNCTIONS"},
-    {1ull << 12, "REPLICATION"}, {1ull << 13, "BINARY"},      {1ull << 14, "INTERPOLATED"},
-    {1ull << 15, "IEEE754"},     {1ull << 16, "ML"},          {1ull << 26, "MLMODELS"},
-    {1ull << 23, "DYNCFG"},      {1ull << 18, "SLOTS"},       {1ull << 19, "ZSTD"},
-    {1ull << 20, "GZIP"},        {1ull << 21, "BROTLI"},      {1ull << 22, "PROGRESS"},
-    {1ull << 24, "NODEID"},      {1ull << 25, "PATHS"},
+    {cap::kV1, "V1"},
+    {cap::kV2, "V2"},
+    {cap::kVN, "VN"},
+    {cap::kVCaps, "VCAPS"},
+    {cap::kHLabels, "HLABELS"},
+    {cap::kClaim, "CLAIM"},
+    {cap::kCLabels, "CLABELS"},
+    {cap::kLz4, "LZ4"},
+    {cap::kFunctions, "FUNCTIONS"},
+    {cap::kReplication, "REPLICATION"},
+    {cap::kBinary, "BINARY"},
+    {cap::kInterpolated, "INTERPOLATED"},
+    {cap::kIeee754, "IEEE754"},
+    {cap::kMl, "ML"},
+    {cap::kMlModels, "MLMODELS"},
+    {cap::kDyncfg, "DYNCFG"},
+    {cap::kSlots, "SLOTS"},
+    {cap::kZstd, "ZSTD"},
+    {cap::kGzip, "GZIP"},
+    {cap::kBrotli, "BROTLI"},
+    {cap::kProgress, "PROGRESS"},
+    {cap::kNodeId, "NODEID"},
+    {cap::kPaths, "PATHS"},
 };
 
 constexpr size_t kMaxHops = 64;  // a path longer than this is not a real topology

@@ -10,17 +10,13 @@ namespace aclkd::stream_bridge {
 
 void StreamServer::Impl::identityTick() {
   if (!options.cloudIdentity) return;
-  bool anyStream = false;
-  {
-    std::lock_guard lock(mutex);
-    for (const auto& loop : loops) {
-      for (auto* c : loop->connections) anyStream = anyStream || c->streaming();
-    }
-  }
-  if (!anyStream) return;  // nobody to tell: the link's state is not even read
+  if (streaming == 0) return;  // nobody to tell: the link's state is not even read
   auto id = std::make_shared<const CloudIdentity>(options.cloudIdentity());
   {
     std::lock_guard lock(mutex);
+    // Unchanged: every stream already has it (a new one takes it when it first speaks), so no
+    // stream re-renders its NODE_ID and path for nothing.
+    if (*identity == *id) return;
     identity = id;
   }
   for (auto& loop : loops) {
@@ -215,12 +211,7 @@ StreamInfoReply StreamServer::streamInfo(const std::string& target) const {
   StreamInfoFacts f;
   f.gatewayGuid = s.options.ownMachineGuid;
   f.nodes = status.hosts + 1;  // and the gateway itself, as a parent counts its localhost
-  {
-    std::lock_guard lock(s.mutex);
-    for (const auto& loop : s.loops) {
-      for (auto* c : loop->connections) f.receivers += c->streaming() ? 1 : 0;
-    }
-  }
+  f.receivers = s.streaming.load();
   f.nonce = static_cast<uint32_t>(std::hash<std::string>{}(newUuid()));
   if (!guid.empty() && guid == s.options.ownMachineGuid) {
     f.host = HostKnowledge::kLocalhost;
@@ -235,7 +226,7 @@ StreamInfoReply StreamServer::streamInfo(const std::string& target) const {
 }
 
 bool StreamServer::mayStream(const std::string& peerIp) const {
-  return impl_->allowFrom.empty() || impl_->allowFrom.matches(peerIp);
+  return impl_->allowFrom.admits(peerIp);
 }
 
 const BridgeCounters& StreamServer::counters() const { return impl_->counters; }

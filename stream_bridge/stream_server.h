@@ -29,6 +29,7 @@ struct CloudIdentity {
   std::string claimId;   // "" when unclaimed
   std::string cloudUrl;
   std::map<std::string, std::string> nodeIds;  // machine GUID -> the cloud's node id
+  bool operator==(const CloudIdentity&) const = default;
 };
 
 struct StreamInfoReply {
@@ -69,7 +70,6 @@ struct StreamView {
   std::string machineGuid;
   std::string hostname;
   int hops = 0;
-  bool compressed = false;
   std::string compression = "none";  // the negotiated algorithm: zstd, lz4, brotli, gzip, none
   bool tls = false;
   uint64_t capabilities = 0;

@@ -108,11 +108,7 @@ struct StreamServer::Impl {
   }
   // Degraded modes of one peer: a warning per peer and reason, at most once a minute.
   void warnLimited(const std::string& peerIp, const std::string& reason, const std::string& text) {
-    if (const auto suppressed = limiter.admit(peerIp + " " + reason)) {
-      spdlog::warn("STREAM: {}{}", text, suppressedSuffix(*suppressed));
-    } else {
-      spdlog::debug("STREAM: {}", text);
-    }
+    limiter.warn("STREAM", peerIp, reason, text);
   }
   void warnOnce(const std::string& key, const std::string& text) {
     {
@@ -133,6 +129,9 @@ struct StreamServer::Impl {
   std::shared_ptr<NodeRegistry> registry;
   SimplePattern allowFrom;
   BridgeCounters counters;
+  // Connections past their handshake, on every loop: read from any thread without walking the
+  // other loops' connections (whose state is their own loop's).
+  std::atomic<size_t> streaming{0};
 
   std::vector<std::unique_ptr<Loop>> loops;
   asio::io_context& io;  // loop 0's: the acceptor, handshakes, timers, web/'s connections
@@ -148,8 +147,7 @@ struct StreamServer::Impl {
 };
 
 // What the server's loops see of a connection (the concrete one is in stream_connection.cc).
-// Called on the connection's own loop thread, except streaming(), which is read under
-// Impl::mutex by the identity tick and stream_info.
+// Called on the connection's own loop thread only (what other threads need is in Impl::streaming).
 class StreamServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
   virtual ~Connection() = default;

@@ -2,20 +2,12 @@
 
 #include <boost/beast/http/error.hpp>
 
-#include <algorithm>
-#include <cctype>
+#include "common/text.h"
 
 namespace aclkd::web {
 namespace {
 
 namespace http = boost::beast::http;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 }  // namespace
 
@@ -25,7 +17,7 @@ std::string HttpRequest::header(const std::string& lowerName) const {
 }
 
 bool HttpRequest::wantsWebSocket() const {
-  return lower(header("upgrade")) == "websocket" && !header("sec-websocket-key").empty();
+  return asciiLower(header("upgrade")) == "websocket" && !header("sec-websocket-key").empty();
 }
 
 HttpRequest toHttpRequest(const BeastRequest& head) {
@@ -33,7 +25,7 @@ HttpRequest toHttpRequest(const BeastRequest& head) {
   req.method = std::string(head.method_string());
   req.target = std::string(head.target());
   for (const auto& field : head) {
-    req.headers.emplace(lower(field.name_string()), std::string(field.value()));
+    req.headers.emplace(asciiLower(field.name_string()), std::string(field.value()));
   }
   return req;
 }

@@ -43,11 +43,7 @@ struct WebServer::Shared {
 
   // Degraded modes of one peer: a warning per peer and reason, at most once a minute.
   void warnLimited(const std::string& peerIp, const std::string& reason, const std::string& text) {
-    if (const auto suppressed = limiter.admit(peerIp + " " + reason)) {
-      spdlog::warn("WEB: {}{}", text, suppressedSuffix(*suppressed));
-    } else {
-      spdlog::debug("WEB: {}", text);
-    }
+    limiter.warn("WEB", peerIp, reason, text);
   }
 
   const WebOptions options;

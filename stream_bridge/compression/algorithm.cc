@@ -62,7 +62,6 @@ uint64_t compressionCapability(Compression c) {
   return 0;
 }
 
-uint64_t allCompressionCapabilities() { return cap::kCompressions; }
 
 std::optional<std::vector<Compression>> parseCompressionOrder(std::string_view text,
                                                               std::string* error) {

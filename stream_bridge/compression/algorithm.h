@@ -18,8 +18,6 @@ std::string_view compressionName(Compression c);
 std::optional<Compression> compressionFromName(std::string_view name);
 // The capability bit of an algorithm (0 for kNone).
 uint64_t compressionCapability(Compression c);
-// Every compression bit.
-uint64_t allCompressionCapabilities();
 
 // A Netdata parent's default order of preference (RRDPUSH_COMPRESSION_ALGORITHMS_ORDER).
 inline constexpr std::string_view kDefaultCompressionOrder = "zstd lz4 brotli gzip";

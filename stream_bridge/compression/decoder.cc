@@ -86,7 +86,6 @@ bool StreamDecoder::feed(std::string_view input, std::string* out, std::string* 
     return false;
   };
   if (!d.failure.empty()) return failed();
-  compressedBytes_ += input.size();
 
   while (!input.empty()) {
     if (d.headerHave < kHeaderBytes) {

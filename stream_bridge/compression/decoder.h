@@ -46,7 +46,6 @@ class StreamDecoder {
 
   Compression algorithm() const { return algorithm_; }
   uint64_t blocks() const { return blocks_; }
-  uint64_t compressedBytes() const { return compressedBytes_; }
 
  private:
   struct Framing;
@@ -54,7 +53,6 @@ class StreamDecoder {
   std::unique_ptr<BlockDecoder> block_;
   std::unique_ptr<Framing> framing_;
   uint64_t blocks_ = 0;
-  uint64_t compressedBytes_ = 0;
 };
 
 }  // namespace aclkd::stream_bridge

@@ -558,6 +558,13 @@ def start_netdata_v2(test, shared_v2, name, dest_port, key, *args):
     return test.track(Agent())
 
 
+def metric_series(port):
+    """{series: value} of a gateway's /metrics, read by parse_metrics (strict); series as written,
+    labels included (e.g. 'aclkd_web_dropped_total{reason="timeout"}')."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        return parse_metrics(r.read().decode())[2]
+
+
 def parse_metrics(text):
     """A strict reading of the Prometheus text format 0.0.4: HELP and TYPE before every family's
     samples, valid names, labels and values, counters named *_total, histogram buckets with

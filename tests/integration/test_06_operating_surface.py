@@ -66,8 +66,13 @@ class OperatingSurfaceTest(BridgeTestBase):
                      "aclkd_link_local_pipe_strangers_total", "aclkd_streams_total", "aclkd_streams",
                      "aclkd_nodes", "aclkd_contexts", "aclkd_samples_dropped_total",
                      "aclkd_samples_dropped_per_second", "aclkd_stream_bytes_received_total",
-                     "aclkd_stream_bytes_total", "aclkd_stream_samples_total"):
+                     "aclkd_stream_bytes_total", "aclkd_stream_samples_total",
+                     "aclkd_stream_accept_failures_total", "aclkd_web_requests_total",
+                     "aclkd_web_dropped_total", "aclkd_live_clients"):
             self.assertIn(name, types)
+        self.assertEqual(samples["aclkd_stream_accept_failures_total"], [0.0])
+        self.assertEqual(samples["aclkd_live_clients"], [0.0])
+        self.assertGreaterEqual(samples["aclkd_web_requests_total"][0], 2.0, "the 405 and 404")
         self.assertEqual(samples["aclkd_link_online"], [1.0])
         self.assertEqual(samples["aclkd_streams"], [1.0])
         self.assertGreaterEqual(samples["aclkd_samples_dropped_total"][0], 1.0)
@@ -86,8 +91,33 @@ class OperatingSurfaceTest(BridgeTestBase):
         code, _, body = get(gw.stream_port, "/healthz")
         self.assertEqual(code, 403)
         self.assertIn("allow connections from", body)
-        s, got = self.handshake(gw, key, ver=15352)
+        guid = str(uuid.uuid4())
+        s, got = self.handshake(gw, key, guid=guid, ver=15352)
         self.assertTrue(got.startswith(b"Hit me baby"), "streams are not behind this pattern")
+        # A child asks /api/v3/stream_info before it streams: that route follows `allow streaming
+        # from`, not this pattern. What the gateway knows of each host, as a v2 parent answers.
+        def stream_info(machine_guid):
+            code, ctype, body = get(gw.stream_port, f"/api/v3/stream_info?machine_guid={machine_guid}")
+            self.assertEqual((code, ctype), (200, "application/json"), body)
+            info = json.loads(body)
+            return info["db_status"], info["ingest_type"], info["ingest_status"]
+        wait_for(lambda: gw.node(guid), 10, what="the streaming host")
+        self.assertEqual(stream_info(guid), ("online", "child", "online"))
+        own = gw.state_json()["node-instances"][0]["mguid"]
+        self.assertEqual(stream_info(own), ("online", "localhost", "online"))
+        self.assertEqual(stream_info(str(uuid.uuid4())), ("initializing", "archived", "offline"))
+        s.close()
+        wait_for(lambda: not gw.node(guid)["live"], 10, what="the host offline")
+        self.assertEqual(stream_info(guid), ("online", "archived", "offline"))
+
+    def test_stream_info_follows_allow_streaming_from(self):
+        gw = self.gateway(stream_conf=stream_conf(str(uuid.uuid4())),
+                          sections={"web": {"allow streaming from": "10.*"}}).start()
+        code, _, body = get(gw.stream_port, f"/api/v3/stream_info?machine_guid={uuid.uuid4()}")
+        self.assertEqual(code, 403)
+        self.assertIn("allow streaming from", body)
+        code, _, _ = get(gw.stream_port, "/healthz")
+        self.assertEqual(code, 200, "the rest of the API follows allow connections from")
 
     def test_reload_applies_stream_conf_and_keeps_stream_and_link(self):
         old_key, new_key = str(uuid.uuid4()), str(uuid.uuid4())

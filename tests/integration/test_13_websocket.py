@@ -8,9 +8,8 @@ import os
 import socket
 import struct
 import unittest
-import urllib.request
 
-from harness import Gateway, IntegrationTest, wait_for
+from harness import Gateway, IntegrationTest, metric_series, wait_for
 from test_08_live import WsClient
 
 
@@ -27,13 +26,10 @@ def frame(first, payload):
 class WebSocketConformanceTest(IntegrationTest):
 
     def web_dropped(self, reason):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.gw.stream_port}/metrics",
-                                    timeout=10) as r:
-            text = r.read().decode()
-        for line in text.splitlines():
-            if line.startswith(f'aclkd_web_dropped_total{{reason="{reason}"}} '):
-                return float(line.split()[-1])
-        self.fail(f"no aclkd_web_dropped_total for {reason} in /metrics")
+        series = metric_series(self.gw.stream_port)
+        name = f'aclkd_web_dropped_total{{reason="{reason}"}}'
+        self.assertIn(name, series)
+        return series[name]
 
     def setUp(self):
         super().setUp()

@@ -105,6 +105,18 @@ class V2CompressionTest(BridgeTestBase):
                 self.assertLess(s["wire-bytes"] * 2, s["text-bytes"], name)
             print(f"{name}: wire {s['wire-bytes']} B, text {s['text-bytes']} B, "
                   f"capabilities {s['capabilities']}")
+            # Capabilities by name: the compression the parent kept among them, NODEID too.
+            names = s["capabilities"].split(",")
+            self.assertIn("NODEID", names, name)
+            if CASES[name][2] != "none":
+                self.assertIn(CASES[name][2].upper(), names, name)
+        # The text form: one word per column (the capabilities too), in every row; only `since`
+        # (a date and a time) takes two.
+        text = gw.ctl("streams")
+        self.assertEqual(text.returncode, 0, text.stderr)
+        rows = [line.split() for line in text.stdout.splitlines() if line.strip()]
+        self.assertEqual(len(rows), len(CASES) + 1, text.stdout)
+        self.assertEqual({len(r) for r in rows[1:]}, {len(rows[0]) + 1}, text.stdout)
         self.assertNotIn("is corrupt:", gw.log())
 
 
