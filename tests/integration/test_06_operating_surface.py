@@ -116,7 +116,7 @@ class OperatingSurfaceTest(BridgeTestBase):
         code, _, body = get(gw.stream_port, f"/api/v3/stream_info?machine_guid={uuid.uuid4()}")
         self.assertEqual(code, 403)
         self.assertIn("allow streaming from", body)
-        code, _, _ = get(gw.stream_port, "/healthz")
+        code, _, _ = get(gw.stream_port, "/")  # the status page: served while starting too
         self.assertEqual(code, 200, "the rest of the API follows allow connections from")
 
     def test_reload_applies_stream_conf_and_keeps_stream_and_link(self):
