@@ -87,6 +87,8 @@ log_type error
 log_type warning
 log_type notice
 connection_messages true
+# Packets go out as written (mosquitto leaves Nagle's algorithm on unless told).
+set_tcp_nodelay true
 listener $mqtt_port 127.0.0.1
 protocol mqtt
 listener $wss_port 127.0.0.1

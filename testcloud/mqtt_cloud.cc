@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <charconv>
 #include <ctime>
 
 #include "agent/v1/cmds.pb.h"
@@ -318,12 +319,27 @@ bool MqttCloud::sendToAgent(const std::string& claimedId, const std::string& typ
 Reply MqttCloud::messagesReply(const Request& request) const {
   const auto claim = request.query.count("claim_id") ? request.query.at("claim_id") : "";
   const auto type = request.query.count("type") ? request.query.at("type") : "";
+  uint64_t after = 0;
+  if (request.query.count("after")) {
+    const auto& text = request.query.at("after");
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), after);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      return badRequest("query 'after': not a sequence number");
+    }
+  }
   ordered_json out = ordered_json::array();
-  std::lock_guard lock(recordMutex_);
-  for (const auto& m : messages_) {
-    if (!claim.empty() && m["claim_id"] != claim) continue;
-    if (!type.empty() && m["type"] != type) continue;
-    out.push_back(m);
+  {
+    // Recording waits on this lock: the reply is serialised after it is released.
+    std::lock_guard lock(recordMutex_);
+    // Sequence numbers rise by one per record, so the first one wanted is found by arithmetic.
+    const uint64_t first = messages_.empty() ? 0 : messages_.front()["seq"].get<uint64_t>();
+    const size_t skip = after < first ? 0 : std::min<uint64_t>(after - first + 1, messages_.size());
+    for (auto it = messages_.begin() + static_cast<std::ptrdiff_t>(skip); it != messages_.end(); ++it) {
+      const auto& m = *it;
+      if (!claim.empty() && m["claim_id"] != claim) continue;
+      if (!type.empty() && m["type"] != type) continue;
+      out.push_back(m);
+    }
   }
   return jsonReply(200, out);
 }
@@ -383,10 +399,11 @@ Reply MqttCloud::cmdReply(const std::string& claimedId, const nlohmann::json& bo
   const std::string payload = header.dump() + "\r\n\r\n" + method + " " + path +
                               " HTTP/1.1\r\n" + headers + "\r\n" + requestBody;
   std::string error;
+  const auto published = nowIso();
   if (!publish("/agent/" + claimedId + "/inbound/cmd", payload, &error)) {
     return errorReply(503, "ErrServiceUnavailable", error);
   }
-  return jsonReply(200, {{"msg_id", msgId}});
+  return jsonReply(200, {{"msg_id", msgId}, {"published", published}});
 }
 
 Reply MqttCloud::disconnectReply(const std::string& claimedId, const nlohmann::json& body) {

@@ -31,12 +31,15 @@ namespace aclkd::testcloud {
 // on Paho's shared callback thread.
 //
 // Control surface (tests and scripts):
-//   GET  /testcloud/api/messages?claim_id=&type=   recorded messages, oldest first
+//   GET  /testcloud/api/messages?claim_id=&type=&after=
+//                                                  recorded messages, oldest first (after: only
+//                                                  those with a larger seq, so pollers stay cheap)
 //   GET  /testcloud/api/nodes                      node instances the cloud created
 //   POST /testcloud/api/agents/{id}/send           {type, size | payload_b64 | message}
 //   POST /testcloud/api/agents/{id}/cmd            {method, path, timeout_ms (null: none),
 //                                                  headers: ["Name: value"], body, msg_id}
-//                                                  -> {msg_id}; the reply is recorded as
+//                                                  -> {msg_id, published: the time the request
+//                                                  was handed to the broker}; the reply is recorded as
 //                                                  type cmd-reply {header, http, http_b64}
 //   POST /testcloud/api/agents/{id}/disconnect     DisconnectReq fields
 //   POST /testcloud/api/agents/{id}/checkpoint     {node_id, version_hash}

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cstdlib>
@@ -17,21 +18,21 @@ bool sameAddress(const sockaddr_storage& a, socklen_t alen, const sockaddr_stora
 
 }  // namespace
 
-bool isOwnSocket(int acceptedFd) {
+int ownPeerSocket(int acceptedFd) {
   sockaddr_storage listener{};
   sockaddr_storage peer{};
   socklen_t listenerLen = sizeof listener;
   socklen_t peerLen = sizeof peer;
   if (getsockname(acceptedFd, reinterpret_cast<sockaddr*>(&listener), &listenerLen) != 0 ||
       getpeername(acceptedFd, reinterpret_cast<sockaddr*>(&peer), &peerLen) != 0) {
-    return false;
+    return -1;
   }
   DIR* dir = opendir("/proc/self/fd");
   if (dir == nullptr) {
-    return false;
+    return -1;
   }
   const int dirFd = dirfd(dir);
-  bool found = false;
+  int found = -1;
   while (const dirent* e = readdir(dir)) {
     char* end = nullptr;
     const long fd = std::strtol(e->d_name, &end, 10);
@@ -48,12 +49,23 @@ bool isOwnSocket(int acceptedFd) {
     }
     if (sameAddress(local, localLen, peer, peerLen) &&
         sameAddress(remote, remoteLen, listener, listenerLen)) {
-      found = true;
+      found = static_cast<int>(fd);
       break;
     }
   }
   closedir(dir);
   return found;
+}
+
+bool adoptOwnPipe(int acceptedFd) {
+  const int pahoFd = ownPeerSocket(acceptedFd);
+  if (pahoFd < 0) {
+    return false;
+  }
+  const int on = 1;
+  setsockopt(acceptedFd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  setsockopt(pahoFd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  return true;
 }
 
 }  // namespace aclkd::aclk::transport

@@ -300,7 +300,7 @@ struct WssTransport::Impl {
     while (!ended) {
       auto [ec, peer] = co_await acceptor.async_accept(kTuple);
       if (ended || ec) co_return;
-      if (!isOwnSocket(peer.native_handle())) {
+      if (!adoptOwnPipe(peer.native_handle())) {
         const auto n = ++transportCounters().localPipeStrangers;
         boost::system::error_code pe;
         const auto who = peer.remote_endpoint(pe);
@@ -312,8 +312,7 @@ struct WssTransport::Impl {
         peer.close(pe);
         continue;
       }
-      pipe = std::move(peer);
-      pipe.set_option(tcp::no_delay(true));
+      pipe = std::move(peer);  // TCP_NODELAY on both ends: see adoptOwnPipe
       pipeAccepted = true;
       boost::system::error_code ce;
       acceptor.close(ce);  // one connection per attempt

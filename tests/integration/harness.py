@@ -131,7 +131,7 @@ class Mosquitto:
             f.write("\n".join([
                 "per_listener_settings false", "allow_anonymous true", "persistence false",
                 "log_dest stderr", f"log_type {log_type}", "log_timestamp true",
-                "log_timestamp_format %s", "connection_messages true",
+                "log_timestamp_format %s", "connection_messages true", "set_tcp_nodelay true",
                 f"listener {self.mqtt_port} 127.0.0.1", "protocol mqtt", "max_topic_alias 65535",
                 # A listener setting (default 10): the link aliases every topic of its list.
                 f"listener {self.wss_port} 127.0.0.1", "protocol websockets",
@@ -224,9 +224,11 @@ class TestCloud:
     def claims(self):
         return self.api("/testcloud/api/claims")
 
-    def messages(self, claim_id=None, type=None):  # noqa: A002 - the API's own name
+    def messages(self, claim_id=None, type=None, after=None):  # noqa: A002 - the API's own name
+        """Recorded messages, oldest first; `after`: only those with a larger "seq"."""
         query = urllib.parse.urlencode({k: v for k, v in (("claim_id", claim_id),
-                                                           ("type", type)) if v})
+                                                           ("type", type),
+                                                           ("after", after)) if v})
         return self.api("/testcloud/api/messages" + ("?" + query if query else ""))
 
     def set_faults(self, **faults):

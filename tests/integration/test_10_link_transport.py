@@ -42,18 +42,20 @@ def iso_to_epoch(text):
 
 def burst_latencies(test, cloud, cid, bursts, seed=10):
     """Sends `bursts` bursts of 1-20 cmd requests; every other burst waits for all replies of the
-    previous one first. Returns the latency of every reply (reply recorded at the cloud minus the
-    moment the request was handed to the cloud's control API)."""
+    previous one first. Returns the latency of every reply: the reply recorded at the cloud minus
+    the moment the cloud handed the request to the broker (both the test cloud's clock)."""
     rng = random.Random(seed)
-    sent = {}  # msg_id -> time before the cloud published it
+    sent = {}  # msg_id -> when the cloud published it
     waiting = []
     got = {}
+    seen = [0]  # the last recorded message read: each poll asks only for newer ones
 
     def collect():
-        for m in cloud.messages(cid, type="cmd-reply"):
+        for m in cloud.messages(cid, type="cmd-reply", after=seen[0]):
+            seen[0] = max(seen[0], m["seq"])
             mid = (m.get("header") or {}).get("msg-id")
-            if mid in sent and mid not in got:
-                got[mid] = iso_to_epoch(m["time"]) - sent[mid]
+            if mid is not None and mid not in got:
+                got[mid] = iso_to_epoch(m["time"])
 
     for b in range(bursts):
         if b % 2 == 0 and waiting:
@@ -61,13 +63,12 @@ def burst_latencies(test, cloud, cid, bursts, seed=10):
                      interval=0.01, what="the previous burst's replies")
         waiting = []
         for _ in range(rng.randint(1, 20)):
-            t0 = time.time()
-            mid = cloud.cmd(cid, "GET", "/api/v1/nope")["msg_id"]
-            sent[mid] = t0
-            waiting.append(mid)
-    wait_for(lambda: (collect() or True) and len(got) == len(sent), 30, interval=0.05,
+            answer = cloud.cmd(cid, "GET", "/api/v1/nope")
+            sent[answer["msg_id"]] = iso_to_epoch(answer["published"])
+            waiting.append(answer["msg_id"])
+    wait_for(lambda: (collect() or True) and all(m in got for m in sent), 30, interval=0.05,
              what="every reply")
-    return list(got.values())
+    return [got[m] - sent[m] for m in sent]
 
 
 def wait_subscribed(gw):

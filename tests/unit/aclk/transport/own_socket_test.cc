@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -40,7 +41,32 @@ TEST(OwnSocketTest, AConnectionFromThisProcessIsOwn) {
   ASSERT_GE(client, 0);
   const int accepted = accept(listener, nullptr, nullptr);
   ASSERT_GE(accepted, 0);
-  EXPECT_TRUE(isOwnSocket(accepted));
+  EXPECT_EQ(ownPeerSocket(accepted), client);
+  close(accepted);
+  close(client);
+  close(listener);
+}
+
+int noDelay(int fd) {
+  int on = -1;
+  socklen_t len = sizeof on;
+  EXPECT_EQ(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len), 0);
+  return on;
+}
+
+// Paho's end keeps Nagle on unless the pipe turns it off: a reply PUBLISH behind the request's
+// PUBACK then waited for a delayed ACK (40 ms per cmd reply).
+TEST(OwnSocketTest, AdoptingTheOwnPipeTurnsNagleOffOnBothEnds) {
+  sockaddr_in addr{};
+  const int listener = listenLoopback(&addr);
+  const int client = connectTo(addr);
+  ASSERT_GE(client, 0);
+  const int accepted = accept(listener, nullptr, nullptr);
+  ASSERT_GE(accepted, 0);
+  ASSERT_EQ(noDelay(client), 0);
+  EXPECT_TRUE(adoptOwnPipe(accepted));
+  EXPECT_NE(noDelay(client), 0);
+  EXPECT_NE(noDelay(accepted), 0);
   close(accepted);
   close(client);
   close(listener);
@@ -65,7 +91,9 @@ TEST(OwnSocketTest, AConnectionFromAnotherProcessIsAStranger) {
   ASSERT_EQ(ok, 'y');
   const int accepted = accept(listener, nullptr, nullptr);
   ASSERT_GE(accepted, 0);
-  EXPECT_FALSE(isOwnSocket(accepted));
+  EXPECT_EQ(ownPeerSocket(accepted), -1);
+  EXPECT_FALSE(adoptOwnPipe(accepted));
+  EXPECT_EQ(noDelay(accepted), 0);  // a stranger's connection is left as it came
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   close(accepted);
