@@ -2,22 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
 #include <variant>
 
-#include "aclk/backoff.h"
 #include "aclk/cloud_login.h"
 #include "aclk/cmd_requests.h"
 #include "aclk/inbound_handlers.h"
-#include "aclk/messages.h"
-#include "aclk/mqtt_session.h"
+#include "aclk/link_connection.h"
+#include "aclk/link_events.h"
 #include "aclk/link_state.h"
+#include "aclk/messages.h"
 #include "aclk/node_sync.h"
+#include "aclk/reconnect_schedule.h"
 #include "aclk/topics.h"
 #include "common/untrusted_text.h"
 #include "common/url.h"
@@ -37,12 +35,6 @@ constexpr auto kBadKeyRetry = seconds(5);
 constexpr auto kClaimPoll = seconds(1);
 constexpr int kSessionTakenOver = 142;  // MQTT 5 DISCONNECT reason "Session taken over"
 
-std::time_t nowT() { return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()); }
-
-enum class Command { kStop, kReload, kNodesChanged };
-// A CmdHandler's answer is published by the link's thread (pop() does it, so no state sees it).
-using Event = std::variant<MqttEvent, Command, CmdRequests::Answer>;
-
 // Why the online loop ended.
 enum class OnlineEnd { kLost, kStop, kReload, kCloudRequest };
 
@@ -51,49 +43,34 @@ enum class OnlineEnd { kLost, kStop, kReload, kCloudRequest };
 struct Link::Impl : public InboundContext {
   Impl(LinkOptions o, ClaimSource c)
       : opt(std::move(o)), claims(std::move(c)),
-        backoff(opt.seed != 0 ? opt.seed : std::random_device{}()),
+        schedule(opt.seed != 0 ? opt.seed : std::random_device{}(), opt.banRetry),
         nodeSync(SelfNode{opt.machineGuid, opt.hostname, opt.agentVersion,
                           [claims = claims] { return claims()->proxy.labelValue(); }},
                  [this](TopicId topic, const std::string& payload) {
-                   return publish(topic, payload);
+                   return connection.publish(topic, payload);
                  }) {}
-
-  // ---- the event queue --------------------------------------------------------------------
-
-  void push(Event e) {
-    {
-      std::lock_guard<std::mutex> lock(queueMutex);
-      queue.push_back(std::move(e));
-    }
-    queueCv.notify_one();
-  }
 
   // Next event before `deadline`; nullopt on timeout.
   // Answers of the CmdHandler are published here, in whatever state the link is.
-  std::optional<Event> pop(Clock::time_point deadline) {
+  std::optional<LinkEvent> pop(Clock::time_point deadline) {
     while (true) {
-      std::unique_lock<std::mutex> lock(queueMutex);
-      if (!queueCv.wait_until(lock, deadline, [&] { return !queue.empty(); })) {
-        return std::nullopt;
-      }
-      Event e = std::move(queue.front());
-      queue.pop_front();
-      lock.unlock();
-      auto* answer = std::get_if<CmdRequests::Answer>(&e);
+      auto e = events->pop(deadline);
+      if (!e) return std::nullopt;
+      auto* answer = std::get_if<CmdRequests::Answer>(&*e);
       if (!answer) return e;
       cmds.publishAnswer(*answer, sessionId);
     }
   }
 
   // Waits until `deadline`, dropping stale MQTT events; returns a command if one arrives.
-  std::optional<Command> idleUntil(Clock::time_point deadline) {
+  std::optional<LinkCommand> idleUntil(Clock::time_point deadline) {
     while (true) {
       auto e = pop(deadline);
       if (!e) {
         return std::nullopt;
       }
-      if (auto* c = std::get_if<Command>(&*e)) {
-        if (*c == Command::kNodesChanged) {
+      if (auto* c = std::get_if<LinkCommand>(&*e)) {
+        if (*c == LinkCommand::kNodesChanged) {
           nodeSync.sync(false);
           continue;
         }
@@ -102,28 +79,7 @@ struct Link::Impl : public InboundContext {
     }
   }
 
-  // ---- status -----------------------------------------------------------------------------
-
-  void setStatus(AclkStatus s) {
-    {
-      std::lock_guard<std::mutex> lock(stateMutex);
-      if (s == st.status) {
-        return;
-      }
-      st.status = s;
-    }
-    if (s == AclkStatus::kConnected) {
-      spdlog::info("Netdata Cloud, ACLK connection status: {}", statusString(s));
-    } else {
-      spdlog::warn("Netdata Cloud, ACLK connection status: {}", statusString(s));
-    }
-  }
-
-  template <typename F>
-  void withState(F&& f) {
-    std::lock_guard<std::mutex> lock(stateMutex);
-    f();
-  }
+  void setStatus(AclkStatus s) { state.setStatus(s); }
 
   // ---- the main loop ----------------------------------------------------------------------
 
@@ -132,7 +88,7 @@ struct Link::Impl : public InboundContext {
     while (!stopping.load()) {
       const auto snap = claims();
       if (!snap->claimed) {
-        if (auto c = idleUntil(Clock::now() + kClaimPoll); c && *c == Command::kStop) break;
+        if (auto c = idleUntil(Clock::now() + kClaimPoll); c && *c == LinkCommand::kStop) break;
         continue;
       }
       const auto cloudUrl = snap->cloudUrlValid ? parseUrl(snap->cloudUrl, nullptr) : std::nullopt;
@@ -142,7 +98,7 @@ struct Link::Impl : public InboundContext {
           spdlog::warn("ACLK: {}, please fix", claim::kInvalidUrl);
           warnedGeneration = snap->generation;
         }
-        if (auto c = idleUntil(Clock::now() + kBadUrlRetry); c && *c == Command::kStop) break;
+        if (auto c = idleUntil(Clock::now() + kBadUrlRetry); c && *c == LinkCommand::kStop) break;
         continue;
       }
       if (!snap->key) {
@@ -151,60 +107,41 @@ struct Link::Impl : public InboundContext {
                        snap->keyError);
           warnedGeneration = snap->generation;
         }
-        if (auto c = idleUntil(Clock::now() + kBadKeyRetry); c && *c == Command::kStop) break;
+        if (auto c = idleUntil(Clock::now() + kBadKeyRetry); c && *c == LinkCommand::kStop) break;
         continue;
       }
-      const milliseconds delay = nextDelay();
+      const milliseconds delay =
+          schedule.next(state.with([](const LinkState& st) { return st.banned; }), Clock::now());
       if (delay.count() > 0) {
         spdlog::debug("Wait before attempting to reconnect in {:.3f} seconds",
                       static_cast<double>(delay.count()) / 1000.0);
-        withState([&] {
+        state.with([&](LinkState& st) {
           st.nextAttempt = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
                                                               delay);
           st.lastBackoffSeconds = static_cast<double>(delay.count()) / 1000.0;
         });
         if (auto c = idleUntil(Clock::now() + delay)) {
-          if (*c == Command::kStop) break;
+          if (*c == LinkCommand::kStop) break;
           onReload();
           continue;
         }
       }
-      withState([&] { ++st.attempts; });
+      state.with([](LinkState& st) { ++st.attempts; });
       if (!attempt(*snap, *cloudUrl)) {
-        withState([&] { ++st.failedAttempts; });
+        state.with([](LinkState& st) { ++st.failedAttempts; });
       }
     }
     setStatus(AclkStatus::kDisabled);
   }
 
   void onReload() {
-    withState([&] {
+    state.with([](LinkState& st) {
       if (st.banned) {
         spdlog::info("ACLK: ban lifted by reload-claiming-state");
       }
       st.banned = false;
     });
-    blockUntil.reset();
-    backoff.reset();
-  }
-
-  milliseconds nextDelay() {
-    bool isBanned = false;
-    withState([&] { isBanned = st.banned; });
-    if (isBanned) {
-      backoff.reset();
-      return duration_cast<milliseconds>(opt.banRetry);
-    }
-    if (blockUntil) {
-      const auto until = *blockUntil;
-      blockUntil.reset();
-      if (until > Clock::now()) {
-        backoff.reset();
-        // Rounded up, so that "no attempt before N seconds" holds to the millisecond.
-        return duration_cast<milliseconds>(until - Clock::now()) + milliseconds(1);
-      }
-    }
-    return backoff.next();
+    schedule.restart();
   }
 
   // ---- one connection attempt -------------------------------------------------------------
@@ -219,16 +156,11 @@ struct Link::Impl : public InboundContext {
     lo.http = opt.http;
     lo.setStatus = [this](AclkStatus s) { setStatus(s); };
     CloudLogin login = loginToCloud(snap, cloudUrl, lo);
-    if (login.backoff) backoff.setParams(*login.backoff);
+    if (login.backoff) schedule.setBackoff(*login.backoff);
     if (login.cloudError) {
-      if (login.cloudError->nonRetryable) {
-        withState([&] {
-          if (!st.banned) ++st.bans;
-          st.banned = true;
-        });
-      }
+      if (login.cloudError->nonRetryable) ban();
       if (login.cloudError->retryDelaySeconds > 0) {
-        blockUntil = Clock::now() + seconds(login.cloudError->retryDelaySeconds);
+        blockReconnectFor(seconds(login.cloudError->retryDelaySeconds));
       }
     }
     if (!login.mqttEndpoint) return false;
@@ -238,14 +170,12 @@ struct Link::Impl : public InboundContext {
   // ---- MQTT ---------------------------------------------------------------------------------
 
   bool connectMqtt(const claim::ClaimSnapshot& snap, const Url& endpoint, MqttCredentials creds) {
-    topics = std::move(creds.topics);
+    connection.setTopics(std::move(creds.topics));
+    const TopicMap& topics = connection.topics();
     sessionClaimId = snap.claimedId;
     sessionGeneration = snap.generation;
     nodeSync.beginSession(sessionClaimId, sessionId);
     const uint64_t number = ++sessionNumber;
-    MqttClient::Sink sink = [this](MqttEvent&& e) { push(std::move(e)); };
-    session = opt.mqttFactory ? opt.mqttFactory(number, std::move(sink))
-                              : std::make_unique<MqttSession>(number, std::move(sink));
 
     MqttConnectParams p;
     p.wire.host = endpoint.host;
@@ -267,9 +197,9 @@ struct Link::Impl : public InboundContext {
                  p.wire.port,
                  snap.proxy.kind == ProxyKind::kNone ? "" : " through proxy " + snap.proxy.display());
     std::string error;
-    if (!session->connect(p, &error)) {
+    if (!connection.open(number, [q = events.get()](MqttEvent&& e) { q->push(std::move(e)); }, p,
+                         &error)) {
       spdlog::warn("ACLK: connection failed: {}", error);
-      session.reset();
       return false;
     }
     const auto deadline = Clock::now() + opt.connackTimeout;
@@ -283,13 +213,13 @@ struct Link::Impl : public InboundContext {
         closeSession();
         return false;
       }
-      if (auto* c = std::get_if<Command>(&*e)) {
-        if (*c == Command::kNodesChanged) {
+      if (auto* c = std::get_if<LinkCommand>(&*e)) {
+        if (*c == LinkCommand::kNodesChanged) {
           nodeSync.sync(false);
           continue;
         }
         closeSession();
-        if (*c == Command::kStop) {
+        if (*c == LinkCommand::kStop) {
           stopping.store(true);
         } else {
           onReload();
@@ -312,7 +242,7 @@ struct Link::Impl : public InboundContext {
         }
         spdlog::warn("ACLK: connection failed (MQTT client code {})", m.code);
         spdlog::warn("ACLK: connection attempt failed before the link was established: {}",
-                     statusString(st.status));
+                     statusString(state.status()));
         closeSession();
         return false;
       }
@@ -330,35 +260,18 @@ struct Link::Impl : public InboundContext {
     return true;
   }
 
-  void closeSession() {
-    if (session) {
-      session->disconnect(milliseconds(100));
-      session.reset();
-    }
-  }
+  void closeSession() { connection.close(milliseconds(100)); }
 
   void onConnected(const MqttEvent& m) {
     spdlog::info("ACLK: MQTT Connection Accepted By Server");
-    if (m.maximumPacketSize != 0) {
-      spdlog::info("ACLK: MQTT server limits message size to {}", m.maximumPacketSize);
-    }
-    if (m.serverReceiveMaximum != 0) {
-      spdlog::info("ACLK: MQTT server receive maximum is {}", m.serverReceiveMaximum);
-    }
-    maxPacketSize = m.maximumPacketSize;
-    std::string error;
-    for (TopicId id : {TopicId::kInboxCmd, TopicId::kInboxCmdV1}) {
-      if (!session->subscribe(*topics.get(id), &error)) {
-        spdlog::warn("ACLK: cannot subscribe to {}: {}", topicName(id), error);
-      }
-    }
-    withState([&] {
+    connection.connected(m);
+    state.with([&](LinkState& st) {
       st.online = true;
       st.receivedMessages = 0;
       st.outbound.newConnection();
       st.serverReceiveMaximum = m.serverReceiveMaximum;
       ++st.connections;
-      st.lastConnect = nowT();
+      st.lastConnect = wallClockNow();
       st.nextAttempt.reset();
       st.lastBackoffSeconds.reset();
     });
@@ -374,18 +287,18 @@ struct Link::Impl : public InboundContext {
     while (true) {
       auto e = pop(nextSweep);
       if (!e) {
-        sweepInflight();
+        connection.sweep();
         nodeSync.streamContextUpdates();
         nodeSync.sendDueCollectors();
         nextSweep = Clock::now() + seconds(1);
         continue;
       }
-      if (auto* c = std::get_if<Command>(&*e)) {
-        if (*c == Command::kNodesChanged) {
+      if (auto* c = std::get_if<LinkCommand>(&*e)) {
+        if (*c == LinkCommand::kNodesChanged) {
           nodeSync.sync(true);
           continue;
         }
-        if (*c == Command::kStop) {
+        if (*c == LinkCommand::kStop) {
           gracefulDisconnect(number, "shutdown");
           return OnlineEnd::kStop;
         }
@@ -401,7 +314,7 @@ struct Link::Impl : public InboundContext {
       switch (m.kind) {
         case MqttEvent::Kind::kMessage:
           if (m.payload.size() > opt.inboundLimitBytes) {
-            withState([&] { ++st.inboundTooBig; });
+            state.with([](LinkState& st) { ++st.inboundTooBig; });
             spdlog::warn("ACLK: inbound message of {} bytes on \"{}\" exceeds {} bytes",
                          m.payload.size(), escapeUntrusted(m.text), opt.inboundLimitBytes);
             setStatus(AclkStatus::kOfflineMessageTooBig);
@@ -449,9 +362,9 @@ struct Link::Impl : public InboundContext {
 
   void markOffline() {
     spdlog::warn("ACLK link is down");
-    withState([&] {
+    state.with([](LinkState& st) {
       st.online = false;
-      st.lastDisconnect = nowT();
+      st.lastDisconnect = wallClockNow();
       st.outbound.clear();
     });
   }
@@ -466,8 +379,8 @@ struct Link::Impl : public InboundContext {
     while (id != 0 && !acked) {
       auto e = pop(deadline);
       if (!e) break;
-      if (auto* c = std::get_if<Command>(&*e)) {
-        if (*c == Command::kStop) stopping.store(true);
+      if (auto* c = std::get_if<LinkCommand>(&*e)) {
+        if (*c == LinkCommand::kStop) stopping.store(true);
         continue;
       }
       auto& m = std::get<MqttEvent>(*e);
@@ -482,91 +395,19 @@ struct Link::Impl : public InboundContext {
     if (acked) {
       spdlog::info("Shutdown message has been acknowledged by the cloud. Exiting gracefully");
     }
-    if (session) {
-      session->disconnect(kDisconnectWait);
-      session.reset();
-    }
+    connection.close(kDisconnectWait);
     markOffline();
   }
 
-  // ---- publishing ---------------------------------------------------------------------------
-
-  // Returns the publish id, 0 when the message was not sent (offline, no topic, queue full).
-  uint64_t publish(TopicId topic, const std::string& payload) override {
-    const auto& name = topics.get(topic);
-    if (!name) {
-      spdlog::debug("ACLK: no topic for {}; message dropped", topicName(topic));
-      return 0;
-    }
-    spdlog::debug("ACLK: publishing {} ({} bytes)", topicName(topic), payload.size());
-    return publishRaw(*name, payload);
-  }
-
-  uint64_t publishRaw(const std::string& topic, const std::string& payload) {
-    bool isOnline = false;
-    withState([&] { isOnline = st.online; });
-    if (!session || !isOnline) {
-      withState([&] { ++st.droppedOffline; });
-      spdlog::debug("MQTT is offline. Can't send message.");
-      return 0;
-    }
-    if (maxPacketSize != 0 && payload.size() + topic.size() + 64 > maxPacketSize) {
-      withState([&] { ++st.droppedTooBig; });
-      spdlog::warn("Message too big for server: {}", payload.size());
-      return 0;
-    }
-    uint64_t id = 0;
-    withState([&] {
-      id = st.outbound.admit(payload.size(), Clock::now());
-      if (id == 0 && st.outbound.droppedQueueFull() == 1) {
-        spdlog::warn("ACLK: outbound queue is full ({} bytes); dropping messages",
-                     opt.outboundLimitBytes);
-      }
-    });
-    if (id == 0) {
-      return 0;
-    }
-    std::string error;
-    if (!session->publish(id, topic, payload, &error)) {
-      spdlog::warn("ACLK: publish to \"{}\" failed: {}", topic, error);
-      withState([&] {
-        st.outbound.cancel(id);
-        ++st.droppedOffline;
-      });
-      return 0;
-    }
-    return id;
-  }
-
   void onPublishDone(const MqttEvent& m) {
-    bool resetBackoff = false;
-    withState([&] {
-      const auto ack = st.outbound.acknowledged(m.publishId, m.success, Clock::now());
-      if (ack.stable) {
-        st.lastConnectPuback = nowT();
-        resetBackoff = true;
-      }
-    });
-    if (resetBackoff) {
-      backoff.reset();
-    }
-  }
-
-  void sweepInflight() {
-    withState([&] {
-      const size_t dropped = st.outbound.sweep(Clock::now());
-      if (dropped != 0 && st.outbound.timedOut() == dropped) {
-        spdlog::warn("ACLK: a message got no PUBACK within {} s; counted as dropped",
-                     opt.pubackTimeout.count());
-      }
-    });
+    if (connection.acknowledged(m)) schedule.connectionStable();
   }
 
   // ---- inbound ------------------------------------------------------------------------------
 
   // Returns true when the cloud asked to disconnect.
   bool handleInbound(const std::string& topic, const std::string& payload) {
-    withState([&] { ++st.receivedMessages; });
+    state.with([](LinkState& st) { ++st.receivedMessages; });
     const auto type = messageTypeOfTopic(topic);
     if (type.empty()) {
       spdlog::error("ACLK: inbound message on \"{}\" has no type; dropped",
@@ -575,13 +416,15 @@ struct Link::Impl : public InboundContext {
     }
     spdlog::debug("ACLK: received {} ({} bytes)", escapeUntrusted(type), payload.size());
     if (type == "cmd") {
-      if (!cmds.handle(payload, sessionId)) withState([&] { ++st.malformedInbound; });
+      if (!cmds.handle(payload, sessionId)) {
+        state.with([](LinkState& st) { ++st.malformedInbound; });
+      }
       return false;
     }
     InboundMessage msg;
     std::string error;
     if (!decodeInbound(type, payload, &msg, &error)) {
-      withState([&] { ++st.malformedInbound; });
+      state.with([](LinkState& st) { ++st.malformedInbound; });
       spdlog::error("ACLK: {}; message ignored", error);
       return false;
     }
@@ -591,6 +434,10 @@ struct Link::Impl : public InboundContext {
   // ---- InboundContext: what the handlers of inbound_handlers.cc may do -----------------------
 
   const std::string& claimId() const override { return sessionClaimId; }
+
+  uint64_t publish(TopicId topic, const std::string& payload) override {
+    return connection.publish(topic, payload);
+  }
 
   void sendAllNodeStates() override { nodeSync.sendAllNodeStates(); }
 
@@ -611,20 +458,16 @@ struct Link::Impl : public InboundContext {
   }
 
   void ban() override {
-    withState([&] {
-      if (!st.banned) ++st.bans;
-      st.banned = true;
-    });
+    state.with([](LinkState& st) { st.ban(); });
   }
 
-  void blockReconnectFor(seconds delay) override { blockUntil = Clock::now() + delay; }
+  void blockReconnectFor(seconds delay) override { schedule.blockFor(delay, Clock::now()); }
 
   void cancelPendingRequest(const std::string& requestId) override { cmds.cancel(requestId); }
 
   // A DISCONNECT 142 or a clean close by the broker while online (takeover_watch.h).
   void noteSessionTakeover() {
-    size_t recent = 0;
-    withState([&] { recent = st.takeovers.note(Clock::now()); });
+    const size_t recent = state.with([](LinkState& st) { return st.takeovers.note(Clock::now()); });
     if (recent != 0) {
       spdlog::warn("ACLK: the broker gave this gateway's MQTT session to another connection {} "
                    "times in {} minutes: another machine is probably using this claimed id (a "
@@ -641,50 +484,33 @@ struct Link::Impl : public InboundContext {
   std::atomic<bool> stopping{false};
   std::atomic<bool> cancelHttp{false};
 
-  std::mutex queueMutex;
-  std::condition_variable queueCv;
-  std::deque<Event> queue;
-  // CmdHandler completions reach the queue through this; cleared when the link goes away.
-  struct ReplySink {
-    explicit ReplySink(Impl* owner) : impl(owner) {}
-    std::mutex mutex;
-    Impl* impl;
-  };
-  std::shared_ptr<ReplySink> replySink = std::make_shared<ReplySink>(this);
+  // Shared with readers of the state (control socket, API).
+  SharedLinkState state{opt.outboundLimitBytes, opt.pubackTimeout};
+
+  // The only owner: CmdHandler completions hold it weakly (LinkEvents::weakPush).
+  const std::shared_ptr<LinkEvents> events = std::make_shared<LinkEvents>();
   CmdRequests cmds{opt.localApi, opt.cmdHandler,
                    [this](const std::string& topic, const std::string& payload) {
-                     return publishRaw(topic, payload);
+                     return connection.publishRaw(topic, payload);
                    },
-                   [sink = replySink](CmdRequests::Answer&& answer) {
-                     std::lock_guard lock(sink->mutex);
-                     if (sink->impl) sink->impl->push(std::move(answer));
+                   [push = LinkEvents::weakPush(events)](CmdRequests::Answer&& answer) {
+                     push(std::move(answer));
                    }};
 
   // Link-thread only.
-  Backoff backoff;
+  ReconnectSchedule schedule;  // backoff, the cloud's block, the ban's retry
   NodeSync nodeSync;  // the node table and its messages (node_sync.h)
-  std::optional<Clock::time_point> blockUntil;
-  std::unique_ptr<MqttClient> session;
+  LinkConnection connection{state, opt.mqttFactory};  // the MQTT client and what goes out
   uint64_t sessionNumber = 0;
   int64_t sessionId = 0;
   std::string sessionClaimId;
   unsigned long sessionGeneration = 0;
-  TopicMap topics;
-  uint32_t maxPacketSize = 0;
-
-  // Shared with readers of the state (control socket, API).
-  mutable std::mutex stateMutex;
-  LinkState st{opt.outboundLimitBytes, opt.pubackTimeout};
 };
 
 Link::Link(LinkOptions options, ClaimSource claims)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(claims))) {}
 
-Link::~Link() {
-  stop();
-  std::lock_guard lock(impl_->replySink->mutex);
-  impl_->replySink->impl = nullptr;
-}
+Link::~Link() { stop(); }
 
 void Link::start() {
   if (!impl_->thread.joinable()) {
@@ -695,12 +521,12 @@ void Link::start() {
 void Link::stop() {
   if (impl_->thread.joinable()) {
     impl_->cancelHttp.store(true);
-    impl_->push(Command::kStop);
+    impl_->events->push(LinkCommand::kStop);
     impl_->thread.join();
   }
 }
 
-void Link::reloadIdentity() { impl_->push(Command::kReload); }
+void Link::reloadIdentity() { impl_->events->push(LinkCommand::kReload); }
 
 void Link::setRelaySource(std::shared_ptr<NodeRelaySource> source) {
   impl_->nodeSync.setRelaySource(std::move(source));
@@ -710,17 +536,15 @@ void Link::setNodeIdMemory(std::shared_ptr<NodeIdMemory> memory) {
   impl_->nodeSync.setNodeIdMemory(std::move(memory));
 }
 
-void Link::nodesChanged() { impl_->push(Command::kNodesChanged); }
+void Link::nodesChanged() { impl_->events->push(LinkCommand::kNodesChanged); }
 
-AclkStatus Link::status() const {
-  std::lock_guard<std::mutex> lock(impl_->stateMutex);
-  return impl_->st.status;
-}
+AclkStatus Link::status() const { return impl_->state.status(); }
 
 void Link::fillState(AclkStateView* v) const {
-  std::lock_guard<std::mutex> lock(impl_->stateMutex);
-  impl_->st.fill(v);
-  impl_->nodeSync.fillNodes(v);
+  impl_->state.with([&](const LinkState& st) {
+    st.fill(v);
+    impl_->nodeSync.fillNodes(v);
+  });
 }
 
 }  // namespace aclkd::aclk

@@ -1,5 +1,7 @@
 #include "aclk/link_state.h"
 
+#include <spdlog/spdlog.h>
+
 #include <string>
 
 #include "aclk/transport/wss_transport.h"
@@ -42,6 +44,21 @@ void LinkState::fill(AclkStateView* v) const {
       {"local-pipe-strangers-refused", t.localPipeStrangers.load()},
       {"transport-pingreqs-injected", t.injectedPingreqs.load()},
   };
+}
+
+void SharedLinkState::setStatus(AclkStatus status) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (status == state_.status) {
+      return;
+    }
+    state_.status = status;
+  }
+  if (status == AclkStatus::kConnected) {
+    spdlog::info("Netdata Cloud, ACLK connection status: {}", statusString(status));
+  } else {
+    spdlog::warn("Netdata Cloud, ACLK connection status: {}", statusString(status));
+  }
 }
 
 }  // namespace aclkd::aclk

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <mutex>
 #include <optional>
 
 #include "aclk/aclk_state.h"
@@ -14,7 +15,7 @@ namespace aclkd::aclk {
 
 // What the link shares with readers of its state (control socket, API, /metrics): status, times
 // and the degraded-mode counters. The link's thread writes it and readers copy it out, both under
-// the link's state lock; this struct itself has no lock.
+// the lock of SharedLinkState (below); this struct itself has no lock.
 struct LinkState {
   LinkState(size_t outboundLimitBytes, std::chrono::seconds pubackTimeout)
       : outbound(outboundLimitBytes, pubackTimeout) {}
@@ -40,9 +41,53 @@ struct LinkState {
   uint64_t bans = 0;
   TakeoverWatch takeovers;
 
+  // A DisconnectReq permaban or a non-retryable cloud error: no attempt but every banRetry until
+  // the identity is reloaded. Counted once per ban, however often the cloud repeats it.
+  void ban() {
+    if (!banned) ++bans;
+    banned = true;
+  }
+
   // The link's part of `aclk-state` (without the node table) and its counters, with the
   // transport's process-wide ones.
   void fill(AclkStateView* view) const;
+};
+
+// The state's times are wall-clock seconds: `aclk-state` shows them as dates.
+inline std::time_t wallClockNow() {
+  return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+}
+
+// LinkState behind the one lock that the link's thread and the state's readers share. The link's
+// parts (the state machine, its connection) each take it for a short step and never across a
+// wait, so a reader of `aclk-state` never waits on the network.
+class SharedLinkState {
+ public:
+  SharedLinkState(size_t outboundLimitBytes, std::chrono::seconds pubackTimeout)
+      : state_(outboundLimitBytes, pubackTimeout) {}
+
+  // Runs f(state) under the lock; returns what f returns.
+  template <typename F>
+  auto with(F&& f) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return f(state_);
+  }
+  template <typename F>
+  auto with(F&& f) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return f(static_cast<const LinkState&>(state_));
+  }
+
+  // Sets the §11.1 status and logs a change (info for connected, a warning for the rest); the
+  // same status again is neither set nor logged.
+  void setStatus(AclkStatus status);
+  AclkStatus status() const {
+    return with([](const LinkState& s) { return s.status; });
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  LinkState state_;
 };
 
 }  // namespace aclkd::aclk

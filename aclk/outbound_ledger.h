@@ -36,6 +36,8 @@ class OutboundLedger {
   // The connection is gone: nothing is in flight any more.
   void clear();
 
+  size_t limitBytes() const { return limitBytes_; }
+  std::chrono::seconds pubackTimeout() const { return pubackTimeout_; }
   size_t inflightCount() const { return inflight_.size(); }
   size_t inflightBytes() const { return inflightBytes_; }
   uint64_t pubacks() const { return pubacks_; }  // this connection
