@@ -40,12 +40,14 @@ struct MqttSession::Impl : public mqtt::iaction_listener {
       e.session = impl->number;
       e.success = true;
       try {
+        // Paho was shown a Receive Maximum of 65535 (see liftReceiveMaximum): the cloud's own
+        // value is the transport's.
+        if (const auto server = impl->transport ? impl->transport->serverReceiveMaximum()
+                                                : std::nullopt) {
+          e.serverReceiveMaximum = *server;
+        }
         const auto rsp = tok.get_connect_response();
         const auto& props = rsp.get_properties();
-        if (props.contains(mqtt::property::RECEIVE_MAXIMUM)) {
-          e.serverReceiveMaximum =
-              mqtt::get<uint16_t>(props, mqtt::property::RECEIVE_MAXIMUM);
-        }
         if (props.contains(mqtt::property::MAXIMUM_PACKET_SIZE)) {
           e.maximumPacketSize = mqtt::get<uint32_t>(props, mqtt::property::MAXIMUM_PACKET_SIZE);
         }
@@ -123,8 +125,13 @@ bool MqttSession::connect(const MqttConnectParams& p, std::string* error) {
   }
   const std::string uri = "tcp://127.0.0.1:" + std::to_string(pipePort);
   try {
-    impl->client = std::make_unique<mqtt::async_client>(uri, p.clientId,
-                                                         mqtt::create_options(MQTTVERSION_5));
+    // Paho refuses a publish while 100 (its default) are queued and not yet written, even when
+    // connected: a reconnect's node-sync burst or a big cmd burst would lose messages there. The
+    // link's outbound ledger already bounds what is in flight (by bytes), so Paho's count is
+    // lifted to its message-id space.
+    constexpr int kPahoQueueLimit = 65535;
+    impl->client = std::make_unique<mqtt::async_client>(
+        uri, p.clientId, mqtt::create_options(MQTTVERSION_5, kPahoQueueLimit));
     impl->client->set_connection_lost_handler([impl](const std::string& cause) {
       MqttEvent e;
       e.kind = MqttEvent::Kind::kConnectionLost;

@@ -22,6 +22,20 @@ int readVarInt(const uint8_t* p, size_t size, uint32_t* value) {
 
 }  // namespace
 
+long firstPacketSize(std::string_view bytes) {
+  if (bytes.size() < 2) {
+    return 0;
+  }
+  uint32_t remaining = 0;
+  const int lenBytes =
+      readVarInt(reinterpret_cast<const uint8_t*>(bytes.data()) + 1, bytes.size() - 1, &remaining);
+  if (lenBytes <= 0) {
+    return lenBytes;
+  }
+  const size_t total = 1 + static_cast<size_t>(lenBytes) + remaining;
+  return bytes.size() < total ? 0 : static_cast<long>(total);
+}
+
 void appendVarInt(std::string* out, uint32_t value) {
   do {
     uint8_t b = value & 0x7f;
@@ -176,6 +190,69 @@ bool setConnectKeepAlive(std::string* packet, uint16_t seconds) {
   return true;
 }
 
+namespace {
+
+// Bytes taken by the value of a CONNACK property (MQTT 5 §3.2.2.3), -1 for an unknown id or a
+// value that runs past the end.
+long propertyValueSize(uint8_t id, const uint8_t* p, size_t left) {
+  const auto lengthPrefixed = [&](size_t at) -> long {
+    if (at + 2 > left) return -1;
+    const size_t n = at + 2 + ((p[at] << 8) | p[at + 1]);
+    return n > left ? -1 : static_cast<long>(n);
+  };
+  switch (id) {
+    case 0x24: case 0x25: case 0x28: case 0x29: case 0x2A:  // bytes
+      return left >= 1 ? 1 : -1;
+    case 0x21: case 0x22: case 0x13:  // two-byte integers
+      return left >= 2 ? 2 : -1;
+    case 0x11: case 0x27:  // four-byte integers
+      return left >= 4 ? 4 : -1;
+    case 0x12: case 0x1F: case 0x1A: case 0x1C: case 0x15: case 0x16:  // strings, binary data
+      return lengthPrefixed(0);
+    case 0x26: {  // user property: a string pair
+      const long key = lengthPrefixed(0);
+      return key < 0 ? -1 : lengthPrefixed(static_cast<size_t>(key));
+    }
+    default:
+      return -1;
+  }
+}
+
+}  // namespace
+
+std::optional<uint16_t> liftReceiveMaximum(std::string* connack) {
+  auto* p = reinterpret_cast<uint8_t*>(connack->data());
+  const size_t n = connack->size();
+  uint32_t remaining = 0;
+  const int lenBytes = n > 1 ? readVarInt(p + 1, n - 1, &remaining) : 0;
+  if (n == 0 || (p[0] >> 4) != static_cast<int>(MqttPacketType::kConnack) || lenBytes <= 0 ||
+      1 + lenBytes + remaining != n) {
+    return std::nullopt;
+  }
+  size_t at = 1 + lenBytes + 2;  // flags, reason code
+  uint32_t propertiesLength = 0;
+  const int propLenBytes = at < n ? readVarInt(p + at, n - at, &propertiesLength) : 0;
+  if (propLenBytes <= 0 || at + propLenBytes + propertiesLength != n) {
+    return std::nullopt;
+  }
+  at += propLenBytes;
+  while (at < n) {
+    const uint8_t id = p[at++];
+    const long size = propertyValueSize(id, p + at, n - at);
+    if (size < 0) {
+      return std::nullopt;
+    }
+    if (id == 0x21) {
+      const auto server = static_cast<uint16_t>((p[at] << 8) | p[at + 1]);
+      p[at] = 0xff;
+      p[at + 1] = 0xff;
+      return server;
+    }
+    at += static_cast<size_t>(size);
+  }
+  return std::nullopt;
+}
+
 bool OutboundPackets::feed(const uint8_t* data, size_t size, std::string* out) {
   // Whole packets are cut straight from Paho's bytes; only a packet split across reads is
   // copied into pending_.
@@ -186,20 +263,16 @@ bool OutboundPackets::feed(const uint8_t* data, size_t size, std::string* out) {
   const std::string_view in =
       direct ? std::string_view(reinterpret_cast<const char*>(data), size) : pending_;
   size_t pos = 0;
-  while (in.size() - pos >= 2) {
-    const auto* p = reinterpret_cast<const uint8_t*>(in.data()) + pos;
-    uint32_t remaining = 0;
-    const int lenBytes = readVarInt(p + 1, in.size() - pos - 1, &remaining);
-    if (lenBytes < 0) {
+  while (pos < in.size()) {
+    const long size = firstPacketSize(in.substr(pos));
+    if (size < 0) {
       return false;
     }
-    if (lenBytes == 0) {
+    if (size == 0) {
       break;
     }
-    const size_t total = 1 + lenBytes + static_cast<size_t>(remaining);
-    if (in.size() - pos < total) {
-      break;
-    }
+    const auto total = static_cast<size_t>(size);
+    const auto* p = reinterpret_cast<const uint8_t*>(in.data()) + pos;
     const auto type = static_cast<MqttPacketType>(p[0] >> 4);
     const std::string_view packet = in.substr(pos, total);
     if (type == MqttPacketType::kPublish) {

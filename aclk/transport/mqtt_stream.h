@@ -74,6 +74,18 @@ class TopicAliasRewriter {
 // not a CONNECT it can parse.
 bool setConnectKeepAlive(std::string* packet, uint16_t seconds);
 
+// Receive Maximum (property 0x21) of a complete MQTT 5 CONNACK packet, raised in place to 65535
+// (same length, so the packet stays valid). Returns the server's value, nullopt when the CONNACK
+// has none or cannot be parsed (then nothing is changed).
+//
+// Why: brief §5.5 has the agent record the server's Receive Maximum for statistics only and
+// publish without waiting for it. Paho instead caps its QoS 1 messages in flight at that value
+// and parks the rest in its command queue, which it looks at again only on its 1 s timer: with
+// mosquitto's default of 20, a burst of more than 20 cmd replies left the 21st waiting a whole
+// second (measured: window 40 → max 1.1 s, window 100 → 4 s). Lifting the value on its way to
+// Paho gives the agent's wire; the link still reports the server's own value (aclk-state).
+std::optional<uint16_t> liftReceiveMaximum(std::string* connack);
+
 // The outbound byte stream from Paho, cut into whole packets (a PUBLISH must be complete before
 // its topic can be rewritten). Reports each packet's type; returns what to send on. With
 // `connectKeepAlive` set, the CONNECT's Keep Alive is replaced by it (see WssTransport).
@@ -94,6 +106,10 @@ class OutboundPackets {
   std::optional<uint16_t> connectKeepAlive_;
   std::string pending_;
 };
+
+// Size of the first MQTT packet in `bytes` when it is all there, 0 when more bytes are needed, -1
+// for a malformed remaining length.
+long firstPacketSize(std::string_view bytes);
 
 // Encodes an MQTT variable byte integer.
 void appendVarInt(std::string* out, uint32_t value);

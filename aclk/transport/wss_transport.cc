@@ -90,6 +90,10 @@ struct WssTransport::Impl {
   bool pahoClosed = false;
   bool tooBig = false;
   uint64_t unexpectedPongs = 0;
+  // The cloud's first bytes, held until its CONNACK is whole (then rewritten: liftReceiveMaximum).
+  std::string beforeConnack;
+  bool connackPassed = false;
+  std::atomic<int> serverReceiveMaximum{-1};  // read by the MQTT client's thread
   std::deque<std::string> outQueue;
   size_t outQueued = 0;
   OutboundPackets outbound;
@@ -451,8 +455,26 @@ struct WssTransport::Impl {
         }
         co_return;
       }
-      auto [wec, written] = co_await asio::async_write(pipe, asio::buffer(buf.data(), n), kTuple);
+      auto toPaho = asio::buffer(buf.data(), n);
+      if (!connackPassed) {
+        beforeConnack.append(reinterpret_cast<const char*>(buf.data()), n);
+        const long size = firstPacketSize(beforeConnack);
+        if (size == 0) {
+          continue;  // the scanner has refused a malformed header already
+        }
+        std::string connack = beforeConnack.substr(0, static_cast<size_t>(size));
+        if (const auto server = liftReceiveMaximum(&connack)) {
+          serverReceiveMaximum = *server;
+          beforeConnack.replace(0, connack.size(), connack);
+        }
+        connackPassed = true;
+        toPaho = asio::buffer(beforeConnack);
+      }
+      auto [wec, written] = co_await asio::async_write(pipe, toPaho, kTuple);
       (void)written;
+      if (!beforeConnack.empty()) {
+        std::string().swap(beforeConnack);
+      }
       if (ended) co_return;
       if (wec) {  // Paho went away; its own close path follows
         pahoClosed = true;
@@ -541,6 +563,11 @@ int WssTransport::start(std::string* error) {
 std::optional<AclkStatus> WssTransport::endReason() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->reason;
+}
+
+std::optional<uint16_t> WssTransport::serverReceiveMaximum() const {
+  const int v = impl_->serverReceiveMaximum.load();
+  return v < 0 ? std::nullopt : std::optional<uint16_t>(static_cast<uint16_t>(v));
 }
 
 std::string WssTransport::endDetail() const {

@@ -74,6 +74,9 @@ class WssTransport {
   // closed, TLS/proxy/WebSocket failure); nullopt while running or after Paho closed the pipe.
   std::optional<AclkStatus> endReason() const;
   std::string endDetail() const;
+  // The Receive Maximum of the cloud's CONNACK as the cloud sent it (Paho is shown 65535: see
+  // liftReceiveMaximum); nullopt before the CONNACK or when it had none.
+  std::optional<uint16_t> serverReceiveMaximum() const;
   // Ends everything: a graceful WebSocket CLOSE 1000 if still open (bounded by closeFlush), then
   // the thread is joined. Idempotent.
   void stop();

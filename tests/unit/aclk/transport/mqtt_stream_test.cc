@@ -138,5 +138,48 @@ TEST(ConnectKeepAliveTest, TheTransportWritesKeepAliveIntoTheConnect) {
   EXPECT_EQ(sent, expected);
 }
 
+// CONNACK, MQTT 5: flags 0, reason 0, then the properties given.
+std::string connackWith(const std::string& properties) {
+  std::string body("\x00\x00", 2);
+  appendVarInt(&body, static_cast<uint32_t>(properties.size()));
+  body += properties;
+  std::string packet("\x20", 1);
+  appendVarInt(&packet, static_cast<uint32_t>(body.size()));
+  return packet + body;
+}
+
+TEST(LiftReceiveMaximumTest, RaisesTheServersValueInPlaceAndReturnsIt) {
+  // Maximum QoS 1, Assigned Client Identifier "ab", User Property (k, v), Receive Maximum 20,
+  // Topic Alias Maximum 10: the value is found behind properties of every shape.
+  const std::string props("\x24\x01" "\x12\x00\x02" "ab" "\x26\x00\x01k\x00\x01v"
+                          "\x21\x00\x14" "\x22\x00\x0a", 20);
+  std::string connack = connackWith(props);
+  std::string expected = connackWith(props);
+  expected[expected.size() - 4] = '\xff';
+  expected[expected.size() - 5] = '\xff';
+  EXPECT_EQ(liftReceiveMaximum(&connack), std::optional<uint16_t>(20));
+  EXPECT_EQ(connack, expected);
+}
+
+TEST(LiftReceiveMaximumTest, ACONNACKWithoutTheValueOrOneItCannotReadIsLeftAlone) {
+  for (const std::string& packet :
+       {connackWith(std::string("\x22\x00\x0a", 3)),   // no Receive Maximum
+        connackWith(std::string("\x7f\x00\x21\x00\x14", 5)),  // unknown property first
+        connackWith(std::string("\x21\x00", 2)),          // value cut short
+        std::string("\x20\x03\x00\x00\x00", 5) + "x",   // bytes past the packet
+        std::string("\x30\x02\x00\x00", 4)}) {          // not a CONNACK
+    std::string copy = packet;
+    EXPECT_EQ(liftReceiveMaximum(&copy), std::nullopt);
+    EXPECT_EQ(copy, packet);
+  }
+}
+
+TEST(FirstPacketSizeTest, WholeIncompleteAndMalformed) {
+  EXPECT_EQ(firstPacketSize(std::string("\xD0\x00\x30", 3)), 2);  // PINGRESP, then more
+  EXPECT_EQ(firstPacketSize(std::string("\x20\x03\x00", 3)), 0);  // body still to come
+  EXPECT_EQ(firstPacketSize(std::string("\x30\x80", 2)), 0);       // length still to come
+  EXPECT_EQ(firstPacketSize(std::string("\x30\x80\x80\x80\x80\x01", 6)), -1);
+}
+
 }  // namespace
 }  // namespace aclkd::aclk::transport
