@@ -101,6 +101,22 @@ def main():
                      what=f"the {size}-byte message")
             took = time.time() - t0
             print(f"inbound {size} bytes: {took:.3f} s ({size / took / 1e6:.2f} MB/s)")
+            # The same size published by mosquitto_pub on the broker's plain listener: the test
+            # cloud's own publisher (Paho) is the slow part above, so this is the link's figure.
+            blob = os.path.join(work, "blob")
+            with open(blob, "wb") as f:
+                f.write(b"\x01" * size)
+            before = len(re.findall(r"received ContextsCheckpoint \((\d+) bytes\)", gw.log()))
+            t0 = time.time()
+            subprocess.run(["mosquitto_pub", "-V", "mqttv5", "-q", "1", "-p", str(broker.mqtt_port),
+                            "-t", f"/agent/{cid}/inbound/v1/cmd/ContextsCheckpoint", "-f", blob],
+                           check=True, timeout=900)
+            wait_for(lambda: len(re.findall(r"received ContextsCheckpoint \((\d+) bytes\)",
+                                            gw.log())) > before, 900, interval=0.01,
+                     what=f"the {size}-byte message from mosquitto_pub")
+            took = time.time() - t0
+            print(f"inbound {size} bytes from mosquitto_pub: {took:.3f} s "
+                  f"({size / took / 1e6:.2f} MB/s)")
 
         if args.bursts:
             lat = sorted(burst_latencies(None, cloud, cid, args.bursts))
