@@ -297,6 +297,7 @@ def run(args, n):
         sent_samples = body_samples * n
 
         counted0, cpu0, wake0, t0 = samples_counted(port), cpu_seconds(pid), wakeups(pid), time.monotonic()
+        gen0 = resource.getrusage(resource.RUSAGE_SELF)
         if args.mode == "max":
             loops = steady_max(children, sel, loop, args.seconds)
             sent_samples += loops * copies * block_samples
@@ -306,6 +307,7 @@ def run(args, n):
             pace_info = {"generator_lag_s": round(lag, 3)}
         counted = samples_counted(port)
         cpu1, wake1, t1 = cpu_seconds(pid), wakeups(pid), time.monotonic()
+        gen1 = resource.getrusage(resource.RUSAGE_SELF)
         if args.mode == "max":
             expected = sent_samples
         else:
@@ -339,6 +341,10 @@ def run(args, n):
             "counts_exact": counted == expected,
             "sent_samples": expected, "counted_samples": counted,
             "loadavg": os.getloadavg()[0],
+            # The generator's own CPU over the window: at max rate its sends (the kernel's copy
+            # into loopback) compete with aclkd for the same cores.
+            "generator_user_s": round(gen1.ru_utime - gen0.ru_utime, 2),
+            "generator_sys_s": round(gen1.ru_stime - gen0.ru_stime, 2),
         }
         result.update(pace_info)
         print(json.dumps(result), flush=True)
