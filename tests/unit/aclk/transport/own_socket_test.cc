@@ -34,17 +34,28 @@ int connectTo(const sockaddr_in& addr) {
   return fd;
 }
 
+// A loopback connection made and accepted by this process: the local pipe's normal case.
+struct OwnPair {
+  OwnPair() {
+    sockaddr_in addr{};
+    listener = listenLoopback(&addr);
+    client = connectTo(addr);
+    accepted = client >= 0 ? accept(listener, nullptr, nullptr) : -1;
+  }
+  ~OwnPair() {
+    for (const int fd : {accepted, client, listener}) {
+      if (fd >= 0) close(fd);
+    }
+  }
+  int listener = -1;
+  int client = -1;
+  int accepted = -1;
+};
+
 TEST(OwnSocketTest, AConnectionFromThisProcessIsOwn) {
-  sockaddr_in addr{};
-  const int listener = listenLoopback(&addr);
-  const int client = connectTo(addr);
-  ASSERT_GE(client, 0);
-  const int accepted = accept(listener, nullptr, nullptr);
-  ASSERT_GE(accepted, 0);
-  EXPECT_EQ(ownPeerSocket(accepted), client);
-  close(accepted);
-  close(client);
-  close(listener);
+  OwnPair pair;
+  ASSERT_GE(pair.accepted, 0);
+  EXPECT_EQ(ownPeerSocket(pair.accepted), pair.client);
 }
 
 int noDelay(int fd) {
@@ -57,19 +68,12 @@ int noDelay(int fd) {
 // Paho's end keeps Nagle on unless the pipe turns it off: a reply PUBLISH behind the request's
 // PUBACK then waited for a delayed ACK (40 ms per cmd reply).
 TEST(OwnSocketTest, AdoptingTheOwnPipeTurnsNagleOffOnBothEnds) {
-  sockaddr_in addr{};
-  const int listener = listenLoopback(&addr);
-  const int client = connectTo(addr);
-  ASSERT_GE(client, 0);
-  const int accepted = accept(listener, nullptr, nullptr);
-  ASSERT_GE(accepted, 0);
-  ASSERT_EQ(noDelay(client), 0);
-  EXPECT_TRUE(adoptOwnPipe(accepted));
-  EXPECT_NE(noDelay(client), 0);
-  EXPECT_NE(noDelay(accepted), 0);
-  close(accepted);
-  close(client);
-  close(listener);
+  OwnPair pair;
+  ASSERT_GE(pair.accepted, 0);
+  ASSERT_EQ(noDelay(pair.client), 0);
+  EXPECT_TRUE(adoptOwnPipe(pair.accepted));
+  EXPECT_NE(noDelay(pair.client), 0);
+  EXPECT_NE(noDelay(pair.accepted), 0);
 }
 
 TEST(OwnSocketTest, AConnectionFromAnotherProcessIsAStranger) {
