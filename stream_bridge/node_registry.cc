@@ -86,9 +86,11 @@ NodeRegistry::~NodeRegistry() {
   if (store_) store_->setCollector({});
 }
 
-std::string_view NodeRegistry::intern(std::string_view text) {
+std::string_view NodeRegistry::intern(std::string_view text) { return internText(text); }
+
+const std::string& NodeRegistry::internText(std::string_view text) {
   auto it = strings_.find(text);
-  return it != strings_.end() ? std::string_view(*it) : std::string_view(*strings_.emplace(text).first);
+  return it != strings_.end() ? *it : *strings_.emplace(text).first;
 }
 
 void NodeRegistry::notify() {
@@ -446,7 +448,8 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
   settle();  // a child that sends no host labels is complete at its first chart
   std::lock_guard lock(registry_.mutex_);
   auto& r = registry_;
-  const auto id = r.intern(d.id);
+  const std::string& idText = r.internText(d.id);
+  const std::string_view id = idText;
   if (!d.plugin.empty()) {
     const std::pair collector{r.intern(d.plugin), r.intern(d.module)};
     if (std::find(node_.collectors.begin(), node_.collectors.end(), collector) ==
@@ -461,6 +464,7 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
   const std::string_view oldContext = c.shape ? c.shape->context : std::string_view{};
   c.shape = r.pools_->shape(shape);
   c.definedAt = ++node_.definitions;
+  r.churn_.fetch_add(1, std::memory_order_relaxed);
   // Netdata 1.37's rule: the chart is sent when its id or its name matches.
   c.relayed = node_.sendCharts.matches(d.id) || (!d.name.empty() && node_.sendCharts.matches(d.name));
   const auto now = static_cast<uint64_t>(r.clock_());
@@ -469,7 +473,7 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
       node_.contexts.get(oldContext).charts.remove(id);
       refreshContext(node_, oldContext, now);
     }
-    node_.contexts.get(c.shape->context).charts.add(id);
+    node_.contexts.get(c.shape->context).charts.add(&idText);
   }
   refreshContext(node_, c.shape->context, now);
   registry_.queueSave(node_);
@@ -534,7 +538,11 @@ void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) 
     refreshContext(node_, c->shape->context, static_cast<uint64_t>(now_));
     registry_.queueSave(node_);
   }
-  if (sampled_.empty()) sampled_.reserve(node_.charts.size());  // most charts are defined by now
+  if (sampled_.size() == sampled_.capacity()) {
+    // Room for every chart the host has defined by now (nearly all of them once samples flow):
+    // doubling from the first sample's few left up to half of the list unused for good.
+    sampled_.reserve(std::max(node_.charts.size(), sampled_.size() + sampled_.size() / 8 + 4));
+  }
   cursor_ = static_cast<uint32_t>(sampled_.size());
   sampled_.push_back({registry_.intern(chartId), t});
 }

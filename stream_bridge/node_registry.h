@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <ctime>
 #include <functional>
@@ -98,6 +99,10 @@ class NodeRegistry : public aclk::NodeRelaySource {
   HostStatus hostStatus(const std::string& machineGuid) const;
   // Streams refused because their machine GUID was already streaming (a cloned identity).
   uint64_t duplicateStreams() const;
+  // CHART definitions received and nodes handed to the state store so far: what allocates and
+  // frees the most while children connect. Read without the lock (the stream server's trim
+  // after a definition burst).
+  uint64_t churn() const { return churn_.load(std::memory_order_relaxed); }
 
   // aclk::NodeRelaySource
   std::vector<aclk::RelayedNode> relayedNodes() override;
@@ -110,12 +115,15 @@ class NodeRegistry : public aclk::NodeRelaySource {
  private:
   friend class Stream;
   std::string_view intern(std::string_view text);  // under mutex_
+  const std::string& internText(std::string_view text);  // the same, as its stored string
   struct Pools;  // chart shapes, dimension sets and label sets shared by all hosts
   void detach(Node& node);
   void notify();
   void saveLocked(Node& node);  // hands the node's unsaved changes to the store; under mutex_
   void queueSave(Node& node);   // saveLocked on the store's thread, at its next batch; under mutex_
-  void saveQueued();            // the store's collector: saves the queued nodes
+  // The store's collector: saves the queued nodes, at most about `rowBudget` rows; the rest stay
+  // queued for its next batch (see node_registry_store.cc).
+  void saveQueued(size_t rowBudget = SIZE_MAX);
   void noteDuplicateStream(const Node& node, const std::string& peer);  // under mutex_
 
   std::function<void()> changed_;
@@ -132,6 +140,7 @@ class NodeRegistry : public aclk::NodeRelaySource {
   std::shared_ptr<store::StateStore> store_;              // guarded by mutex_
   std::vector<std::string> queuedSaves_;                  // machine GUIDs; guarded by mutex_
   uint64_t duplicateStreams_ = 0;                         // guarded by mutex_
+  std::atomic<uint64_t> churn_{0};
   std::map<std::string, std::time_t> duplicateWarnedAt_;  // guarded by mutex_
 };
 

@@ -2,11 +2,21 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <iterator>
+
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/registry_types.h"
 
 namespace aclkd::stream_bridge {
 namespace {
+
+// Rows the store's collector converts per batch. The registry already holds every change (the
+// context's `unsaved` mark), so a batch is only a copy on its way to SQLite; converting every
+// queued node at once made that copy the largest thing in the process while a thousand children
+// sent their definitions together (76 MB at 1,000 children, ~250 bytes a row, most of it left
+// fragmented in the heap once written). A bounded batch costs the burst a few seconds more to
+// reach the disk; at a graceful stop detachStore() still saves everything at once.
+constexpr size_t kRowsPerBatch = 16384;
 
 // The node info UpdateNodeInfo carries, as the store keeps it (JSON, opaque to the store). One
 // table for both directions, so a field added here is written and read back.
@@ -48,6 +58,10 @@ void decodeNodeInfo(const std::string& text, aclk::RelayedNode* info, std::strin
     info->system.cpus = j["cpus"].get<uint32_t>();
   }
 }
+
+// The list fills with every context during a definition burst and with a few at a time later:
+// kept, it would hold the burst's capacity (5-8 KB a host) for good.
+void releaseUnsaved(NodeRegistry::Node& n) { decltype(n.unsavedContexts)().swap(n.unsavedContexts); }
 
 }  // namespace
 
@@ -99,7 +113,7 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
   }
   // Changes are converted for the store on its own thread, once per batch window: a context
   // that changes three times while a child connects is copied once, and never by the stream.
-  store->setCollector([this] { saveQueued(); });
+  store->setCollector([this] { saveQueued(kRowsPerBatch); });
   spdlog::info("STORE: {} known nodes and {} contexts restored from {}{}", state.nodes.size(),
                contexts, store->path(),
                store->movedAside().empty() ? "" : " (a fresh store; the old one is at " +
@@ -144,20 +158,31 @@ void NodeRegistry::queueSave(Node& n) {
   store_->changed();
 }
 
-void NodeRegistry::saveQueued() {
+void NodeRegistry::saveQueued(size_t rowBudget) {
   std::vector<std::string> guids;
   {
     std::lock_guard lock(mutex_);
     guids.swap(queuedSaves_);
   }
   // A node at a time: streams wait for one node's conversion at most.
-  for (const auto& guid : guids) {
+  size_t rows = 0;
+  size_t done = 0;
+  for (; done < guids.size() && rows < rowBudget; ++done) {
     std::lock_guard lock(mutex_);
-    auto it = nodes_.find(guid);
+    auto it = nodes_.find(guids[done]);
     if (it == nodes_.end() || !it->second->saveQueued) continue;
     it->second->saveQueued = false;
+    rows += 1 + it->second->unsavedContexts.size();
     saveLocked(*it->second);
+    churn_.fetch_add(1, std::memory_order_relaxed);
   }
+  if (done == guids.size()) return;
+  // Over budget: the rest wait, first in line, for the store's next batch. Their changes stay
+  // marked in the registry, which costs nothing more.
+  std::lock_guard lock(mutex_);
+  queuedSaves_.insert(queuedSaves_.begin(), std::make_move_iterator(guids.begin() + done),
+                      std::make_move_iterator(guids.end()));
+  if (store_) store_->changed();
 }
 
 void NodeRegistry::saveLocked(Node& n) {
@@ -165,7 +190,7 @@ void NodeRegistry::saveLocked(Node& n) {
     for (const auto id : n.unsavedContexts) {
       if (auto* c = n.contexts.find(id)) c->unsaved = false;
     }
-    n.unsavedContexts.clear();
+    releaseUnsaved(n);
     n.infoUnsaved = false;
     return;
   }
@@ -201,7 +226,7 @@ void NodeRegistry::saveLocked(Node& n) {
     sc.family = std::string(c->latest->family);
     store_->putContext(n.info.machineGuid, std::move(sc));
   }
-  n.unsavedContexts.clear();
+  releaseUnsaved(n);
 }
 
 std::vector<std::string> NodeRegistry::removeStaleNodes(const std::string& which,

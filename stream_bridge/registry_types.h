@@ -4,6 +4,7 @@
 // node_registry_store.cc (what the state store keeps of them). Internal to stream_bridge/.
 
 #include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <memory>
 #include <set>
@@ -54,40 +55,62 @@ struct Chart {
   bool relayed = true;     // matches `send charts matching`
 };
 
-// The charts of one context: nearly always one (a 1.37 child has 324 charts in 312 contexts),
-// held inline; only further charts take a heap vector (a vector per context was ~17 KB a host).
+// The charts of one context: nearly always one (a 1.37 child has 324 charts in 312 contexts).
+// One word: the chart id's interned string while there is one chart, else (low bit set) a heap
+// vector of them all; both are at least 2-aligned, so the bit is free. A view plus a vector
+// pointer made it three words (5 KB a host); a vector per context was ~17 KB a host.
 class ChartList {
  public:
-  void add(std::string_view id) {
-    if (first_.empty()) {
-      first_ = id;
+  ChartList() = default;
+  ChartList(ChartList&& o) noexcept : bits_(std::exchange(o.bits_, 0)) {}
+  ChartList& operator=(ChartList&& o) noexcept {
+    if (this != &o) {
+      clear();
+      bits_ = std::exchange(o.bits_, 0);
+    }
+    return *this;
+  }
+  ~ChartList() { clear(); }
+
+  void add(const std::string* id) {  // interned: outlives the list
+    if (bits_ == 0) {
+      bits_ = reinterpret_cast<uintptr_t>(id);
       return;
     }
-    if (!more_) more_ = std::make_unique<std::vector<std::string_view>>();
-    more_->push_back(id);
+    if (!many()) {
+      auto* all = new std::vector<std::string_view>{*one()};
+      bits_ = reinterpret_cast<uintptr_t>(all) | 1;
+    }
+    list()->push_back(*id);
   }
   void remove(std::string_view id) {
-    if (more_) more_->erase(std::remove(more_->begin(), more_->end(), id), more_->end());
-    if (first_ == id) {
-      first_ = {};
-      if (more_ && !more_->empty()) {
-        first_ = more_->front();
-        more_->erase(more_->begin());
-      }
+    if (bits_ == 0) return;
+    if (!many()) {
+      if (*one() == id) bits_ = 0;
+      return;
     }
-    if (more_ && more_->empty()) more_.reset();
+    auto* all = list();
+    all->erase(std::remove(all->begin(), all->end(), id), all->end());
+    if (all->empty()) clear();
   }
   template <typename F>
   void forEach(F&& f) const {
-    if (!first_.empty()) f(first_);
-    if (more_) {
-      for (const auto id : *more_) f(id);
-    }
+    if (bits_ == 0) return;
+    if (!many()) return f(std::string_view(*one()));
+    for (const auto id : *list()) f(id);
   }
 
  private:
-  std::string_view first_;
-  std::unique_ptr<std::vector<std::string_view>> more_;
+  bool many() const { return (bits_ & 1) != 0; }
+  const std::string* one() const { return reinterpret_cast<const std::string*>(bits_); }
+  std::vector<std::string_view>* list() const {
+    return reinterpret_cast<std::vector<std::string_view>*>(bits_ & ~uintptr_t{1});
+  }
+  void clear() {
+    if (many()) delete list();
+    bits_ = 0;
+  }
+  uintptr_t bits_ = 0;
 };
 
 struct Context {

@@ -94,6 +94,9 @@ struct StreamServer::Impl {
   // Once a second per loop: streams that sent nothing for the idle timeout are dropped. One
   // sweep instead of a timer re-armed on every read (a syscall and a heap update per read).
   void scheduleSweep(Loop& loop);
+  void trimAfterBurst();  // loop 0's sweep; see stream_server.cc
+  uint64_t churnSeen = 0;     // registry->churn() at the last sweep (loop 0)
+  uint64_t churnTrimmed = 0;  // … at the last trim (loop 0)
   Loop& leastLoaded();
 
   void scheduleCleanup() {
