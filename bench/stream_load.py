@@ -21,12 +21,14 @@ the samples sent (`counts_exact`).
 
     bench/stream_load.py --children 1 50 1000 --mode max --seconds 10 --repeat 3
     bench/stream_load.py --children 50 --mode pace --seconds 30 --bin /tmp/before/bin
+    bench/stream_load.py --children 10000 --mode pace --seconds 30 --procs 4
 
 With --repeat, the median of each figure is printed as a last line with "median": true.
 """
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import selectors
@@ -144,9 +146,11 @@ def start_daemon(binary_dir, work, port, threads):
     return daemon, ctl
 
 
-def connect_children(n, port, request, body, sel, daemon, ctl):
+def connect_children(indices, port, request, body, sel):
+    """Connects the children numbered `indices` and sends each the whole capture (handshake,
+    definitions, first samples) under its own machine GUID and host name."""
     children = []
-    for i in range(n):
+    for i in indices:
         req = request.replace("machine_guid=7e5dc348-e657-11f1-8a35-02fc00000001",
                               f"machine_guid={uuid.uuid4()}").replace(
                                   "hostname=nd-lab-child", f"hostname=load-{i}")
@@ -160,7 +164,6 @@ def connect_children(n, port, request, body, sel, daemon, ctl):
         c.buf = memoryview(body)
         children.append(c)
         sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
-    # Definitions: the whole capture from every child.
     pending = len(children)
     while pending:
         for key, events in sel.select(timeout=1):
@@ -175,17 +178,24 @@ def connect_children(n, port, request, body, sel, daemon, ctl):
                 if c.off >= len(c.buf):
                     sel.modify(c.sock, selectors.EVENT_READ, c)
                     pending -= 1
+    return children
+
+
+def wait_defined(n, ctl, idle):
+    """Until aclkd has all n nodes with every dimension; `idle(seconds)` waits in between."""
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         out = subprocess.run(ctl + ["nodes", "json"], capture_output=True, text=True).stdout
         nodes = json.loads(out) if out.strip() else []
         if len(nodes) == n and all(x["dimensions"] == 1312 for x in nodes):
-            break
-        for key, _ in sel.select(timeout=0.2):
-            drain(key.data.sock)
-    else:
-        raise SystemExit("the definitions did not all arrive")
-    return children
+            return
+        idle(0.2)
+    raise SystemExit("the definitions did not all arrive")
+
+
+def drain_for(sel, seconds):
+    for key, _ in sel.select(timeout=seconds):
+        drain(key.data.sock)
 
 
 def steady_max(children, sel, loop, seconds):
@@ -218,16 +228,18 @@ def steady_max(children, sel, loop, seconds):
     return sum(c.copies for c in children)
 
 
-def steady_pace(children, sel, blocks, seconds, writes):
+def steady_pace(children, sel, blocks, seconds, writes, start=None, first_index=0):
     """Every child sends all blocks once per second in `writes` slices at even intervals, each
-    child at its own phase. Returns (slices sent, slices due)."""
+    child at its own phase (child i sends slice (k + i) % writes at tick k; i counts from
+    `first_index`). Ticks run from `start` (time.monotonic(), the same clock in every process).
+    Returns (ticks, how late the last tick was)."""
     per = -(-len(blocks) // writes)
     slices = [b"".join(blocks[i:i + per]) for i in range(0, len(blocks), per)]
     writes = len(slices)
     for c in children:
         sel.modify(c.sock, selectors.EVENT_READ, c)
     tick = 1.0 / writes
-    start = time.monotonic()
+    start = time.monotonic() if start is None else start
     sent = due = 0
     k = 0
     pending = {}  # child -> unsent tail (a slow reader); never expected on loopback
@@ -240,7 +252,7 @@ def steady_pace(children, sel, blocks, seconds, writes):
             for key, _ in sel.select(timeout=at - now):
                 drain(key.data.sock)
             now = time.monotonic()
-        for i, c in enumerate(children):
+        for i, c in enumerate(children, first_index):
             data = slices[(k + i) % writes]
             due += 1
             if c in pending:
@@ -271,6 +283,64 @@ def steady_pace(children, sel, blocks, seconds, writes):
     return k, lag
 
 
+def pace_worker(conn, indices, port, request, body, blocks, seconds, writes):
+    """One generator process of --procs: its share of the children, on the common schedule."""
+    sel = selectors.DefaultSelector()
+    children = connect_children(indices, port, request, body, sel)
+    conn.send("defined")
+    start = conn.recv()
+    g0 = resource.getrusage(resource.RUSAGE_SELF)
+    ticks, lag = steady_pace(children, sel, blocks, seconds, writes, start, indices.start)
+    g1 = resource.getrusage(resource.RUSAGE_SELF)
+    conn.send((ticks, lag, g1.ru_utime - g0.ru_utime, g1.ru_stime - g0.ru_stime))
+    while not conn.poll(0.2):  # the sockets stay open until aclkd has counted everything
+        drain_for(sel, 0)
+    for c in children:
+        c.sock.close()
+
+
+class PaceFleet:
+    """--procs P: the children split over P processes (one Python process cannot keep the
+    captured pace for 10,000 children), started together on one schedule."""
+
+    def __init__(self, procs, n, port, request, body, blocks, args):
+        ctx = multiprocessing.get_context("fork")
+        share = -(-n // procs)
+        self.links, self.procs = [], []
+        for lo in range(0, n, share):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=pace_worker, daemon=True,
+                            args=(child, range(lo, min(n, lo + share)), port, request, body,
+                                  blocks, args.seconds, args.writes))
+            p.start()
+            self.links.append(parent)
+            self.procs.append(p)
+        for link in self.links:
+            if link.recv() != "defined":
+                raise SystemExit("a generator process failed")
+
+    def begin(self):
+        """Tells every process when the steady phase starts; returns that time."""
+        start = time.monotonic() + 0.5
+        for link in self.links:
+            link.send(start)
+        return start
+
+    def end(self):
+        """Waits out the steady phase: (ticks, worst lag, generator user s, system s)."""
+        results = [link.recv() for link in self.links]
+        if len({r[0] for r in results}) != 1:
+            raise SystemExit(f"generator processes ran different tick counts: {results}")
+        return (results[0][0], max(r[1] for r in results), sum(r[2] for r in results),
+                sum(r[3] for r in results))
+
+    def finish(self):
+        for link in self.links:
+            link.send("done")
+        for p in self.procs:
+            p.join(30)
+
+
 def run(args, n):
     data = open(fixture_path(), "rb").read()
     end = data.index(b"\r\n\r\n") + 4
@@ -290,24 +360,36 @@ def run(args, n):
         idle_rss = rss_kib(pid)
         connect_cpu0 = cpu_seconds(pid)
         sel = selectors.DefaultSelector()
-        children = connect_children(n, port, request, body, sel, daemon, ctl)
+        fleet, children = None, []
+        if args.procs > 1:
+            fleet = PaceFleet(args.procs, n, port, request, body, blocks, args)
+        else:
+            children = connect_children(range(n), port, request, body, sel)
+        wait_defined(n, ctl, lambda seconds: drain_for(sel, seconds))
         connect_cpu = cpu_seconds(pid) - connect_cpu0
         time.sleep(1)
         rss_connected = rss_kib(pid)
         sent_samples = body_samples * n
 
+        if fleet:
+            time.sleep(max(0.0, fleet.begin() - time.monotonic()))
         counted0, cpu0, wake0, t0 = samples_counted(port), cpu_seconds(pid), wakeups(pid), time.monotonic()
         gen0 = resource.getrusage(resource.RUSAGE_SELF)
         if args.mode == "max":
             loops = steady_max(children, sel, loop, args.seconds)
             sent_samples += loops * copies * block_samples
             pace_info = {}
+        elif fleet:
+            ticks, lag, gen_user, gen_sys = fleet.end()
+            pace_info = {"generator_lag_s": round(lag, 3), "generator_procs": args.procs}
         else:
             ticks, lag = steady_pace(children, sel, blocks, args.seconds, args.writes)
             pace_info = {"generator_lag_s": round(lag, 3)}
         counted = samples_counted(port)
         cpu1, wake1, t1 = cpu_seconds(pid), wakeups(pid), time.monotonic()
         gen1 = resource.getrusage(resource.RUSAGE_SELF)
+        if not fleet:
+            gen_user, gen_sys = gen1.ru_utime - gen0.ru_utime, gen1.ru_stime - gen0.ru_stime
         if args.mode == "max":
             expected = sent_samples
         else:
@@ -321,8 +403,7 @@ def run(args, n):
         # Exactness: wait until aclkd has counted what was sent.
         deadline = time.monotonic() + 120
         while counted < expected and time.monotonic() < deadline:
-            for key, _ in sel.select(timeout=0.2):
-                drain(key.data.sock)
+            drain_for(sel, 0.2)
             counted = samples_counted(port)
         window = t1 - t0
         samples = counted - counted0
@@ -343,13 +424,15 @@ def run(args, n):
             "loadavg": os.getloadavg()[0],
             # The generator's own CPU over the window: at max rate its sends (the kernel's copy
             # into loopback) compete with aclkd for the same cores.
-            "generator_user_s": round(gen1.ru_utime - gen0.ru_utime, 2),
-            "generator_sys_s": round(gen1.ru_stime - gen0.ru_stime, 2),
+            "generator_user_s": round(gen_user, 2),
+            "generator_sys_s": round(gen_sys, 2),
         }
         result.update(pace_info)
         print(json.dumps(result), flush=True)
         for c in children:
             c.sock.close()
+        if fleet:
+            fleet.finish()
         return result
     finally:
         daemon.terminate()
@@ -369,7 +452,11 @@ def main():
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--threads", type=int, default=0, help="[stream] io threads (0: default)")
     p.add_argument("--bin", default=os.path.join(ROOT, "build", "bin"))
+    p.add_argument("--procs", type=int, default=1,
+                   help="pace: generator processes (one cannot keep pace for 10,000 children)")
     a = p.parse_args()
+    if a.procs > 1 and a.mode != "pace":
+        p.error("--procs is for --mode pace")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # aclkd inherits it
     if max(a.children) + 64 > hard:
