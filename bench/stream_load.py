@@ -434,6 +434,12 @@ def run(args, n):
         if fleet:
             fleet.finish()
         return result
+    except BaseException:
+        # A run that fails under load says what aclkd logged, before its folder goes.
+        status = "running" if daemon.poll() is None else f"exited with {daemon.returncode}"
+        tail = open(os.path.join(work, "aclkd.stderr"), errors="replace").read()[-3000:]
+        print(f"run failed; aclkd {status}; its stderr ends:\n{tail}", file=sys.stderr, flush=True)
+        raise
     finally:
         daemon.terminate()
         try:
