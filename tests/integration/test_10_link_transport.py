@@ -11,6 +11,7 @@ import socket
 import statistics
 import time
 import types
+import urllib.error
 import unittest
 
 from harness import (Certs, IntegrationTest, MicroSocks, Mosquitto, TestCloud, read_text,
@@ -113,6 +114,28 @@ class TransportTest(LinkTestBase):
         will_props, pos = read_varint(connect, pos)
         self.assertEqual(will_props, 0)
         self.assertTrue(all(self.front.client_frames_masked))
+
+    def test_a_connack_cut_across_frames_is_held_until_whole(self):
+        # The transport rewrites the CONNACK's Receive Maximum, so it holds the cloud's bytes
+        # until the packet is whole: a CONNACK in two frames must still reach the MQTT client.
+        self.front.split_first_packet = True
+        gw = self.online_gateway()
+        self.assertEqual(gw.state_json()["server-receive-maximum"], 20)
+
+    def test_the_cloud_message_log_reads_from_a_sequence_number(self):
+        # The burst test polls with `after`: only newer records, and a bad value is refused.
+        gw = self.online_gateway()
+        cid = self.claimed_id(gw)
+        wait_subscribed(gw)
+        seqs = [m["seq"] for m in self.cloud.messages(cid)]
+        self.assertGreater(len(seqs), 1)
+        newer = [m["seq"] for m in self.cloud.messages(cid, after=seqs[0])]
+        self.assertEqual(newer[:len(seqs) - 1], seqs[1:])  # later records may have come since
+        self.assertTrue(all(seq > seqs[0] for seq in newer), newer)
+        self.assertEqual(self.cloud.messages(cid, after=seqs[-1] + 1000), [])
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            self.cloud.api("/testcloud/api/messages?after=abc")
+        self.assertEqual(refused.exception.code, 422)
 
     def test_graceful_stop_sends_disconnect_then_close_1000(self):
         gw = self.online_gateway()

@@ -63,6 +63,9 @@ class CoalescingFront:
         self.client_close_codes = []  # status codes of the gateway's CLOSE frames
         self.last_client_payload = b""
         self.coalesced_frames = 0  # frames that carried more than one read from the broker
+        # Set before the gateway connects: the broker's first bytes (the CONNACK) go out in two
+        # frames 50 ms apart, 3 bytes then the rest (a front may cut packets anywhere, §5.3).
+        self.split_first_packet = False
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -126,6 +129,13 @@ class CoalescingFront:
         # A read is never cancelled half-way: the pending read carries over to the next batch.
         pending = None
         try:
+            if self.split_first_packet:
+                data = await up_r.read(1 << 20)
+                writer.write(frame(2, data[:3]))
+                await writer.drain()
+                await asyncio.sleep(0.05)
+                writer.write(frame(2, data[3:]))
+                await writer.drain()
             while True:
                 if pending is None:
                     pending = asyncio.ensure_future(up_r.read(1 << 20))
