@@ -9,12 +9,13 @@ import re
 import secrets
 import socket
 import statistics
+import subprocess
 import time
 import types
 import urllib.error
 import unittest
 
-from harness import (Certs, IntegrationTest, MicroSocks, Mosquitto, TestCloud, read_text,
+from harness import (BIN_DIR, Certs, IntegrationTest, MicroSocks, Mosquitto, TestCloud, read_text,
                      wait_for)
 from test_03_link import LinkTestBase
 from ws_front import CoalescingFront
@@ -121,6 +122,17 @@ class TransportTest(LinkTestBase):
         self.front.split_first_packet = True
         gw = self.online_gateway()
         self.assertEqual(gw.state_json()["server-receive-maximum"], 20)
+
+    def test_more_publishes_in_flight_than_the_broker_allows_all_get_through(self):
+        # mosquitto allows 20 in flight (Receive Maximum) and Paho queued at most 100 unsent:
+        # 200 in flight through the link's MQTT session (link_publish) stalled and was refused
+        # ("No more messages can be buffered") before; every one must now be acknowledged.
+        out = subprocess.run([os.path.join(BIN_DIR, "link_publish"), "--host", "localhost",
+                              "--port", str(self.broker.wss_port), "--ca", self.certs.ca,
+                              "--count", "2000", "--size", "200", "--window", "200"],
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("acked=2000 failed=0", out.stdout)
 
     def test_the_cloud_message_log_reads_from_a_sequence_number(self):
         # The burst test polls with `after`: only newer records, and a bad value is refused.
