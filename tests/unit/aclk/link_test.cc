@@ -377,6 +377,8 @@ TEST_F(LinkTest, DisconnectRequestHonoursReconnectAfter) {
   req.set_error_code(7);
   const auto before = std::chrono::system_clock::now();
   cloudDisconnects(req);
+  // The link marks itself offline before its loop computes the next attempt; wait for that.
+  ASSERT_TRUE(eventually([&] { return state().nextConnectionAttempt.has_value(); }));
   const auto v = state();
   EXPECT_FALSE(v.online);
   ASSERT_TRUE(v.nextConnectionAttempt);
