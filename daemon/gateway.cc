@@ -229,6 +229,7 @@ SurfaceSnapshot Gateway::surfaceSnapshot() const {
     s.streamsDropped = c.dropped.load();
     s.streamsOverLimit = c.overLimit.load();
     s.streamAcceptFailures = c.acceptFailures.load();
+    s.streamHandshakesLate = c.handshakesLate.load();
     s.streamBytesTotal = c.wireBytes.load();
     s.samplesTotal = c.samples.load();
     s.malformedLinesTotal = c.malformedLines.load();
@@ -322,6 +323,7 @@ aclk::AclkStateView Gateway::stateView() const {
     v.counters.emplace_back("streams-refused", c.refused.load());
     v.counters.emplace_back("streams-dropped", c.dropped.load());
     v.counters.emplace_back("streams-over-connection-limit", c.overLimit.load());
+    v.counters.emplace_back("stream-handshakes-late", c.handshakesLate.load());
   }
   v.counters.emplace_back("duplicate-guid-streams", registry_->duplicateStreams());
   if (store_) {

@@ -242,6 +242,10 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
         "Failed accepts on the stream port (out of file descriptors or buffers); each retried "
         "after 100 ms.",
         static_cast<double>(s.streamAcceptFailures));
+  e.one("aclkd_stream_handshakes_late_total", "counter",
+        "Stream handshakes still unread in their socket when the handshake timeout fired (the "
+        "gateway too busy to read them); each given one more timeout instead of a drop.",
+        static_cast<double>(s.streamHandshakesLate));
   e.one("aclkd_stream_malformed_lines_total", "counter",
         "Stream lines with a known keyword and unusable arguments, ignored; all streams since "
         "start.",

@@ -60,10 +60,7 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
       std::lock_guard lock(server_.mutex);
       loop_->connections.insert(this);
     }
-    armTimer(server_.options.handshakeTimeout,
-             "no complete request within " +
-                 std::to_string(server_.options.handshakeTimeout.count()) + " s",
-             "handshake-timeout");
+    armTimer(server_.options.handshakeTimeout, [](StreamConnection& c) { c.handshakeTimedOut(); });
     // Sniff the first byte: a TLS record starts below 0x18, `STREAM` with 'S' (§6).
     auto self = selfPtr();
     socket_.async_wait(tcp::socket::wait_read, [self](error_code ec) {
@@ -239,7 +236,7 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
       return drop("tls-forced", "plain-text connection from " + peer_ + " refused: TLS is forced",
                   false);
     }
-    if (!tls) return readHandshake();
+    if (!tls) return readHandshake(true);  // the peek saw bytes: read them in this turn
     tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket_),
                                                             *server_.tlsContext);
     auto self = selfPtr();
@@ -253,28 +250,36 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
   }
 
   // Reads what is there into readData(); with plain sockets it waits for readiness first and then
-  // reads into the shared buffer, so no buffer is held while a child is idle.
+  // reads into the shared buffer, so no buffer is held while a child is idle. `dataWaiting`
+  // (plain only): bytes are known to be there, so the read is tried at once, saving loop 0 a
+  // turn per handshake, which counts when thousands of children reconnect together.
   template <typename Handler>
-  void readSome(Handler handler) {
+  void readSome(Handler handler, bool dataWaiting = false) {
     if (tls_) {
       if (tlsBuffer_.empty()) tlsBuffer_.resize(kReadBuffer);
       tls_->async_read_some(asio::buffer(tlsBuffer_), std::move(handler));
       return;
     }
+    if (dataWaiting) return readNow(std::move(handler));
     auto self = selfPtr();
     socket_.async_wait(tcp::socket::wait_read, [self, handler](error_code ec) mutable {
       if (ec) return handler(ec, 0);
-      const size_t n = self->socket_.read_some(asio::buffer(self->loop_->sharedRead), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        return self->readSome(std::move(handler));
-      }
-      handler(ec, n);
+      self->readNow(std::move(handler));
     });
+  }
+  template <typename Handler>
+  void readNow(Handler handler) {
+    error_code ec;
+    const size_t n = socket_.read_some(asio::buffer(loop_->sharedRead), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      return readSome(std::move(handler));
+    }
+    handler(ec, n);
   }
 
   const char* readData() const { return tls_ ? tlsBuffer_.data() : loop_->sharedRead.data(); }
 
-  void readHandshake() {
+  void readHandshake(bool dataWaiting = false) {
     auto self = selfPtr();
     readSome([self](error_code ec, size_t n) {
       if (ec) return self->close();
@@ -297,14 +302,14 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
       const std::string rest = self->handshake_.substr(*end);
       self->handshake_.resize(*end);
       self->onRequest(rest);
-    });
+    }, dataWaiting);
   }
 
   // Not a Netdata stream: the socket (plain or TLS) and the bytes read so far go to web/ (HTTP
   // and /live), and this connection forgets them.
   void handOff() {
     closed_ = true;
-    timer_.cancel();
+    disarmTimer();
     if (!server_.options.handOff) return;  // no web side: the socket closes with this object
     web::PortConnection c;
     c.received = std::move(handshake_);
@@ -368,7 +373,7 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
     request_.systemInfo.clear();  // now in the registry; the view needs only names and hops
     // The hand-off point: from here the connection is a stream, served by an I/O loop of its
     // own (the idle sweep replaces the handshake timer).
-    timer_.cancel();
+    disarmTimer();
     Impl::Loop& target = server_.leastLoaded();
     if (&target == loop_ || tls_) return startStreaming(rest);
     // A TLS stream stays on loop 0: its TLS state is bound to that loop's socket.
@@ -508,7 +513,7 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
     server_.counters.refused++;
     spdlog::error("{}", log);
     closeAfterWrite_ = true;
-    armTimer(std::chrono::seconds(5), "");
+    armTimer(std::chrono::seconds(5), [](StreamConnection& c) { c.close(); });
     send(reply);
   }
 
@@ -529,24 +534,53 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
     close();
   }
 
-  // `why` empty: close quietly when the timer fires (a reply was sent); else drop for `reason`.
-  void armTimer(std::chrono::seconds after, std::string why, std::string reason = "timeout") {
+  // The connection's one timer: the handshake timeout, then the grace for a refusal's reply.
+  // An expired wait can no longer be cancelled: asio may already have queued its handler, in the
+  // same turn as the read that completed the handshake. So every arm and disarm bumps
+  // timerArm_, and a handler from an older arm does nothing: a stream accepted in that turn is
+  // not dropped by the handshake timeout it beat.
+  void armTimer(std::chrono::seconds after, void (*fired)(StreamConnection&)) {
+    const uint64_t arm = ++timerArm_;
     timer_.expires_after(after);
     std::weak_ptr<StreamConnection> weak = selfPtr();
-    timer_.async_wait([weak, why, reason](error_code ec) {
-      if (ec) return;
-      if (auto self = weak.lock()) {
-        if (why.empty()) return self->close();
-        const std::string what = self->parser_ ? "stream" : "connection";
-        self->drop(reason, what + " from " + self->peer_ + " dropped: " + why, true);
-      }
+    timer_.async_wait([weak, arm, fired](error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed_ || self->timerArm_ != arm) return;
+      fired(*self);
     });
+  }
+  void disarmTimer() {
+    ++timerArm_;
+    timer_.cancel();
+  }
+
+  // The handshake timeout is the child's deadline, not the gateway's. When the request already
+  // waits in the socket, the child sent it and it is loop 0 that has not read it: in a reconnect
+  // storm thousands of definition bursts queue ahead of it. Such a connection gets one more
+  // period instead of a drop (a child dropped there reconnects and adds to the storm); the busy
+  // loop is the degraded mode, warned per peer and counted. A peer that sent nothing, or whose
+  // bytes were read, is dropped as before.
+  void handshakeTimedOut() {
+    const auto period = std::to_string(server_.options.handshakeTimeout.count()) + " s";
+    error_code ec;
+    const size_t unread = (tls_ ? tls_->next_layer() : socket_).available(ec);
+    if (!ec && unread > 0 && !handshakeExtended_) {
+      handshakeExtended_ = true;
+      server_.counters.handshakesLate++;
+      server_.warnLimited(peerIp_, "handshake-late",
+                          "connection from " + peer_ + ": its request waited " + period +
+                              " unread on a busy loop; given another " + period);
+      return armTimer(server_.options.handshakeTimeout,
+                      [](StreamConnection& c) { c.handshakeTimedOut(); });
+    }
+    drop("handshake-timeout",
+         "connection from " + peer_ + " dropped: no complete request within " + period, true);
   }
 
   void close() {
     if (closed_) return;
     closed_ = true;
-    timer_.cancel();
+    disarmTimer();
     error_code ec;
     tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
     raw.shutdown(tcp::socket::shutdown_both, ec);
@@ -559,6 +593,8 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
   tcp::socket socket_;
   std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;  // owns the socket once TLS
   asio::steady_timer timer_;
+  uint64_t timerArm_ = 0;           // see armTimer
+  bool handshakeExtended_ = false;  // see handshakeTimedOut
   std::vector<char> tlsBuffer_;
   std::string handshake_;
   std::string peer_;

@@ -89,6 +89,9 @@ struct BridgeCounters {
   std::atomic<uint64_t> dropped{0};          // streams closed on bad data or timeouts
   std::atomic<uint64_t> overLimit{0};        // connections beyond maxConnections
   std::atomic<uint64_t> acceptFailures{0};   // accept() errors: out of descriptors, buffers
+  // Handshakes found unread in the socket when their timeout fired (loop 0 too busy to read
+  // them): given one more period instead of a drop.
+  std::atomic<uint64_t> handshakesLate{0};
   // Monotonic totals over every stream since start, disconnected ones included (/metrics).
   std::atomic<uint64_t> wireBytes{0};
   std::atomic<uint64_t> samples{0};

@@ -1,0 +1,173 @@
+// The stream port's handshake deadline when loop 0 is the slow side: a real StreamServer on
+// 127.0.0.1, real sockets, and loop 0 held busy from inside (its once-a-second cloud-identity
+// poll blocks while the test says so), as a reconnect storm's definition bursts hold it.
+
+#include "stream_bridge/stream_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace aclkd::stream_bridge {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kKey = "11111111-2222-3333-4444-555555555555";
+
+std::string request(const std::string& guid) {
+  return std::string("STREAM key=") + kKey + "&hostname=h-" + guid.substr(0, 8) +
+         "&machine_guid=" + guid +
+         "&update_every=1&os=linux&hops=1&ver=5&NETDATA_PROTOCOL_VERSION=1.1 HTTP/1.1\r\n"
+         "User-Agent: netdata/v1.37.1\r\nAccept: */*\r\n\r\n";
+}
+
+int connectTo(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void sendAll(int fd, const std::string& text) {
+  ASSERT_EQ(send(fd, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
+}
+
+// What the gateway answered: its prompt, or "" when it closed (or said nothing in 10 s).
+std::string reply(int fd) {
+  char buf[512];
+  const ssize_t n = recv(fd, buf, sizeof buf, 0);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+class StreamServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    BridgeOptions o;
+    o.port = 0;
+    o.ioThreads = 1;
+    o.handshakeTimeout = 3s;
+    o.cloudIdentity = [this] {
+      std::unique_lock lock(mutex_);
+      if (holdLoop_) {
+        loopHeld_ = true;
+        changed_.notify_all();
+        changed_.wait(lock, [this] { return !holdLoop_; });
+      }
+      return CloudIdentity{};
+    };
+    std::vector<std::string> warnings, errors;
+    auto conf = StreamConf::parse(std::string("[") + kKey + "]\n    enabled = yes\n",
+                                  "stream.conf", &warnings, &errors);
+    ASSERT_TRUE(conf);
+    server_ = std::make_unique<StreamServer>(o, *conf, std::make_shared<NodeRegistry>([] {}));
+    ASSERT_EQ(server_->start(), "");
+    // One stream, so that loop 0 polls the cloud identity (nobody to tell otherwise).
+    streaming_ = connectTo(server_->port());
+    sendAll(streaming_, request("7e5dc348-e657-11f1-8a35-02fc000000a1"));
+    ASSERT_NE(reply(streaming_), "");
+  }
+  void TearDown() override {
+    releaseLoop();
+    if (streaming_ >= 0) close(streaming_);
+    server_.reset();
+  }
+
+  // Loop 0 stops at its next identity poll (within a second) and stays there until released.
+  void holdLoop() {
+    std::unique_lock lock(mutex_);
+    holdLoop_ = true;
+    ASSERT_TRUE(changed_.wait_for(lock, 5s, [this] { return loopHeld_; }));
+  }
+  void releaseLoop() {
+    std::lock_guard lock(mutex_);
+    holdLoop_ = false;
+    changed_.notify_all();
+  }
+
+  std::unique_ptr<StreamServer> server_;
+  int streaming_ = -1;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool holdLoop_ = false;
+  bool loopHeld_ = false;
+};
+
+// A reconnect storm, in small: when loop 0 comes back, more sockets are ready than one
+// epoll_wait returns (asio asks for 128), and the timer's turn comes before some of them. The
+// child here sent its request in time, but it waits in the second batch while its expired
+// timeout runs in the first: it gets one more period, not a drop.
+TEST_F(StreamServerTest, ARequestLeftUnreadByABusyLoopIsServedNotDropped) {
+  const int child = connectTo(server_->port());
+  const auto connected = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(1s);
+  // Connected a second later, so their own timeouts (3 s) are still running when the loop
+  // comes back; accepted before the loop is held, so they are in its epoll set.
+  std::vector<int> fillers;
+  for (int i = 0; i < 160; ++i) fillers.push_back(connectTo(server_->port()));
+  std::this_thread::sleep_for(200ms);
+  holdLoop();
+  // The loop's once-a-second sweep timer expires while it is held: the timer descriptor goes
+  // first in the kernel's ready list, then the fillers, then the child.
+  std::this_thread::sleep_for(1100ms);
+  for (int fd : fillers) sendAll(fd, "GET / HTTP/1.1\r\n\r\n");
+  sendAll(child, request("7e5dc348-e657-11f1-8a35-02fc000000b2"));
+  std::this_thread::sleep_until(std::max(std::chrono::steady_clock::now(), connected + 3100ms));
+  ASSERT_LT(std::chrono::steady_clock::now() - connected, 3900ms) << "the fillers' timeouts ran";
+  releaseLoop();
+  EXPECT_NE(reply(child), "") << "the child sent its request in time: it gets the prompt";
+  const auto& c = server_->counters();
+  EXPECT_EQ(c.handshakesLate.load(), 1u);
+  EXPECT_EQ(c.dropped.load(), 0u);
+  EXPECT_EQ(c.accepted.load(), 2u);
+  for (int fd : fillers) close(fd);
+  close(child);
+}
+
+TEST_F(StreamServerTest, AHandshakeCompletedInTheTurnItsTimerExpiredStays) {
+  const int child = connectTo(server_->port());
+  const auto connected = std::chrono::steady_clock::now();
+  sendAll(child, "S");  // sniffed as a stream; the rest of the request is awaited
+  std::this_thread::sleep_for(100ms);
+  holdLoop();
+  sendAll(child, request("7e5dc348-e657-11f1-8a35-02fc000000c3").substr(1));
+  std::this_thread::sleep_until(connected + 3100ms);
+  releaseLoop();  // the read and the expired timer are handled in one turn, the read first
+  EXPECT_NE(reply(child), "");
+  std::this_thread::sleep_for(200ms);
+  const auto& c = server_->counters();
+  EXPECT_EQ(c.dropped.load(), 0u) << "the stale timeout must not drop the accepted stream";
+  EXPECT_EQ(c.accepted.load(), 2u);
+  char byte;
+  EXPECT_EQ(recv(child, &byte, 1, MSG_DONTWAIT), -1) << "the stream is still open";
+  close(child);
+}
+
+TEST_F(StreamServerTest, APeerThatSentNothingIsStillDroppedAtTheTimeout) {
+  const int child = connectTo(server_->port());
+  EXPECT_EQ(reply(child), "") << "closed after the handshake timeout";
+  const auto& c = server_->counters();
+  EXPECT_EQ(c.dropped.load(), 1u);
+  EXPECT_EQ(c.handshakesLate.load(), 0u);
+  close(child);
+}
+
+}  // namespace
+}  // namespace aclkd::stream_bridge
