@@ -4,13 +4,13 @@
 // until the socket is empty, the parser's events escaped and forwarded to the registry, and what
 // a v2 parent sends down (NODE_ID, the stream path).
 
-#include <array>
 #include <deque>
 #include <optional>
 
 #include "common/untrusted_text.h"
 #include "common/uuid.h"
 #include "stream_bridge/compression/decoder.h"
+#include "stream_bridge/escaping_events.h"
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/stream_parser.h"
 #include "stream_bridge/stream_path.h"
@@ -35,7 +35,7 @@ constexpr uint64_t kSupported = cap::kV1 | cap::kV2 | cap::kVN | cap::kVCaps | c
 
 using Impl = StreamServer::Impl;
 
-class StreamConnection final : public Impl::Connection, public StreamEvents {
+class StreamConnection final : public Impl::Connection, public EscapingEvents {
  public:
   StreamConnection(Impl& server, tcp::socket socket)
       : server_(server), loop_(server.loops[0].get()), socket_(std::move(socket)),
@@ -103,54 +103,10 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
     return streaming() && lastTick_ != kNotStreaming ? tick - lastTick_ : 0;
   }
 
-  // ---- StreamEvents: forwarded to the registry, plus the replication answer -----------------
-  // The stream's text is untrusted: what reaches the registry (and so the views, the logs and
-  // the cloud) is escaped here, the boundary. clean() costs a scan and no copy for clean text,
-  // the common case; chart ids are escaped the same way everywhere so they still match.
-  std::string_view clean(std::string_view v, size_t slot) {
-    if (isCleanText(v)) return v;
-    scratch_[slot] = escapeUntrusted(v);
-    return scratch_[slot];
-  }
-  void onClaimedId(std::string_view g, std::string_view c) override {
-    host_->onClaimedId(clean(g, 0), clean(c, 1));
-  }
-  void onHostLabel(std::string_view n, std::string_view v, uint32_t s) override {
-    host_->onHostLabel(clean(n, 0), clean(v, 1), s);
-  }
-  void onHostLabelsCommit() override { host_->onHostLabelsCommit(); }
-  void onChart(const ChartDefinition& c) override {
-    ChartDefinition d = c;
-    size_t slot = 0;
-    for (auto* f : {&d.id, &d.name, &d.title, &d.units, &d.family, &d.context, &d.chartType,
-                    &d.options, &d.plugin, &d.module}) {
-      *f = clean(*f, slot++);
-    }
-    host_->onChart(d);
-  }
-  void onChartLabel(std::string_view c, std::string_view n, std::string_view v,
-                    uint32_t s) override {
-    host_->onChartLabel(clean(c, 0), clean(n, 1), clean(v, 2), s);
-  }
-  void onChartLabelsCommit(std::string_view c) override {
-    host_->onChartLabelsCommit(clean(c, 0));
-  }
-  void onDimension(std::string_view c, const DimensionDefinition& d) override {
-    DimensionDefinition e = d;
-    e.id = clean(d.id, 1);
-    e.name = clean(d.name, 2);
-    e.algorithm = clean(d.algorithm, 3);
-    e.options = clean(d.options, 4);
-    host_->onDimension(clean(c, 0), e);
-  }
-  void onFunction(std::string_view c, std::string_view n) override {
-    host_->onFunction(clean(c, 0), clean(n, 1));
-  }
-  void onVariable(std::string_view c, std::string_view n, std::string_view v) override {
-    host_->onVariable(clean(c, 0), clean(n, 1), clean(v, 2));
-  }
+  // ---- StreamEvents: escaped and forwarded to the registry (EscapingEvents), plus the
+  // replication answer, the per-sample path and what a v2 child sends about its path.
   void onChartDefinitionEnd(std::string_view c, int64_t f, int64_t l, int64_t now) override {
-    host_->onChartDefinitionEnd(clean(c, 0), f, l, now);
+    EscapingEvents::onChartDefinitionEnd(c, f, l, now);
     std::string line = "REPLAY_CHART \"";
     line.append(c);
     line += "\" \"true\" 0 0\n";
@@ -158,7 +114,7 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
   }
   void onSamples(std::string_view c, int64_t t) override {
     // The per-sample path: a chart seen before on this stream is matched raw (see sampleCached).
-    if (!host_->sampleCached(c, t)) host_->onSamples(clean(c, 0), t);
+    if (!host_->sampleCached(c, t)) EscapingEvents::onSamples(c, t);
   }
   void onStreamPath(std::string_view json) override {
     if (!(negotiated_ & cap::kPaths)) return;
@@ -211,9 +167,6 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
         send(streamPathBlock(payload));
       }
     }
-  }
-  void onReplicationEnd(std::string_view c, int64_t f, int64_t l) override {
-    host_->onReplicationEnd(clean(c, 0), f, l);
   }
   void onUnknownKeyword(std::string_view keyword) override {
     const std::string shown = escapeUntrusted(keyword);
@@ -352,6 +305,7 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
                     "STREAM " + who + ": machine GUID '" + request_.machineGuid +
                         "' is already streaming to this server");
     }
+    forwardTo(host_.get());
     const bool hasProtocol = request_.systemInfo.count("NETDATA_PROTOCOL_VERSION") > 0;
     const auto compressionOrder = conf->compressionOrder(request_.apiKey, request_.machineGuid,
                                                          server_.options.compression);
@@ -585,6 +539,7 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
     tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
     raw.shutdown(tcp::socket::shutdown_both, ec);
     raw.close(ec);
+    forwardTo(nullptr);
     host_.reset();  // the host goes offline
   }
 
@@ -615,7 +570,6 @@ class StreamConnection final : public Impl::Connection, public StreamEvents {
   static constexpr uint32_t kNotStreaming = ~0u;
   uint32_t lastTick_ = kNotStreaming;  // loop_->tick at the last data (the idle sweep)
   ParserStats reported_;  // parser totals already added to the server's monotonic counters
-  std::array<std::string, 10> scratch_;  // escaped copies for clean()
   std::time_t since_ = 0;
   SteadyClock::time_point started_;
 };
