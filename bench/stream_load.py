@@ -15,7 +15,8 @@ own machine GUID and host name; once every node has all its dimensions the stead
 Reported (aclkd's side, from /proc, over the steady window): CPU seconds per million samples,
 samples/s, CPU % of one core, RSS per connected child (after the definitions), idle RSS, and
 wake-ups per child per second (voluntary + involuntary context switches of all aclkd threads),
-and the CPU seconds the connect phase (handshakes and definitions) took.
+the CPU seconds the connect phase (handshakes and definitions) took, and the streams dropped and
+the handshakes served late (aclkd's own /metrics counters) over the whole run.
 At the end every child stops at a block boundary and the run checks that aclkd counted exactly
 the samples sent (`counts_exact`).
 
@@ -102,12 +103,20 @@ def wakeups(pid):
     return total
 
 
-def samples_counted(port):
+def metric(port, name):
+    """One sample of aclkd's /metrics, by its name with labels as printed; None when absent."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30).read().decode()
     for line in text.splitlines():
-        if line.startswith("aclkd_samples_dropped_total "):
+        if line.startswith(name + " "):
             return int(float(line.split()[1]))
-    raise SystemExit("aclkd_samples_dropped_total missing from /metrics")
+    return None
+
+
+def samples_counted(port):
+    value = metric(port, "aclkd_samples_dropped_total")
+    if value is None:
+        raise SystemExit("aclkd_samples_dropped_total missing from /metrics")
+    return value
 
 
 class Child:
@@ -421,6 +430,9 @@ def run(args, n):
             "rss_end_kib": rss_kib(pid),
             "counts_exact": counted == expected,
             "sent_samples": expected, "counted_samples": counted,
+            # The stream port's degraded modes over the whole run (the connect storm included).
+            "streams_dropped": metric(port, 'aclkd_streams_total{outcome="dropped"}'),
+            "handshakes_late": metric(port, "aclkd_stream_handshakes_late_total"),
             "loadavg": os.getloadavg()[0],
             # The generator's own CPU over the window: at max rate its sends (the kernel's copy
             # into loopback) compete with aclkd for the same cores.

@@ -262,6 +262,20 @@ class LinkTest(LinkTestBase):
         self.wait_online(gw, timeout=15)
         self.assertFalse(gw.state_json()["banned-by-cloud"])
 
+    def test_reload_while_the_cloud_fails_says_offline_and_why(self):
+        gw = self.online_gateway()
+        self.cloud.set_faults(env_status=500)
+        self.cloud.drop(self.claimed_id(gw))
+        self.wait_status(gw, "/env response code is not 200", timeout=20)
+        r = gw.ctl("reload-claiming-state")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # After its 10 s wait the reply says how the reload ended, with the link's status.
+        self.assertEqual(r.stdout.strip(),
+                         "Netdata Agent is claimed to Netdata Cloud, but it is currently offline: "
+                         "/env response code is not 200")
+        self.cloud.set_faults()
+        self.wait_online(gw, timeout=40)
+
     def test_reclaim_while_online_reconnects_with_new_identity(self):
         gw = self.online_gateway()
         old = self.claimed_id(gw)
