@@ -13,7 +13,7 @@ own machine GUID and host name; once every node has all its dimensions the stead
   (~10 writes per child per second, what a 1.37 child's collectors do).
 
 Reported (aclkd's side, from /proc, over the steady window): CPU seconds per million samples,
-samples/s, CPU % of one core, RSS per connected child (after the definitions), idle RSS, and
+samples/s, CPU % of one core, RSS per connected child (after the definitions), idle RSS,
 wake-ups per child per second (voluntary + involuntary context switches of all aclkd threads),
 the CPU seconds the connect phase (handshakes and definitions) took, and the streams dropped and
 the handshakes served late (aclkd's own /metrics counters) over the whole run.
