@@ -223,6 +223,7 @@ SurfaceSnapshot Gateway::surfaceSnapshot() const {
   s.nodes = registry_->nodes();
   if (bridge_) {
     s.streams = bridge_->streams();
+    s.streamsConnected = bridge_->streamingCount();
     const auto& c = bridge_->counters();
     s.streamsAccepted = c.accepted.load();
     s.streamsRefused = c.refused.load();
@@ -230,6 +231,7 @@ SurfaceSnapshot Gateway::surfaceSnapshot() const {
     s.streamsOverLimit = c.overLimit.load();
     s.streamAcceptFailures = c.acceptFailures.load();
     s.streamHandshakesLate = c.handshakesLate.load();
+    s.streamViewsLate = c.viewsLate.load();
     s.streamBytesTotal = c.wireBytes.load();
     s.samplesTotal = c.samples.load();
     s.malformedLinesTotal = c.malformedLines.load();
@@ -324,6 +326,7 @@ aclk::AclkStateView Gateway::stateView() const {
     v.counters.emplace_back("streams-dropped", c.dropped.load());
     v.counters.emplace_back("streams-over-connection-limit", c.overLimit.load());
     v.counters.emplace_back("stream-handshakes-late", c.handshakesLate.load());
+    v.counters.emplace_back("stream-views-late", c.viewsLate.load());
   }
   v.counters.emplace_back("duplicate-guid-streams", registry_->duplicateStreams());
   if (store_) {

@@ -128,7 +128,7 @@ std::string renderHealthJson(const SurfaceSnapshot& s) {
   j["link"] = s.state.aclkStatus;
   j["cloud"] = s.state.cloudStatus;
   j["online"] = s.state.online;
-  j["streams"] = s.streams.size();
+  j["streams"] = s.streamsConnected;
   return j.dump();
 }
 
@@ -202,7 +202,8 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
   e.sample("aclkd_streams_total", static_cast<double>(s.streamsDropped), "outcome=\"dropped\"");
   e.sample("aclkd_streams_total", static_cast<double>(s.streamsOverLimit),
            "outcome=\"over_limit\"");
-  e.one("aclkd_streams", "gauge", "Streams connected now.", static_cast<double>(s.streams.size()));
+  e.one("aclkd_streams", "gauge", "Streams connected now.",
+        static_cast<double>(s.streamsConnected));
   e.one("aclkd_web_requests_total", "counter",
         "HTTP requests answered on the stream port (errors included).",
         static_cast<double>(s.webRequests));
@@ -246,6 +247,10 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
         "Stream handshakes still unread in their socket when the handshake timeout fired (the "
         "gateway too busy to read them); each given one more timeout instead of a drop.",
         static_cast<double>(s.streamHandshakesLate));
+  e.one("aclkd_stream_views_late_total", "counter",
+        "Answers that lacked some streams' views: an I/O loop did not hand them over within 2 s "
+        "(busy). The per-stream families of such an answer are incomplete; aclkd_streams is not.",
+        static_cast<double>(s.streamViewsLate));
   e.one("aclkd_stream_malformed_lines_total", "counter",
         "Stream lines with a known keyword and unusable arguments, ignored; all streams since "
         "start.",

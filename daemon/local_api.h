@@ -25,6 +25,9 @@ struct SurfaceSnapshot {
   uint64_t streamsOverLimit = 0;
   uint64_t streamAcceptFailures = 0;  // accept() errors on the stream port (out of descriptors)
   uint64_t streamHandshakesLate = 0;  // handshakes unread at their timeout (busy loop): extended
+  // Streams connected now: exact even when `streams` lacks a busy loop's (streamViewsLate).
+  uint64_t streamsConnected = 0;
+  uint64_t streamViewsLate = 0;
   // Monotonic over every stream since start, disconnected ones included.
   uint64_t streamBytesTotal = 0;
   uint64_t samplesTotal = 0;

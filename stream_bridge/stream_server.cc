@@ -215,13 +215,26 @@ std::vector<StreamView> StreamServer::streams() const {
     asio::post(loop->io, [collect, result] { result->set_value(collect()); });
   }
   const auto deadline = SteadyClock::now() + std::chrono::seconds(2);
+  size_t late = 0;
   for (auto& f : pending) {
-    if (f.wait_until(deadline) != std::future_status::ready) continue;
+    if (f.wait_until(deadline) != std::future_status::ready) {
+      ++late;
+      continue;
+    }
     auto views = f.get();
     out.insert(out.end(), views.begin(), views.end());
   }
+  if (late > 0) {
+    s.counters.viewsLate++;
+    s.warnLimited("", "views-late",
+                  std::to_string(late) + " I/O loop(s) did not hand over their stream views "
+                  "within 2 s (busy); this answer lists " + std::to_string(out.size()) + " of " +
+                  std::to_string(s.streaming.load()) + " streams");
+  }
   return out;
 }
+
+size_t StreamServer::streamingCount() const { return impl_->streaming.load(); }
 
 StreamInfoReply StreamServer::streamInfo(const std::string& target) const {
   auto& s = *impl_;

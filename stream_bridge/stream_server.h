@@ -92,6 +92,9 @@ struct BridgeCounters {
   // Handshakes found unread in the socket when their timeout fired (loop 0 too busy to read
   // them): given one more period instead of a drop.
   std::atomic<uint64_t> handshakesLate{0};
+  // Answers of streams() that lacked a loop's streams: the loop did not hand over its views
+  // within 2 s (busy with a definition burst).
+  std::atomic<uint64_t> viewsLate{0};
   // Monotonic totals over every stream since start, disconnected ones included (/metrics).
   std::atomic<uint64_t> wireBytes{0};
   std::atomic<uint64_t> samples{0};
@@ -130,7 +133,11 @@ class StreamServer {
   // Takes effect for the next handshake.
   void setConf(StreamConf conf);
 
+  // Every stream's view, read on its loop's thread. A loop that does not answer within 2 s is
+  // left out of this answer (counted in viewsLate, warned), so a caller is never stuck behind a
+  // busy loop; streamingCount() stays exact.
   std::vector<StreamView> streams() const;
+  size_t streamingCount() const;  // connections past their handshake, on every loop; any thread
   // `GET /api/v3/stream_info?machine_guid=…`, answered as a v2 parent does (stream_info.h); any
   // thread. A child asks before it streams, so whoever `mayStream` may ask.
   StreamInfoReply streamInfo(const std::string& target) const;

@@ -68,11 +68,13 @@ class OperatingSurfaceTest(BridgeTestBase):
                      "aclkd_samples_dropped_per_second", "aclkd_stream_bytes_received_total",
                      "aclkd_stream_bytes_total", "aclkd_stream_samples_total",
                      "aclkd_stream_accept_failures_total",
-                     "aclkd_stream_handshakes_late_total", "aclkd_web_requests_total",
+                     "aclkd_stream_handshakes_late_total", "aclkd_stream_views_late_total",
+                     "aclkd_web_requests_total",
                      "aclkd_web_dropped_total", "aclkd_live_clients"):
             self.assertIn(name, types)
         self.assertEqual(samples["aclkd_stream_accept_failures_total"], [0.0])
         self.assertEqual(samples["aclkd_stream_handshakes_late_total"], [0.0])
+        self.assertEqual(samples["aclkd_stream_views_late_total"], [0.0])
         self.assertEqual(samples["aclkd_live_clients"], [0.0])
         self.assertGreaterEqual(samples["aclkd_web_requests_total"][0], 2.0, "the 405 and 404")
         self.assertEqual(samples["aclkd_link_online"], [1.0])

@@ -1,6 +1,7 @@
-// The stream port's handshake deadline when loop 0 is the slow side: a real StreamServer on
-// 127.0.0.1, real sockets, and loop 0 held busy from inside (its once-a-second cloud-identity
-// poll blocks while the test says so), as a reconnect storm's definition bursts hold it.
+// The stream port when its loop is the slow side (the handshake deadline, the views for the
+// API): a real StreamServer on 127.0.0.1, real sockets, and loop 0 held busy from inside (its
+// once-a-second cloud-identity poll blocks while the test says so), as a reconnect storm's
+// definition bursts hold it.
 
 #include "stream_bridge/stream_server.h"
 
@@ -167,6 +168,23 @@ TEST_F(StreamServerTest, APeerThatSentNothingIsStillDroppedAtTheTimeout) {
   EXPECT_EQ(c.dropped.load(), 1u);
   EXPECT_EQ(c.handshakesLate.load(), 0u);
   close(child);
+}
+
+// `aclkctl streams` and /metrics ask every loop for its views; a loop that is busy does not hold
+// the caller for longer than 2 s, and the answer says it is short instead of being silently so.
+TEST_F(StreamServerTest, ABusyLoopsViewsAreCountedLateAndTheStreamCountStaysExact) {
+  EXPECT_EQ(server_->streams().size(), 1u);
+  holdLoop();
+  const auto asked = std::chrono::steady_clock::now();
+  const auto views = server_->streams();
+  const auto waited = std::chrono::steady_clock::now() - asked;
+  releaseLoop();
+  EXPECT_TRUE(views.empty());
+  EXPECT_LT(waited, 5s);
+  EXPECT_EQ(server_->counters().viewsLate.load(), 1u);
+  EXPECT_EQ(server_->streamingCount(), 1u) << "the count does not depend on the views";
+  EXPECT_EQ(server_->streams().size(), 1u);
+  EXPECT_EQ(server_->counters().viewsLate.load(), 1u);
 }
 
 }  // namespace
