@@ -540,6 +540,8 @@ void Link::nodesChanged() { impl_->events->push(LinkCommand::kNodesChanged); }
 
 AclkStatus Link::status() const { return impl_->state.status(); }
 
+std::map<std::string, std::string> Link::nodeIds() const { return impl_->nodeSync.nodeIds(); }
+
 void Link::fillState(AclkStateView* v) const {
   impl_->state.with([&](const LinkState& st) {
     st.fill(v);

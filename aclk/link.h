@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -80,6 +81,8 @@ class Link {
 
   // The link's part of `aclk-state` (online, counters, times, backoff, ban, node ids).
   void fillState(AclkStateView* view) const;
+  // Machine GUID → node id of every node the cloud gave one (see NodeSync::nodeIds); any thread.
+  std::map<std::string, std::string> nodeIds() const;
   AclkStatus status() const;
 
  private:

@@ -258,6 +258,15 @@ void NodeSync::fillNodes(AclkStateView* v) const {
   }
 }
 
+std::map<std::string, std::string> NodeSync::nodeIds() const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, std::string> out;
+  for (const auto& [guid, n] : nodes_) {
+    if (n.nodeId) out.emplace_hint(out.end(), guid, *n.nodeId);
+  }
+  return out;
+}
+
 std::map<std::string, NodeRecord> NodeSync::nodesCopy() const {
   std::lock_guard lock(mutex_);
   return nodes_;

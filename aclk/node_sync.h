@@ -85,6 +85,9 @@ class NodeSync {
 
   // Node ids of the listed nodes, and a row for every child. Any thread.
   void fillNodes(AclkStateView* view) const;
+  // Machine GUID → node id, for the nodes that have one: what the bridge passes down to v2
+  // children, polled once a second, so without building every node's view. Any thread.
+  std::map<std::string, std::string> nodeIds() const;
 
  private:
   void sendNodeState(const NodeRecord& node);

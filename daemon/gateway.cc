@@ -122,14 +122,7 @@ std::string Gateway::startBridge() {
     if (!snap->claimed || !link_) return id;
     id.claimId = snap->claimedId;
     id.cloudUrl = snap->cloudUrl;
-    aclk::AclkStateView v;
-    aclk::NodeInstanceView self;
-    self.machineGuid = machineGuid_;
-    v.nodes.push_back(self);
-    link_->fillState(&v);
-    for (const auto& n : v.nodes) {
-      if (n.nodeId) id.nodeIds[n.machineGuid] = *n.nodeId;
-    }
+    id.nodeIds = link_->nodeIds();  // the gateway's own node included
     return id;
   };
   // The port's web side: the route table and who may use it; the bridge hands it every

@@ -87,6 +87,8 @@ TEST_F(NodeSyncTest, RememberedIdSkipsCreationAndAssignedIdIsRemembered) {
   EXPECT_TRUE(sync.assignNodeId("child-guid", "node-2"));
   EXPECT_EQ((memory->ids[{"child-guid", "claim-1"}]), "node-2");
   EXPECT_FALSE(sync.assignNodeId("nobody", "node-3"));
+  EXPECT_EQ(sync.nodeIds(), (std::map<std::string, std::string>{{"child-guid", "node-2"},
+                                                                 {"self-guid", "node-1"}}));
 }
 
 TEST_F(NodeSyncTest, GoneChildIsReportedDeadAndAReclaimForgetsIds) {
