@@ -458,9 +458,11 @@ struct WssTransport::Impl {
       auto toPaho = asio::buffer(buf.data(), n);
       if (!connackPassed) {
         beforeConnack.append(reinterpret_cast<const char*>(buf.data()), n);
+        // Never negative: the scanner above has refused a malformed header. What is held is
+        // bounded by the scanner's packet limit.
         const long size = firstPacketSize(beforeConnack);
         if (size == 0) {
-          continue;  // the scanner has refused a malformed header already
+          continue;  // the CONNACK is not whole yet
         }
         std::string connack = beforeConnack.substr(0, static_cast<size_t>(size));
         if (const auto server = liftReceiveMaximum(&connack)) {
