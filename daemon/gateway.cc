@@ -207,15 +207,16 @@ void Gateway::stop() {
 
 aclk::LocalHttpResponse Gateway::localApi(const std::string& method,
                                           const std::string& path) const {
-  return routeHttp(method, path, ready_.load(), [this] { return surfaceSnapshot(); });
+  return routeHttp(method, path, ready_.load(),
+                   [this](bool withStreams) { return surfaceSnapshot(withStreams); });
 }
 
-SurfaceSnapshot Gateway::surfaceSnapshot() const {
+SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
   SurfaceSnapshot s;
   s.state = stateView();
   s.nodes = registry_->nodes();
   if (bridge_) {
-    s.streams = bridge_->streams();
+    if (withStreams) s.streams = bridge_->streams();
     s.streamsConnected = bridge_->streamingCount();
     const auto& c = bridge_->counters();
     s.streamsAccepted = c.accepted.load();

@@ -82,7 +82,9 @@ class Gateway {
   std::atomic<bool> ready_{false};  // the start-up claim step is over: the API answers
   std::time_t started_ = std::time(nullptr);
   std::mutex reloadMutex_;
-  SurfaceSnapshot surfaceSnapshot() const;
+  // Everything the operating surface shows; the per-stream views only `withStreams` (they wait
+  // on every stream loop: see routeHttp).
+  SurfaceSnapshot surfaceSnapshot(bool withStreams = true) const;
   std::string streamsJson() const;
   std::string nodesJson() const;
   std::thread initialClaim_;

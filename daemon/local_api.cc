@@ -275,28 +275,30 @@ namespace {
 struct Route {
   std::string_view path;
   std::string_view contentType;
-  bool needsSnapshot;  // shows state: 503 while starting
+  enum Shows { kPage, kState, kStateAndStreams } shows;  // state: 503 while starting
   std::string (*render)(const SurfaceSnapshot&);
 };
 
 constexpr std::string_view kJson = "application/json";
 
 const Route kRoutes[] = {
-    {"/", "text/html; charset=utf-8", false,
+    {"/", "text/html; charset=utf-8", Route::kPage,
      [](const SurfaceSnapshot&) { return std::string(statusPageHtml()); }},
-    {"/index.html", "text/html; charset=utf-8", false,
+    {"/index.html", "text/html; charset=utf-8", Route::kPage,
      [](const SurfaceSnapshot&) { return std::string(statusPageHtml()); }},
-    {"/api/v1/aclk", kJson, true,
+    {"/api/v1/aclk", kJson, Route::kState,
      [](const SurfaceSnapshot& s) { return aclk::renderAclkStateJson(s.state); }},
-    {"/api/v3/info", kJson, true, renderInfoJson},
-    {"/healthz", kJson, true, renderHealthJson},
-    {"/metrics", "text/plain; version=0.0.4; charset=utf-8", true, renderMetrics},
+    {"/api/v3/info", kJson, Route::kState, renderInfoJson},
+    {"/healthz", kJson, Route::kState, renderHealthJson},
+    {"/metrics", "text/plain; version=0.0.4; charset=utf-8", Route::kStateAndStreams,
+     renderMetrics},
 };
 
 }  // namespace
 
 aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& target,
-                                  bool ready, const std::function<SurfaceSnapshot()>& snapshot) {
+                                  bool ready,
+                                  const std::function<SurfaceSnapshot(bool withStreams)>& snapshot) {
   aclk::LocalHttpResponse r;
   const std::string bare = target.substr(0, target.find('?'));
   if (method != "GET") {
@@ -306,13 +308,15 @@ aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& 
   }
   for (const auto& route : kRoutes) {
     if (route.path != bare) continue;
-    if (route.needsSnapshot && !ready) {
+    if (route.shows != Route::kPage && !ready) {
       r.code = 503;
       r.body = R"({"error":"aclkd is starting"})";
       return r;
     }
     r.contentType = std::string(route.contentType);
-    r.body = route.render(route.needsSnapshot ? snapshot() : SurfaceSnapshot{});
+    r.body = route.render(route.shows == Route::kPage
+                              ? SurfaceSnapshot{}
+                              : snapshot(route.shows == Route::kStateAndStreams));
     return r;
   }
   r.code = 404;

@@ -18,7 +18,7 @@ namespace aclkd::daemon {
 struct SurfaceSnapshot {
   aclk::AclkStateView state;
   std::vector<stream_bridge::NodeView> nodes;
-  std::vector<stream_bridge::StreamView> streams;
+  std::vector<stream_bridge::StreamView> streams;  // empty unless asked for (routeHttp)
   uint64_t streamsAccepted = 0;
   uint64_t streamsRefused = 0;
   uint64_t streamsDropped = 0;
@@ -61,9 +61,12 @@ std::string renderMetrics(const SurfaceSnapshot& s);
 
 // The HTTP side of the operating surface: a route table (path → renderer), GET only. Routes that
 // show state answer 503 until `ready` (the start-up claim step is over); unknown paths 404.
-// `snapshot` is called once, only for a route that needs it.
+// `snapshot` is called once, only for a route that needs it, and with `withStreams` only for one
+// that shows every stream (/metrics): the views are read on each stream loop's thread (up to 2 s
+// behind a busy loop, see StreamServer::streams), which a health probe must not wait for.
 aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& target,
-                                  bool ready, const std::function<SurfaceSnapshot()>& snapshot);
+                                  bool ready,
+                                  const std::function<SurfaceSnapshot(bool withStreams)>& snapshot);
 
 // One node / one stream as the CLI tables and the live channels show them.
 std::string nodeJson(const stream_bridge::NodeView& n);

@@ -81,6 +81,10 @@ class OperatingSurfaceTest(BridgeTestBase):
         self.assertEqual(samples["aclkd_streams"], [1.0])
         self.assertGreaterEqual(samples["aclkd_samples_dropped_total"][0], 1.0)
         self.assertIn('hostname="metered"', body)
+        # Health counts the stream without asking the stream loops for their views.
+        code, _, body = get(port, "/healthz")
+        self.assertEqual(code, 200)
+        self.assertEqual(json.loads(body)["streams"], 1)
 
         code, _, _ = get(port, "/api/v1/aclk", method="POST")
         self.assertEqual(code, 405)

@@ -1,0 +1,49 @@
+#include "daemon/local_api.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace aclkd::daemon {
+namespace {
+
+// routeHttp asks for the per-stream views (a wait on every stream loop) only for a route that
+// shows them; a health probe or the status JSON gets its counts without them.
+class RouteHttpTest : public ::testing::Test {
+ protected:
+  aclk::LocalHttpResponse get(const std::string& path, bool ready = true) {
+    return routeHttp("GET", path, ready, [this](bool withStreams) {
+      asked.push_back(withStreams);
+      SurfaceSnapshot s;
+      s.streamsConnected = 3;
+      if (withStreams) s.streams.resize(3);
+      return s;
+    });
+  }
+  std::vector<bool> asked;
+};
+
+TEST_F(RouteHttpTest, OnlyTheMetricsAskForTheStreamViews) {
+  const auto health = get("/healthz");
+  EXPECT_EQ(health.code, 200);
+  EXPECT_EQ(nlohmann::json::parse(health.body)["streams"], 3) << "the exact count, no views";
+  EXPECT_EQ(get("/api/v1/aclk").code, 200);
+  EXPECT_EQ(get("/api/v3/info").code, 200);
+  EXPECT_EQ(asked, (std::vector<bool>{false, false, false}));
+  const auto metrics = get("/metrics?x=1");
+  EXPECT_EQ(metrics.code, 200);
+  EXPECT_NE(metrics.body.find("aclkd_streams 3"), std::string::npos);
+  EXPECT_EQ(asked.back(), true);
+}
+
+TEST_F(RouteHttpTest, PagesAndRefusalsTakeNoSnapshot) {
+  EXPECT_EQ(get("/").code, 200);
+  EXPECT_EQ(get("/healthz", false).code, 503) << "state while starting";
+  EXPECT_EQ(get("/nowhere").code, 404);
+  EXPECT_TRUE(asked.empty());
+}
+
+}  // namespace
+}  // namespace aclkd::daemon
