@@ -7,13 +7,17 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,6 +65,9 @@ std::string reply(int fd) {
 class StreamServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The warnings of the degraded modes, as the daemon's log would have them.
+    logSink_ = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_);
+    spdlog::default_logger()->sinks().push_back(logSink_);
     BridgeOptions o;
     o.port = 0;
     o.ioThreads = 1;
@@ -89,6 +96,19 @@ class StreamServerTest : public ::testing::Test {
     releaseLoop();
     if (streaming_ >= 0) close(streaming_);
     server_.reset();
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), logSink_), sinks.end());
+  }
+
+  // The warnings logged so far that contain `text`.
+  size_t warnings(const std::string& text) {
+    spdlog::default_logger()->flush();
+    std::istringstream lines(log_.str());
+    size_t n = 0;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("[warning]") != std::string::npos && line.find(text) != std::string::npos) ++n;
+    }
+    return n;
   }
 
   // Loop 0 stops at its next identity poll (within a second) and stays there until released.
@@ -103,6 +123,8 @@ class StreamServerTest : public ::testing::Test {
     changed_.notify_all();
   }
 
+  std::ostringstream log_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> logSink_;
   std::unique_ptr<StreamServer> server_;
   int streaming_ = -1;
   std::mutex mutex_;
@@ -137,6 +159,7 @@ TEST_F(StreamServerTest, ARequestLeftUnreadByABusyLoopIsServedNotDropped) {
   // The child's, and on a slow machine some fillers' too (their timeouts run from a second
   // later; they are handed to web/, or extended the same way, never dropped).
   EXPECT_GE(c.handshakesLate.load(), 1u);
+  EXPECT_GE(warnings("unread on a busy loop; given another 3 s"), 1u);
   EXPECT_EQ(c.dropped.load(), 0u);
   EXPECT_EQ(c.accepted.load(), 2u);
   for (int fd : fillers) close(fd);
@@ -168,6 +191,7 @@ TEST_F(StreamServerTest, APeerThatSentNothingIsStillDroppedAtTheTimeout) {
   const auto& c = server_->counters();
   EXPECT_EQ(c.dropped.load(), 1u);
   EXPECT_EQ(c.handshakesLate.load(), 0u);
+  EXPECT_EQ(warnings("dropped: no complete request within 3 s"), 1u);
   close(child);
 }
 
@@ -183,6 +207,9 @@ TEST_F(StreamServerTest, ABusyLoopsViewsAreCountedLateAndTheStreamCountStaysExac
   EXPECT_TRUE(views.empty());
   EXPECT_LT(waited, 5s);
   EXPECT_EQ(server_->counters().viewsLate.load(), 1u);
+  EXPECT_EQ(warnings("did not hand over their stream views within 2 s (busy); this answer lists "
+                     "0 of 1 streams"),
+            1u);
   EXPECT_EQ(server_->streamingCount(), 1u) << "the count does not depend on the views";
   EXPECT_EQ(server_->streams().size(), 1u);
   EXPECT_EQ(server_->counters().viewsLate.load(), 1u);
