@@ -45,7 +45,8 @@ struct Link::Impl : public InboundContext {
       : opt(std::move(o)), claims(std::move(c)),
         schedule(opt.seed != 0 ? opt.seed : std::random_device{}(), opt.banRetry),
         nodeSync(SelfNode{opt.machineGuid, opt.hostname, opt.agentVersion,
-                          [claims = claims] { return claims()->proxy.labelValue(); }},
+                          [claims = claims] { return claims()->proxy.labelValue(); },
+                          opt.gatewayFeatures},
                  [this](TopicId topic, const std::string& payload) {
                    return connection.publish(topic, payload);
                  }) {}
@@ -279,7 +280,8 @@ struct Link::Impl : public InboundContext {
     setStatus(AclkStatus::kConnected);
     spdlog::info("ACLK: connection successfully established");
     publish(TopicId::kAgentConnection,
-            encodeUpdateAgentConnection(sessionClaimId, true, sessionId, false, unixTimeUs()));
+            encodeUpdateAgentConnection(sessionClaimId, true, sessionId, false, unixTimeUs(),
+                                        opt.gatewayFeatures));
   }
 
   OnlineEnd runOnline(uint64_t number) {
@@ -373,7 +375,8 @@ struct Link::Impl : public InboundContext {
     spdlog::info("Going to restart connection due to \"{}\"", reason);
     const uint64_t id = publish(TopicId::kAgentConnection,
                                 encodeUpdateAgentConnection(sessionClaimId, false, sessionId,
-                                                            false, unixTimeUs()));
+                                                            false, unixTimeUs(),
+                                                            opt.gatewayFeatures));
     const auto deadline = Clock::now() + kShutdownAckWait;
     bool acked = false;
     while (id != 0 && !acked) {

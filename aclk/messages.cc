@@ -62,7 +62,8 @@ bool parseInto(Message* m, std::string_view payload) {
 }  // namespace
 
 std::string encodeUpdateAgentConnection(const std::string& claimId, bool reachable,
-                                        int64_t sessionId, bool lwt, int64_t nowUs) {
+                                        int64_t sessionId, bool lwt, int64_t nowUs,
+                                        const NodeFeatures& gateway) {
   agent::v1::UpdateAgentConnection m;
   m.set_claim_id(claimId);
   m.set_reachable(reachable);
@@ -71,7 +72,7 @@ std::string encodeUpdateAgentConnection(const std::string& claimId, bool reachab
                           : agent::v1::CONNECTION_UPDATE_SOURCE_AGENT);
   setTimestamp(m.mutable_updated_at(), nowUs);
   if (!lwt) {  // the will carries no capabilities (§5.4)
-    addCapabilities(m.mutable_capabilities(), agentCapabilities());
+    addCapabilities(m.mutable_capabilities(), agentCapabilities(gateway));
   }
   return m.SerializeAsString();
 }
@@ -88,8 +89,9 @@ std::string encodeCreateNodeInstance(const std::string& claimId, const std::stri
 
 std::string encodeUpdateNodeInstanceConnection(const std::string& claimId,
                                                const std::string& nodeId, bool liveness,
-                                               int64_t sessionId, int hops, bool self,
-                                               int64_t nowUs, bool queryable) {
+                                               int64_t sessionId, int hops,
+                                               const NodeFeatures& features, int64_t nowUs,
+                                               bool queryable) {
   nodeinstance::v1::UpdateNodeInstanceConnection m;
   m.set_claim_id(claimId);
   m.set_node_id(nodeId);
@@ -98,7 +100,7 @@ std::string encodeUpdateNodeInstanceConnection(const std::string& claimId,
   m.set_session_id(sessionId);
   setTimestamp(m.mutable_updated_at(), nowUs);
   m.set_hops(hops);
-  addCapabilities(m.mutable_capabilities(), nodeInstanceCapabilities(self));
+  addCapabilities(m.mutable_capabilities(), nodeInstanceCapabilities(features));
   return m.SerializeAsString();
 }
 
@@ -147,9 +149,9 @@ std::string encodeUpdateNodeInfo(const NodeInfoFields& f, int64_t nowUs) {
   d->mutable_ml_info()->set_ml_enabled(f.system.mlEnabled);
   m.mutable_ml_info()->set_ml_capable(f.system.mlCapable);
   m.mutable_ml_info()->set_ml_enabled(f.system.mlEnabled);
-  addCapabilities(m.mutable_node_info()->mutable_capabilities(), agentCapabilities());
+  addCapabilities(m.mutable_node_info()->mutable_capabilities(), agentCapabilities(f.gateway));
   addCapabilities(m.mutable_node_instance_info()->mutable_capabilities(),
-                  nodeInstanceCapabilities(!f.child));
+                  nodeInstanceCapabilities(f.features));
   return m.SerializeAsString();
 }
 

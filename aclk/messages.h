@@ -18,15 +18,17 @@ int64_t unixTimeUs();
 // and the bridge compile without them.
 
 std::string encodeUpdateAgentConnection(const std::string& claimId, bool reachable,
-                                        int64_t sessionId, bool lwt, int64_t nowUs);
+                                        int64_t sessionId, bool lwt, int64_t nowUs,
+                                        const NodeFeatures& gateway = {});
 
 std::string encodeCreateNodeInstance(const std::string& claimId, const std::string& machineGuid,
                                      const std::string& hostname, int hops);
 
 std::string encodeUpdateNodeInstanceConnection(const std::string& claimId,
                                                const std::string& nodeId, bool liveness,
-                                               int64_t sessionId, int hops, bool self,
-                                               int64_t nowUs, bool queryable = true);
+                                               int64_t sessionId, int hops,
+                                               const NodeFeatures& features, int64_t nowUs,
+                                               bool queryable = true);
 
 struct NodeInfoFields {
   std::string claimId;
@@ -38,6 +40,8 @@ struct NodeInfoFields {
   bool child = false;
   SystemInfo system;
   std::vector<std::pair<std::string, std::string>> hostLabels;
+  NodeFeatures gateway;   // agent-level capabilities
+  NodeFeatures features;  // the node's own
 };
 std::string encodeUpdateNodeInfo(const NodeInfoFields& fields, int64_t nowUs);
 // The collectors behind a node's charts, as UpdateNodeCollectors carries them: (plugin, module)

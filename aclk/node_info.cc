@@ -116,20 +116,33 @@ std::vector<std::pair<std::string, std::string>> aclkHostLabels(const std::strin
           {"_aclk_ng_new_cloud_protocol", "true"}};
 }
 
-// The gateway answers a small local API, has no ML, no health engine, no functions of its own
-// and no dynamic configuration, so those capabilities are reported off rather than promised.
-std::vector<CapabilityValue> agentCapabilities() {
-  return {{"json", 2, false},   {"proto", 1, true},       {"ml", 0, false},
-          {"mc", 1, false},     {"ctx", 1, true},         {"funcs", 1, false},
-          {"http_api_v2", 7, true}, {"health", 2, false}, {"req_cancel", 1, true},
-          {"dyncfg", 2, false}};
+// The gateway answers a small local API and has no ML and no health engine of its own: what it
+// offers is what it relays for its nodes, so every capability past the metadata follows a
+// NodeFeatures (brief §7.3 lists the names, versions and order).
+std::vector<CapabilityValue> agentCapabilities(const NodeFeatures& gateway) {
+  return {{"json", 2, false},
+          {"proto", 1, true},
+          {"ml", 0, false},
+          {"mc", 1, false},
+          {"ctx", 1, true},
+          {"funcs", 1, gateway.functions},
+          {"http_api_v2", 7, true},
+          {"health", 2, gateway.health},
+          {"req_cancel", 1, true},
+          {"dyncfg", 2, gateway.dyncfg}};
 }
 
-std::vector<CapabilityValue> nodeInstanceCapabilities(bool self) {
-  (void)self;  // the gateway runs no functions, for itself or for a relayed child
-  return {{"proto", 1, true},  {"ml", 0, false},          {"mc", 1, false},
-          {"ctx", 1, true},    {"funcs", 0, false},       {"http_api_v2", 7, true},
-          {"health", 2, false}, {"req_cancel", 1, true},  {"dyncfg", 2, false}};
+// `funcs` keeps version 0 while off, as an agent reports a host without functions.
+std::vector<CapabilityValue> nodeInstanceCapabilities(const NodeFeatures& node) {
+  return {{"proto", 1, true},
+          {"ml", 0, false},
+          {"mc", 1, false},
+          {"ctx", 1, true},
+          {"funcs", node.functions ? 1u : 0u, node.functions},
+          {"http_api_v2", 7, true},
+          {"health", 2, node.health},
+          {"req_cancel", 1, true},
+          {"dyncfg", 2, node.dyncfg}};
 }
 
 }  // namespace aclkd::aclk

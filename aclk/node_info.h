@@ -42,8 +42,20 @@ struct CapabilityValue {
   bool enabled = false;
 };
 
-// Brief §7.3 for a gateway without ML, health or dynamic configuration.
-std::vector<CapabilityValue> agentCapabilities();
-std::vector<CapabilityValue> nodeInstanceCapabilities(bool self);
+// What a node can be asked for beyond its metadata. These capabilities are promises: each is on
+// only while it works for that node, and `aclkctl nodes` says why one is off.
+struct NodeFeatures {
+  bool functions = false;  // `funcs`: function calls reach the node (down its stream)
+  bool dyncfg = false;     // `dyncfg`: the node declares the `config` function
+  bool health = false;     // `health`: the node's own alerts are relayed
+  bool operator==(const NodeFeatures&) const = default;
+};
+
+// Agent-level capabilities (UpdateAgentConnection, UpdateNodeInfo.node_info): `gateway` says
+// what the gateway relays at all (its configuration); no ML, no metric correlations.
+std::vector<CapabilityValue> agentCapabilities(const NodeFeatures& gateway = {});
+// Node-instance capabilities of one node (UpdateNodeInstanceConnection,
+// UpdateNodeInfo.node_instance_info).
+std::vector<CapabilityValue> nodeInstanceCapabilities(const NodeFeatures& node = {});
 
 }  // namespace aclkd::aclk

@@ -21,6 +21,7 @@ struct RelayedNode {
   SystemInfo system;
   std::vector<std::pair<std::string, std::string>> hostLabels;
   uint64_t infoVersion = 0;  // changes whenever anything UpdateNodeInfo carries changes
+  NodeFeatures features;     // what works for the node now (a change is sent at once)
 };
 
 // Contexts of one node and the version hash they add up to (brief §7.1: the sum over non-deleted

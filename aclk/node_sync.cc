@@ -72,9 +72,11 @@ void NodeSync::sendNodeState(const NodeRecord& node) {
              encodeCreateNodeInstance(claimId_, n.machineGuid, n.hostname, n.hops));
     return;
   }
+  // The gateway's own node relays nothing for itself; a child's features come with it.
+  const NodeFeatures features = n.relayed ? n.relayed->features : NodeFeatures{};
   publish_(TopicId::kNodeInstanceConnection,
            encodeUpdateNodeInstanceConnection(claimId_, *n.nodeId, n.liveness, sessionId_,
-                                              n.hops, n.self, unixTimeUs()));
+                                              n.hops, features, unixTimeUs()));
   NodeInfoFields f;
   f.claimId = claimId_;
   f.nodeId = *n.nodeId;
@@ -82,6 +84,8 @@ void NodeSync::sendNodeState(const NodeRecord& node) {
   f.hostname = n.hostname;
   f.releaseChannel = "stable";
   f.child = !n.self;
+  f.gateway = self_.gateway;
+  f.features = features;
   if (n.relayed) {
     f.version = n.relayed->agentVersion;
     f.system = n.relayed->system;
@@ -160,7 +164,8 @@ void NodeSync::sync(bool online) {
       }
       auto& n = it->second;
       const bool changed = n.liveness != r.live || !n.relayed ||
-                           n.relayed->infoVersion != r.infoVersion;
+                           n.relayed->infoVersion != r.infoVersion ||
+                           n.relayed->features != r.features;
       n.liveness = r.live;
       n.hostname = r.hostname;
       n.hops = r.hops;
@@ -176,7 +181,7 @@ void NodeSync::sync(bool online) {
     if (!n.nodeId) continue;
     publish_(TopicId::kNodeInstanceConnection,
              encodeUpdateNodeInstanceConnection(claimId_, *n.nodeId, false, sessionId_, n.hops,
-                                                false, unixTimeUs(), false));
+                                                NodeFeatures{}, unixTimeUs(), false));
   }
 }
 

@@ -39,6 +39,7 @@ struct SelfNode {
   std::string agentVersion;  // with the leading 'v'
   // The proxy kind for the gateway's host labels (brief §11.6), read at each UpdateNodeInfo.
   std::function<std::string()> proxyLabel;
+  NodeFeatures gateway;  // agent-level capabilities (LinkOptions::gatewayFeatures)
 };
 
 // The node-table half of the link (brief §9): which nodes exist, their node ids, liveness,

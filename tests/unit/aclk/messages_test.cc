@@ -61,7 +61,7 @@ TEST(MessagesTest, CreateNodeInstance) {
 
 TEST(MessagesTest, UpdateNodeInstanceConnection) {
   auto m = parse<nodeinstance::v1::UpdateNodeInstanceConnection>(
-      encodeUpdateNodeInstanceConnection(kClaim, kNode, true, 7, 0, true, kNowUs));
+      encodeUpdateNodeInstanceConnection(kClaim, kNode, true, 7, 0, NodeFeatures{}, kNowUs));
   EXPECT_EQ(m.node_id(), kNode);
   EXPECT_TRUE(m.liveness());
   EXPECT_TRUE(m.queryable());

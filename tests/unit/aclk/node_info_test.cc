@@ -100,9 +100,36 @@ TEST(NodeInfoTest, AgentCapabilities) {
                                              "http_api_v2", "health", "req_cancel", "dyncfg"}));
 }
 
+TEST(NodeInfoTest, AgentCapabilitiesFollowWhatTheGatewayRelays) {
+  EXPECT_FALSE(find(agentCapabilities(), "funcs")->enabled);
+  EXPECT_FALSE(find(agentCapabilities(), "health")->enabled);
+  NodeFeatures all;
+  all.functions = all.dyncfg = all.health = true;
+  const auto caps = agentCapabilities(all);
+  EXPECT_TRUE(find(caps, "funcs")->enabled);
+  EXPECT_TRUE(find(caps, "dyncfg")->enabled);
+  EXPECT_TRUE(find(caps, "health")->enabled);
+}
+
+TEST(NodeInfoTest, NodeInstanceCapabilitiesAreThePromisesOfTheNode) {
+  NodeFeatures f;
+  EXPECT_FALSE(find(nodeInstanceCapabilities(f), "funcs")->enabled);
+  EXPECT_EQ(find(nodeInstanceCapabilities(f), "funcs")->version, 0u);
+  f.functions = true;
+  EXPECT_TRUE(find(nodeInstanceCapabilities(f), "funcs")->enabled);
+  EXPECT_EQ(find(nodeInstanceCapabilities(f), "funcs")->version, 1u);
+  EXPECT_FALSE(find(nodeInstanceCapabilities(f), "dyncfg")->enabled);
+  f.dyncfg = true;
+  f.health = true;
+  EXPECT_TRUE(find(nodeInstanceCapabilities(f), "dyncfg")->enabled);
+  EXPECT_TRUE(find(nodeInstanceCapabilities(f), "health")->enabled);
+}
+
 TEST(NodeInfoTest, NodeInstanceCapabilities) {
-  for (const bool self : {true, false}) {
-    const auto caps = nodeInstanceCapabilities(self);
+  for (const bool functions : {true, false}) {
+    NodeFeatures f;
+    f.functions = functions;
+    const auto caps = nodeInstanceCapabilities(f);
     expectWellFormed(caps);
     EXPECT_EQ(find(caps, "json"), nullptr) << "json is an agent-level capability only";
     std::vector<std::string> names;
