@@ -48,7 +48,7 @@ class Counting : public StreamEvents {
   }
   void onChartLabelsCommit(std::string_view) override { ++n; }
   void onDimension(std::string_view, const DimensionDefinition& d) override { n += d.id.size(); }
-  void onFunction(std::string_view, std::string_view a) override { n += a.size(); }
+  void onFunction(std::string_view, const FunctionDeclaration& f) override { n += f.name.size(); }
   void onVariable(std::string_view, std::string_view a, std::string_view) override {
     n += a.size();
   }

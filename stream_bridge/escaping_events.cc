@@ -52,8 +52,17 @@ void EscapingEvents::onDimension(std::string_view c, const DimensionDefinition& 
   next_->onDimension(clean(c, 0), e);
 }
 
-void EscapingEvents::onFunction(std::string_view c, std::string_view n) {
-  if (next_) next_->onFunction(clean(c, 0), clean(n, 1));
+void EscapingEvents::onFunction(std::string_view c, const FunctionDeclaration& f) {
+  if (!next_) return;
+  FunctionDeclaration e = f;
+  e.name = clean(f.name, 1);
+  e.help = clean(f.help, 2);
+  e.tags = clean(f.tags, 3);
+  next_->onFunction(clean(c, 0), e);
+}
+
+void EscapingEvents::onFunctionDel(std::string_view c, std::string_view n) {
+  if (next_) next_->onFunctionDel(clean(c, 0), clean(n, 1));
 }
 
 void EscapingEvents::onVariable(std::string_view c, std::string_view n, std::string_view v) {

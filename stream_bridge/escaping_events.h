@@ -23,7 +23,8 @@ class EscapingEvents : public StreamEvents {
                     uint32_t source) override;
   void onChartLabelsCommit(std::string_view chartId) override;
   void onDimension(std::string_view chartId, const DimensionDefinition& dim) override;
-  void onFunction(std::string_view chartId, std::string_view name) override;
+  void onFunction(std::string_view chartId, const FunctionDeclaration& f) override;
+  void onFunctionDel(std::string_view chartId, std::string_view name) override;
   void onVariable(std::string_view chartId, std::string_view name,
                   std::string_view value) override;
   void onChartDefinitionEnd(std::string_view chartId, int64_t firstEntry, int64_t lastEntry,

@@ -35,6 +35,7 @@ inline constexpr uint64_t kPaths = 1u << 25;   // JSON STREAM_PATH blocks both w
 inline constexpr uint64_t kProgress = 1u << 22;
 inline constexpr uint64_t kDyncfg = 1u << 23;
 inline constexpr uint64_t kMlModels = 1u << 26;
+inline constexpr uint64_t kFunctionDel = 1u << 28;  // FUNCTION_DEL (v2.11)
 }  // namespace cap
 
 // The child's `STREAM …` request (stream-protocol.md §2), decoded as a real parent does: the

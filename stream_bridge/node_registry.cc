@@ -185,6 +185,8 @@ void NodeRegistry::detach(Node& n) {
     n.awaitingLabels = false;
     n.info.live = false;
     n.disconnectedAt = clock_();
+    n.functions.clear();  // a stream's functions go with it
+    n.streamCapabilities = 0;
     // The host is gone: its contexts stop at the last sample each chart had.
     std::map<std::string_view, uint64_t> lastOf;
     for (const auto& [id, chart] : n.charts) {
@@ -255,6 +257,13 @@ std::vector<NodeView> NodeRegistry::nodes() const {
     for (const auto& [id, c] : n.contexts) {
       if (c.latest && !c.deleted) v.contextsVersionHash += c.version + c.last - c.first;
     }
+    const auto fs = functionState(n);
+    v.functions = n.functions.size();
+    v.functionsCallable = fs.features.functions;
+    v.functionsOff = fs.functionsOff;
+    v.dyncfg = fs.features.dyncfg;
+    v.dyncfgOff = fs.dyncfgOff;
+    v.streamCapabilities = n.streamCapabilities;
     out.push_back(std::move(v));
   }
   return out;
@@ -276,6 +285,7 @@ std::vector<aclk::RelayedNode> NodeRegistry::relayedNodes() {
     }
     info.hostLabels.clear();
     for (const auto& [k, v] : n->hostLabels) info.hostLabels.emplace_back(k, v);
+    info.features = functionState(*n).features;
     out.push_back(std::move(info));
   }
   return out;
@@ -508,8 +518,6 @@ void NodeRegistry::Stream::onDimension(std::string_view chartId, const Dimension
   dims.insert(std::lower_bound(dims.begin(), dims.end(), id), id);
   c->dims = registry_.pools_->dims(std::move(dims));
 }
-
-void NodeRegistry::Stream::onFunction(std::string_view, std::string_view) {}
 
 void NodeRegistry::Stream::onVariable(std::string_view, std::string_view, std::string_view) {}
 

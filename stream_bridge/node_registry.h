@@ -15,6 +15,7 @@
 
 #include "aclk/node_relay.h"
 #include "store/state_store.h"
+#include "stream_bridge/function_table.h"
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/stream_conf.h"
 #include "stream_bridge/stream_parser.h"
@@ -43,6 +44,14 @@ struct NodeView {
   size_t hostLabels = 0;
   size_t chartLabels = 0;
   uint64_t contextsVersionHash = 0;
+  // Functions: how many the live stream declared, and whether the cloud may call them (`funcs`)
+  // and configure the node (`dyncfg`); when not, the reason, for `aclkctl nodes`.
+  size_t functions = 0;
+  bool functionsCallable = false;
+  std::string functionsOff;
+  bool dyncfg = false;
+  std::string dyncfgOff;
+  uint64_t streamCapabilities = 0;
 };
 
 // Every streamed host and its metadata, shared by all streams (one per host at a time) and the
@@ -104,6 +113,17 @@ class NodeRegistry : public aclk::NodeRelaySource {
   // after a definition burst).
   uint64_t churn() const { return churn_.load(std::memory_order_relaxed); }
 
+  // Functions (node_registry_functions.cc). `allowed` says whether the cloud may call a node's
+  // functions (aclkd.conf `[cloud] functions` and stream.conf `allow functions`), asked again
+  // at every look, so a reload takes effect at once; unset: always.
+  using FunctionsAllowed =
+      std::function<std::string(const std::string& apiKey, const std::string& machineGuid)>;
+  void setFunctionsPolicy(FunctionsAllowed allowed);
+  // The node's declared functions, when its stream is live; nullopt otherwise.
+  std::optional<FunctionTable> functionsOf(const std::string& machineGuid) const;
+  // Declarations dropped because a node's table was full (FunctionTable::kMaxFunctions).
+  uint64_t functionsRefused() const;
+
   // aclk::NodeRelaySource
   std::vector<aclk::RelayedNode> relayedNodes() override;
   aclk::ContextBatch contextsSnapshot(const std::string& machineGuid) override;
@@ -125,6 +145,15 @@ class NodeRegistry : public aclk::NodeRelaySource {
   // queued for its next batch (see node_registry_store.cc).
   void saveQueued(size_t rowBudget = SIZE_MAX);
   void noteDuplicateStream(const Node& node, const std::string& peer);  // under mutex_
+  // The node's function features and, when off, why (under mutex_).
+  struct FunctionState {
+    aclk::NodeFeatures features;
+    std::string functionsOff;
+    std::string dyncfgOff;
+  };
+  FunctionState functionState(const Node& node) const;
+  FunctionsAllowed functionsAllowed_;  // guarded by mutex_
+  uint64_t functionsRefused_ = 0;      // guarded by mutex_
 
   std::function<void()> changed_;
   Clock clock_;
@@ -159,7 +188,10 @@ class NodeRegistry::Stream : public StreamEvents {
                     uint32_t source) override;
   void onChartLabelsCommit(std::string_view chartId) override;
   void onDimension(std::string_view chartId, const DimensionDefinition& dim) override;
-  void onFunction(std::string_view chartId, std::string_view name) override;
+  void onFunction(std::string_view chartId, const FunctionDeclaration& f) override;
+  void onFunctionDel(std::string_view chartId, std::string_view name) override;
+  // What the stream negotiated (after the handshake): whether calls may go down it.
+  void setCapabilities(uint64_t negotiated);
   void onVariable(std::string_view chartId, std::string_view name,
                   std::string_view value) override;
   void onChartDefinitionEnd(std::string_view chartId, int64_t firstEntry, int64_t lastEntry,

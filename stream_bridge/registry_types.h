@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "stream_bridge/function_table.h"
 #include "stream_bridge/node_registry.h"
 
 namespace aclkd::stream_bridge::registry {
@@ -211,6 +212,9 @@ struct NodeRegistry::Node {
   bool exposed = false;  // the link has seen this node
   bool exposedLive = false;
   uint64_t exposedInfoVersion = 0;
+  // What the live stream negotiated and the functions it declared (node_registry_functions.cc).
+  uint64_t streamCapabilities = 0;
+  FunctionTable functions;
 };
 
 // The cloud and the state store both have to hear of this context's new state.

@@ -10,7 +10,9 @@
 #include "common/untrusted_text.h"
 #include "common/uuid.h"
 #include "stream_bridge/compression/decoder.h"
+#include "stream_bridge/downstream_identity.h"
 #include "stream_bridge/escaping_events.h"
+#include "stream_bridge/function_calls.h"
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/stream_parser.h"
 #include "stream_bridge/stream_path.h"
@@ -21,17 +23,19 @@ namespace aclkd::stream_bridge {
 namespace {
 
 // What the bridge implements (stream-protocol.md §4.3): labels, claim ids, chart labels,
-// functions (parsed, never called), replication (answered empty), BINARY (lines may span
-// blocks: the parser reassembles them) and every compression (one is kept, by the configured
-// order). Not INTERPOLATED/IEEE754/SLOTS: a new child then
-// falls back to BEGIN/SET/END, which the parser knows. As a v2 parent: NODEID (the cloud's node
-// id goes down to the child) and PATHS (the child's stream path is kept and sent back with the
-// gateway's hop). Not PROGRESS/DYNCFG/ML_MODELS: the gateway calls no functions and keeps no
-// models.
+// replication (answered empty), BINARY (lines may span blocks: the parser reassembles them) and
+// every compression (one is kept, by the configured order). Functions both ways: FUNCTIONS (the
+// child declares them, the cloud's calls go down the stream), PROGRESS (the child reports on a
+// long call), DYNCFG (it declares its `config` function) and FUNCTION_DEL. Not
+// INTERPOLATED/IEEE754/SLOTS: a new child then falls back to BEGIN/SET/END, which the parser
+// knows. As a v2 parent: NODEID (the cloud's node id goes down to the child) and PATHS (the
+// child's stream path is kept and sent back with the gateway's hop). Not ML_MODELS: the gateway
+// keeps no models.
 constexpr uint64_t kSupported = cap::kV1 | cap::kV2 | cap::kVN | cap::kVCaps | cap::kHLabels |
                                 cap::kClaim | cap::kCLabels | cap::kFunctions |
                                 cap::kReplication | cap::kBinary | cap::kCompressions |
-                                cap::kNodeId | cap::kPaths;
+                                cap::kNodeId | cap::kPaths | cap::kProgress | cap::kDyncfg |
+                                cap::kFunctionDel;
 
 using Impl = StreamServer::Impl;
 
@@ -126,48 +130,61 @@ class StreamConnection final : public Impl::Connection, public EscapingEvents {
     }
     spdlog::debug("STREAM [receive from [{}]:{}]: stream path of {} hop(s)", peerIp_,
                   request_.hostname, hops->size());
-    childPath_ = std::move(*hops);
+    if (identity_) identity_->setChildPath(std::move(*hops));
     syncIdentity(*server_.currentIdentity());
   }
 
-  // ---- what a v2 parent sends down ---------------------------------------------------------
-  // NODE_ID once the cloud gave this host a node id (again if it changes); the stream path
-  // with the gateway's hop once the child sent its own (again when either changes). Only after
-  // the child spoke: the prompt travels alone (stream-protocol.md §3.3, its own read at the
-  // child), and every command after it is one whole line. No empty line goes before the first
-  // one: a v2.10.4 child logs an empty line as "received unknown command over connection:
+  // ---- what a v2 parent sends down (DownstreamIdentity) ------------------------------------
+  // Only after the child spoke: the prompt travels alone (stream-protocol.md §3.3, its own read
+  // at the child), and every command after it is one whole line. No empty line goes before the
+  // first one: a v2.10.4 child logs an empty line as "received unknown command over connection:
   // (unset)" at error level (seen in the lab), and a real parent sends none.
   // Runs on the connection's own loop thread.
   void syncIdentity(const CloudIdentity& id) override {
-    if (closed_ || !parser_ || !spoke_) return;
-    const auto node = id.nodeIds.find(request_.machineGuid);
-    if ((negotiated_ & cap::kNodeId) && node != id.nodeIds.end() && isUuid(node->second) &&
-        isUuid(id.claimId)) {
-      std::string line = nodeIdCommand(id.claimId, node->second, id.cloudUrl);
-      if (line != sentNodeId_) {
-        sentNodeId_ = line;
-        send(std::move(line));
-      }
-    }
-    if ((negotiated_ & cap::kPaths) && childPath_) {
-      PathHop self;
-      self.hostname = server_.options.ownHostname;
-      self.hostId = server_.options.ownMachineGuid;
-      const auto own = id.nodeIds.find(self.hostId);
-      self.nodeId = own != id.nodeIds.end() ? own->second : std::string(kZeroUuid);
-      self.claimId = isUuid(id.claimId) ? id.claimId : std::string(kZeroUuid);
-      self.hops = request_.hops;
-      self.since = static_cast<uint64_t>(since_);
-      self.startTime = server_.startedMs;
-      self.capabilities = capabilityNames(kSupported);
-      if (isUuid(id.claimId)) self.flags.emplace_back("aclk");
-      std::string payload = renderStreamPath(*childPath_, self);
-      if (payload != sentPath_) {
-        sentPath_ = payload;
-        send(streamPathBlock(payload));
-      }
-    }
+    if (closed_ || !parser_ || !spoke_ || !identity_) return;
+    const GatewayHop self{server_.options.ownHostname, server_.options.ownMachineGuid,
+                          server_.startedMs, kSupported};
+    for (auto& line : identity_->commands(id, self)) send(std::move(line));
   }
+
+  // ---- function calls (FunctionCalls), on this loop's thread --------------------------------
+  void startCall(uint64_t id, FunctionCallRequest request, FunctionDone done) override {
+    if (closed_ || !calls_) {
+      FunctionCallResult r;
+      r.outcome = FunctionOutcome::kStreamGone;
+      r.error = calls_ ? "the node's stream closed before the call was sent"
+                       : "the node's stream did not negotiate FUNCTIONS";
+      return done(std::move(r));
+    }
+    const bool wasIdle = calls_->inFlight() == 0;
+    calls_->start(id, std::move(request), std::move(done), SteadyClock::now());
+    if (wasIdle && calls_->inFlight() > 0) loop_->calling.push_back(selfPtr());
+  }
+  void cancelCall(uint64_t id) override {
+    if (calls_) calls_->cancel(id);
+  }
+  bool expireCalls(SteadyClock::time_point now) override {
+    if (!calls_) return false;
+    calls_->expire(now);
+    return calls_->inFlight() > 0;
+  }
+  void onFunctionResultBegin(std::string_view txn, int code, std::string_view type,
+                             int64_t expires) override {
+    if (!calls_) return;
+    const uint64_t strays = calls_->strayResults();
+    calls_->resultBegin(txn, code, type, expires);
+    if (calls_->strayResults() != strays) server_.counters.strayFunctionResults++;
+  }
+  void onFunctionResultBody(std::string_view bytes) override {
+    if (calls_) calls_->resultBody(bytes);
+  }
+  void onFunctionResultEnd() override {
+    if (calls_) calls_->resultEnd();
+  }
+  void onFunctionProgress(std::string_view txn, int64_t, int64_t) override {
+    if (calls_) calls_->progress(txn, SteadyClock::now());
+  }
+
   void onUnknownKeyword(std::string_view keyword) override {
     const std::string shown = escapeUntrusted(keyword);
     server_.warnOnce("keyword " + shown, "ignoring unknown keyword '" + shown + "' from " + peer_ +
@@ -316,6 +333,13 @@ class StreamConnection final : public Impl::Connection, public EscapingEvents {
       decoder_ = std::make_unique<StreamDecoder>(c);
     }
     parser_ = std::make_unique<StreamParser>(*this, server_.options.maxLineBytes);
+    host_->setCapabilities(negotiated_);
+    identity_.emplace(request_.machineGuid, request_.hops, negotiated_, since_);
+    if (negotiated_ & cap::kFunctions) {
+      calls_.emplace([this](std::string line) { if (!closed_) send(std::move(line)); },
+                     (negotiated_ & (cap::kProgress | cap::kDyncfg)) != 0,
+                     FunctionCalls::Limits{});
+    }
     server_.streaming++;
     server_.counters.accepted++;
     server_.counters.wireBytes += wireBytes_;  // the handshake's bytes
@@ -353,6 +377,8 @@ class StreamConnection final : public Impl::Connection, public EscapingEvents {
 
   void startStreaming(const std::string& rest) {
     lastTick_ = loop_->tick;
+    // From here calls for the host find this stream, on this loop.
+    server_.registerStream(request_.machineGuid, selfPtr(), loop_);
     // The prompt travels alone: nothing else is written before the child speaks (§3.3).
     send(successPrompt(negotiated_));
     if (!rest.empty() && !onStreamData(rest.data(), rest.size(), false)) return;
@@ -539,6 +565,8 @@ class StreamConnection final : public Impl::Connection, public EscapingEvents {
     tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
     raw.shutdown(tcp::socket::shutdown_both, ec);
     raw.close(ec);
+    if (parser_) server_.unregisterStream(request_.machineGuid, this);
+    if (calls_) calls_->failAll("the stream of " + request_.hostname + " closed before the answer");
     forwardTo(nullptr);
     host_.reset();  // the host goes offline
   }
@@ -563,9 +591,8 @@ class StreamConnection final : public Impl::Connection, public EscapingEvents {
   bool closeAfterWrite_ = false;
   bool closed_ = false;
   bool spoke_ = false;        // the child sent something after the prompt
-  std::string sentNodeId_;    // the NODE_ID line last sent
-  std::optional<std::vector<PathHop>> childPath_;  // the child's STREAM_PATH, once sent
-  std::string sentPath_;      // the path payload last sent back
+  std::optional<DownstreamIdentity> identity_;  // what goes down about the cloud identity
+  std::optional<FunctionCalls> calls_;          // with FUNCTIONS: the calls in flight
   uint64_t wireBytes_ = 0;
   static constexpr uint32_t kNotStreaming = ~0u;
   uint32_t lastTick_ = kNotStreaming;  // loop_->tick at the last data (the idle sweep)

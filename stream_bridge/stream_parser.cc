@@ -177,26 +177,45 @@ bool StreamParser::feedLines(std::string_view text, std::string* error) {
   const char* p = text.data();
   const char* const end = p + text.size();
 
-  if (!partial_.empty()) {
+  if (resultMidLine_) {
+    // The rest of a long result body line whose start was passed on already.
     const auto* nl = static_cast<const char*>(std::memchr(p, '\n', text.size()));
-    const size_t piece = static_cast<size_t>((nl != nullptr ? nl : end) - p);
-    if (partial_.size() + piece > maxLine_) return tooLong(partial_.size() + piece, error);
-    partial_.append(p, piece);
+    passLongResultLine(std::string_view(p, static_cast<size_t>((nl != nullptr ? nl : end) - p)),
+                       nl != nullptr);
     if (nl == nullptr) return true;
-    parseLine(partial_);
-    if (!current_.empty() && current_.data() >= partial_.data() &&
-        current_.data() < partial_.data() + partial_.size()) {
-      currentStore_.assign(current_);
-      current_ = currentStore_;
-    }
-    partial_.clear();
     p = nl + 1;
+  }
+
+  if (!partial_.empty()) {
+    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const size_t piece = static_cast<size_t>((nl != nullptr ? nl : end) - p);
+    if (partial_.size() + piece > maxLine_) {
+      if (!inResult_) return tooLong(partial_.size() + piece, error);
+      // A result body may hold lines of any length (up to what the call accepts): they are
+      // passed on in parts rather than held whole.
+      passLongResultLine(partial_, false);
+      partial_.clear();
+      passLongResultLine(std::string_view(p, piece), nl != nullptr);
+      if (nl == nullptr) return true;
+      p = nl + 1;
+    } else {
+      partial_.append(p, piece);
+      if (nl == nullptr) return true;
+      parseLine(partial_);
+      if (!current_.empty() && current_.data() >= partial_.data() &&
+          current_.data() < partial_.data() + partial_.size()) {
+        currentStore_.assign(current_);
+        current_ = currentStore_;
+      }
+      partial_.clear();
+      p = nl + 1;
+    }
   }
 
   size_t overLong = 0;
   p = forEachLine(p, end, [&](const char* line, const char* nl) {
     const auto length = static_cast<size_t>(nl - line);
-    if (length > maxLine_) {
+    if (length > maxLine_ && !inResult_) {
       overLong = length;
       return false;
     }
@@ -207,10 +226,21 @@ bool StreamParser::feedLines(std::string_view text, std::string* error) {
 
   if (p < end) {
     const auto rest = static_cast<size_t>(end - p);
-    if (rest > maxLine_) return tooLong(rest, error);
+    if (rest > maxLine_) {
+      if (!inResult_) return tooLong(rest, error);
+      passLongResultLine(std::string_view(p, rest), false);
+      return true;
+    }
     partial_.assign(p, rest);
   }
   return true;
+}
+
+void StreamParser::passLongResultLine(std::string_view piece, bool lineEnds) {
+  if (!resultMidLine_) ++stats_.skippedBlockLines;
+  if (!piece.empty()) events_.onFunctionResultBody(piece);
+  resultMidLine_ = !lineEnds;
+  if (lineEnds) events_.onFunctionResultBody("\n");
 }
 
 void StreamParser::parseLine(std::string_view line) {
@@ -220,12 +250,15 @@ void StreamParser::parseLine(std::string_view line) {
   while (p < end && classOf(*p) == kSeparator) ++p;
 
   if (!blockEnd_.empty()) {
-    // The body of a skipped block is arbitrary text: only its closer, as the line's first
-    // word, ends it.
+    // The body of a block is arbitrary text: only its closer, as the line's first word, ends it.
     const auto rest = static_cast<size_t>(end - p);
     if (rest >= blockEnd_.size() && std::memcmp(p, blockEnd_.data(), blockEnd_.size()) == 0 &&
         (rest == blockEnd_.size() || classOf(p[blockEnd_.size()]) == kSeparator)) {
       blockEnd_ = {};
+      if (inResult_) {
+        inResult_ = false;
+        events_.onFunctionResultEnd();
+      }
       if (collectPath_) {
         collectPath_ = false;
         events_.onStreamPath(path_);
@@ -233,6 +266,11 @@ void StreamParser::parseLine(std::string_view line) {
       }
     } else {
       ++stats_.skippedBlockLines;
+      if (inResult_) {
+        // The body as the child wrote it, indentation included.
+        events_.onFunctionResultBody(line);
+        events_.onFunctionResultBody("\n");
+      }
       // A path is a few hundred bytes per hop; more than a line's limit is not one.
       if (collectPath_ && path_.size() + line.size() < maxLine_) {
         path_.append(line);
@@ -299,17 +337,25 @@ void StreamParser::parseLine(std::string_view line) {
       current_ = {};
       return;
     case kNodeId:
-    case kFunctionDel:
-    case kFunctionProgress:
     case kConfig:
     case kDyncfg:
       return;
     case kFlush:
       current_ = {};
       return;
-    case kFunctionResultBegin:
+    case kFunctionResultBegin: {
       blockEnd_ = kFunctionResultEnd;
+      inResult_ = true;
+      ++stats_.functionResults;
+      if (n == 0) n = splitWords(text, words_);
+      auto word = [&](size_t i) { return i < n ? words_[i] : std::string_view{}; };
+      // Netdata reads a missing or non-positive code as 503 ("backend response invalid").
+      int64_t code = parseInt(word(2));
+      if (code <= 0 || code > 999) code = 503;
+      events_.onFunctionResultBegin(word(1), static_cast<int>(code), word(3),
+                                    parseInt(word(4)));
       return;
+    }
     case kJson:
       blockEnd_ = kJsonPayloadEnd;
       if (splitWords(text, words_) > 1 && words_[1] == "STREAM_PATH") {
@@ -420,14 +466,38 @@ void StreamParser::dispatch(int command, const Words& w, size_t n) {
       return;
     }
 
-    case kFunction:
-      if (arg(1) == "GLOBAL") {
-        if (arg(2).empty()) return malformed();
-        events_.onFunction({}, arg(2));
-        return;
+    case kFunction: {
+      const bool global = arg(1) == "GLOBAL";
+      const size_t at = global ? 2 : 1;  // the name's argument
+      if (arg(at).empty() || (!global && !haveChart)) return malformed();
+      FunctionDeclaration f;
+      f.name = arg(at);
+      f.timeoutSeconds = clampInt(std::max<int64_t>(0, parseInt(arg(at + 1))));
+      f.help = arg(at + 2);
+      f.tags = arg(at + 3);
+      const std::string_view access = arg(at + 4);
+      if (access.size() > 2 && access[0] == '0' && access[1] == 'x') {
+        const int64_t bits = parseInt(access);
+        f.accessKnown = bits >= 0 && bits <= std::numeric_limits<uint32_t>::max();
+        if (f.accessKnown) f.access = static_cast<uint32_t>(bits);
       }
-      if (!haveChart || arg(1).empty()) return malformed();
-      events_.onFunction(current_, arg(1));
+      f.priority = clampInt(std::max<int64_t>(0, parseInt(arg(at + 5))));
+      f.version = parseSource(arg(at + 6));
+      events_.onFunction(global ? std::string_view{} : current_, f);
+      return;
+    }
+
+    case kFunctionDel: {
+      const bool global = arg(1) == "GLOBAL";
+      const std::string_view name = arg(global ? 2 : 1);
+      if (name.empty() || (!global && !haveChart)) return malformed();
+      events_.onFunctionDel(global ? std::string_view{} : current_, name);
+      return;
+    }
+
+    case kFunctionProgress:
+      if (arg(1).empty()) return malformed();
+      events_.onFunctionProgress(arg(1), parseInt(arg(2)), parseInt(arg(3)));
       return;
 
     case kVariable: {

@@ -32,6 +32,19 @@ struct DimensionDefinition {
   std::string_view options;
 };
 
+// FUNCTION [GLOBAL] "<name>" <timeout_s> "<help>" ["<tags>" "0x<access>" <priority> <version>]
+// (docs/protocol/streaming.md §9.1): 1.37–1.40 children send the first three only.
+struct FunctionDeclaration {
+  std::string_view name;
+  int timeoutSeconds = 0;  // 0 when absent or not positive: the receiver applies its default
+  std::string_view help;
+  std::string_view tags;
+  uint32_t access = 0;      // HTTP access bits, from "0x…"
+  bool accessKnown = false; // the line carried hex access bits (old agents send none or a role)
+  int priority = 0;         // 0 when absent
+  uint32_t version = 0;     // 0 when absent
+};
+
 // What the parser found, one call per command. Views point into the parser's input and are valid
 // only during the call. Chart-scoped events carry the "current chart" (set by CHART, BEGIN,
 // BEGIN2 and RBEGIN, stream-protocol.md §8). Default implementations ignore the event.
@@ -50,7 +63,19 @@ class StreamEvents {
   virtual void onChartLabelsCommit(std::string_view /*chartId*/) {}
   virtual void onDimension(std::string_view /*chartId*/, const DimensionDefinition& /*dim*/) {}
   // FUNCTION (chart-scoped, chartId set) or FUNCTION GLOBAL (chartId empty).
-  virtual void onFunction(std::string_view /*chartId*/, std::string_view /*name*/) {}
+  virtual void onFunction(std::string_view /*chartId*/, const FunctionDeclaration& /*f*/) {}
+  // FUNCTION_DEL [GLOBAL] "<name>".
+  virtual void onFunctionDel(std::string_view /*chartId*/, std::string_view /*name*/) {}
+  // A call's answer: FUNCTION_RESULT_BEGIN "<txn>" <code> "<content-type>" <expires>, then its
+  // body in pieces of any size (a line longer than the line limit is passed on in parts, never
+  // buffered whole), then FUNCTION_RESULT_END. The body is every piece joined, less the one
+  // newline that ends its last line (the child writes "\nFUNCTION_RESULT_END\n" after it).
+  virtual void onFunctionResultBegin(std::string_view /*txn*/, int /*code*/,
+                                     std::string_view /*contentType*/, int64_t /*expires*/) {}
+  virtual void onFunctionResultBody(std::string_view /*bytes*/) {}
+  virtual void onFunctionResultEnd() {}
+  // FUNCTION_PROGRESS '<txn>' <done> <all>: the child is still working on a call.
+  virtual void onFunctionProgress(std::string_view /*txn*/, int64_t /*done*/, int64_t /*all*/) {}
   // VARIABLE HOST|GLOBAL name = value (chartId empty) or VARIABLE [CHART|LOCAL] name = value.
   virtual void onVariable(std::string_view /*chartId*/, std::string_view /*name*/,
                           std::string_view /*value*/) {}
@@ -77,6 +102,7 @@ struct ParserStats {
   uint64_t sampleLines = 0;  // SET, SET2, RSET, RDSTATE, RSSTATE lines, dropped
   uint64_t sampleBlocks = 0; // BEGIN, BEGIN2, RBEGIN
   uint64_t skippedBlockLines = 0;  // lines inside FUNCTION_RESULT_BEGIN / JSON blocks
+  uint64_t functionResults = 0;    // FUNCTION_RESULT_BEGIN blocks
   uint64_t malformedLines = 0;     // known keyword, unusable arguments: ignored, counted
 };
 
@@ -92,8 +118,9 @@ size_t splitWords(std::string_view line, std::array<std::string_view, kMaxWords>
 // and v2 (stream-protocol.md §8): CLAIMED_ID, LABEL, OVERWRITE, CHART, CLABEL, CLABEL_COMMIT,
 // DIMENSION, FUNCTION, VARIABLE, CHART_DEFINITION_END, BEGIN/SET/END, BEGIN2/SET2/END2,
 // RBEGIN/RSET/RDSTATE/RSSTATE/REND, NODE_ID, FLUSH, FUNCTION_DEL, FUNCTION_PROGRESS, CONFIG,
-// DYNCFG_* and the multi-line blocks FUNCTION_RESULT_BEGIN…FUNCTION_RESULT_END and
-// JSON…JSON_PAYLOAD_END (skipped as a unit). `SLOT:<n>` first arguments are skipped.
+// DYNCFG_* and the multi-line blocks FUNCTION_RESULT_BEGIN…FUNCTION_RESULT_END (a call's
+// answer, passed on) and JSON…JSON_PAYLOAD_END (skipped as a unit, but for STREAM_PATH).
+// `SLOT:<n>` first arguments are skipped.
 class StreamParser {
  public:
   static constexpr size_t kDefaultMaxLine = 15360;  // Netdata 1.37's limit
@@ -117,6 +144,9 @@ class StreamParser {
   void parseLine(std::string_view line);
   void dispatch(int command, const Words& w, size_t n);
   bool tooLong(size_t bytes, std::string* error);
+  // A result body line longer than the line limit: what has come of it so far is passed on
+  // (the rest of the line follows in the next feed()).
+  void passLongResultLine(std::string_view piece, bool lineEnds);
 
   StreamEvents& events_;
   const size_t maxLine_;
@@ -127,6 +157,8 @@ class StreamParser {
   std::string currentStore_;
   std::string_view blockEnd_;  // closer (a literal) of the multi-line block being skipped
   bool collectPath_ = false;   // the block is a JSON STREAM_PATH: its body goes to path_
+  bool inResult_ = false;      // the block is a FUNCTION_RESULT: its body goes to the events
+  bool resultMidLine_ = false; // inside a result body line whose start was passed on
   std::string path_;
   std::string scratch_;        // a LABEL value joined from several words
   std::string failure_;        // set by an over-long line; every later feed() repeats it

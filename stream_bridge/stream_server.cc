@@ -89,6 +89,12 @@ void StreamServer::Impl::scheduleSweep(Loop& loop) {
       }
     }
     for (const auto& c : idle) c->idleTimeout();
+    // Function calls past their time (a second's granularity, as their timeouts are seconds).
+    const auto now = SteadyClock::now();
+    std::erase_if(loop.calling, [now](const std::weak_ptr<Connection>& w) {
+      auto c = w.lock();
+      return !c || !c->expireCalls(now);
+    });
     if (&loop == loops[0].get()) trimAfterBurst();
     scheduleSweep(loop);
   });
@@ -264,5 +270,72 @@ bool StreamServer::mayStream(const std::string& peerIp) const {
 const BridgeCounters& StreamServer::counters() const { return impl_->counters; }
 
 int StreamServer::port() const { return impl_->boundPort; }
+
+void StreamServer::Impl::registerStream(const std::string& machineGuid,
+                                        const std::shared_ptr<Connection>& c, Loop* loop) {
+  std::lock_guard lock(mutex);
+  streamsByGuid[machineGuid] = StreamEntry{c, loop};
+}
+
+void StreamServer::Impl::unregisterStream(const std::string& machineGuid, const Connection* c) {
+  std::lock_guard lock(mutex);
+  const auto it = streamsByGuid.find(machineGuid);
+  if (it == streamsByGuid.end()) return;
+  const auto held = it->second.connection.lock();
+  if (!held || held.get() == c) streamsByGuid.erase(it);
+}
+
+uint64_t StreamServer::callFunction(const std::string& machineGuid, FunctionCallRequest request,
+                                    FunctionDone done) {
+  Impl& s = *impl_;
+  const uint64_t id = ++s.nextCallId;
+  Impl::StreamEntry entry;
+  {
+    std::lock_guard lock(s.mutex);
+    const auto it = s.streamsByGuid.find(machineGuid);
+    if (it != s.streamsByGuid.end()) {
+      entry = it->second;
+      s.callOwners[id] = entry;
+    }
+  }
+  if (!entry.loop) {
+    FunctionCallResult r;
+    r.outcome = FunctionOutcome::kStreamGone;
+    r.error = "no live stream holds the node";
+    done(std::move(r));
+    return id;
+  }
+  // The call leaves the table of owners when it completes, on the stream's loop thread.
+  auto finished = [&s, id, done = std::move(done)](FunctionCallResult r) {
+    {
+      std::lock_guard lock(s.mutex);
+      s.callOwners.erase(id);
+    }
+    done(std::move(r));
+  };
+  asio::post(entry.loop->io, [weak = entry.connection, id, request = std::move(request),
+                              finished = std::move(finished)]() mutable {
+    if (auto c = weak.lock()) return c->startCall(id, std::move(request), std::move(finished));
+    FunctionCallResult r;
+    r.outcome = FunctionOutcome::kStreamGone;
+    r.error = "the node's stream closed before the call was sent";
+    finished(std::move(r));
+  });
+  return id;
+}
+
+void StreamServer::cancelFunction(uint64_t id) {
+  Impl& s = *impl_;
+  Impl::StreamEntry entry;
+  {
+    std::lock_guard lock(s.mutex);
+    const auto it = s.callOwners.find(id);
+    if (it == s.callOwners.end()) return;
+    entry = it->second;
+  }
+  asio::post(entry.loop->io, [weak = entry.connection, id] {
+    if (auto c = weak.lock()) c->cancelCall(id);
+  });
+}
 
 }  // namespace aclkd::stream_bridge

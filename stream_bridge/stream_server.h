@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "stream_bridge/downstream_identity.h"
+#include "stream_bridge/function_calls.h"
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_conf.h"
 
@@ -23,14 +25,6 @@ struct PortConnection;  // web/port_connection.h
 namespace aclkd::stream_bridge {
 
 enum class TlsMode { kNone, kOptional, kForce };
-
-// What a v2 parent passes down to its children (NODE_ID, the gateway's hop in STREAM_PATH).
-struct CloudIdentity {
-  std::string claimId;   // "" when unclaimed
-  std::string cloudUrl;
-  std::map<std::string, std::string> nodeIds;  // machine GUID -> the cloud's node id
-  bool operator==(const CloudIdentity&) const = default;
-};
 
 struct StreamInfoReply {
   int code = 200;
@@ -99,6 +93,8 @@ struct BridgeCounters {
   std::atomic<uint64_t> wireBytes{0};
   std::atomic<uint64_t> samples{0};
   std::atomic<uint64_t> malformedLines{0};
+  // Function results that matched no call in flight (late after a timeout or a cancel).
+  std::atomic<uint64_t> strayFunctionResults{0};
 };
 
 // The listener for Netdata streams. A few asio event loops (`ioThreads`, one per core by
@@ -144,6 +140,16 @@ class StreamServer {
   bool mayStream(const std::string& peerIp) const;
   const BridgeCounters& counters() const;
   int port() const;  // the bound port (useful with port 0)
+
+  // A function call down the stream that holds `machineGuid`'s host (FunctionCalls says how).
+  // `done` runs exactly once: on that stream's loop thread, or at once on the caller's when no
+  // live stream holds the node; it must only hand the result over. Returns an id for
+  // cancelFunction. Any thread.
+  uint64_t callFunction(const std::string& machineGuid, FunctionCallRequest request,
+                        FunctionDone done);
+  // The caller gave up: FUNCTION_CANCEL goes down the stream and the call completes kCancelled
+  // (unless it completed already). Any thread.
+  void cancelFunction(uint64_t id);
 
   struct Impl;
 

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,9 @@ struct StreamServer::Impl {
     // layer reads ahead.)
     std::vector<char> sharedRead = std::vector<char>(kReadBuffer);
     std::string sharedText;
+    // Connections with function calls in flight, for the sweep's timeouts (this loop's thread
+    // only): a few, not every connection of the loop.
+    std::vector<std::weak_ptr<Connection>> calling;
   };
 
   Impl(BridgeOptions o, StreamConf c, std::shared_ptr<NodeRegistry> r)
@@ -124,6 +128,19 @@ struct StreamServer::Impl {
     spdlog::warn("STREAM: {}", text);
   }
 
+  // Function calls: the live stream of each machine GUID and the stream of each call in flight,
+  // with the loop that serves it (stream_server.cc).
+  struct StreamEntry {
+    std::weak_ptr<Connection> connection;
+    Loop* loop = nullptr;
+  };
+  void registerStream(const std::string& machineGuid, const std::shared_ptr<Connection>& c,
+                      Loop* loop);
+  void unregisterStream(const std::string& machineGuid, const Connection* c);
+  std::map<std::string, StreamEntry> streamsByGuid;  // guarded by mutex
+  std::map<uint64_t, StreamEntry> callOwners;        // guarded by mutex
+  std::atomic<uint64_t> nextCallId{0};
+
   BridgeOptions options;
   mutable std::mutex mutex;
   std::shared_ptr<const StreamConf> conf;  // guarded by mutex
@@ -161,6 +178,11 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   virtual void idleTimeout() = 0;
   // What a v2 parent sends down (NODE_ID, the stream path) from the last polled identity.
   virtual void syncIdentity(const CloudIdentity& id) = 0;
+  // Function calls (FunctionCalls): started, cancelled and timed out on the loop's thread.
+  virtual void startCall(uint64_t id, FunctionCallRequest request, FunctionDone done) = 0;
+  virtual void cancelCall(uint64_t id) = 0;
+  // Times out what is due; false once no call is in flight.
+  virtual bool expireCalls(SteadyClock::time_point now) = 0;
 };
 
 // Serves one accepted socket on loop 0 (stream_connection.cc).

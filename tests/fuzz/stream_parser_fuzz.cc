@@ -42,7 +42,10 @@ class Digest : public StreamEvents {
     mix(7, {c, d.id, d.name, d.algorithm, d.options},
         static_cast<uint64_t>(d.multiplier) * 31 + static_cast<uint64_t>(d.divisor));
   }
-  void onFunction(std::string_view c, std::string_view n) override { mix(8, {c, n}); }
+  void onFunction(std::string_view c, const FunctionDeclaration& f) override {
+    mix(8, {c, f.name, f.help, f.tags}, f.access ^ static_cast<uint64_t>(f.timeoutSeconds));
+  }
+  void onFunctionResultBody(std::string_view b) override { mix(16, {b}); }
   void onVariable(std::string_view c, std::string_view n, std::string_view v) override {
     mix(9, {c, n, v});
   }

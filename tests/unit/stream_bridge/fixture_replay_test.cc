@@ -55,9 +55,9 @@ class Counter : public StreamEvents {
     ++dimensions;
     dimensionPairs.emplace(chart, d.id);
   }
-  void onFunction(std::string_view, std::string_view name) override {
+  void onFunction(std::string_view, const FunctionDeclaration& f) override {
     ++functions;
-    functionNames.emplace(name);
+    functionNames.emplace(f.name);
   }
   void onVariable(std::string_view, std::string_view name, std::string_view) override {
     ++variables;

@@ -34,9 +34,22 @@ class Recorder : public StreamEvents {
     add("dim", {chart, d.id, d.name, d.algorithm, std::to_string(d.multiplier),
                 std::to_string(d.divisor), d.options});
   }
-  void onFunction(std::string_view chart, std::string_view name) override {
-    add("function", {chart, name});
+  void onFunction(std::string_view chart, const FunctionDeclaration& f) override {
+    add("function", {chart, f.name});
   }
+  void onFunctionDel(std::string_view chart, std::string_view name) override {
+    add("function-del", {chart, name});
+  }
+  void onFunctionResultBegin(std::string_view txn, int code, std::string_view type,
+                             int64_t expires) override {
+    add("result-begin", {txn, std::to_string(code), type, std::to_string(expires)});
+  }
+  void onFunctionResultBody(std::string_view bytes) override { body.append(bytes); }
+  void onFunctionResultEnd() override { add("result-end", {body}); body.clear(); }
+  void onFunctionProgress(std::string_view txn, int64_t done, int64_t all) override {
+    add("progress", {txn, std::to_string(done), std::to_string(all)});
+  }
+  std::string body;
   void onVariable(std::string_view chart, std::string_view name, std::string_view value) override {
     add("variable", {chart, name, value});
   }
@@ -276,8 +289,6 @@ TEST(StreamParser, CurrentChartOutlivesTheFeed) {
 TEST(StreamParser, IgnoredKnownCommands) {
   const Parsed r = parse(
       "NODE_ID 'a' 'b' 'c'\n"
-      "FUNCTION_DEL 'x'\n"
-      "FUNCTION_PROGRESS tx 1 2\n"
       "CONFIG go.d:nginx create accepted job /path type\n"
       "DYNCFG_ENABLE 'go.d'\n"
       "DYNCFG_REGISTER_MODULE 'go.d' 'nginx' job_array\n"
@@ -287,6 +298,79 @@ TEST(StreamParser, IgnoredKnownCommands) {
   EXPECT_EQ(r.log, (Log{"chart|a.b|||||||0|0|||"}));
   // FLUSH forgets the current chart.
   EXPECT_EQ(r.stats.malformedLines, 1u);
+}
+
+TEST(StreamParser, FunctionDeclarationsBothForms) {
+  const Parsed r = parse(
+      "FUNCTION GLOBAL \"netdata-streaming\" 10 \"Shows streaming\" \"top\" \"0x13\" 101 3\n"
+      "CHART apps.cpu\n"
+      "FUNCTION \"processes\" 10 \"Detailed information\"\n"
+      "FUNCTION_DEL GLOBAL \"netdata-streaming\"\n"
+      "FUNCTION_DEL \"processes\"\n"
+      "FUNCTION_DEL 'x' extra\n"
+      "FUNCTION_PROGRESS 'tx' 1 2\n"
+      "FUNCTION_PROGRESS\n");
+  EXPECT_EQ(r.log, (Log{"function||netdata-streaming", "chart|apps.cpu|||||||0|0|||",
+                        "function|apps.cpu|processes", "function-del||netdata-streaming",
+                        "function-del|apps.cpu|processes", "function-del|apps.cpu|x",
+                        "progress|tx|1|2"}));
+  EXPECT_EQ(r.stats.malformedLines, 1u);  // a progress report without its transaction
+}
+
+TEST(StreamParser, FunctionDeclarationFields) {
+  struct Catch : StreamEvents {
+    void onFunction(std::string_view chart, const FunctionDeclaration& f) override {
+      chartId = chart;
+      d = f;
+      name = f.name;
+      help = f.help;
+      tags = f.tags;
+    }
+    std::string chartId, name, help, tags;
+    FunctionDeclaration d;
+  } c;
+  StreamParser parser(c);
+  std::string error;
+  ASSERT_TRUE(parser.feed("FUNCTION GLOBAL \"config\" 120 \"Dynamic configuration\" \"config\" "
+                          "\"0x0060\" 100 2\n", &error));
+  EXPECT_EQ(c.name, "config");
+  EXPECT_EQ(c.chartId, "");
+  EXPECT_EQ(c.d.timeoutSeconds, 120);
+  EXPECT_EQ(c.help, "Dynamic configuration");
+  EXPECT_EQ(c.tags, "config");
+  EXPECT_TRUE(c.d.accessKnown);
+  EXPECT_EQ(c.d.access, 0x60u);
+  EXPECT_EQ(c.d.priority, 100);
+  EXPECT_EQ(c.d.version, 2u);
+  // 1.37's chart-scoped form: three fields, no access.
+  ASSERT_TRUE(parser.feed("CHART a.b\nFUNCTION \"processes\" -5 \"help\"\n", &error));
+  EXPECT_EQ(c.chartId, "a.b");
+  EXPECT_EQ(c.d.timeoutSeconds, 0);
+  EXPECT_FALSE(c.d.accessKnown);
+  // An old role name where the access bits go is not bits.
+  ASSERT_TRUE(parser.feed("FUNCTION GLOBAL \"f\" 10 \"h\" \"t\" \"member\" 1 1\n", &error));
+  EXPECT_FALSE(c.d.accessKnown);
+}
+
+TEST(StreamParser, AResultLineOfAnyLengthIsPassedOnInPieces) {
+  Recorder recorder;
+  StreamParser parser(recorder, 64);  // a small line limit
+  std::string error;
+  const std::string longLine(1000, 'x');
+  const std::string text = "FUNCTION_RESULT_BEGIN t 200 application/json 0\n" + longLine + "\n" +
+                           longLine + "\nFUNCTION_RESULT_END\nCLAIMED_ID g c\n";
+  for (size_t piece : {1u, 7u, 63u, 64u, 65u, 500u, 5000u}) {
+    Recorder r;
+    StreamParser p(r, 64);
+    for (size_t at = 0; at < text.size(); at += piece) {
+      ASSERT_TRUE(p.feed(std::string_view(text).substr(at, piece), &error)) << error;
+    }
+    ASSERT_EQ(r.log, (Log{"result-begin|t|200|application/json|0",
+                          "result-end|" + longLine + "\n" + longLine + "\n", "claimed|g|c"}))
+        << piece;
+  }
+  // Outside a result the limit still holds.
+  EXPECT_FALSE(parser.feed(longLine + "\n", &error));
 }
 
 TEST(StreamParser, MultiLineBlocksAreSkipped) {
@@ -305,7 +389,11 @@ TEST(StreamParser, MultiLineBlocksAreSkipped) {
       "body\n"
       "FUNCTION_PAYLOAD_END\n"
       "CLAIMED_ID g c\n");
-  EXPECT_EQ(r.log, Log{"claimed|g|c"});
+  // The result goes to the events (its body as the child wrote it); the others are skipped.
+  EXPECT_EQ(r.log, (Log{"result-begin|tx1|200|application/json|1795339889",
+                        "result-end|{\"CHART\": \"x.y\",\nCHART a.b\n  FUNCTION_RESULT_ENDING is "
+                        "not the end\n\n",
+                        "claimed|g|c"}));
   EXPECT_EQ(r.stats.skippedBlockLines, 7u);
   EXPECT_EQ(r.stats.lines, 14u);
 }
@@ -460,7 +548,7 @@ const char* const kSmallStream =
 TEST(StreamParser, EverySplitPointGivesTheSameEvents) {
   const std::string text = kSmallStream;
   const Parsed whole = parse(text);
-  ASSERT_EQ(whole.log.size(), 15u);
+  ASSERT_EQ(whole.log.size(), 17u);
   for (size_t cut = 0; cut <= text.size(); ++cut) {
     Recorder recorder;
     StreamParser parser(recorder);
