@@ -12,6 +12,7 @@
 #include "claim/claim_manager.h"
 #include "daemon/daemon_config.h"
 #include "daemon/local_api.h"
+#include "daemon/stream_functions.h"
 #include "query/query_proxy.h"
 #include "store/state_store.h"
 #include "stream_bridge/node_registry.h"
@@ -73,6 +74,7 @@ class Gateway {
   std::unique_ptr<claim::ClaimManager> claims_;
   std::shared_ptr<store::StateStore> store_;  // null when the state dir cannot hold one
   std::shared_ptr<query::QueryProxy> queryProxy_;
+  std::shared_ptr<StreamFunctions> streamFunctions_;  // the proxy's way down the streams
   mutable std::mutex streamConfMutex_;
   std::shared_ptr<const stream_bridge::StreamConf> streamConf_;  // the current stream.conf
   std::unique_ptr<aclk::Link> link_;

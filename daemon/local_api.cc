@@ -251,6 +251,13 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
         "Answers that lacked some streams' views: an I/O loop did not hand them over within 2 s "
         "(busy). The per-stream families of such an answer are incomplete; aclkd_streams is not.",
         static_cast<double>(s.streamViewsLate));
+  e.one("aclkd_function_results_stray_total", "counter",
+        "FUNCTION_RESULT blocks from children for no call in flight (late after a timeout or a "
+        "cancel), read and dropped.",
+        static_cast<double>(s.functionResultsStray));
+  e.one("aclkd_function_declarations_refused_total", "counter",
+        "Function declarations dropped because a node declared more than 1024 functions.",
+        static_cast<double>(s.functionDeclarationsRefused));
   e.one("aclkd_stream_malformed_lines_total", "counter",
         "Stream lines with a known keyword and unusable arguments, ignored; all streams since "
         "start.",
@@ -346,6 +353,13 @@ std::string nodeJson(const stream_bridge::NodeView& n) {
   j["host-labels"] = n.hostLabels;
   j["chart-labels"] = n.chartLabels;
   j["contexts-version-hash"] = n.contextsVersionHash;
+  // Functions: how many the stream declared; `funcs` and `dyncfg` as announced to the cloud,
+  // and why one is off.
+  j["functions"] = n.functions;
+  j["funcs"] = n.functionsCallable;
+  j["funcs-off"] = n.functionsOff;
+  j["dyncfg"] = n.dyncfg;
+  j["dyncfg-off"] = n.dyncfgOff;
   return j.dump();
 }
 

@@ -28,6 +28,8 @@ struct SurfaceSnapshot {
   // Streams connected now: exact even when `streams` lacks a busy loop's (streamViewsLate).
   uint64_t streamsConnected = 0;
   uint64_t streamViewsLate = 0;
+  uint64_t functionResultsStray = 0;         // results for no call in flight
+  uint64_t functionDeclarationsRefused = 0;  // past a node's table limit
   // Monotonic over every stream since start, disconnected ones included.
   uint64_t streamBytesTotal = 0;
   uint64_t samplesTotal = 0;

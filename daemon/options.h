@@ -51,6 +51,11 @@ namespace aclkd::daemon {
       "KiB: a bigger message from the cloud closes the connection (`disconnected, message too "  \
       "big`) and is counted, as the agent does at 16 MiB.",                                      \
       "", 16, 262144)                                                                             \
+  ROW(functions, Bool, "aclkd.conf", "cloud", "functions", "yes",                                \
+      "Let the cloud call the functions of relayed nodes (Top, Logs, dynamic configuration) "    \
+      "down their streams; `no` announces every relayed node without `funcs` and `dyncfg` and "  \
+      "answers such calls 403. Per node: stream.conf `allow functions`.",                       \
+      "", 0, 0)                                                                                   \
   ROW(queryProxy, Bool, "aclkd.conf", "cloud", "query proxy", "yes",                            \
       "Forward the cloud's queries (cmd requests) for relayed nodes to the agents that hold "    \
       "their metrics; `no` answers them 403. The gateway's own node is always answered.",        \

@@ -24,6 +24,11 @@ struct NodeFacts {
   bool allowQueries = true;  // `allow queries` (GUID section wins over the key's)
   std::string caFile;        // `ca file` for https query URLs
   bool insecure = false;     // `insecure`: no TLS verification towards the agent
+  // Functions: whether the cloud's calls go down the node's stream, and when not, why
+  // (`functionsForbidden`: by configuration, so no other way is tried either).
+  bool functions = false;
+  bool functionsForbidden = false;
+  std::string functionsOff;
 };
 
 // Where a node's queries go.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/text.h"
 #include "query/reply_mapping.h"
 #include "query/request_parts.h"
 #include "query/route.h"
@@ -94,7 +95,12 @@ void QueryProxy::start(const aclk::CloudHttpRequest& request, Completion done) {
   if (selves == selected.size()) {
     return localAnswer(route.kind == Route::Kind::kScope ? request.path : route.rest);
   }
-  // Relayed nodes from here on.
+  // Relayed nodes from here on. Functions first: they go down the node's stream.
+  if (const FunctionAsk ask = parseFunctionAsk(route.rest);
+      ask.kind != FunctionAsk::Kind::kNone && route.kind != Route::Kind::kScope && functions_ &&
+      function(request, selected.front(), ask, done)) {
+    return;
+  }
   auto refuse = [&](int code, const std::string& why) {
     finish(done, QueryOutcome::kRefused, gatewayAnswer(code, why), what);
   };
@@ -192,7 +198,125 @@ void QueryProxy::forward(const aclk::CloudHttpRequest& request, const NodeFacts&
         stats_.observe(duration_cast<microseconds>(steady_clock::now() - started));
         finish(done, outcome, std::move(result), what);
       });
-  pending_[request.msgId] = id;
+  pending_[request.msgId] = Pending{id, false};
+}
+
+void QueryProxy::finishCall(const Completion& done, CallOutcome outcome, aclk::CmdResult result,
+                            const std::string& logLine) {
+  functionStats_.count(outcome);
+  spdlog::debug("FUNCTION: {} -> {} (http {}{})", logLine, callOutcomeName(outcome),
+                result.httpCode,
+                result.errorCode ? ", error-code " + std::to_string(result.errorCode) : "");
+  done(std::move(result));
+}
+
+bool QueryProxy::function(const aclk::CloudHttpRequest& request, const NodeFacts& node,
+                          const FunctionAsk& ask, Completion& done) {
+  const std::string what = request.msgId + " " + request.method + " " + request.path;
+  if (!node.live) {
+    finishCall(done, CallOutcome::kStreamGone,
+               gatewayAnswer(503, "node '" + node.hostname + "' is offline: its stream to the "
+                                  "gateway is not connected"),
+               what);
+    return true;
+  }
+  if (node.functionsForbidden) {
+    finishCall(done, CallOutcome::kForbidden,
+               gatewayAnswer(403, "functions of node '" + node.hostname + "' are off: " +
+                                      node.functionsOff),
+               what);
+    return true;
+  }
+  if (!node.functions) return false;  // its stream cannot carry them: the HTTP way
+  if (!ask.error.empty()) {
+    finishCall(done, CallOutcome::kBadRequest, gatewayAnswer(400, ask.error), what);
+    return true;
+  }
+  if (ask.kind == FunctionAsk::Kind::kList) {
+    const auto list = functions_->list(node.machineGuid, ask.listVersion);
+    if (!list) {
+      finishCall(done, CallOutcome::kStreamGone,
+                 gatewayAnswer(503, "node '" + node.hostname + "': its stream just closed"), what);
+      return true;
+    }
+    aclk::LocalHttpResponse answer;
+    answer.body = *list;
+    aclk::CmdResult r;
+    r.httpResponse = aclk::formatLocalHttpResponse(answer, nowUs());
+    finishCall(done, CallOutcome::kListed, std::move(r), what);
+    return true;
+  }
+  if (request.method != "GET" && request.method != "POST") {
+    finishCall(done, CallOutcome::kBadRequest,
+               gatewayAnswer(405, "functions are called with GET or POST"), what);
+    return true;
+  }
+  const auto started = steady_clock::now();
+  const auto budget = request.timeoutMs && *request.timeoutMs > 0
+                          ? std::chrono::milliseconds(*request.timeoutMs)
+                          : options_.defaultTimeout;
+  const auto parts = splitRawRequest(request.rawRequest);
+  const auto caller = callerIdentity(parts.headers);
+  stream_bridge::FunctionCallRequest call;
+  call.command = ask.command;
+  call.timeoutSeconds = ask.timeoutSeconds.value_or(
+      functions_->declaredTimeout(node.machineGuid, ask.command).value_or(10));
+  if (request.method == "POST") call.payload = parts.body;
+  for (const auto& [name, value] : parts.headers) {
+    if (asciiLower(name) == "content-type" && !value.empty()) call.contentType = value;
+  }
+  call.access = caller.access;
+  call.source = caller.source;
+  call.deadline = started + budget;
+  functionStats_.inflight(+1);
+  // Pending before the call (its completion erases the entry, and may run at once, on this
+  // thread, when no stream holds the node: no lock is held across the call).
+  {
+    std::lock_guard lock(mutex_);
+    pending_[request.msgId] = Pending{0, true};
+  }
+  const auto id = functions_->call(
+      node.machineGuid, std::move(call),
+      [this, done = std::move(done), msgId = request.msgId, started, what,
+       host = node.hostname](stream_bridge::FunctionCallResult result) {
+        functionStats_.inflight(-1);
+        {
+          std::lock_guard lock(mutex_);
+          pending_.erase(msgId);
+        }
+        using stream_bridge::FunctionOutcome;
+        CallOutcome outcome = CallOutcome::kAnswered;
+        switch (result.outcome) {
+          case FunctionOutcome::kAnswered: break;
+          case FunctionOutcome::kTimeout: outcome = CallOutcome::kTimeout; break;
+          case FunctionOutcome::kTooLarge: outcome = CallOutcome::kTooLarge; break;
+          case FunctionOutcome::kStreamGone: outcome = CallOutcome::kStreamGone; break;
+          case FunctionOutcome::kOverloaded: outcome = CallOutcome::kOverloaded; break;
+          case FunctionOutcome::kCancelled: outcome = CallOutcome::kCancelled; break;
+          case FunctionOutcome::kRefused: outcome = CallOutcome::kBadRequest; break;
+        }
+        if (outcome != CallOutcome::kAnswered && outcome != CallOutcome::kCancelled) {
+          warnRateLimited(host + " function " + callOutcomeName(outcome),
+                          "FUNCTION: a call for node '" + host + "': " +
+                              callOutcomeName(outcome) + " (" + result.error +
+                              "); further ones logged at debug for a minute");
+        }
+        const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        auto reply = mapFunctionResult(std::move(result), host, options_.maxReplyBytes, now);
+        if (outcome == CallOutcome::kAnswered && reply.errorCode == kErrorTooBig) {
+          outcome = CallOutcome::kTooLarge;
+        }
+        functionStats_.observe(duration_cast<microseconds>(steady_clock::now() - started));
+        finishCall(done, outcome, std::move(reply), what);
+      });
+  std::lock_guard lock(mutex_);
+  if (auto it = pending_.find(request.msgId); it != pending_.end() && it->second.function &&
+                                               it->second.id == 0) {
+    it->second.id = id;
+  }
+  return true;
 }
 
 void QueryProxy::cancel(const std::string& msgId) {
@@ -202,7 +326,11 @@ void QueryProxy::cancel(const std::string& msgId) {
     spdlog::debug("QUERY: nothing pending to cancel for {}", msgId);
     return;
   }
-  client_->cancel(it->second);
+  if (it->second.function) {
+    functions_->cancel(it->second.id);
+  } else {
+    client_->cancel(it->second.id);
+  }
 }
 
 void QueryProxy::warnRateLimited(const std::string& key, const std::string& text) {

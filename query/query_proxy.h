@@ -12,6 +12,8 @@
 #include "aclk/cmd_handler.h"
 #include "query/agent_target.h"
 #include "query/forwarder.h"
+#include "query/function_client.h"
+#include "query/function_route.h"
 #include "query/query_stats.h"
 
 namespace aclkd::query {
@@ -33,6 +35,12 @@ struct ProxyOptions {
 // ids in scope_nodes=/nodes= become machine GUIDs on the way (agents do not know the ids this
 // cloud gave them); a v2/v3 scope spanning nodes of different agents is refused (400), since the
 // gateway keeps no metrics to merge.
+//
+// Functions (docs/protocol/aclk.md §8.3): for a relayed node whose stream can carry them, the
+// cloud's function calls, functions lists and dynamic configuration go down that stream
+// (FunctionClient), not over HTTP; they are counted apart (aclkd_function_calls_total). A node
+// whose stream cannot (an agent without FUNCTIONS, or one that declares none) keeps the HTTP
+// way; one whose functions the configuration forbids gets 403 with the reason.
 class QueryProxy : public aclk::CmdHandler {
  public:
   using LocalApi =
@@ -48,6 +56,11 @@ class QueryProxy : public aclk::CmdHandler {
   void cancel(const std::string& msgId) override;
 
   const QueryStats& stats() const { return stats_; }
+  const FunctionStats& functionStats() const { return functionStats_; }
+  // Set before the first request.
+  void setFunctionClient(std::shared_ptr<FunctionClient> functions) {
+    functions_ = std::move(functions);
+  }
 
  private:
   bool resolve(const std::string& key, NodeFacts* out, bool* refreshed);
@@ -56,16 +69,27 @@ class QueryProxy : public aclk::CmdHandler {
   void forward(const aclk::CloudHttpRequest& request, const NodeFacts& node,
                const AgentTarget& target, const std::string& url, Completion done);
   void warnRateLimited(const std::string& key, const std::string& text);
+  // False when the node's stream cannot carry the ask: the HTTP way is tried.
+  bool function(const aclk::CloudHttpRequest& request, const NodeFacts& node,
+                const FunctionAsk& ask, Completion& done);
+  void finishCall(const Completion& done, CallOutcome outcome, aclk::CmdResult result,
+                  const std::string& logLine);
 
   const ProxyOptions options_;
   const LocalApi local_;
   const NodeSource nodeSource_;
   QueryStats stats_;
+  FunctionStats functionStats_;
+  std::shared_ptr<FunctionClient> functions_;
 
   std::mutex mutex_;  // guards the members below
   std::vector<NodeFacts> nodes_;
   std::chrono::steady_clock::time_point nodesAt_{};
-  std::map<std::string, uint64_t> pending_;  // msg-id -> forward id
+  struct Pending {
+    uint64_t id = 0;
+    bool function = false;  // a FunctionClient call, else a ForwardClient request
+  };
+  std::map<std::string, Pending> pending_;  // by msg-id
   std::map<std::string, std::chrono::steady_clock::time_point> warned_;
   // Last: destroyed first, while the members its final (cancelled) completions use still exist.
   const std::shared_ptr<ForwardClient> client_;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace aclkd::query {
 
@@ -26,27 +27,68 @@ enum class QueryOutcome {
 
 const char* outcomeName(QueryOutcome outcome);
 
-// Counters by outcome and a latency histogram of forwarded queries (from the cloud's request to
-// the reply handed to the link). Lock-free: updated from the forwarder's thread, read by /metrics.
-class QueryStats {
+// Counters by outcome and a latency histogram (from the cloud's request to the reply handed to
+// the link), rendered for /metrics under the names given. Lock-free: updated from the
+// forwarder's and the stream loops' threads, read by /metrics.
+class OutcomeStats {
  public:
   static constexpr std::array<double, 12> kBucketsSeconds = {
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+  struct Names {
+    const char* total;     // <total>{outcome=…}, a counter
+    const char* totalHelp;
+    const char* duration;  // a histogram
+    const char* durationHelp;
+    const char* inflight;  // a gauge
+    const char* inflightHelp;
+  };
+  OutcomeStats(Names names, std::vector<const char*> outcomeNames);
 
-  void count(QueryOutcome outcome);
+  void countOutcome(size_t outcome) { ++outcomes_[outcome]; }
+  uint64_t countOf(size_t outcome) const { return outcomes_[outcome].load(); }
   void observe(std::chrono::microseconds latency);
   void inflight(int delta) { inflight_ += delta; }
-
-  // Prometheus text: aclkd_query_total{outcome=…}, aclkd_query_duration_seconds (histogram),
-  // aclkd_query_in_flight.
   std::string render() const;
 
  private:
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(QueryOutcome::kCount_)> outcomes_{};
+  const Names names_;
+  const std::vector<const char*> outcomeNames_;
+  std::vector<std::atomic<uint64_t>> outcomes_;
   std::array<std::atomic<uint64_t>, kBucketsSeconds.size()> buckets_{};
   std::atomic<uint64_t> observations_{0};
   std::atomic<uint64_t> sumMicros_{0};
   std::atomic<int64_t> inflight_{0};
+};
+
+// Cloud queries: aclkd_query_total{outcome=…}, aclkd_query_duration_seconds (forwarded
+// queries), aclkd_query_in_flight.
+class QueryStats : public OutcomeStats {
+ public:
+  QueryStats();
+  void count(QueryOutcome outcome) { countOutcome(static_cast<size_t>(outcome)); }
+};
+
+// How a function call or list for a relayed node ended (docs/protocol/aclk.md §8.3).
+enum class CallOutcome {
+  kAnswered,    // the node answered (any HTTP code)
+  kListed,      // the functions list, answered from the declared table
+  kTimeout,     // 504: no answer in time; FUNCTION_CANCEL sent
+  kTooLarge,    // 413 + EC 4
+  kStreamGone,  // 503: no live stream holds the node, or it closed mid-call
+  kOverloaded,  // 503: too many calls in flight on the stream
+  kCancelled,   // 499: CancelPendingRequest; FUNCTION_CANCEL sent
+  kForbidden,   // 403: [cloud] functions = no, or the node's `allow functions = no`
+  kBadRequest,  // 400: malformed, or a character that would forge a stream line
+  kCount_,
+};
+const char* callOutcomeName(CallOutcome outcome);
+
+// aclkd_function_calls_total{outcome=…}, aclkd_function_call_duration_seconds,
+// aclkd_function_calls_in_flight.
+class FunctionStats : public OutcomeStats {
+ public:
+  FunctionStats();
+  void count(CallOutcome outcome) { countOutcome(static_cast<size_t>(outcome)); }
 };
 
 }  // namespace aclkd::query

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -80,6 +81,38 @@ aclk::CmdResult mapForwardResponse(const ForwardResponse& response, const std::s
   r.httpCode = code;
   r.httpResponse = std::move(out);
   return r;
+}
+
+aclk::CmdResult mapFunctionResult(stream_bridge::FunctionCallResult result,
+                                  const std::string& node, size_t maxReplyBytes, int64_t now) {
+  using stream_bridge::FunctionOutcome;
+  switch (result.outcome) {
+    case FunctionOutcome::kAnswered: break;
+    case FunctionOutcome::kTooLarge: return errorResult(413, kErrorTooBig);
+    case FunctionOutcome::kTimeout:
+      return gatewayAnswer(504, "node '" + node + "': " + result.error);
+    case FunctionOutcome::kCancelled: return gatewayAnswer(499, "cancelled by the cloud");
+    case FunctionOutcome::kRefused: return gatewayAnswer(400, result.error);
+    case FunctionOutcome::kOverloaded:
+    case FunctionOutcome::kStreamGone:
+      return gatewayAnswer(503, "node '" + node + "': " + result.error);
+  }
+  ForwardResponse r;
+  r.outcome = ForwardOutcome::kAnswered;
+  r.status = result.code;
+  const bool tokenOnly =
+      !result.contentType.empty() && result.contentType.size() < 128 &&
+      std::all_of(result.contentType.begin(), result.contentType.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("/+.;=_- ").find(c) != std::string_view::npos;
+      });
+  r.headers.emplace_back("Content-Type",
+                         tokenOnly ? result.contentType : "application/octet-stream");
+  r.headers.emplace_back("Cache-Control",
+                         result.expires > now
+                             ? "public, max-age=" + std::to_string(result.expires - now)
+                             : std::string("no-cache, no-store, must-revalidate"));
+  r.body = std::move(result.body);
+  return mapForwardResponse(r, node, maxReplyBytes);
 }
 
 }  // namespace aclkd::query

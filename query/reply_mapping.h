@@ -4,6 +4,7 @@
 
 #include "aclk/cmd_handler.h"
 #include "query/forwarder.h"
+#include "stream_bridge/function_calls.h"
 
 namespace aclkd::query {
 
@@ -28,5 +29,15 @@ aclk::CmdResult gatewayAnswer(int code, const std::string& message);
 //   overloaded   503 {"error": <why>}   cancelled    499 {"error": "cancelled by the cloud"}
 aclk::CmdResult mapForwardResponse(const ForwardResponse& response, const std::string& agent,
                                    size_t maxReplyBytes);
+
+// How a function call's end reaches the cloud (docs/protocol/aclk.md §8.3):
+//   answered     the node's code, content type and body, with Cache-Control from its `expires`
+//                (a content type with anything but token characters becomes
+//                application/octet-stream: it is the child's text, and goes into a header)
+//   timeout      504 {"error": …}       too large    413 + EC 4
+//   stream gone  503 {"error": …}       overloaded   503 {"error": …}
+//   cancelled    499                    refused      400 {"error": …}
+aclk::CmdResult mapFunctionResult(stream_bridge::FunctionCallResult result,
+                                  const std::string& node, size_t maxReplyBytes, int64_t nowSeconds);
 
 }  // namespace aclkd::query

@@ -120,7 +120,11 @@ class NodeRegistry : public aclk::NodeRelaySource {
       std::function<std::string(const std::string& apiKey, const std::string& machineGuid)>;
   void setFunctionsPolicy(FunctionsAllowed allowed);
   // The node's declared functions, when its stream is live; nullopt otherwise.
-  std::optional<FunctionTable> functionsOf(const std::string& machineGuid) const;
+  struct NodeFunctions {
+    std::string hostname;
+    FunctionTable table;
+  };
+  std::optional<NodeFunctions> functionsOf(const std::string& machineGuid) const;
   // Declarations dropped because a node's table was full (FunctionTable::kMaxFunctions).
   uint64_t functionsRefused() const;
 

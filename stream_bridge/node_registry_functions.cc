@@ -14,11 +14,12 @@ void NodeRegistry::setFunctionsPolicy(FunctionsAllowed allowed) {
   functionsAllowed_ = std::move(allowed);
 }
 
-std::optional<FunctionTable> NodeRegistry::functionsOf(const std::string& machineGuid) const {
+std::optional<NodeRegistry::NodeFunctions> NodeRegistry::functionsOf(
+    const std::string& machineGuid) const {
   std::lock_guard lock(mutex_);
   const auto it = nodes_.find(machineGuid);
   if (it == nodes_.end() || !it->second->info.live) return std::nullopt;
-  return it->second->functions;
+  return NodeFunctions{it->second->info.hostname, it->second->functions};
 }
 
 NodeRegistry::FunctionState NodeRegistry::functionState(const Node& n) const {

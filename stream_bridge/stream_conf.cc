@@ -199,6 +199,7 @@ QuerySettings StreamConf::querySettings(std::string_view apiKey,
   for (const auto* s : {keySection, guidSection}) {  // the GUID's section wins
     if (!s) continue;
     if (s->allowQueries) q.allowQueries = *s->allowQueries;
+    if (s->allowFunctions) q.allowFunctions = *s->allowFunctions;
     if (s->caFile) q.caFile = *s->caFile;
     if (s->insecure) q.insecure = *s->insecure;
   }

@@ -61,6 +61,11 @@ namespace aclkd::stream_bridge {
       "Forward the cloud's queries for these nodes; a machine GUID section's value wins over its " \
       "API key's.",                                                                              \
       "", 0, 0)                                                                                  \
+  ROW(allowFunctions, Bool, "allow functions", "yes",                                            \
+      "Let the cloud call these nodes' functions (and their dynamic configuration) down their "  \
+      "streams; a machine GUID section's value wins over its API key's. `no` announces them "   \
+      "without `funcs` and `dyncfg`.",                                                           \
+      "", 0, 0)                                                                                  \
   ROW(caFile, String, "ca file", "",                                                             \
       "PEM CA bundle for an https `query url` (default: the system store).", "", 0, 0)           \
   ROW(insecure, Bool, "insecure", "no",                                                          \
@@ -104,6 +109,7 @@ struct QuerySettings {
   std::string guidQueryUrl;  // `query url` of the machine GUID section
   std::string keyQueryUrl;   // `query url` of the API key section
   bool allowQueries = true;
+  bool allowFunctions = true;  // `allow functions`
   std::string caFile;
   bool insecure = false;
 };

@@ -494,6 +494,7 @@ void MqttCloud::addRoutes(Router& router) {
              }));
   router.add("POST", "/testcloud/api/agents/{claimed_id}/drop",
              [this](const Request& r) { return dropReply(r.param("claimed_id")); });
+  addFunctionRoutes(router);
 }
 
 }  // namespace aclkd::testcloud

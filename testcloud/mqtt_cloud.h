@@ -44,6 +44,14 @@ namespace aclkd::testcloud {
 //   POST /testcloud/api/agents/{id}/disconnect     DisconnectReq fields
 //   POST /testcloud/api/agents/{id}/checkpoint     {node_id, version_hash}
 //   POST /testcloud/api/agents/{id}/drop           takes the agent's MQTT session over
+// and, as the cloud's Functions and Configuration tabs (function_api.cc):
+//   POST /testcloud/api/nodes/{node_id}/function   {function, timeout (s), payload, permissions,
+//                                                  role, user} -> {msg_id}
+//   POST /testcloud/api/nodes/{node_id}/config     {action, path, id, name, payload, …} -> {msg_id}
+//   GET  /testcloud/api/nodes/{node_id}/functions  the node's functions list -> {msg_id}
+//   GET  /testcloud/api/replies/{msg_id}           the agent's reply, decoded: {http_code,
+//                                                  content_type, headers, body (JSON when it
+//                                                  parses)}; 202 while none arrived
 class MqttCloud {
  public:
   // `brokerUri`: tcp://host:port of the broker's plain MQTT listener.
@@ -78,6 +86,13 @@ class MqttCloud {
   Reply disconnectReply(const std::string& claimedId, const nlohmann::json& body);
   Reply checkpointReply(const std::string& claimedId, const nlohmann::json& body);
   Reply dropReply(const std::string& claimedId);
+  // function_api.cc
+  void addFunctionRoutes(Router& router);
+  // The claimed id whose agent announced `nodeId`, or "".
+  std::string claimOfNode(const std::string& nodeId) const;
+  Reply nodeCmd(const std::string& nodeId, const std::string& method, const std::string& path,
+                const nlohmann::json& body);
+  Reply replyOf(const std::string& msgId) const;
 
   const std::string brokerUri_;
   std::unique_ptr<mqtt::async_client> client_;

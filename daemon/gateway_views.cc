@@ -1,0 +1,164 @@
+// The Gateway's views of the parts it composes: what the operating surface shows (the
+// snapshot behind /metrics, /api/v1/aclk, /api/v3/info, the live channels and `aclkctl`), the
+// link state view, and the facts the query proxy routes by.
+
+#include <spdlog/spdlog.h>
+
+#include "common/version.h"
+#include "daemon/gateway.h"
+#include "web/web_server.h"
+
+namespace aclkd::daemon {
+
+SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
+  SurfaceSnapshot s;
+  s.state = stateView();
+  s.nodes = registry_->nodes();
+  if (bridge_) {
+    if (withStreams) s.streams = bridge_->streams();
+    s.streamsConnected = bridge_->streamingCount();
+    const auto& c = bridge_->counters();
+    s.streamsAccepted = c.accepted.load();
+    s.streamsRefused = c.refused.load();
+    s.streamsDropped = c.dropped.load();
+    s.streamsOverLimit = c.overLimit.load();
+    s.streamAcceptFailures = c.acceptFailures.load();
+    s.streamHandshakesLate = c.handshakesLate.load();
+    s.streamViewsLate = c.viewsLate.load();
+    s.streamBytesTotal = c.wireBytes.load();
+    s.samplesTotal = c.samples.load();
+    s.malformedLinesTotal = c.malformedLines.load();
+    s.functionResultsStray = c.strayFunctionResults.load();
+  }
+  if (web_) {
+    const auto& w = web_->counters();
+    s.webRequests = w.requests.load();
+    s.webBadRequests = w.badRequests.load();
+    s.webTimeouts = w.timeouts.load();
+    s.liveProtocolErrors = w.liveProtocol.load();
+    s.liveNoPong = w.liveNoPong.load();
+    s.liveClients = w.liveClients.load();
+  }
+  s.machineGuid = machineGuid_;
+  s.hostname = hostname_;
+  s.version = kAclkdVersion;
+  // Unclaimed, /api/v3/info shows the URL the gateway would claim to and connect with, as
+  // Netdata does: [cloud] url, else cloud.d/cloud.conf's, else the default cloud.
+  s.configuredUrl = claims_->snapshot()->cloudUrl;
+  if (s.configuredUrl.empty()) s.configuredUrl = std::string(claim::kDefaultCloudUrl);
+  s.started = started_;
+  s.now = std::time(nullptr);
+  if (queryProxy_) {
+    s.queryMetrics = queryProxy_->stats().render() + queryProxy_->functionStats().render();
+  }
+  s.functionDeclarationsRefused = registry_->functionsRefused();
+  return s;
+}
+
+std::vector<query::NodeFacts> Gateway::queryNodes() const {
+  aclk::AclkStateView ids;
+  aclk::NodeInstanceView selfView;
+  selfView.machineGuid = machineGuid_;
+  ids.nodes.push_back(selfView);
+  if (link_) link_->fillState(&ids);
+  std::map<std::string, std::string> nodeIds;  // machine GUID -> node id
+  for (const auto& n : ids.nodes) {
+    if (n.nodeId) nodeIds[n.machineGuid] = *n.nodeId;
+  }
+  std::shared_ptr<const stream_bridge::StreamConf> conf;
+  {
+    std::lock_guard lock(streamConfMutex_);
+    conf = streamConf_;
+  }
+  std::vector<query::NodeFacts> out;
+  query::NodeFacts self;
+  self.machineGuid = machineGuid_;
+  self.hostname = hostname_;
+  self.nodeId = nodeIds[machineGuid_];
+  self.self = true;
+  self.live = true;
+  out.push_back(std::move(self));
+  for (const auto& n : registry_->nodes()) {
+    query::NodeFacts f;
+    f.machineGuid = n.machineGuid;
+    f.hostname = n.hostname;
+    f.nodeId = nodeIds[n.machineGuid];
+    f.live = n.live;
+    f.hops = n.hops;
+    f.peer = n.peer;
+    const auto q = conf->querySettings(n.apiKey, n.machineGuid);
+    f.guidQueryUrl = q.guidQueryUrl;
+    f.keyQueryUrl = q.keyQueryUrl;
+    f.allowQueries = q.allowQueries;
+    f.caFile = q.caFile;
+    f.insecure = q.insecure;
+    f.functions = n.functionsCallable;
+    f.functionsOff = n.functionsOff;
+    f.functionsForbidden =
+        !functionsRefusal(config_.options.functions, q.allowFunctions).empty();
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+aclk::AclkStateView Gateway::stateView() const {
+  const auto snap = claims_->snapshot();
+  aclk::AclkStateView v;
+  v.claimed = snap->claimed;
+  if (snap->claimed) {
+    v.claimedId = snap->claimedId;
+    v.cloudUrl = snap->cloudUrl;
+  }
+  v.proxyDisplay = snap->proxy.display();
+  aclk::NodeInstanceView self;
+  self.hostname = hostname_;
+  self.machineGuid = machineGuid_;
+  if (snap->claimed) {
+    self.claimedId = snap->claimedId;
+  }
+  v.nodes.push_back(self);
+  if (link_) {
+    link_->fillState(&v);
+  }
+  if (bridge_) {
+    const auto& c = bridge_->counters();
+    v.counters.emplace_back("streams-accepted", c.accepted.load());
+    v.counters.emplace_back("streams-refused", c.refused.load());
+    v.counters.emplace_back("streams-dropped", c.dropped.load());
+    v.counters.emplace_back("streams-over-connection-limit", c.overLimit.load());
+    v.counters.emplace_back("stream-handshakes-late", c.handshakesLate.load());
+    v.counters.emplace_back("stream-views-late", c.viewsLate.load());
+    v.counters.emplace_back("function-results-stray", c.strayFunctionResults.load());
+  }
+  v.counters.emplace_back("duplicate-guid-streams", registry_->duplicateStreams());
+  v.counters.emplace_back("function-declarations-refused", registry_->functionsRefused());
+  if (store_) {
+    const auto st = store_->stats();
+    v.counters.emplace_back("store-batches", st.batches);
+    v.counters.emplace_back("store-rows-written", st.rowsWritten);
+    v.counters.emplace_back("store-write-errors", st.writeErrors);
+    v.counters.emplace_back("store-recovered", st.recovered ? 1 : 0);
+  }
+  if (!config_.options.cloudEnabled) {
+    v.aclkStatus = "disabled";
+  } else if (!snap->blockedReason.empty() && !v.online) {
+    v.aclkStatus = snap->blockedReason;
+  }
+  // Cloud status, brief §11.2/§11.5, in the brief's order of precedence.
+  if (v.banned) {
+    v.cloudStatus = "banned";
+    v.cloudReason = "Agent is banned from Netdata Cloud";
+  } else if (v.online) {
+    v.cloudStatus = "online";
+    v.cloudReason = "";
+  } else if (snap->claimed) {
+    v.cloudStatus = "offline";
+    v.cloudReason = v.aclkStatus;
+  } else {
+    v.cloudStatus = "available";
+    v.cloudReason = snap->claimFailureReason;
+  }
+  return v;
+}
+
+}  // namespace aclkd::daemon
