@@ -14,7 +14,7 @@ import time
 import unittest
 import uuid
 
-from harness import METRIC_LINE, free_port, wait_for
+from harness import METRIC_LINE, NetdataChild, free_port, wait_for
 from test_05_stream_bridge import BridgeTestBase
 from test_18_v2_parent import SHARED_V2, V2Agent, http_json
 
@@ -265,6 +265,33 @@ class V2FunctionsTest(FunctionsTestBase):
         r = self.cloud.node_call(node, "function", function="netdata-streaming")
         self.assertEqual(r["http_code"], 200, r)
         self.assertIn("nd2-fkid", json.dumps(r["body"]["data"]))
+
+
+class Netdata137FunctionsTest(FunctionsTestBase):
+    """Debian's Netdata 1.37 child: chart-scoped declarations (apps.plugin's `processes`) and the
+    old call form."""
+
+    def test_137_child(self):
+        key = str(uuid.uuid4())
+        gw = self.bridge_gateway(key)
+        self.track(NetdataChild(os.path.join(self.work, "child137"), gw.stream_port, key,
+                                "it-137-fn")).start()
+        guid, node = self.live_node(gw, "it-137-fn")
+        # apps.plugin declares `processes` on its charts once it has collected (a few seconds).
+        row = wait_for(lambda: (lambda n: n if n and n["functions"] else None)(gw.node(guid)),
+                       60, interval=0.5, what="the 1.37 child's functions")
+        self.assertTrue(row["funcs"], row)
+        self.assertFalse(row["dyncfg"])
+        self.assertEqual(row["dyncfg-off"], "its stream did not negotiate DYNCFG")
+        listed = self.cloud.node_call(node, "functions")
+        self.assertIn("processes", {f["name"] for f in listed["body"]["functions"]})
+        r = self.cloud.node_call(node, "function", function="processes", timeout=20)
+        self.assertEqual(r["http_code"], 200, r)
+        self.assertIn("data", r["body"])
+        # A request body needs an agent that takes FUNCTION_PAYLOAD (v1.45+): a clear 400.
+        r = self.cloud.node_call(node, "function", function="processes", payload={"a": 1})
+        self.assertEqual(r["http_code"], 400, r)
+        self.assertIn("too old to take a request body", json.dumps(r["body"]))
 
 
 def http_json_text(url):

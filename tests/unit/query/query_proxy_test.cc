@@ -174,5 +174,153 @@ TEST_F(QueryProxyTest, CancelReachesTheClientAndTimeoutMapsToEc6) {
   EXPECT_EQ(results[0].errorCode, 6);
 }
 
+
+// Records function calls; completes them when the test says so.
+class FakeFunctions : public FunctionClient {
+ public:
+  uint64_t call(const std::string& guid, stream_bridge::FunctionCallRequest request,
+                stream_bridge::FunctionDone done) override {
+    guids.push_back(guid);
+    requests.push_back(std::move(request));
+    completions.push_back(std::move(done));
+    return requests.size();
+  }
+  void cancel(uint64_t id) override { cancelled.push_back(id); }
+  std::optional<std::string> list(const std::string&, int version) override {
+    return "{\"v\":" + std::to_string(version) + "}";
+  }
+  std::optional<int> declaredTimeout(const std::string&, const std::string& command) override {
+    if (command.rfind("slow", 0) == 0) return 45;
+    return std::nullopt;
+  }
+  std::vector<std::string> guids;
+  std::vector<stream_bridge::FunctionCallRequest> requests;
+  std::vector<stream_bridge::FunctionDone> completions;
+  std::vector<uint64_t> cancelled;
+};
+
+class QueryProxyFunctionsTest : public QueryProxyTest {
+ protected:
+  void SetUp() override {
+    QueryProxyTest::SetUp();
+    nodes[1].functions = true;
+    functions = std::make_shared<FakeFunctions>();
+    proxy->setFunctionClient(functions);
+  }
+  aclk::CmdResult runWith(const std::string& method, const std::string& path,
+                          const std::string& headers, const std::string& body = "") {
+    aclk::CloudHttpRequest req;
+    req.msgId = "f" + std::to_string(++counter);
+    req.callbackTopic = "/cb";
+    req.method = method;
+    req.path = path;
+    req.timeoutMs = 30000;
+    req.rawRequest = method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + headers +
+                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    results.clear();
+    proxy->start(req, [this](aclk::CmdResult r) { results.push_back(std::move(r)); });
+    return results.empty() ? aclk::CmdResult{0, "", -1, "pending"} : results.front();
+  }
+  std::shared_ptr<FakeFunctions> functions;
+};
+
+TEST_F(QueryProxyFunctionsTest, ACallGoesDownTheStreamWithTheCallersAccess) {
+  const auto r = runWith("GET", std::string("/node/") + kChildId +
+                                    "/api/v3/function?function=slow%20arg",
+                         "X-Netdata-Permissions: 0x1f\r\nX-Netdata-Role: member\r\n");
+  EXPECT_EQ(r.errorCode, -1);  // pending
+  EXPECT_TRUE(client->requests.empty());
+  ASSERT_EQ(functions->requests.size(), 1u);
+  EXPECT_EQ(functions->guids[0], kChildGuid);
+  const auto& c = functions->requests[0];
+  EXPECT_EQ(c.command, "slow arg");
+  EXPECT_EQ(c.timeoutSeconds, 45);  // the declared one
+  EXPECT_EQ(c.access, 0x1fu);
+  EXPECT_EQ(c.source, "method=NC,role=member,permissions=0x1f");
+  EXPECT_TRUE(c.payload.empty());
+  stream_bridge::FunctionCallResult answer;
+  answer.outcome = stream_bridge::FunctionOutcome::kAnswered;
+  answer.code = 200;
+  answer.contentType = "application/json\r\nX-Evil: 1";
+  answer.body = "{\"rows\":[]}";
+  functions->completions[0](answer);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].httpCode, 200);
+  // The child's content type goes into a header only when it is a plain token.
+  EXPECT_NE(results[0].httpResponse.find("Content-Type: application/octet-stream\r\n"),
+            std::string::npos) << results[0].httpResponse;
+  EXPECT_EQ(results[0].httpResponse.find("X-Evil"), std::string::npos);
+  EXPECT_NE(proxy->functionStats().render().find(
+                "aclkd_function_calls_total{outcome=\"answered\"} 1"), std::string::npos);
+}
+
+TEST_F(QueryProxyFunctionsTest, APostCarriesItsBody) {
+  runWith("POST", std::string("/node/") + kChildId + "/api/v3/config?action=update&id=go.d:x",
+          "Content-Type: application/json\r\n", "{\"a\":1}");
+  ASSERT_EQ(functions->requests.size(), 1u);
+  EXPECT_EQ(functions->requests[0].command, "config go.d:x update");
+  EXPECT_EQ(functions->requests[0].payload, "{\"a\":1}");
+  EXPECT_EQ(functions->requests[0].timeoutSeconds, 120);
+}
+
+TEST_F(QueryProxyFunctionsTest, TheListIsAnsweredFromTheTable) {
+  auto r = runWith("GET", std::string("/node/") + kChildId + "/api/v1/functions", "");
+  EXPECT_EQ(r.httpCode, 200);
+  EXPECT_NE(r.httpResponse.find("{\"v\":1}"), std::string::npos);
+  r = runWith("GET", std::string("/node/") + kChildId + "/api/v3/functions", "");
+  EXPECT_NE(r.httpResponse.find("{\"v\":2}"), std::string::npos);
+}
+
+TEST_F(QueryProxyFunctionsTest, RefusalsSayWhy) {
+  nodes[1].functionsForbidden = true;
+  nodes[1].functionsOff = "stream.conf allow functions = no for the node";
+  auto r = runWith("GET", std::string("/node/") + kChildId + "/api/v3/function?function=f", "");
+  EXPECT_EQ(r.httpCode, 403);
+  EXPECT_NE(r.httpResponse.find("allow functions = no"), std::string::npos);
+  nodes[1].functionsForbidden = false;
+  nodes[1].live = false;
+  makeProxy(ProxyOptions{});  // a new proxy reads the nodes afresh
+  proxy->setFunctionClient(functions);
+  r = runWith("GET", std::string("/node/") + kChildId + "/api/v3/function?function=f", "");
+  EXPECT_EQ(r.httpCode, 503);
+  nodes[1].live = true;
+  makeProxy(ProxyOptions{});
+  proxy->setFunctionClient(functions);
+  r = runWith("GET", std::string("/node/") + kChildId + "/api/v3/function", "");
+  EXPECT_EQ(r.httpCode, 400);
+  EXPECT_TRUE(functions->requests.empty());
+}
+
+TEST_F(QueryProxyFunctionsTest, ANodeWhoseStreamCannotCarryThemKeepsTheHttpWay) {
+  nodes[1].functions = false;
+  nodes[1].functionsOff = "its stream did not negotiate FUNCTIONS";
+  runWith("GET", std::string("/node/") + kChildId + "/api/v1/function?function=processes", "");
+  EXPECT_TRUE(functions->requests.empty());
+  ASSERT_EQ(client->requests.size(), 1u);
+  EXPECT_EQ(client->requests[0].url, "http://127.0.0.1:8080/api/v1/function?function=processes");
+}
+
+TEST_F(QueryProxyFunctionsTest, CancelReachesTheStreamAndEveryEndIsMapped) {
+  runWith("GET", std::string("/node/") + kChildId + "/api/v3/function?function=f", "");
+  proxy->cancel("f" + std::to_string(counter));
+  EXPECT_EQ(functions->cancelled, std::vector<uint64_t>{1});
+  using stream_bridge::FunctionOutcome;
+  const std::vector<std::pair<FunctionOutcome, int>> ends = {
+      {FunctionOutcome::kCancelled, 499}, {FunctionOutcome::kTimeout, 504},
+      {FunctionOutcome::kStreamGone, 503}, {FunctionOutcome::kOverloaded, 503},
+      {FunctionOutcome::kRefused, 400}, {FunctionOutcome::kTooLarge, 413}};
+  for (const auto& [outcome, code] : ends) {
+    results.clear();
+    stream_bridge::FunctionCallResult end;
+    end.outcome = outcome;
+    end.error = "why";
+    functions->completions.back()(end);
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results[0].httpCode, code);
+    runWith("GET", std::string("/node/") + kChildId + "/api/v3/function?function=f", "");
+  }
+  EXPECT_EQ(results.size(), 0u);  // the last one is pending
+}
+
 }  // namespace
 }  // namespace aclkd::query
