@@ -116,6 +116,17 @@ std::string renderInfoJson(const SurfaceSnapshot& s) {
   agent["nodes"] = {{"total", s.nodes.size() + 1}, {"receiving", live}, {"sending", 0},
                     {"archived", s.nodes.size() - live}};
   agent["contexts"] = {{"collected", contexts}};
+  // The gateway's own addition: which relayed nodes the cloud can call functions of, and how
+  // many each declared (Netdata's info has no per-node list; `aclkctl nodes` says why not).
+  ordered_json functionNodes = ordered_json::array();
+  size_t callable = 0;
+  for (const auto& n : s.nodes) {
+    callable += n.functionsCallable ? 1 : 0;
+    if (!n.live) continue;
+    functionNodes.push_back({{"mg", n.machineGuid}, {"nm", n.hostname}, {"count", n.functions},
+                             {"funcs", n.functionsCallable}, {"dyncfg", n.dyncfg}});
+  }
+  agent["functions"] = {{"callable_nodes", callable}, {"nodes", std::move(functionNodes)}};
   agent["api"] = {{"version", 7}, {"bearer_protection", false}};
   ordered_json out;
   out["agents"] = ordered_json::array({agent});

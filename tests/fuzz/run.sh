@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the stream bridge's libFuzzer targets straight from the sources (no CMake: the fuzzer
 # needs clang and its own sanitizer flags), seeds each corpus from the Netdata captures and runs
-# the handshake and parser targets for FUZZ_SECONDS (default 20) and each decoder target (zstd,
+# the handshake, parser and function-result targets for FUZZ_SECONDS (default 20) and each decoder target (zstd,
 # lz4, brotli, gzip) for FUZZ_DECODER_SECONDS (default 5). Exits non-zero on a build failure or a
 # crash.
 #
@@ -44,6 +44,10 @@ compression_libs=(-llz4 -lzstd -lbrotlidec -lbrotlienc -lz)
 "$cxx" "${flags[@]}" -I"$root/tests" -o "$work/stream_parser_fuzz" \
   "$root/tests/fuzz/stream_parser_fuzz.cc" "$root/stream_bridge/stream_parser.cc" \
   "${compression_objects[@]}" "${compression_libs[@]}"
+"$cxx" "${flags[@]}" -o "$work/function_result_fuzz" \
+  "$root/tests/fuzz/function_result_fuzz.cc" "$root/stream_bridge/stream_parser.cc" \
+  "$root/stream_bridge/function_calls.cc" "$root/query/function_route.cc" \
+  "$root/common/url.cc" "$root/common/text.cc" "$root/common/uuid.cc" -lcrypto
 decoders=(zstd lz4 brotli gzip)
 for algorithm in "${decoders[@]}"; do
   "$cxx" "${flags[@]}" -I"$root/tests" -DACLKD_FUZZ_COMPRESSION="k${algorithm^}" \
@@ -56,7 +60,7 @@ done
 # plus the parent's replies. A fresh corpus each run keeps the result independent of history.
 corpus="$work/corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus/handshake" "$corpus/stream" "$work/artifacts"
+mkdir -p "$corpus/handshake" "$corpus/stream" "$corpus/function" "$work/artifacts"
 for algorithm in "${decoders[@]}"; do
   mkdir -p "$corpus/$algorithm"
   split -b 4096 -a 3 "$fixtures/netdata-2.10.4-$algorithm.bin" "$corpus/$algorithm/v2-"
@@ -66,6 +70,13 @@ head -c 700 "$fixtures/netdata-1.37-handshake.txt" > "$corpus/handshake/request-
 head -c 4096 "$fixtures/netdata-1.37-parent-to-child.txt" > "$corpus/stream/parent-to-child"
 tail -c +1406 "$fixtures/netdata-1.37-child-stream.txt" \
   | split -b 4096 -a 3 - "$corpus/stream/child-"
+# Function results as a v2.10.4 child sends them (tests/fixtures/netdata-2.10.4-function-result.txt:
+# a recorded answer of netdata-streaming, cut to 4 KiB), and the cloud's function paths.
+cp "$fixtures/netdata-2.10.4-function-result.txt" "$corpus/function/result"
+sed 's/"b8c8a027-19a4-4566-bcf4-fba7586b0cea"/t1/' "$fixtures/netdata-2.10.4-function-result.txt" \
+  > "$corpus/function/result-t1"
+printf '/api/v3/function?function=netdata-streaming&timeout=10' > "$corpus/function/path"
+printf '/api/v3/config?action=test&id=go.d:nginx:local&timeout=5' > "$corpus/function/config"
 
 status=0
 run() {
@@ -85,6 +96,7 @@ run() {
 }
 run handshake_fuzz "$corpus/handshake" "$seconds" -max_len=16384
 run stream_parser_fuzz "$corpus/stream" "$seconds" -max_len=16384
+run function_result_fuzz "$corpus/function" "$seconds" -max_len=16384
 for algorithm in "${decoders[@]}"; do
   run "${algorithm}_decoder_fuzz" "$corpus/$algorithm" "${FUZZ_DECODER_SECONDS:-5}" -max_len=16384
 done

@@ -45,7 +45,22 @@ class Digest : public StreamEvents {
   void onFunction(std::string_view c, const FunctionDeclaration& f) override {
     mix(8, {c, f.name, f.help, f.tags}, f.access ^ static_cast<uint64_t>(f.timeoutSeconds));
   }
-  void onFunctionResultBody(std::string_view b) override { mix(16, {b}); }
+  // A result's body arrives in pieces that depend on how the bytes were cut: only the whole is
+  // an event.
+  void onFunctionResultBegin(std::string_view t, int code, std::string_view type,
+                             int64_t expires) override {
+    mix(16, {t, type}, static_cast<uint64_t>(code) ^ static_cast<uint64_t>(expires));
+  }
+  void onFunctionResultBody(std::string_view b) override { body.append(b); }
+  void onFunctionResultEnd() override {
+    mix(17, {body});
+    body.clear();
+  }
+  void onFunctionDel(std::string_view c, std::string_view n) override { mix(18, {c, n}); }
+  void onFunctionProgress(std::string_view t, int64_t d, int64_t a) override {
+    mix(19, {t}, static_cast<uint64_t>(d) ^ static_cast<uint64_t>(a));
+  }
+  std::string body;
   void onVariable(std::string_view c, std::string_view n, std::string_view v) override {
     mix(9, {c, n, v});
   }
