@@ -36,6 +36,20 @@ inline constexpr uint64_t kProgress = 1u << 22;
 inline constexpr uint64_t kDyncfg = 1u << 23;
 inline constexpr uint64_t kMlModels = 1u << 26;
 inline constexpr uint64_t kFunctionDel = 1u << 28;  // FUNCTION_DEL (v2.11)
+
+// What the bridge implements (stream-protocol.md §4.3): labels, claim ids, chart labels,
+// replication (answered empty), BINARY (lines may span blocks: the parser reassembles them) and
+// every compression (one is kept, by the configured order). Functions both ways: FUNCTIONS (the
+// child declares them, the cloud's calls go down the stream), PROGRESS (the child reports on a
+// long call), DYNCFG (it declares its `config` function) and FUNCTION_DEL. Not
+// INTERPOLATED/IEEE754/SLOTS: a new child then falls back to BEGIN/SET/END, which the parser
+// knows. As a v2 parent: NODEID (the cloud's node id goes down to the child) and PATHS (the
+// child's stream path is kept and sent back with the gateway's hop). Not ML_MODELS: the gateway
+// keeps no models.
+inline constexpr uint64_t kBridgeSupported = kV1 | kV2 | kVN | kVCaps | kHLabels | kClaim |
+                                            kCLabels | kFunctions | kReplication | kBinary |
+                                            kCompressions | kNodeId | kPaths | kProgress |
+                                            kDyncfg | kFunctionDel;
 }  // namespace cap
 
 // The child's `STREAM …` request (stream-protocol.md §2), decoded as a real parent does: the

@@ -7,6 +7,8 @@
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/registry_types.h"
 
+#include <spdlog/spdlog.h>
+
 namespace aclkd::stream_bridge {
 
 void NodeRegistry::setFunctionsPolicy(FunctionsAllowed allowed) {
@@ -53,6 +55,7 @@ void NodeRegistry::Stream::setCapabilities(uint64_t negotiated) {
   {
     std::lock_guard lock(registry_.mutex_);
     node_.streamCapabilities = negotiated;
+    node_.functionsFullWarned = false;
   }
   registry_.notify();
 }
@@ -64,7 +67,15 @@ void NodeRegistry::Stream::onFunction(std::string_view chartId, const FunctionDe
     const auto before = registry_.functionState(node_).features;
     bool full = false;
     node_.functions.declare(chartId, f, &full);
-    if (full) ++registry_.functionsRefused_;
+    if (full) {
+      ++registry_.functionsRefused_;
+      // Once per stream: the child keeps declaring, the log need not repeat it.
+      if (!node_.functionsFullWarned) {
+        node_.functionsFullWarned = true;
+        spdlog::warn("STREAM: node \"{}\" declares more than {} functions; the rest are dropped",
+                     node_.info.hostname, FunctionTable::kMaxFunctions);
+      }
+    }
     changedFeatures = registry_.functionState(node_).features != before;
   }
   if (changedFeatures) registry_.notify();

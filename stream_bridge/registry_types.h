@@ -215,6 +215,7 @@ struct NodeRegistry::Node {
   // What the live stream negotiated and the functions it declared (node_registry_functions.cc).
   uint64_t streamCapabilities = 0;
   FunctionTable functions;
+  bool functionsFullWarned = false;  // this stream's table overflowed, and it was said
 };
 
 // The cloud and the state store both have to hear of this context's new state.

@@ -22,21 +22,6 @@
 namespace aclkd::stream_bridge {
 namespace {
 
-// What the bridge implements (stream-protocol.md §4.3): labels, claim ids, chart labels,
-// replication (answered empty), BINARY (lines may span blocks: the parser reassembles them) and
-// every compression (one is kept, by the configured order). Functions both ways: FUNCTIONS (the
-// child declares them, the cloud's calls go down the stream), PROGRESS (the child reports on a
-// long call), DYNCFG (it declares its `config` function) and FUNCTION_DEL. Not
-// INTERPOLATED/IEEE754/SLOTS: a new child then falls back to BEGIN/SET/END, which the parser
-// knows. As a v2 parent: NODEID (the cloud's node id goes down to the child) and PATHS (the
-// child's stream path is kept and sent back with the gateway's hop). Not ML_MODELS: the gateway
-// keeps no models.
-constexpr uint64_t kSupported = cap::kV1 | cap::kV2 | cap::kVN | cap::kVCaps | cap::kHLabels |
-                                cap::kClaim | cap::kCLabels | cap::kFunctions |
-                                cap::kReplication | cap::kBinary | cap::kCompressions |
-                                cap::kNodeId | cap::kPaths | cap::kProgress | cap::kDyncfg |
-                                cap::kFunctionDel;
-
 using Impl = StreamServer::Impl;
 
 class StreamConnection final : public Impl::Connection, public EscapingEvents {
@@ -143,7 +128,7 @@ class StreamConnection final : public Impl::Connection, public EscapingEvents {
   void syncIdentity(const CloudIdentity& id) override {
     if (closed_ || !parser_ || !spoke_ || !identity_) return;
     const GatewayHop self{server_.options.ownHostname, server_.options.ownMachineGuid,
-                          server_.startedMs, kSupported};
+                          server_.startedMs, cap::kBridgeSupported};
     for (auto& line : identity_->commands(id, self)) send(std::move(line));
   }
 
@@ -173,7 +158,11 @@ class StreamConnection final : public Impl::Connection, public EscapingEvents {
     if (!calls_) return;
     const uint64_t strays = calls_->strayResults();
     calls_->resultBegin(txn, code, type, expires);
-    if (calls_->strayResults() != strays) server_.counters.strayFunctionResults++;
+    if (calls_->strayResults() == strays) return;
+    server_.counters.strayFunctionResults++;
+    server_.warnLimited(peerIp_, "function-result-stray",
+                        "stream from " + peer_ + ": a function result for no call in flight (late "
+                        "after a timeout or a cancel) was read and dropped");
   }
   void onFunctionResultBody(std::string_view bytes) override {
     if (calls_) calls_->resultBody(bytes);
@@ -326,7 +315,7 @@ class StreamConnection final : public Impl::Connection, public EscapingEvents {
     const bool hasProtocol = request_.systemInfo.count("NETDATA_PROTOCOL_VERSION") > 0;
     const auto compressionOrder = conf->compressionOrder(request_.apiKey, request_.machineGuid,
                                                          server_.options.compression);
-    negotiated_ = selectCompression(negotiate(expandVersion(request_.ver, hasProtocol), kSupported,
+    negotiated_ = selectCompression(negotiate(expandVersion(request_.ver, hasProtocol), cap::kBridgeSupported,
                                               !compressionOrder.empty()),
                                     compressionOrder);
     if (const auto c = negotiatedCompression(negotiated_); c != Compression::kNone) {

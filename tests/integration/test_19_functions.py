@@ -354,6 +354,38 @@ class ScriptedChildTest(FunctionsTestBase):
         wait_for(lambda: (lambda st: st and st[0]["samples"] == want)(gw.table("streams")), 10,
                  what=f"{want} samples counted")
 
+    def test_a_timeout_then_a_late_answer(self):
+        key = str(uuid.uuid4())
+        gw = self.bridge_gateway(key)
+        s, _ = self.handshake(gw, key, hostname="scripted-late", ver=self.VER)
+        s.sendall(b'FUNCTION GLOBAL "slow" 1 "never in time" "top" "0x8" 100 0\n'
+                  b"BEGIN system.cpu\nSET user = 1\nEND\n")
+        guid, node = self.live_node(gw, "scripted-late")
+        self.callable_node(gw, guid)
+        started = time.monotonic()
+        msg = self.cloud.node_request(node, "function", function="slow")  # declared: 1 s
+        s.settimeout(10)
+        got = b""
+        while b"FUNCTION_CANCEL" not in got:
+            got += s.recv(65536)
+        txn = got.split(b"\n")[0].split()[1].decode()
+        self.assertIn(f"FUNCTION_CANCEL {txn}\n".encode(), got)
+        r = self.cloud.reply(msg, 10)
+        self.assertEqual(r["http_code"], 504, r)
+        self.assertLess(time.monotonic() - started, 5)
+        # The answer after all: read, dropped, counted and warned.
+        s.sendall(f"FUNCTION_RESULT_BEGIN {txn} 200 text/plain 0\nlate\nFUNCTION_RESULT_END\n"
+                  .encode())
+
+        def stray():
+            text = http_json_text(f"http://127.0.0.1:{gw.stream_port}/metrics")
+            return metric(text, "aclkd_function_results_stray_total", "") or \
+                next((float(l.split()[-1]) for l in text.splitlines()
+                      if l.startswith("aclkd_function_results_stray_total ")), 0)
+        wait_for(lambda: stray() == 1, 10, what="the stray result counted")
+        wait_for(lambda: "for no call in flight" in gw.log(), 10, what="the stray warned")
+        self.assertEqual(wait_for(lambda: gw.table("streams"), 5)[0]["samples"], 1)
+
     def test_functions_off_by_configuration(self):
         key = str(uuid.uuid4())
         gw = self.bridge_gateway(key, extra_conf="    allow functions = no\n")
