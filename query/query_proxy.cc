@@ -320,16 +320,22 @@ bool QueryProxy::function(const aclk::CloudHttpRequest& request, const NodeFacts
 }
 
 void QueryProxy::cancel(const std::string& msgId) {
-  std::lock_guard lock(mutex_);
-  const auto it = pending_.find(msgId);
-  if (it == pending_.end()) {
-    spdlog::debug("QUERY: nothing pending to cancel for {}", msgId);
-    return;
+  Pending pending;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = pending_.find(msgId);
+    if (it == pending_.end()) {
+      spdlog::debug("QUERY: nothing pending to cancel for {}", msgId);
+      return;
+    }
+    pending = it->second;
   }
-  if (it->second.function) {
-    functions_->cancel(it->second.id);
+  // Outside the lock: a client may complete the request from inside cancel (the completion takes
+  // the lock), and StreamFunctions holds its own lock while a call's completion may run.
+  if (pending.function) {
+    functions_->cancel(pending.id);
   } else {
-    client_->cancel(it->second.id);
+    client_->cancel(pending.id);
   }
 }
 

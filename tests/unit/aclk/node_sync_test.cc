@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+
+#include "nodeinstance/connection/v1/connection.pb.h"
 #include <vector>
 
 namespace aclkd::aclk {
@@ -110,6 +112,31 @@ TEST_F(NodeSyncTest, GoneChildIsReportedDeadAndAReclaimForgetsIds) {
   EXPECT_FALSE(sync.contextsOfNode("node-1")) << "ids of another claim are not ours";
 }
 
+
+TEST_F(NodeSyncTest, AChildsFeaturesGoToTheCloudWhenTheyChange) {
+  memory->ids[{"child-1", "claim-1"}] = "node-c";
+  relay->nodes = {child("child-1")};
+  sync.beginSession("claim-1", 100);
+  sync.connected();
+  sync.sendAllNodeStates();
+  const size_t before = sent.size();
+  sync.sync(true);
+  EXPECT_EQ(sent.size(), before) << "nothing changed";
+  // The first function declared: the node's capabilities change, and the cloud hears it.
+  relay->nodes[0].features.functions = true;
+  sync.sync(true);
+  ASSERT_EQ(sent.size(), before + 2);
+  EXPECT_EQ(sent[before], TopicId::kNodeInstanceConnection);
+  nodeinstance::v1::UpdateNodeInstanceConnection m;
+  ASSERT_TRUE(m.ParseFromString(payloads[before]));
+  bool funcs = false;
+  for (const auto& c : m.capabilities()) {
+    if (c.name() == "funcs") funcs = c.enabled();
+  }
+  EXPECT_TRUE(funcs);
+  sync.sync(true);
+  EXPECT_EQ(sent.size(), before + 2) << "sent once per change";
+}
 
 TEST_F(NodeSyncTest, CollectorsFollowTheChildsInfoAfterThirtySeconds) {
   int64_t now = 1'000'000'000;
