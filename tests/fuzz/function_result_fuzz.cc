@@ -13,24 +13,11 @@
 #include "query/function_route.h"
 #include "stream_bridge/function_calls.h"
 #include "stream_bridge/stream_parser.h"
+#include "unit/function_result_events.h"
 
 using namespace aclkd::stream_bridge;
 
 namespace {
-
-struct Wired : StreamEvents {
-  explicit Wired(FunctionCalls& c) : calls(c) {}
-  void onFunctionResultBegin(std::string_view t, int code, std::string_view type,
-                             int64_t expires) override {
-    calls.resultBegin(t, code, type, expires);
-  }
-  void onFunctionResultBody(std::string_view b) override { calls.resultBody(b); }
-  void onFunctionResultEnd() override { calls.resultEnd(); }
-  void onFunctionProgress(std::string_view t, int64_t, int64_t) override {
-    calls.progress(t, FunctionCalls::Clock::time_point{});
-  }
-  FunctionCalls& calls;
-};
 
 // Runs the input cut at `cut` against three calls (transactions t1..t3); what each ended with.
 std::vector<std::string> run(std::string_view input, size_t cut) {
@@ -52,7 +39,7 @@ std::vector<std::string> run(std::string_view input, size_t cut) {
                    "|" + res.contentType + "|" + res.body;
       }, FunctionCalls::Clock::time_point{});
     }
-    Wired events(calls);
+    ResultEvents events(calls);
     StreamParser parser(events, 256);
     std::string error;
     if (parser.feed(input.substr(0, cut), &error)) parser.feed(input.substr(cut), &error);

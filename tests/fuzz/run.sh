@@ -44,7 +44,7 @@ compression_libs=(-llz4 -lzstd -lbrotlidec -lbrotlienc -lz)
 "$cxx" "${flags[@]}" -I"$root/tests" -o "$work/stream_parser_fuzz" \
   "$root/tests/fuzz/stream_parser_fuzz.cc" "$root/stream_bridge/stream_parser.cc" \
   "${compression_objects[@]}" "${compression_libs[@]}"
-"$cxx" "${flags[@]}" -o "$work/function_result_fuzz" \
+"$cxx" "${flags[@]}" -I"$root/tests" -o "$work/function_result_fuzz" \
   "$root/tests/fuzz/function_result_fuzz.cc" "$root/stream_bridge/stream_parser.cc" \
   "$root/stream_bridge/function_calls.cc" "$root/query/function_route.cc" \
   "$root/common/url.cc" "$root/common/text.cc" "$root/common/uuid.cc" -lcrypto

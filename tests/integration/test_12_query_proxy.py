@@ -322,9 +322,12 @@ class QueryProxyV2Test(QueryProxyTestBase):
         def nodes(answer):
             return [(n.get("mg"), n.get("nm")) for n in answer.get("summary", {}).get("nodes", [])]
         self.assertEqual(nodes(mine), nodes(theirs))
-        # A function, the same way.
+        # A function: down the node's stream (issue 19), with the access the cloud gives (here
+        # anonymous data, what the agent's own dashboard has): the same answer as its own API.
+        # The v3 scope_nodes= form names no node in its path, so it keeps the HTTP way.
         fn = "/api/v1/function?function=netdata-metrics-cardinality"
-        via = self.cmd(cid, f"/node/{node}{fn}", timeout_ms=20000)
+        via = self.cmd(cid, f"/node/{node}{fn}", timeout_ms=20000,
+                       headers=["X-Netdata-Permissions: 0x8"])
         self.assert_same_answer(via, *http_get(base + fn))
         self.assertEqual(via[0]["http-code"], 200)
         fn3 = "/api/v3/function?function=netdata-metrics-cardinality&scope_nodes="

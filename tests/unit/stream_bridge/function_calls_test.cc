@@ -7,24 +7,13 @@
 #include <vector>
 
 #include "stream_bridge/stream_parser.h"
+#include "unit/function_result_events.h"
 
 namespace aclkd::stream_bridge {
 namespace {
 
 using Clock = FunctionCalls::Clock;
 using std::chrono::seconds;
-
-// The parser's result events go to the call table, as the stream connection wires them.
-struct ResultEvents : StreamEvents {
-  explicit ResultEvents(FunctionCalls& c) : calls(c) {}
-  void onFunctionResultBegin(std::string_view t, int code, std::string_view type,
-                             int64_t expires) override {
-    calls.resultBegin(t, code, type, expires);
-  }
-  void onFunctionResultBody(std::string_view b) override { calls.resultBody(b); }
-  void onFunctionResultEnd() override { calls.resultEnd(); }
-  FunctionCalls& calls;
-};
 
 class FunctionCallsTest : public ::testing::Test {
  protected:
