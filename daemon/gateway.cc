@@ -428,11 +428,13 @@ std::string Gateway::reloadConfig() {
     }
   }
   // API keys, machine GUID sections and their patterns apply to the next handshake; streams
-  // already accepted and the link are untouched.
+  // already accepted and the link are untouched. `allow functions` applies at once: the nodes'
+  // capabilities are computed again and a change goes to the cloud.
   {
     std::lock_guard lock(streamConfMutex_);
     streamConf_ = std::make_shared<const stream_bridge::StreamConf>(fresh.stream);
   }
+  if (link_) link_->nodesChanged();
   if (bridge_) {
     bridge_->setConf(fresh.stream);
     applied.push_back("stream.conf (" + std::to_string(fresh.stream.sections().size()) +

@@ -400,6 +400,17 @@ class ScriptedChildTest(FunctionsTestBase):
         r = self.cloud.node_call(node, "function", function="f")
         self.assertEqual(r["http_code"], 403, r)
         self.assertIn("allow functions = no", json.dumps(r["body"]))
+        # A reload that allows them: at once, and the cloud hears `funcs` for the node.
+        cid = self.claimed_id(gw)
+        gw.write_conf("stream.conf", f"[{key}]\n    enabled = yes\n    allow from = *\n")
+        self.assertEqual(gw.ctl("reload").returncode, 0)
+        self.callable_node(gw, guid, 10)
+
+        def announced():
+            msgs = [m["message"] for m in self.cloud.messages(cid, "UpdateNodeInstanceConnection")
+                    if m["message"].get("node_id") == node]
+            return msgs and capabilities(msgs[-1]).get("funcs")
+        wait_for(announced, 15, interval=0.5, what="funcs announced after the reload")
         # Without FUNCTIONS negotiated, the node says why.
         s2, _ = self.handshake(gw, key, hostname="scripted-old", ver=(1 << 3) | (1 << 4) |
                                (1 << 5) | (1 << 6))
