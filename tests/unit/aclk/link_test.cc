@@ -14,6 +14,7 @@
 #include "agent/v1/cmds.pb.h"
 #include "claim/rsa_key.h"
 #include "common/base64.h"
+#include "common/url.h"
 
 namespace aclkd::aclk {
 namespace {
@@ -40,8 +41,17 @@ std::string passwordBody() {
 }
 
 // The HTTPS side of the cloud: /env, the OTP challenge and the password, always successful.
+// Each request carries the agent's headers exactly (aclk-protocol.md §4.2): Host without the
+// port, libcurl's Accept and Content-Type removed; anything else is answered 400.
 HttpResponse fakeCloudHttp(const HttpRequest& req) {
   HttpResponse r;
+  const auto host = parseUrl(req.url, nullptr);
+  const std::vector<std::string> want = {"User-Agent: Netdata/rocks newhttpclient", "Accept:",
+                                         "Content-Type:", "Host: " + (host ? host->host : "?")};
+  if (req.headers != want) {
+    r.status = 400;
+    return r;
+  }
   if (req.url.find("/api/v1/env") != std::string::npos) {
     r.status = 200;
     r.body =
