@@ -115,7 +115,13 @@ Reply AgentAuth::env(const Request& request) const {
   if (!state_.findClaim(claimId)) {
     return cloudError(404, "agent-not-claimed", "ErrNotFound", "unknown claim_id");
   }
-  const auto host = request.header("host");
+  // The host the agent asked for, with this server's port when it named none (the agent's
+  // HTTPS client sends the host alone).
+  std::string host = request.header("host");
+  const auto bracket = host.rfind(']');
+  const auto colon = host.rfind(':');
+  const bool hasPort = colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
+  if (!hasPort && policy_.listenPort != 443) host += ":" + std::to_string(policy_.listenPort);
   ordered_json body;
   body["authEndpoint"] = "https://" + host + "/api/v1/auth";
   body["encoding"] = "proto";

@@ -17,6 +17,9 @@ struct LinkPolicy {
   int backoffBase = 2;
   int backoffMinSeconds = 0;
   int backoffMaxSeconds = 1024;
+  // The port the cloud listens on: an agent sends `Host: <host>` without it (aclk-protocol.md
+  // §4.2), and the auth endpoint named in /env must still reach this server.
+  int listenPort = 443;
 };
 
 // MQTT credentials issued by a successful password step.

@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
     spdlog::warn("no --mqtt-endpoint: /api/v1/env will name no reachable broker");
     link.mqttEndpoint = "wss://localhost:443/mqtt";
   }
+  link.listenPort = server.port;
   AgentAuth auth(link, state);
   auth.addRoutes(router);
   std::unique_ptr<MqttCloud> mqttCloud;
