@@ -9,7 +9,7 @@ Router& Router::add(Route route) {
   return *this;
 }
 
-Router::Match Router::match(const HttpRequest& request) const {
+Router::Match Router::match(const HttpRequest& request) const& {
   const std::string path = request.target.substr(0, request.target.find('?'));
   const std::string method = request.method == "HEAD" ? "GET" : request.method;
   // An exact path wins over "*"; the method is checked after the path, so a known path with the

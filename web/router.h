@@ -41,7 +41,10 @@ class Router {
     int status = 0;                // else 404 (no such path) or 405 (path known, method not)
     std::string error;             // why, as the JSON error text
   };
-  Match match(const HttpRequest& request) const;
+  // A Match points into the table: asking a temporary table is refused at compile time (the
+  // answer would outlive it).
+  Match match(const HttpRequest& request) const&;
+  Match match(const HttpRequest& request) const&& = delete;
 
  private:
   std::vector<Route> routes_;
