@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 
@@ -261,6 +262,7 @@ void MqttCloud::handle(const Inbound& in) {
     return;
   }
   entry["message"] = *json;
+  alerts_.observe(type, *json);
   record(std::move(entry));
 
   std::string error;
@@ -291,6 +293,14 @@ void MqttCloud::handle(const Inbound& in) {
       reply.set_node_id(m.node_id());
       reply.set_version_hash(1);
       sendToAgent(claimedId, "ContextsCheckpoint", reply.SerializeAsString(), &error);
+      const bool health = std::any_of(m.capabilities().begin(), m.capabilities().end(),
+                                      [](const auto& c) { return c.name() == "health" && c.enabled(); });
+      if (health) {
+        alarms::v1::StartAlarmStreaming start;
+        start.set_node_id(m.node_id());
+        start.set_version(alerts_.version(m.node_id()));
+        sendToAgent(claimedId, "StartAlarmStreaming", start.SerializeAsString(), &error);
+      }
     }
   }
   if (!error.empty()) spdlog::warn("answer to {} of {} not sent: {}", type, claimedId, error);
@@ -454,6 +464,7 @@ Reply MqttCloud::dropReply(const std::string& claimedId) {
 }
 
 void MqttCloud::addRoutes(Router& router) {
+  alerts_.addRoutes(router);
   router.add("GET", "/testcloud/api/messages",
              [this](const Request& r) { return messagesReply(r); });
   router.add("GET", "/testcloud/api/nodes", [this](const Request&) {

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "alerts/alert_relay.h"
+#include "daemon/options.h"
+#include "query/forwarder.h"
+#include "store/state_store.h"
+
+namespace aclkd::daemon {
+
+// The alert relay as the daemon configures it: `[cloud] alerts poll every` (0: none, nullptr),
+// the query proxy's default port, the shared forwarder, and the state store for what was sent
+// (its alert rows are taken out of the store here, before the registry takes the rest).
+std::shared_ptr<alerts::AlertRelay> makeAlertRelay(const Options& options,
+                                                   alerts::AlertRelay::NodeList nodes,
+                                                   std::shared_ptr<query::ForwardClient> client,
+                                                   const std::shared_ptr<store::StateStore>& store,
+                                                   std::function<void()> relayedChanged);
+
+// The alert fields of one node in `aclkctl nodes [json]`: `alerts` (relayed, off, or why not),
+// `alerts-raised`, `alerts-last-transition` (UTC, "" when none).
+void addAlertFields(nlohmann::ordered_json* node, const alerts::AlertRelay* relay,
+                    const std::string& machineGuid);
+
+}  // namespace aclkd::daemon
