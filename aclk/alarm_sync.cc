@@ -19,12 +19,18 @@ constexpr size_t kPendingPerTick = 500;
 void AlarmSync::beginSession(const std::string& claimId) {
   claimId_ = claimId;
   streaming_.clear();
+  deferred_.clear();
 }
 
 void AlarmSync::versionCheck(const std::string& nodeId, uint64_t cloudVersion, bool start) {
   // A node whose alerts are not relayed advertises `health` disabled: like an agent with health
   // off, it answers nothing (no empty snapshot).
-  if (!source_ || !source_->relays(nodeId)) return;
+  if (!source_) return;
+  if (!source_->relays(nodeId)) {
+    if (start) deferred_[nodeId] = cloudVersion;
+    return;
+  }
+  deferred_.erase(nodeId);
   const uint64_t local = source_->version(nodeId);
   if (needsSnapshot(cloudVersion, local)) {
     spdlog::info("ACLK: alert version of node {} is {} in the cloud, {} here: sending a snapshot",
@@ -78,6 +84,15 @@ void AlarmSync::publishConfiguration(const AlarmConfigAnswer& answer) {
 
 void AlarmSync::streamPending() {
   if (!source_) return;
+  for (auto it = deferred_.begin(); it != deferred_.end();) {
+    if (!source_->relays(it->first)) {
+      ++it;
+      continue;
+    }
+    const auto [nodeId, version] = *it;
+    it = deferred_.erase(it);
+    versionCheck(nodeId, version, true);
+  }
   for (const auto& nodeId : streaming_) {
     const auto entries = source_->pending(nodeId, kPendingPerTick);
     size_t sent = 0;

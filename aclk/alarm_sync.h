@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <map>
 #include <set>
 #include <string>
 
@@ -34,7 +35,9 @@ class AlarmSync {
   }
 
   // StartAlarmStreaming (start = true) and SendAlarmCheckpoint: a snapshot when out of sync;
-  // StartAlarmStreaming also starts the node's transitions.
+  // StartAlarmStreaming also starts the node's transitions. A StartAlarmStreaming for a node
+  // whose alerts are not relayed yet (its first health check or its node id still on the way)
+  // is kept and carried out once they are.
   void versionCheck(const std::string& nodeId, uint64_t cloudVersion, bool start);
   // SendAlarmSnapshot.
   void snapshotRequested(const std::string& nodeId);
@@ -56,6 +59,7 @@ class AlarmSync {
   std::shared_ptr<AlarmSource> source_;
   std::string claimId_;
   std::set<std::string> streaming_;  // node ids the cloud asked to stream this session
+  std::map<std::string, uint64_t> deferred_;  // node id -> version, asked before it was relayed
   uint64_t snapshotsSent_ = 0;
   uint64_t entriesSent_ = 0;
 };

@@ -67,6 +67,7 @@ struct Inbox {
 struct Node {
   // Guarded by Impl::mutex.
   std::string nodeId;
+  std::string hostname;
   NodeAlerts alerts;
   bool relayed = false;
   std::string reason = "not checked yet";
@@ -123,6 +124,13 @@ struct AlertRelay::Impl {
     if (n.relayed != relayed) {
       stats.nodesRelayed += relayed ? 1 : -1;
       relayedFlipped = true;
+      if (relayed) {
+        spdlog::info("ALERTS: node '{}': its alerts are relayed (health enabled)",
+                     escapeUntrusted(n.hostname));
+      } else {
+        spdlog::info("ALERTS: node '{}': its alerts are not relayed (health disabled): {}",
+                     escapeUntrusted(n.hostname), reason);
+      }
     }
     n.relayed = relayed;
     n.reason = std::move(reason);
@@ -189,6 +197,7 @@ struct AlertRelay::Impl {
       if (f.self) continue;
       Node& n = nodes[f.machineGuid];
       n.known = true;
+      n.hostname = f.hostname;
       if (n.nodeId != f.nodeId) {
         if (!n.nodeId.empty()) guidByNodeId.erase(n.nodeId);
         n.nodeId = f.nodeId;

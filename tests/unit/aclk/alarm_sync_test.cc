@@ -142,6 +142,23 @@ TEST(AlarmSyncTest, TransitionsStreamOnlyAfterStartAndStopAtAFailedPublish) {
   EXPECT_EQ(f.out.size(), 2u);
 }
 
+TEST(AlarmSyncTest, StartForANodeNotRelayedYetIsCarriedOutOnceItIs) {
+  SyncFixture f;
+  f.source->waiting["n1"] = {entry("a", 1)};
+  f.sync.versionCheck("n1", 0, true);  // its first health check is still under way
+  f.sync.streamPending();
+  EXPECT_TRUE(f.out.empty());
+  f.source->alerts["n1"] = {entry("a", 1)};
+  f.source->versions["n1"] = 1;
+  f.sync.streamPending();
+  // The version check (0 here, 1 there: a snapshot), then the pending transition.
+  ASSERT_EQ(f.out.size(), 2u);
+  EXPECT_EQ(f.out[0].topic, TopicId::kAlarmSnapshotV2);
+  EXPECT_EQ(f.out[1].topic, TopicId::kAlarmLogV2);
+  f.sync.streamPending();
+  EXPECT_EQ(f.out.size(), 3u);  // the fake's pending never drains; the check ran once
+}
+
 TEST(AlarmSyncTest, ConfigurationAnswers) {
   SyncFixture f;
   std::vector<AlarmConfigAnswer> delivered;
