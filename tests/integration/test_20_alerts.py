@@ -7,13 +7,14 @@ lost. A child with health off is announced with `health` disabled and gets no al
 
 import os
 import signal
+import socket
 import subprocess
 import time
 import unittest
 import uuid
 
-from harness import NetdataChild, free_port, read_text, wait_for
-from test_05_stream_bridge import BridgeTestBase
+from harness import NetdataChild, free_port, metric_series, read_text, wait_for
+from test_05_stream_bridge import BridgeTestBase, recv_reply
 
 SHARED_V2 = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "netdata-v2")
 ALERT = "aclkd_always_raised"
@@ -84,9 +85,11 @@ class V2HealthChild:
 
 class AlertsTest(BridgeTestBase):
 
-    def alert_gateway(self, key, web, name="gw"):
-        conf = (f"[{key}]\n    enabled = yes\n    allow from = *\n"
-                f"    query url = http://127.0.0.1:{web}\n")
+    def alert_gateway(self, key, web, name="gw", more=None):
+        """A gateway with stream.conf keys: `key` → the agent at `web`, and `more` {key: port}."""
+        conf = "".join(f"[{k}]\n    enabled = yes\n    allow from = *\n"
+                       f"    query url = http://127.0.0.1:{p}\n"
+                       for k, p in {key: web, **(more or {})}.items())
         gw = self.gateway(name, stream_conf=conf,
                           extra_cloud={"proxy": "none", "alerts poll every": POLL}).start()
         self.wait_online(gw, 15)
@@ -208,7 +211,8 @@ class AlertsTest(BridgeTestBase):
 
     def test_health_off_child_gets_health_disabled_and_no_alarm_message(self):
         key, web = str(uuid.uuid4()), free_port()
-        gw = self.alert_gateway(key, web)
+        dead_key, dead_port = str(uuid.uuid4()), free_port()
+        gw = self.alert_gateway(key, web, more={dead_key: dead_port})
         cid = self.claimed_id(gw)
         child = self.track(HealthChild(os.path.join(self.work, "quiet"), gw.stream_port, key,
                                        "quiet-child", web, health=False)).start()
@@ -221,6 +225,24 @@ class AlertsTest(BridgeTestBase):
         time.sleep(float(POLL) * 2)
         for type_ in ("AlarmLogEntry", "AlarmSnapshot"):
             self.assertEqual(self.alarm_messages(cid, node, type_), [], type_)
+        # An agent nobody answers for: warned (per agent and reason), counted, not relayed.
+        dead_guid = str(uuid.uuid4())
+        s = socket.create_connection(("127.0.0.1", gw.stream_port), timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(f"STREAM key={dead_key}&hostname=dead-agent&machine_guid={dead_guid}&hops=1"
+                  f"&NETDATA_PROTOCOL_VERSION=1.1 HTTP/1.1\r\nUser-Agent: netdata/v1.37.1\r\n"
+                  f"Accept: */*\r\n\r\n".encode())
+        self.assertTrue(recv_reply(s))
+        row = wait_for(lambda: (lambda n: n if n and "health check of" in n["alerts"] else None)(
+            gw.node(dead_guid)), 30, what="aclkctl nodes: the dead agent's failed health check")
+        self.assertIn(f"127.0.0.1:{dead_port}", row["alerts"])
+        wait_for(lambda: f"ALERTS: health check of http://127.0.0.1:{dead_port}" in gw.log(), 10,
+                 what="the failed poll's warning")
+        series = wait_for(lambda: (lambda m: m if m.get(
+            'aclkd_alert_polls_total{outcome="unreachable"}', 0) >= 1 else None)(
+                metric_series(gw.stream_port)), 20, what="the unreachable poll counted")
+        self.assertGreaterEqual(series['aclkd_alert_polls_total{outcome="ok"}'], 1)
+        self.assertEqual(series["aclkd_alert_nodes_relayed"], 0)
         # The agent-level capability says the gateway relays alerts at all.
         conn = [m["message"] for m in self.cloud.messages(cid, "UpdateAgentConnection")][-1]
         self.assertIn({"name": "health", "version": 2, "enabled": True}, conn["capabilities"])
