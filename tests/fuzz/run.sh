@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the stream bridge's libFuzzer targets straight from the sources (no CMake: the fuzzer
 # needs clang and its own sanitizer flags), seeds each corpus from the Netdata captures and runs
-# the handshake and parser targets for FUZZ_SECONDS (default 20) and each decoder target (zstd,
-# lz4, brotli, gzip) for FUZZ_DECODER_SECONDS (default 5). Exits non-zero on a build failure or a
+# the handshake and parser targets for FUZZ_SECONDS (default 20), each decoder target (zstd,
+# lz4, brotli, gzip) for FUZZ_DECODER_SECONDS (default 5) and the alert log reader for
+# FUZZ_ALERT_SECONDS (default 10). Exits non-zero on a build failure or a
 # crash.
 #
 #   tests/fuzz/run.sh [work-dir]     (default: build/fuzz)
@@ -44,6 +45,9 @@ compression_libs=(-llz4 -lzstd -lbrotlidec -lbrotlienc -lz)
 "$cxx" "${flags[@]}" -I"$root/tests" -o "$work/stream_parser_fuzz" \
   "$root/tests/fuzz/stream_parser_fuzz.cc" "$root/stream_bridge/stream_parser.cc" \
   "${compression_objects[@]}" "${compression_libs[@]}"
+# The alert relay's readers of the agents' JSON answers.
+"$cxx" "${flags[@]}" -o "$work/alert_log_fuzz" "$root/tests/fuzz/alert_log_fuzz.cc" \
+  "$root/alerts/alert_log_parser.cc" -lcrypto
 decoders=(zstd lz4 brotli gzip)
 for algorithm in "${decoders[@]}"; do
   "$cxx" "${flags[@]}" -I"$root/tests" -DACLKD_FUZZ_COMPRESSION="k${algorithm^}" \
@@ -56,7 +60,8 @@ done
 # plus the parent's replies. A fresh corpus each run keeps the result independent of history.
 corpus="$work/corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus/handshake" "$corpus/stream" "$work/artifacts"
+mkdir -p "$corpus/handshake" "$corpus/stream" "$corpus/alerts" "$work/artifacts"
+cp "$fixtures"/alerts/*.json "$corpus/alerts/"
 for algorithm in "${decoders[@]}"; do
   mkdir -p "$corpus/$algorithm"
   split -b 4096 -a 3 "$fixtures/netdata-2.10.4-$algorithm.bin" "$corpus/$algorithm/v2-"
@@ -85,6 +90,7 @@ run() {
 }
 run handshake_fuzz "$corpus/handshake" "$seconds" -max_len=16384
 run stream_parser_fuzz "$corpus/stream" "$seconds" -max_len=16384
+run alert_log_fuzz "$corpus/alerts" "${FUZZ_ALERT_SECONDS:-10}" -max_len=16384
 for algorithm in "${decoders[@]}"; do
   run "${algorithm}_decoder_fuzz" "$corpus/$algorithm" "${FUZZ_DECODER_SECONDS:-5}" -max_len=16384
 done
