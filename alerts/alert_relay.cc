@@ -6,6 +6,7 @@
 #include <deque>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <variant>
 
@@ -78,6 +79,7 @@ struct Node {
   Step phase = Step::kProbe;
   Api api = Api::kUnknown;
   Clock::time_point due{};
+  bool queued = false;  // in Impl::schedule under `due`
   bool inFlight = false;
   int failures = 0;
   int pollsSinceProbe = 0;
@@ -112,6 +114,9 @@ struct AlertRelay::Impl {
   std::map<std::string, std::vector<std::function<void(std::optional<AlarmConfig>)>>> waiting;
   size_t inFlight = 0;
   Clock::time_point nextRefresh{};
+  // Idle live nodes by when their next poll is due: a wake looks at the due ones only (the loop
+  // wakes once per completed poll, a scan of every node each time cost 20 % of a core at 10,000).
+  std::set<std::pair<Clock::time_point, std::string>> schedule;
   bool relayedFlipped = false;
 
   Clock::duration jittered() {
@@ -136,6 +141,18 @@ struct AlertRelay::Impl {
     n.reason = std::move(reason);
   }
 
+  void scheduleAt(const std::string& guid, Node& n, Clock::time_point due) {
+    if (n.queued) schedule.erase({n.due, guid});
+    n.due = due;
+    n.queued = true;
+    schedule.insert({due, guid});
+  }
+
+  void unschedule(const std::string& guid, Node& n) {
+    if (n.queued) schedule.erase({n.due, guid});
+    n.queued = false;
+  }
+
   Node* byNodeId(const std::string& nodeId) {
     const auto it = guidByNodeId.find(nodeId);
     if (it == guidByNodeId.end()) return nullptr;
@@ -147,8 +164,8 @@ struct AlertRelay::Impl {
 
   void run() {
     std::unique_lock lock(inbox->mutex);
+    Clock::time_point wake = Clock::now();
     while (true) {
-      const auto wake = nextWake();
       inbox->cv.wait_until(lock, wake, [&] {
         return inbox->stopping || inbox->nodesDirty || !inbox->events.empty();
       });
@@ -170,23 +187,13 @@ struct AlertRelay::Impl {
         refresh(now);
         nextRefresh = now + kRefreshEvery;
       }
-      dispatch(Clock::now());
+      wake = dispatch(Clock::now());
       if (relayedFlipped) {
         relayedFlipped = false;
         if (relayedChanged) relayedChanged();
       }
       lock.lock();
     }
-  }
-
-  Clock::time_point nextWake() {
-    auto wake = nextRefresh;
-    std::lock_guard lock(mutex);
-    if (inFlight >= opt.maxInFlight) return wake;  // a completion wakes the loop
-    for (const auto& [guid, n] : nodes) {
-      if (n.live && n.target && !n.inFlight && n.due < wake) wake = n.due;
-    }
-    return wake;
   }
 
   void refresh(Clock::time_point now) {
@@ -211,11 +218,13 @@ struct AlertRelay::Impl {
       }
       if (!f.live) {
         n.live = false;
+        unschedule(f.machineGuid, n);
         setRelayed(n, false, "the node's stream is not connected");
         continue;
       }
       if (!n.target) {
         n.live = false;
+        unschedule(f.machineGuid, n);
         setRelayed(n, false, "no agent to ask: " + error);
         continue;
       }
@@ -223,7 +232,7 @@ struct AlertRelay::Impl {
         n.live = true;
         n.phase = Step::kProbe;
         n.failures = 0;
-        n.due = now;
+        scheduleAt(f.machineGuid, n, now);
       }
     }
     for (auto it = nodes.begin(); it != nodes.end();) {
@@ -232,16 +241,24 @@ struct AlertRelay::Impl {
         continue;
       }
       setRelayed(it->second, false, "");
+      unschedule(it->first, it->second);
       if (!it->second.nodeId.empty()) guidByNodeId.erase(it->second.nodeId);
       it = nodes.erase(it);
     }
   }
 
-  void dispatch(Clock::time_point now) {
+  // Starts the polls that are due, as many as maxInFlight allows; returns when the loop is to
+  // wake next (the earliest due poll, the next refresh; at the limit a completion wakes it).
+  Clock::time_point dispatch(Clock::time_point now) {
     std::lock_guard lock(mutex);
-    for (auto& [guid, n] : nodes) {
-      if (inFlight >= opt.maxInFlight) return;
-      if (!n.live || !n.target || n.inFlight || n.due > now) continue;
+    while (inFlight < opt.maxInFlight && !schedule.empty() && schedule.begin()->first <= now) {
+      const std::string guid = schedule.begin()->second;
+      schedule.erase(schedule.begin());
+      const auto it = nodes.find(guid);
+      if (it == nodes.end()) continue;
+      Node& n = it->second;
+      n.queued = false;
+      if (!n.live || !n.target || n.inFlight) continue;
       std::string path;
       if (n.phase == Step::kProbe) {
         path = "/api/v1/alarms?all";
@@ -256,6 +273,8 @@ struct AlertRelay::Impl {
       ++stats.pollsInFlight;
       submit(guid, n, path, n.phase, n.api);
     }
+    if (inFlight >= opt.maxInFlight || schedule.empty()) return nextRefresh;
+    return std::min(nextRefresh, schedule.begin()->first);
   }
 
   void submit(const std::string& guid, const Node& n, const std::string& path, Step step,
@@ -305,15 +324,15 @@ struct AlertRelay::Impl {
     if (p.step == Step::kLog && p.api == Api::kV2 && outcome == PollOutcome::kHttpError &&
         p.response.status == 404) {
       n.api = Api::kV1;
-      n.due = now;
+      scheduleAt(p.machineGuid, n, now);
       return;
     }
     std::string error;
     if (outcome == PollOutcome::kOk) {
       if (p.step == Step::kProbe) {
-        if (onProbe(n, p.response.body, &error)) n.due = now;
+        if (onProbe(n, p.machineGuid, p.response.body, &error)) scheduleAt(p.machineGuid, n, now);
       } else if (onLog(n, p.machineGuid, p.api, p.response.body, &error)) {
-        n.due = now + jittered();
+        scheduleAt(p.machineGuid, n, now + jittered());
       }
       if (!error.empty()) outcome = PollOutcome::kBadAnswer;
     } else {
@@ -323,7 +342,7 @@ struct AlertRelay::Impl {
     }
     stats.count(outcome);
     if (outcome == PollOutcome::kOk) return;
-    n.due = now + jittered();
+    scheduleAt(p.machineGuid, n, now + jittered());
     ++n.failures;
     const std::string what = std::string(p.step == Step::kProbe ? "health check" : "alert log") +
                              " of " + n.target->baseUrl + " failed: " + escapeUntrusted(error);
@@ -340,13 +359,13 @@ struct AlertRelay::Impl {
   }
 
   // Under mutex. True when the log is to be read at once.
-  bool onProbe(Node& n, const std::string& body, std::string* error) {
+  bool onProbe(Node& n, const std::string& guid, const std::string& body, std::string* error) {
     std::vector<AgentAlarm> alarms;
     if (!parseAlarmsAll(body, &alarms, error)) return false;
     n.failures = 0;
     if (alarms.empty()) {
       setRelayed(n, false, "health is off on the agent (it defines no alerts)");
-      n.due = Clock::now() + jittered();
+      scheduleAt(guid, n, Clock::now() + jittered());
       return false;
     }
     bool agentHashes = false;
