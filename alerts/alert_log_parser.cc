@@ -3,10 +3,13 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <nlohmann/json.hpp>
+
+#include "common/uuid.h"
 
 namespace aclkd::alerts {
 namespace {
@@ -91,6 +94,17 @@ std::string unescapeHtml(std::string s) {
   return s;
 }
 
+// The health.d `lookup` line an agent parsed its fields from, e.g. "average -10s unaligned of
+// user"; "" without a method.
+std::string lookupLine(const AlarmConfig& c) {
+  if (c.lookupMethod.empty()) return "";
+  std::string out = c.lookupMethod + " " + std::to_string(c.lookupAfter) + "s";
+  if (c.lookupBefore != 0) out += " at " + std::to_string(c.lookupBefore) + "s";
+  if (!c.lookupOptions.empty()) out += " " + c.lookupOptions;
+  if (!c.lookupDimensions.empty()) out += " of " + c.lookupDimensions;
+  return out;
+}
+
 bool parseDocument(std::string_view body, Json* out, std::string* error) {
   *out = Json::parse(body.begin(), body.end(), nullptr, false);
   if (out->is_discarded()) {
@@ -144,16 +158,9 @@ std::string derivedConfigHash(const std::vector<std::string_view>& fields) {
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, digest, &len);
   EVP_MD_CTX_free(ctx);
-  digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x50);  // a name-based UUID (v5 layout)
-  digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
+  std::array<unsigned char, 16> bytes{};
+  std::copy(digest, digest + bytes.size(), bytes.begin());
+  return uuidFromBytes(bytes, 5);
 }
 
 bool parseV1AlarmLog(std::string_view body, std::vector<AlarmEntry>* out, std::string* error) {
@@ -294,13 +301,7 @@ bool parseAlarmsAll(std::string_view body, std::vector<AgentAlarm>* out, std::st
     c.lookupBefore = i32(j, "lookup_before");
     c.lookupOptions = str(j, "lookup_options");
     c.lookupDimensions = str(j, "lookup_dimensions");
-    if (!c.lookupMethod.empty()) {
-      // The health.d `lookup` line the agent parsed these from, e.g. "average -10s unaligned of user".
-      c.lookup = c.lookupMethod + " " + std::to_string(c.lookupAfter) + "s";
-      if (c.lookupBefore != 0) c.lookup += " at " + std::to_string(c.lookupBefore) + "s";
-      if (!c.lookupOptions.empty()) c.lookup += " " + c.lookupOptions;
-      if (!c.lookupDimensions.empty()) c.lookup += " of " + c.lookupDimensions;
-    }
+    c.lookup = lookupLine(c);
     c.delay = str(j, "delay");
     out->push_back(std::move(a));
   }
@@ -337,11 +338,7 @@ bool parseV2AlertConfig(std::string_view body, AlarmConfig* out, std::string* er
       out->lookupOptions += opt.get<std::string>();
     }
   }
-  if (!out->lookupMethod.empty()) {
-    out->lookup = out->lookupMethod + " " + std::to_string(out->lookupAfter) + "s";
-    if (!out->lookupOptions.empty()) out->lookup += " " + out->lookupOptions;
-    if (!out->lookupDimensions.empty()) out->lookup += " of " + out->lookupDimensions;
-  }
+  out->lookup = lookupLine(*out);
   const Json& status = obj(doc, "status");
   out->green = str(status, "green");
   out->red = str(status, "red");

@@ -28,27 +28,15 @@
 #include <vector>
 
 #include "alerts/alert_relay.h"
+#include "bench/process_stats.h"
 #include "query/curl_forwarder.h"
 
 using namespace aclkd;
 using Clock = std::chrono::steady_clock;
+using bench::cpuSeconds;
+using bench::rssKiB;
 
 namespace {
-
-double cpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-long rssKiB() {
-  std::ifstream in("/proc/self/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path);

@@ -33,9 +33,8 @@ std::string status(const ordered_json& j, const char* key) {
   return s.rfind(kPrefix, 0) == 0 ? s.substr(kPrefix.size()) : s;
 }
 
-}  // namespace
-
-void AlertView::apply(Node& node, const ordered_json& e) {
+// One AlarmLogEntry (alone or in a snapshot) as the view shows it.
+ordered_json summary(const ordered_json& e) {
   ordered_json t;
   t["name"] = text(e, "name");
   t["chart"] = text(e, "chart");
@@ -47,6 +46,13 @@ void AlertView::apply(Node& node, const ordered_json& e) {
   t["config_hash"] = text(e, "config_hash");
   t["transition_id"] = text(e, "transition_id");
   t["info"] = text(e, "rendered_info");
+  return t;
+}
+
+}  // namespace
+
+void AlertView::apply(Node& node, const ordered_json& e) {
+  ordered_json t = summary(e);
   node.current[text(e, "chart") + "." + text(e, "name")] = t;
   node.transitions.push_back(std::move(t));
   if (node.transitions.size() > kTransitionsKept) node.transitions.pop_front();
@@ -70,17 +76,7 @@ void AlertView::observe(const std::string& type, const ordered_json& message) {
   const auto alarms = message.find("alarms");
   if (alarms == message.end() || !alarms->is_array()) return;
   for (const auto& e : *alarms) {
-    if (!e.is_object()) continue;
-    ordered_json t;
-    t["name"] = text(e, "name");
-    t["chart"] = text(e, "chart");
-    t["status"] = status(e, "status");
-    t["when"] = number(e, "when");
-    t["alert_version"] = number(e, "alert_version");
-    t["value_string"] = text(e, "value_string");
-    t["config_hash"] = text(e, "config_hash");
-    t["info"] = text(e, "rendered_info");
-    node.current[text(e, "chart") + "." + text(e, "name")] = std::move(t);
+    if (e.is_object()) node.current[text(e, "chart") + "." + text(e, "name")] = summary(e);
   }
 }
 

@@ -6,8 +6,8 @@
 #include <mqtt/async_client.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <charconv>
 #include <ctime>
 
@@ -109,16 +109,9 @@ std::string stableNodeId(const std::string& machineGuid) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr);
-  digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x40);  // version 4 layout
-  digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
+  std::array<unsigned char, 16> bytes{};
+  std::copy(digest, digest + bytes.size(), bytes.begin());
+  return uuidFromBytes(bytes, 4);  // the version 4 layout, as the test cloud always gave
 }
 
 MqttCloud::MqttCloud(std::string brokerUri) : brokerUri_(std::move(brokerUri)) {}

@@ -47,7 +47,7 @@ compression_libs=(-llz4 -lzstd -lbrotlidec -lbrotlienc -lz)
   "${compression_objects[@]}" "${compression_libs[@]}"
 # The alert relay's readers of the agents' JSON answers.
 "$cxx" "${flags[@]}" -o "$work/alert_log_fuzz" "$root/tests/fuzz/alert_log_fuzz.cc" \
-  "$root/alerts/alert_log_parser.cc" -lcrypto
+  "$root/alerts/alert_log_parser.cc" "$root/common/uuid.cc" -lcrypto
 decoders=(zstd lz4 brotli gzip)
 for algorithm in "${decoders[@]}"; do
   "$cxx" "${flags[@]}" -I"$root/tests" -DACLKD_FUZZ_COMPRESSION="k${algorithm^}" \

@@ -7,14 +7,13 @@ lost. A child with health off is announced with `health` disabled and gets no al
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import unittest
 import uuid
 
 from harness import NetdataChild, free_port, metric_series, read_text, wait_for
-from test_05_stream_bridge import BridgeTestBase, recv_reply
+from test_12_query_proxy import QueryProxyTestBase
 
 SHARED_V2 = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "netdata-v2")
 ALERT = "aclkd_always_raised"
@@ -83,7 +82,8 @@ class V2HealthChild:
             pass
 
 
-class AlertsTest(BridgeTestBase):
+class AlertsTest(QueryProxyTestBase):
+    """node_id and fake_stream come from the query proxy's tests (same agent access)."""
 
     def alert_gateway(self, key, web, name="gw", more=None):
         """A gateway with stream.conf keys: `key` → the agent at `web`, and `more` {key: port}."""
@@ -95,11 +95,6 @@ class AlertsTest(BridgeTestBase):
         self.wait_online(gw, 15)
         self.add_private_key_secret(gw)
         return gw
-
-    def node_id(self, gw, guid, timeout=60):
-        return wait_for(lambda: next((n["node-id"] for n in gw.state_json()["node-instances"]
-                                      if n["mguid"] == guid and n["node-id"]), None), timeout,
-                        what=f"the node id of {guid}")
 
     def alarm_messages(self, cid, node, type_="AlarmLogEntry"):
         return [m["message"] for m in self.cloud.messages(cid, type_)
@@ -226,13 +221,7 @@ class AlertsTest(BridgeTestBase):
         for type_ in ("AlarmLogEntry", "AlarmSnapshot"):
             self.assertEqual(self.alarm_messages(cid, node, type_), [], type_)
         # An agent nobody answers for: warned (per agent and reason), counted, not relayed.
-        dead_guid = str(uuid.uuid4())
-        s = socket.create_connection(("127.0.0.1", gw.stream_port), timeout=10)
-        self.addCleanup(s.close)
-        s.sendall(f"STREAM key={dead_key}&hostname=dead-agent&machine_guid={dead_guid}&hops=1"
-                  f"&NETDATA_PROTOCOL_VERSION=1.1 HTTP/1.1\r\nUser-Agent: netdata/v1.37.1\r\n"
-                  f"Accept: */*\r\n\r\n".encode())
-        self.assertTrue(recv_reply(s))
+        _, dead_guid = self.fake_stream(gw, dead_key, "dead-agent")
         row = wait_for(lambda: (lambda n: n if n and "health check of" in n["alerts"] else None)(
             gw.node(dead_guid)), 30, what="aclkctl nodes: the dead agent's failed health check")
         self.assertIn(f"127.0.0.1:{dead_port}", row["alerts"])
