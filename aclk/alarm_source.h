@@ -111,8 +111,10 @@ class AlarmSource {
   virtual std::vector<AlarmEntry> snapshot(const std::string& nodeId) = 0;
   // Transitions not sent yet, oldest first (at most `limit`).
   virtual std::vector<AlarmEntry> pending(const std::string& nodeId, size_t limit) = 0;
-  // The first `count` entries pending() returned reached the link's outbound queue.
-  virtual void sent(const std::string& nodeId, size_t count) = 0;
+  // The entries pending() returned, up to the one with this cursor, reached the link's outbound
+  // queue. A cursor rather than a count: the source may have reordered its pending entries
+  // meanwhile (collapsed them), and must not count unsent ones as sent.
+  virtual void sent(const std::string& nodeId, uint64_t throughCursor) = 0;
   // The definition behind a configuration hash, from the agent that reported it. `done` runs
   // exactly once, possibly on another thread, and must only hand the result over.
   virtual void configuration(const std::string& configHash,

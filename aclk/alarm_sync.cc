@@ -100,7 +100,7 @@ void AlarmSync::streamPending() {
       if (publish_(TopicId::kAlarmLogV2, encodeAlarmLogEntry(claimId_, nodeId, e)) == 0) break;
       ++sent;
     }
-    if (sent > 0) source_->sent(nodeId, sent);
+    if (sent > 0) source_->sent(nodeId, entries[sent - 1].cursor);
     entriesSent_ += sent;
   }
 }

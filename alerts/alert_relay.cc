@@ -549,12 +549,12 @@ std::vector<AlarmEntry> AlertRelay::pending(const std::string& nodeId, size_t li
   return n ? n->alerts.pending(limit) : std::vector<AlarmEntry>{};
 }
 
-void AlertRelay::sent(const std::string& nodeId, size_t count) {
+void AlertRelay::sent(const std::string& nodeId, uint64_t throughCursor) {
   std::lock_guard lock(impl_->mutex);
   Node* n = impl_->byNodeId(nodeId);
   if (!n) return;
   std::vector<AlarmEntry> changed;
-  n->alerts.sent(count, &changed);
+  n->alerts.sent(throughCursor, &changed);
   impl_->stats.transitionsSent += changed.size();
   if (impl_->persist) impl_->persist(impl_->guidByNodeId[nodeId], n->alerts.sentCursor(), changed);
 }

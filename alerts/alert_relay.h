@@ -85,7 +85,7 @@ class AlertRelay : public aclk::AlarmSource {
   uint64_t version(const std::string& nodeId) override;
   std::vector<aclk::AlarmEntry> snapshot(const std::string& nodeId) override;
   std::vector<aclk::AlarmEntry> pending(const std::string& nodeId, size_t limit) override;
-  void sent(const std::string& nodeId, size_t count) override;
+  void sent(const std::string& nodeId, uint64_t throughCursor) override;
   void configuration(const std::string& configHash,
                      std::function<void(std::optional<aclk::AlarmConfig>)> done) override;
 

@@ -73,7 +73,7 @@ uint64_t NodeAlerts::version() const {
 }
 
 std::vector<AlarmEntry> NodeAlerts::snapshot(std::vector<AlarmEntry>* changed) {
-  sent(pending_.size(), changed);
+  sent(UINT64_MAX, changed);
   std::vector<AlarmEntry> out;
   for (const auto& [key, e] : lastSent_) {
     if (e.status != AlarmStatus::kRemoved) out.push_back(e);
@@ -86,9 +86,8 @@ std::vector<AlarmEntry> NodeAlerts::pending(size_t limit) const {
   return {pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n)};
 }
 
-void NodeAlerts::sent(size_t count, std::vector<AlarmEntry>* changed) {
-  count = std::min(count, pending_.size());
-  for (size_t i = 0; i < count; ++i) {
+void NodeAlerts::sent(uint64_t throughCursor, std::vector<AlarmEntry>* changed) {
+  while (!pending_.empty() && pending_.front().cursor <= throughCursor) {
     AlarmEntry e = std::move(pending_.front());
     pending_.pop_front();
     sentCursor_ = std::max(sentCursor_, e.cursor);

@@ -45,8 +45,9 @@ class NodeAlerts {
   std::vector<aclk::AlarmEntry> snapshot(std::vector<aclk::AlarmEntry>* changed);
   std::vector<aclk::AlarmEntry> pending(size_t limit) const;
   size_t pendingCount() const { return pending_.size(); }
-  // The first `count` pending were sent; `changed` as for snapshot.
-  void sent(size_t count, std::vector<aclk::AlarmEntry>* changed);
+  // The pending transitions up to the one with this cursor were sent (pending is in cursor
+  // order); `changed` as for snapshot.
+  void sent(uint64_t throughCursor, std::vector<aclk::AlarmEntry>* changed);
 
   // The present, pending included: alerts in WARNING or CRITICAL, and the newest `when`.
   size_t raised() const;

@@ -15,7 +15,7 @@ struct FakeSource : AlarmSource {
   std::map<std::string, std::vector<AlarmEntry>> alerts;   // by node id: the snapshot
   std::map<std::string, std::vector<AlarmEntry>> waiting;  // pending
   std::map<std::string, uint64_t> versions;
-  std::map<std::string, size_t> sentCount;
+  std::map<std::string, uint64_t> sentThrough;
   bool relays(const std::string& nodeId) override { return alerts.count(nodeId) != 0; }
   uint64_t version(const std::string& nodeId) override { return versions[nodeId]; }
   std::vector<AlarmEntry> snapshot(const std::string& nodeId) override { return alerts[nodeId]; }
@@ -24,7 +24,7 @@ struct FakeSource : AlarmSource {
     if (v.size() > limit) v.resize(limit);
     return v;
   }
-  void sent(const std::string& nodeId, size_t count) override { sentCount[nodeId] += count; }
+  void sent(const std::string& nodeId, uint64_t cursor) override { sentThrough[nodeId] = cursor; }
   void configuration(const std::string& hash,
                      std::function<void(std::optional<AlarmConfig>)> done) override {
     if (hash == "known") {
@@ -64,6 +64,7 @@ AlarmEntry entry(const std::string& name, uint64_t when) {
   e.key = e.chart + "." + name;
   e.when = when;
   e.status = AlarmStatus::kWarning;
+  e.cursor = when;
   return e;
 }
 
@@ -131,7 +132,7 @@ TEST(AlarmSyncTest, TransitionsStreamOnlyAfterStartAndStopAtAFailedPublish) {
   f.sync.streamPending();
   ASSERT_EQ(f.out.size(), 2u);
   EXPECT_EQ(f.out[0].topic, TopicId::kAlarmLogV2);
-  EXPECT_EQ(f.source->sentCount["n1"], 2u);  // the third stays pending
+  EXPECT_EQ(f.source->sentThrough["n1"], 2u);  // b's cursor: the third stays pending
   alarms::v1::AlarmLogEntry e;
   ASSERT_TRUE(e.ParseFromString(f.out[1].payload));
   EXPECT_EQ(e.name(), "b");

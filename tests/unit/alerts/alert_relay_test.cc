@@ -150,7 +150,7 @@ TEST(AlertRelayTest, FollowsA137AgentAndResumesAfterARestartWithoutRepeats) {
   auto pending = relay->pending("node-1", 100);
   ASSERT_EQ(pending.size(), 4u);
   EXPECT_EQ(relay->version("node-1"), 0u);
-  relay->sent("node-1", 2);
+  relay->sent("node-1", pending[1].cursor);
   const uint64_t twoSent = pending[0].when + pending[1].when;
   EXPECT_EQ(relay->version("node-1"), twoSent);
   {
@@ -213,7 +213,7 @@ TEST(AlertRelayTest, V2AgentReadsTransitionsFromAnAbsoluteTime) {
   const auto read = relay->pending("node-1", 10);
   const auto& e = read[1];  // the newest
   EXPECT_EQ(read[0].configHash, "1b2e1dcd-74ae-46e3-997e-3d16c46e323f");
-  relay->sent("node-1", 2);
+  relay->sent("node-1", read[1].cursor);
   // Then from the newest `when` (inclusive: the same gi is skipped).
   ASSERT_TRUE(eventually([&] {
     for (const auto& s : fx.agent->seen()) {

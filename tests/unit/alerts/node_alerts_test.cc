@@ -41,15 +41,15 @@ TEST(NodeAlertsTest, VersionIsTheSumOfSentWhensExceptRemoved) {
   NodeAlerts n;
   n.add({entry("a", 1, 100, AlarmStatus::kWarning), entry("b", 2, 200, AlarmStatus::kClear)});
   std::vector<AlarmEntry> changed;
-  n.sent(1, &changed);
+  n.sent(1, &changed);  // through cursor 1
   EXPECT_EQ(n.version(), 100u);
   ASSERT_EQ(changed.size(), 1u);
   EXPECT_EQ(n.sentCursor(), 1u);
-  n.sent(1, &changed);
+  n.sent(2, &changed);
   EXPECT_EQ(n.version(), 300u);
   EXPECT_EQ(n.sentCursor(), 2u);
   n.add({entry("a", 5, 150, AlarmStatus::kRemoved), entry("b", 6, 250, AlarmStatus::kCritical)});
-  n.sent(2, nullptr);
+  n.sent(6, nullptr);
   EXPECT_EQ(n.version(), 250u);  // a is REMOVED: out of the sum
   EXPECT_EQ(n.raised(), 1u);
 }
@@ -57,7 +57,7 @@ TEST(NodeAlertsTest, VersionIsTheSumOfSentWhensExceptRemoved) {
 TEST(NodeAlertsTest, KnownTransitionsAreSkipped) {
   NodeAlerts n;
   n.add({entry("a", 10, 100, AlarmStatus::kWarning)});
-  n.sent(1, nullptr);
+  n.sent(10, nullptr);
   // The same log read again (v2 reads from a time, inclusive): nothing new.
   EXPECT_EQ(n.add({entry("a", 10, 100, AlarmStatus::kWarning)}), 0u);
   EXPECT_EQ(n.add({entry("a", 11, 105, AlarmStatus::kClear)}), 1u);
@@ -86,7 +86,7 @@ TEST(NodeAlertsTest, RestoreResumesAfterTheLastSentWithoutRepeats) {
   NodeAlerts before;
   before.add({entry("a", 1, 100, AlarmStatus::kWarning), entry("b", 2, 200, AlarmStatus::kClear)});
   std::vector<AlarmEntry> changed;
-  before.sent(1, &changed);  // b was read but not sent when the gateway died
+  before.sent(1, &changed);  // through a; b was read but not sent when the gateway died
   NodeAlerts after;
   after.restore(before.sentCursor(), changed);
   EXPECT_FALSE(after.firstContact());
@@ -100,6 +100,25 @@ TEST(NodeAlertsTest, RestoreResumesAfterTheLastSentWithoutRepeats) {
   ASSERT_EQ(p.size(), 2u);
   EXPECT_EQ(p[0].name, "b");
   EXPECT_EQ(p[1].name, "c");
+}
+
+TEST(NodeAlertsTest, SentCountsByCursorSoACollapseInBetweenLosesNothing) {
+  NodeAlerts n;
+  n.add({entry("seed", 1, 1, AlarmStatus::kClear)});
+  n.sent(1, nullptr);
+  n.add({entry("a", 2, 2, AlarmStatus::kWarning), entry("b", 3, 3, AlarmStatus::kWarning),
+         entry("a", 4, 4, AlarmStatus::kClear)});
+  const auto published = n.pending(1);  // a@2 goes out; then the pending entries collapse
+  std::vector<AlarmEntry> burst;
+  for (uint64_t i = 0; i <= NodeAlerts::kPendingLimit; ++i) {
+    burst.push_back(entry("c", 10 + i, 10 + i, AlarmStatus::kWarning));
+  }
+  n.add(burst);  // collapsed: b@3, a@4, c@latest
+  n.sent(published.back().cursor, nullptr);
+  const auto left = n.pending(10);
+  ASSERT_EQ(left.size(), 3u);
+  EXPECT_EQ(left[0].name, "b");
+  EXPECT_EQ(left[1].name, "a");
 }
 
 TEST(NodeAlertsTest, PendingCollapsesPastTheLimit) {
