@@ -25,6 +25,9 @@ using query::ForwardOutcome;
 using query::ForwardResponse;
 
 constexpr auto kRefreshEvery = std::chrono::seconds(2);
+// A burst of stream changes (thousands of children reconnecting) re-reads the node list at most
+// this often: each read copies every node's facts.
+constexpr auto kRefreshGap = std::chrono::milliseconds(250);
 // v2 reads times below three years as relative to now (docs/protocol/alerts.md §2): the first
 // read of a v2 log starts at an absolute time before any agent ran.
 constexpr uint64_t kV2LogStart = 946684800;  // 2000-01-01
@@ -114,6 +117,8 @@ struct AlertRelay::Impl {
   std::map<std::string, std::vector<std::function<void(std::optional<AlarmConfig>)>>> waiting;
   size_t inFlight = 0;
   Clock::time_point nextRefresh{};
+  Clock::time_point lastRefresh{};
+  bool refreshWanted = false;  // the node list changed since the last read
   // Idle live nodes by when their next poll is due: a wake looks at the due ones only (the loop
   // wakes once per completed poll, a scan of every node each time cost 20 % of a core at 10,000).
   std::set<std::pair<Clock::time_point, std::string>> schedule;
@@ -183,11 +188,15 @@ struct AlertRelay::Impl {
         }
       }
       const auto now = Clock::now();
-      if (dirty || now >= nextRefresh) {
+      refreshWanted = refreshWanted || dirty;
+      if ((refreshWanted && now >= lastRefresh + kRefreshGap) || now >= nextRefresh) {
         refresh(now);
+        lastRefresh = now;
         nextRefresh = now + kRefreshEvery;
+        refreshWanted = false;
       }
       wake = dispatch(Clock::now());
+      if (refreshWanted) wake = std::min(wake, lastRefresh + kRefreshGap);
       if (relayedFlipped) {
         relayedFlipped = false;
         if (relayedChanged) relayedChanged();
