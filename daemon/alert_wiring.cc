@@ -52,19 +52,21 @@ std::shared_ptr<alerts::AlertRelay> makeAlertRelay(const Options& options,
 }
 
 void addAlertFields(nlohmann::ordered_json* node, const alerts::AlertRelay* relay,
-                    const std::string& machineGuid) {
+                    const std::string& machineGuid, const Options& options) {
   auto& j = *node;
   const auto s = relay ? relay->status(machineGuid) : std::nullopt;
+  j["alerts-raised"] = s ? s->raised : 0;
+  j["alerts-last-transition"] =
+      s && s->lastTransition ? aclk::formatUtc(static_cast<std::time_t>(s->lastTransition)) : "";
+  // Last: free text, so the text table's other columns stay one word each.
   if (!relay) {
-    j["alerts"] = "off: [cloud] alerts poll every = 0";
+    j["alerts"] = !options.cloudEnabled ? "off: [cloud] enabled = no"
+                                        : "off: [cloud] alerts poll every = 0";
   } else if (!s) {
     j["alerts"] = "not checked yet";
   } else {
     j["alerts"] = s->relayed ? "relayed" : "not relayed: " + s->reason;
   }
-  j["alerts-raised"] = s ? s->raised : 0;
-  j["alerts-last-transition"] =
-      s && s->lastTransition ? aclk::formatUtc(static_cast<std::time_t>(s->lastTransition)) : "";
 }
 
 }  // namespace aclkd::daemon

@@ -21,9 +21,10 @@ std::shared_ptr<alerts::AlertRelay> makeAlertRelay(const Options& options,
                                                    const std::shared_ptr<store::StateStore>& store,
                                                    std::function<void()> relayedChanged);
 
-// The alert fields of one node in `aclkctl nodes [json]`: `alerts` (relayed, off, or why not),
-// `alerts-raised`, `alerts-last-transition` (UTC, "" when none).
+// The alert fields of one node in `aclkctl nodes [json]`: `alerts-raised`,
+// `alerts-last-transition` (UTC, "" when none) and `alerts` (relayed, off and why, or why not). `options` say why
+// there is no relay at all.
 void addAlertFields(nlohmann::ordered_json* node, const alerts::AlertRelay* relay,
-                    const std::string& machineGuid);
+                    const std::string& machineGuid, const Options& options);
 
 }  // namespace aclkd::daemon

@@ -532,7 +532,7 @@ std::string Gateway::nodesJson() const {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto& n : registry_->nodes()) {
     auto j = nlohmann::ordered_json::parse(nodeJson(n));
-    addAlertFields(&j, alertRelay_.get(), n.machineGuid);
+    addAlertFields(&j, alertRelay_.get(), n.machineGuid, config_.options);
     out.push_back(std::move(j));
   }
   return out.dump();

@@ -37,11 +37,15 @@ TEST(RelayFeaturesTest, HealthFollowsTheAlertRelayAndTheRestIsKept) {
 
 TEST(AlertWiringTest, NoRelayAtZeroAndTheNodesFieldsSayWhy) {
   Options o;
+  o.cloudEnabled = true;
   o.alertsPollSeconds = 0;
   EXPECT_EQ(makeAlertRelay(o, {}, nullptr, nullptr, {}), nullptr);
   nlohmann::ordered_json j;
-  addAlertFields(&j, nullptr, "guid-a");
+  addAlertFields(&j, nullptr, "guid-a", o);
   EXPECT_EQ(j["alerts"], "off: [cloud] alerts poll every = 0");
+  o.cloudEnabled = false;
+  addAlertFields(&j, nullptr, "guid-a", o);
+  EXPECT_EQ(j["alerts"], "off: [cloud] enabled = no");
   EXPECT_EQ(j["alerts-raised"], 0);
   EXPECT_EQ(j["alerts-last-transition"], "");
 
@@ -49,7 +53,7 @@ TEST(AlertWiringTest, NoRelayAtZeroAndTheNodesFieldsSayWhy) {
   auto relay = makeAlertRelay(o, [] { return std::vector<query::NodeFacts>{}; }, nullptr,
                               nullptr, {});
   ASSERT_NE(relay, nullptr);
-  addAlertFields(&j, relay.get(), "guid-unknown");
+  addAlertFields(&j, relay.get(), "guid-unknown", o);
   EXPECT_EQ(j["alerts"], "not checked yet");
 }
 
