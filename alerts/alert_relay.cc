@@ -320,6 +320,19 @@ struct AlertRelay::Impl {
       onConfigDone(p);
       return;
     }
+    // The answer is read before the lock is taken: the link's thread waits on that lock, never
+    // on an agent's JSON (up to 8 MiB).
+    PollOutcome outcome = outcomeOf(p.response);
+    std::string error;
+    std::vector<AgentAlarm> alarms;
+    std::vector<AlarmEntry> entries;
+    bool read = false;
+    if (outcome == PollOutcome::kOk) {
+      read = p.step == Step::kProbe ? parseAlarmsAll(p.response.body, &alarms, &error)
+             : p.api == Api::kV2    ? parseV2Transitions(p.response.body, &entries, &error)
+                                    : parseV1AlarmLog(p.response.body, &entries, &error);
+      if (!read) outcome = PollOutcome::kBadAnswer;
+    }
     std::unique_lock lock(mutex);
     --inFlight;
     --stats.pollsInFlight;
@@ -328,7 +341,6 @@ struct AlertRelay::Impl {
     Node& n = it->second;
     n.inFlight = false;
     const auto now = Clock::now();
-    PollOutcome outcome = outcomeOf(p.response);
     // An agent without the v2 API (1.37 answers 404 "Unsupported API version") reads the v1 log.
     if (p.step == Step::kLog && p.api == Api::kV2 && outcome == PollOutcome::kHttpError &&
         p.response.status == 404) {
@@ -336,15 +348,14 @@ struct AlertRelay::Impl {
       scheduleAt(p.machineGuid, n, now);
       return;
     }
-    std::string error;
-    if (outcome == PollOutcome::kOk) {
+    if (read) {
       if (p.step == Step::kProbe) {
-        if (onProbe(n, p.machineGuid, p.response.body, &error)) scheduleAt(p.machineGuid, n, now);
-      } else if (onLog(n, p.machineGuid, p.api, p.response.body, &error)) {
+        onProbe(n, p.machineGuid, alarms);
+      } else {
+        onLog(n, p.machineGuid, entries);
         scheduleAt(p.machineGuid, n, now + jittered());
       }
-      if (!error.empty()) outcome = PollOutcome::kBadAnswer;
-    } else {
+    } else if (error.empty()) {
       error = p.response.outcome == ForwardOutcome::kAnswered
                   ? "HTTP " + std::to_string(p.response.status)
                   : p.response.error.empty() ? pollOutcomeName(outcome) : p.response.error;
@@ -353,13 +364,15 @@ struct AlertRelay::Impl {
     if (outcome == PollOutcome::kOk) return;
     scheduleAt(p.machineGuid, n, now + jittered());
     ++n.failures;
+    // The node's target may have gone meanwhile (stream.conf reloaded): no dereference.
+    const std::string base = n.target ? n.target->baseUrl : "node " + n.hostname + "'s agent";
     const std::string what = std::string(p.step == Step::kProbe ? "health check" : "alert log") +
-                             " of " + n.target->baseUrl + " failed: " + escapeUntrusted(error);
+                             " of " + base + " failed: " + escapeUntrusted(error);
     if (p.step == Step::kProbe || n.failures >= opt.failuresBeforeOff) {
       setRelayed(n, false, what);
       n.phase = Step::kProbe;
     }
-    const std::string agent = n.target->agentKey;
+    const std::string agent = n.target ? n.target->agentKey : base;
     const bool stillRelayed = n.relayed;
     lock.unlock();
     limiter.warn("ALERTS", agent, pollOutcomeName(outcome),
@@ -367,15 +380,13 @@ struct AlertRelay::Impl {
                      (stillRelayed ? "stay relayed for now)" : "are not relayed)"));
   }
 
-  // Under mutex. True when the log is to be read at once.
-  bool onProbe(Node& n, const std::string& guid, const std::string& body, std::string* error) {
-    std::vector<AgentAlarm> alarms;
-    if (!parseAlarmsAll(body, &alarms, error)) return false;
+  // Under mutex.
+  void onProbe(Node& n, const std::string& guid, std::vector<AgentAlarm>& alarms) {
     n.failures = 0;
     if (alarms.empty()) {
       setRelayed(n, false, "health is off on the agent (it defines no alerts)");
       scheduleAt(guid, n, Clock::now() + jittered());
-      return false;
+      return;
     }
     bool agentHashes = false;
     for (auto& a : alarms) {
@@ -386,16 +397,11 @@ struct AlertRelay::Impl {
     if (n.api == Api::kUnknown) n.api = agentHashes ? Api::kV2 : Api::kV1;
     n.phase = Step::kLog;
     n.pollsSinceProbe = 0;
-    return true;
+    scheduleAt(guid, n, Clock::now());  // the log at once
   }
 
-  // Under mutex. True when read.
-  bool onLog(Node& n, const std::string& guid, Api api, const std::string& body,
-             std::string* error) {
-    std::vector<AlarmEntry> entries;
-    const bool ok = api == Api::kV2 ? parseV2Transitions(body, &entries, error)
-                                    : parseV1AlarmLog(body, &entries, error);
-    if (!ok) return false;
+  // Under mutex.
+  void onLog(Node& n, const std::string& guid, const std::vector<AlarmEntry>& entries) {
     n.failures = 0;
     const uint64_t collapsedBefore = n.alerts.collapsed();
     stats.transitionsRead += n.alerts.add(entries);
@@ -405,7 +411,6 @@ struct AlertRelay::Impl {
     }
     setRelayed(n, true, "");
     if (++n.pollsSinceProbe >= opt.reprobeEvery) n.phase = Step::kProbe;
-    return true;
   }
 
   void onConfigRequest(ConfigRequest& r) {
