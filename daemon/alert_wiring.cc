@@ -4,6 +4,7 @@
 
 #include "aclk/aclk_state.h"
 #include "alerts/entry_json.h"
+#include "daemon/relay_features.h"
 
 namespace aclkd::daemon {
 
@@ -49,6 +50,14 @@ std::shared_ptr<alerts::AlertRelay> makeAlertRelay(const Options& options,
     }
   }
   return relay;
+}
+
+void connectAlertRelay(aclk::Link& link, std::shared_ptr<aclk::NodeRelaySource> registry,
+                       std::shared_ptr<alerts::AlertRelay> relay) {
+  link.setRelaySource(std::make_shared<RelayFeatures>(
+      std::move(registry),
+      [relay](const std::string& guid) { return relay && relay->relayed(guid); }));
+  if (relay) link.setAlarmSource(std::move(relay));
 }
 
 void addAlertFields(nlohmann::ordered_json* node, const alerts::AlertRelay* relay,

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aclk/link.h"
 #include "alerts/alert_relay.h"
 #include "daemon/options.h"
 #include "query/forwarder.h"
@@ -20,6 +21,11 @@ std::shared_ptr<alerts::AlertRelay> makeAlertRelay(const Options& options,
                                                    std::shared_ptr<query::ForwardClient> client,
                                                    const std::shared_ptr<store::StateStore>& store,
                                                    std::function<void()> relayedChanged);
+
+// The link's sources: the registry with each node's `health` from the relay (RelayFeatures),
+// and the relay as the answer to the cloud's alert requests (none when `relay` is null).
+void connectAlertRelay(aclk::Link& link, std::shared_ptr<aclk::NodeRelaySource> registry,
+                       std::shared_ptr<alerts::AlertRelay> relay);
 
 // The alert fields of one node in `aclkctl nodes [json]`: `alerts-raised`,
 // `alerts-last-transition` (UTC, "" when none) and `alerts` (relayed, off and why, or why not). `options` say why

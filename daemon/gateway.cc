@@ -11,7 +11,6 @@
 #include "common/version.h"
 #include "daemon/alert_wiring.h"
 #include "daemon/local_api.h"
-#include "daemon/relay_features.h"
 #include "daemon/options.h"
 #include "daemon/status_page.h"
 #include "query/curl_forwarder.h"
@@ -89,13 +88,7 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
         [this] { link_->nodesChanged(); });
   }
   registry_->restoreFrom(store_);
-  if (link_) {
-    link_->setRelaySource(std::make_shared<RelayFeatures>(
-        registry_, [relay = alertRelay_](const std::string& guid) {
-          return relay && relay->relayed(guid);
-        }));
-    if (alertRelay_) link_->setAlarmSource(alertRelay_);
-  }
+  if (link_) connectAlertRelay(*link_, registry_, alertRelay_);
   if (link_ && store_) link_->setNodeIdMemory(std::make_shared<StoreNodeIds>(store_));
 }
 
