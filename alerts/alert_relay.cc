@@ -296,6 +296,7 @@ struct AlertRelay::Impl {
     r.agentKey = n.target->agentKey;
     r.deadline = Clock::now() + opt.requestTimeout;
     r.maxResponseBytes = opt.maxResponseBytes;
+    r.cacheDns = false;  // thousands of agents polled in turn: see ForwardRequest::cacheDns
     client->submit(std::move(r), [weak = std::weak_ptr<Inbox>(inbox), guid, step, api,
                                   configHash](ForwardResponse response) {
       if (auto box = weak.lock()) {
