@@ -1,6 +1,7 @@
 #include "alerts/alert_stats.h"
 
-#include <cstdio>
+#include <initializer_list>
+#include <utility>
 
 namespace aclkd::alerts {
 
@@ -17,46 +18,46 @@ const char* pollOutcomeName(PollOutcome outcome) {
   return "unknown";
 }
 
+namespace {
+
+// One Prometheus family: HELP and TYPE, then its samples ("" labels: a bare sample).
+void family(std::string* out, const char* name, const char* type, const char* help,
+            std::initializer_list<std::pair<std::string, long long>> samples) {
+  *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  for (const auto& [labels, value] : samples) {
+    *out += std::string(name) + labels + " " + std::to_string(value) + "\n";
+  }
+}
+
+long long n(const std::atomic<uint64_t>& v) { return static_cast<long long>(v.load()); }
+
+}  // namespace
+
 std::string AlertStats::render() const {
   std::string out;
-  char buf[512];
-  auto line = [&](const char* fmt, auto... args) {
-    std::snprintf(buf, sizeof buf, fmt, args...);
-    out += buf;
-  };
   out += "# HELP aclkd_alert_polls_total Polls of agents' alert APIs, by outcome.\n"
          "# TYPE aclkd_alert_polls_total counter\n";
   for (size_t i = 0; i < polls.size(); ++i) {
-    line("aclkd_alert_polls_total{outcome=\"%s\"} %llu\n",
-         pollOutcomeName(static_cast<PollOutcome>(i)),
-         static_cast<unsigned long long>(polls[i].load()));
+    out += std::string("aclkd_alert_polls_total{outcome=\"") +
+           pollOutcomeName(static_cast<PollOutcome>(i)) + "\"} " + std::to_string(polls[i].load()) +
+           "\n";
   }
-  out += "# HELP aclkd_alert_transitions_total Alert transitions read from agents and sent to "
-         "the cloud.\n# TYPE aclkd_alert_transitions_total counter\n";
-  line("aclkd_alert_transitions_total{stage=\"read\"} %llu\n",
-       static_cast<unsigned long long>(transitionsRead.load()));
-  line("aclkd_alert_transitions_total{stage=\"sent\"} %llu\n",
-       static_cast<unsigned long long>(transitionsSent.load()));
-  line("# HELP aclkd_alert_snapshots_total Alert snapshots sent to the cloud.\n"
-       "# TYPE aclkd_alert_snapshots_total counter\naclkd_alert_snapshots_total %llu\n",
-       static_cast<unsigned long long>(snapshots.load()));
-  out += "# HELP aclkd_alert_configs_total Alert configurations the cloud asked for, by whether "
-         "an agent knew them.\n# TYPE aclkd_alert_configs_total counter\n";
-  line("aclkd_alert_configs_total{found=\"yes\"} %llu\n",
-       static_cast<unsigned long long>(configsAnswered.load()));
-  line("aclkd_alert_configs_total{found=\"no\"} %llu\n",
-       static_cast<unsigned long long>(configsUnknown.load()));
-  line("# HELP aclkd_alert_pending_collapsed_total Times a node's unsent transitions passed the "
-       "limit and collapsed to the latest per alert.\n"
-       "# TYPE aclkd_alert_pending_collapsed_total counter\n"
-       "aclkd_alert_pending_collapsed_total %llu\n",
-       static_cast<unsigned long long>(pendingCollapsed.load()));
-  line("# HELP aclkd_alert_nodes_relayed Nodes whose own alerts are relayed (health enabled).\n"
-       "# TYPE aclkd_alert_nodes_relayed gauge\naclkd_alert_nodes_relayed %lld\n",
-       static_cast<long long>(nodesRelayed.load()));
-  line("# HELP aclkd_alert_polls_in_flight Alert polls waiting for an agent.\n"
-       "# TYPE aclkd_alert_polls_in_flight gauge\naclkd_alert_polls_in_flight %lld\n",
-       static_cast<long long>(pollsInFlight.load()));
+  family(&out, "aclkd_alert_transitions_total", "counter",
+         "Alert transitions read from agents and sent to the cloud.",
+         {{"{stage=\"read\"}", n(transitionsRead)}, {"{stage=\"sent\"}", n(transitionsSent)}});
+  family(&out, "aclkd_alert_snapshots_total", "counter", "Alert snapshots sent to the cloud.",
+         {{"", n(snapshots)}});
+  family(&out, "aclkd_alert_configs_total", "counter",
+         "Alert configurations the cloud asked for, by whether an agent knew them.",
+         {{"{found=\"yes\"}", n(configsAnswered)}, {"{found=\"no\"}", n(configsUnknown)}});
+  family(&out, "aclkd_alert_pending_collapsed_total", "counter",
+         "Times a node's unsent transitions passed the limit and collapsed to the latest per "
+         "alert.",
+         {{"", n(pendingCollapsed)}});
+  family(&out, "aclkd_alert_nodes_relayed", "gauge",
+         "Nodes whose own alerts are relayed (health enabled).", {{"", nodesRelayed.load()}});
+  family(&out, "aclkd_alert_polls_in_flight", "gauge", "Alert polls waiting for an agent.",
+         {{"", pollsInFlight.load()}});
   return out;
 }
 

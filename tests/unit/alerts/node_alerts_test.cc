@@ -20,6 +20,15 @@ AlarmEntry entry(const std::string& name, uint64_t cursor, uint64_t when, AlarmS
   return e;
 }
 
+// More transitions than the pending limit, from cursor 10 on, alternating between `names`.
+std::vector<AlarmEntry> burst(std::vector<std::string> names) {
+  std::vector<AlarmEntry> out;
+  for (uint64_t i = 0; i <= NodeAlerts::kPendingLimit; ++i) {
+    out.push_back(entry(names[i % names.size()], 10 + i, 10 + i, AlarmStatus::kWarning));
+  }
+  return out;
+}
+
 TEST(NodeAlertsTest, FirstContactKeepsTheLatestPerAlertAndNoRemovedOnes) {
   NodeAlerts n;
   EXPECT_TRUE(n.firstContact());
@@ -109,11 +118,7 @@ TEST(NodeAlertsTest, SentCountsByCursorSoACollapseInBetweenLosesNothing) {
   n.add({entry("a", 2, 2, AlarmStatus::kWarning), entry("b", 3, 3, AlarmStatus::kWarning),
          entry("a", 4, 4, AlarmStatus::kClear)});
   const auto published = n.pending(1);  // a@2 goes out; then the pending entries collapse
-  std::vector<AlarmEntry> burst;
-  for (uint64_t i = 0; i <= NodeAlerts::kPendingLimit; ++i) {
-    burst.push_back(entry("c", 10 + i, 10 + i, AlarmStatus::kWarning));
-  }
-  n.add(burst);  // collapsed: b@3, a@4, c@latest
+  n.add(burst({"c"}));  // collapsed: b@3, a@4, c@latest
   n.sent(published.back().cursor, nullptr);
   const auto left = n.pending(10);
   ASSERT_EQ(left.size(), 3u);
@@ -125,11 +130,7 @@ TEST(NodeAlertsTest, PendingCollapsesPastTheLimit) {
   NodeAlerts n;
   n.add({entry("seed", 1, 1, AlarmStatus::kClear)});
   n.sent(1, nullptr);
-  std::vector<AlarmEntry> burst;
-  for (uint64_t i = 0; i <= NodeAlerts::kPendingLimit; ++i) {
-    burst.push_back(entry(i % 2 ? "x" : "y", 10 + i, 10 + i, AlarmStatus::kWarning));
-  }
-  n.add(burst);
+  n.add(burst({"y", "x"}));
   EXPECT_EQ(n.pendingCount(), 2u);
   EXPECT_EQ(n.collapsed(), 1u);
 }
