@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "common/untrusted_text.h"
-#include "common/uuid.h"
 
 namespace aclkd::aclk {
 
@@ -44,29 +43,23 @@ InboundOutcome handleStopStreamingContexts(const InboundMessage& msg, InboundCon
   return InboundOutcome::kHandled;
 }
 
-// StartAlarmStreaming and SendAlarmCheckpoint. No alert transitions here, so the local alert
-// version is 0; the cloud's 1 means "skip verification". Any other version is out of sync: an
-// empty snapshot brings it to 0.
+// StartAlarmStreaming and SendAlarmCheckpoint: the version rule and the snapshot live in
+// AlarmSync (docs/protocol/alerts.md §4); a checkpoint for another claim is not ours.
 InboundOutcome handleAlarmStreaming(const InboundMessage& msg, InboundContext& ctx) {
-  if (msg.kind == InboundMessage::Kind::kSendAlarmCheckpoint &&
-      msg.claimId != ctx.claimId()) {
-    return InboundOutcome::kHandled;
-  }
-  if (msg.versionHash != 0 && msg.versionHash != 1) {
-    ctx.publish(TopicId::kAlarmSnapshotV2,
-                encodeEmptyAlarmSnapshot(ctx.claimId(), msg.nodeId, newUuid()));
-  }
+  const bool start = msg.kind == InboundMessage::Kind::kStartAlarmStreaming;
+  if (!start && msg.claimId != ctx.claimId()) return InboundOutcome::kHandled;
+  ctx.alarmVersionCheck(msg.nodeId, msg.versionHash, start);
   return InboundOutcome::kHandled;
 }
 
 InboundOutcome handleSendAlarmSnapshot(const InboundMessage& msg, InboundContext& ctx) {
-  ctx.publish(TopicId::kAlarmSnapshotV2,
-              encodeEmptyAlarmSnapshot(ctx.claimId(), msg.nodeId, newUuid()));
+  if (!msg.claimId.empty() && msg.claimId != ctx.claimId()) return InboundOutcome::kHandled;
+  ctx.alarmSnapshotRequested(msg.nodeId);
   return InboundOutcome::kHandled;
 }
 
 InboundOutcome handleSendAlarmConfiguration(const InboundMessage& msg, InboundContext& ctx) {
-  ctx.publish(TopicId::kAlarmConfig, encodeProvideAlarmConfiguration(msg.configHash));
+  ctx.alarmConfigurationRequested(msg.configHash);
   return InboundOutcome::kHandled;
 }
 

@@ -35,6 +35,11 @@ class InboundContext {
   virtual void ban() = 0;
   virtual void blockReconnectFor(std::chrono::seconds delay) = 0;
   virtual void cancelPendingRequest(const std::string& requestId) = 0;
+  // The cloud's alert requests (alarm_sync.h): StartAlarmStreaming (start) and
+  // SendAlarmCheckpoint, SendAlarmSnapshot, SendAlarmConfiguration.
+  virtual void alarmVersionCheck(const std::string& nodeId, uint64_t version, bool start) = 0;
+  virtual void alarmSnapshotRequested(const std::string& nodeId) = 0;
+  virtual void alarmConfigurationRequested(const std::string& configHash) = 0;
 };
 
 enum class InboundOutcome { kHandled, kDisconnect };

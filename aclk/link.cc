@@ -7,6 +7,7 @@
 #include <thread>
 #include <variant>
 
+#include "aclk/alarm_sync.h"
 #include "aclk/cloud_login.h"
 #include "aclk/cmd_requests.h"
 #include "aclk/inbound_handlers.h"
@@ -57,6 +58,10 @@ struct Link::Impl : public InboundContext {
     while (true) {
       auto e = events->pop(deadline);
       if (!e) return std::nullopt;
+      if (auto* config = std::get_if<AlarmConfigAnswer>(&*e)) {
+        alarms.publishConfiguration(*config);
+        continue;
+      }
       auto* answer = std::get_if<CmdRequests::Answer>(&*e);
       if (!answer) return e;
       cmds.publishAnswer(*answer, sessionId);
@@ -176,6 +181,7 @@ struct Link::Impl : public InboundContext {
     sessionClaimId = snap.claimedId;
     sessionGeneration = snap.generation;
     nodeSync.beginSession(sessionClaimId, sessionId);
+    alarms.beginSession(sessionClaimId);
     const uint64_t number = ++sessionNumber;
 
     MqttConnectParams p;
@@ -292,6 +298,7 @@ struct Link::Impl : public InboundContext {
         connection.sweep();
         nodeSync.streamContextUpdates();
         nodeSync.sendDueCollectors();
+        alarms.streamPending();
         nextSweep = Clock::now() + seconds(1);
         continue;
       }
@@ -468,6 +475,20 @@ struct Link::Impl : public InboundContext {
 
   void cancelPendingRequest(const std::string& requestId) override { cmds.cancel(requestId); }
 
+  void alarmVersionCheck(const std::string& nodeId, uint64_t version, bool start) override {
+    alarms.versionCheck(nodeId, version, start);
+  }
+  void alarmSnapshotRequested(const std::string& nodeId) override {
+    alarms.snapshotRequested(nodeId);
+  }
+  void alarmConfigurationRequested(const std::string& configHash) override {
+    // The answer may need the agent: it comes back through the event queue (pop above).
+    alarms.configurationRequested(configHash, [push = LinkEvents::weakPush(events)](
+                                                  AlarmConfigAnswer answer) {
+      push(std::move(answer));
+    });
+  }
+
   // A DISCONNECT 142 or a clean close by the broker while online (takeover_watch.h).
   void noteSessionTakeover() {
     const size_t recent = state.with([](LinkState& st) { return st.takeovers.note(Clock::now()); });
@@ -503,6 +524,9 @@ struct Link::Impl : public InboundContext {
   // Link-thread only.
   ReconnectSchedule schedule;  // backoff, the cloud's block, the ban's retry
   NodeSync nodeSync;  // the node table and its messages (node_sync.h)
+  AlarmSync alarms{[this](TopicId topic, const std::string& payload) {
+    return connection.publish(topic, payload);
+  }};  // the cloud's alert requests, answered from the alert relay (alarm_sync.h)
   LinkConnection connection{state, opt.mqttFactory};  // the MQTT client and what goes out
   uint64_t sessionNumber = 0;
   int64_t sessionId = 0;
@@ -537,6 +561,10 @@ void Link::setRelaySource(std::shared_ptr<NodeRelaySource> source) {
 
 void Link::setNodeIdMemory(std::shared_ptr<NodeIdMemory> memory) {
   impl_->nodeSync.setNodeIdMemory(std::move(memory));
+}
+
+void Link::setAlarmSource(std::shared_ptr<AlarmSource> source) {
+  impl_->alarms.setSource(std::move(source));
 }
 
 void Link::nodesChanged() { impl_->events->push(LinkCommand::kNodesChanged); }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "aclk/aclk_state.h"
+#include "aclk/alarm_source.h"
 #include "aclk/aclk_status.h"
 #include "aclk/cmd_handler.h"
 #include "aclk/http_command.h"
@@ -72,6 +73,9 @@ class Link {
   // Node ids remembered across restarts; set before start(). Without it every start creates
   // every node anew.
   void setNodeIdMemory(std::shared_ptr<NodeIdMemory> memory);
+  // The part that relays nodes' own alerts (alarm_source.h); set before start(). Without one the
+  // cloud's alert requests get no snapshots and empty configurations.
+  void setAlarmSource(std::shared_ptr<AlarmSource> source);
   // The relayed nodes changed (a child came, went or changed its info): the link re-reads them.
   void nodesChanged();
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <variant>
 
+#include "aclk/alarm_source.h"
 #include "aclk/cmd_requests.h"
 #include "aclk/mqtt_client.h"
 
@@ -19,8 +20,9 @@ namespace aclkd::aclk {
 enum class LinkCommand { kStop, kReload, kNodesChanged };
 
 // Everything that reaches the link's thread: the MQTT session's reports, the owner's commands and
-// the CmdHandler's answers (which the link's thread publishes).
-using LinkEvent = std::variant<MqttEvent, LinkCommand, CmdRequests::Answer>;
+// the CmdHandler's answers and the alert relay's configuration answers (which the link's thread
+// publishes).
+using LinkEvent = std::variant<MqttEvent, LinkCommand, CmdRequests::Answer, AlarmConfigAnswer>;
 
 // The link's one event queue, first in first out. Any thread pushes (Paho's callback thread, the
 // daemon, the CmdHandler's workers); only the link's thread pops, and every wait of the state

@@ -181,27 +181,6 @@ std::string encodeContextsUpdated(const std::string& claimId, const std::string&
   return m.SerializeAsString();
 }
 
-std::string encodeEmptyAlarmSnapshot(const std::string& claimId, const std::string& nodeId,
-                                     const std::string& snapshotUuid) {
-  alarms::v1::AlarmSnapshot m;
-  m.set_claim_id(claimId);
-  m.set_node_id(nodeId);
-  m.set_chunks(1);
-  m.set_chunk_size(0);
-  m.set_chunk(1);
-  m.set_snapshot_uuid(snapshotUuid);
-  return m.SerializeAsString();
-}
-
-std::string encodeProvideAlarmConfiguration(const std::string& configHash) {
-  // The gateway evaluates no alerts, so it knows no configuration under any hash: the reply names
-  // the hash and carries an empty configuration.
-  alarms::v1::ProvideAlarmConfiguration m;
-  m.set_config_hash(configHash);
-  m.mutable_config();
-  return m.SerializeAsString();
-}
-
 bool decodeInbound(std::string_view type, std::string_view payload, InboundMessage* out,
                    std::string* error) {
   using Kind = InboundMessage::Kind;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "aclk/alarm_source.h"
 #include "aclk/node_info.h"
 
 namespace aclkd::aclk {
@@ -69,11 +70,17 @@ std::string encodeContextsUpdated(const std::string& claimId, const std::string&
                                   uint64_t versionHash, uint64_t createdAt,
                                   const std::vector<ContextEntry>& contexts);
 
-// An alarm snapshot with no entries: the gateway runs no health engine, so "in sync" means
-// telling the cloud it has nothing.
-std::string encodeEmptyAlarmSnapshot(const std::string& claimId, const std::string& nodeId,
-                                     const std::string& snapshotUuid);
-std::string encodeProvideAlarmConfiguration(const std::string& configHash);
+// `alarm-log-v2`: one alert transition of a relayed node; its alert_version is its `when`
+// (docs/protocol/alerts.md §4).
+std::string encodeAlarmLogEntry(const std::string& claimId, const std::string& nodeId,
+                                const AlarmEntry& entry);
+// `alarm-snapshot-v2`: chunk `chunk` (1-based) of `chunks`, carrying `entries`.
+std::string encodeAlarmSnapshot(const std::string& claimId, const std::string& nodeId,
+                                const std::string& snapshotUuid, uint32_t chunks, uint32_t chunk,
+                                const AlarmEntry* entries, size_t count);
+// `alarm-config`: the definition behind `configHash`; an empty configuration when unknown.
+std::string encodeProvideAlarmConfiguration(const std::string& configHash,
+                                            const AlarmConfig* config = nullptr);
 
 // One decoded cloud→agent message (brief §7.2), flattened: only the fields of `type` are set.
 struct InboundMessage {

@@ -20,21 +20,16 @@
 #include <mutex>
 #include <vector>
 
+#include "bench/process_stats.h"
 #include "query/curl_forwarder.h"
 #include "query/query_proxy.h"
 #include "unit/loopback_listener.h"
 
 using namespace aclkd;
 using Clock = std::chrono::steady_clock;
+using bench::cpuSeconds;
 
 namespace {
-
-double cpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
 struct Result {
   std::vector<double> latencyMs;

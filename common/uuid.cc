@@ -12,7 +12,11 @@ std::string newUuid() {
   if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
     throw std::runtime_error("OpenSSL RAND_bytes failed");
   }
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  return uuidFromBytes(b, 4);
+}
+
+std::string uuidFromBytes(std::array<unsigned char, 16> b, int version) {
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | ((version & 0x0f) << 4));
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   char out[37];
   std::snprintf(out, sizeof out,

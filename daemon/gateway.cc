@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/version.h"
+#include "daemon/alert_wiring.h"
 #include "daemon/local_api.h"
 #include "daemon/options.h"
 #include "daemon/status_page.h"
@@ -67,9 +68,11 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
     query::CurlForwarder::Options fo;
     fo.perAgentLimit =
         static_cast<size_t>(config_.options.queryConnectionsPerAgent);
+    forwarder_ = std::make_shared<query::CurlForwarder>(fo);
     queryProxy_ = std::make_shared<query::QueryProxy>(
-        qo, lo.localApi, [this] { return queryNodes(); },
-        std::make_shared<query::CurlForwarder>(fo));
+        qo, lo.localApi, [this] { return queryNodes(); }, forwarder_);
+    // Agent-level `health`: the gateway relays alerts at all (per node it is the relay's say).
+    lo.gatewayFeatures.health = config_.options.alertsPollSeconds > 0;
     lo.cmdHandler = queryProxy_;
     lo.gatewayFeatures.functions = lo.gatewayFeatures.dyncfg = config_.options.functions;
     link_ = std::make_unique<aclk::Link>(std::move(lo), [this] { return claims_->snapshot(); });
@@ -77,7 +80,14 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
   // The registry outlives neither the link nor the bridge: both hold it, the gateway owns both.
   registry_ = std::make_shared<stream_bridge::NodeRegistry>([this] {
     if (link_) link_->nodesChanged();
+    if (alertRelay_) alertRelay_->nodesChanged();
   });
+  if (link_) {
+    // Before the registry takes the store's rows: the relay takes its own.
+    alertRelay_ = makeAlertRelay(
+        config_.options, [this] { return queryNodes(); }, forwarder_, store_,
+        [this] { link_->nodesChanged(); });
+  }
   registry_->restoreFrom(store_);
   // Functions are called down the streams; whether a node's may be is asked at every look, from
   // the stream.conf in force.
@@ -92,7 +102,7 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
     });
     queryProxy_->setFunctionClient(streamFunctions_);
   }
-  if (link_) link_->setRelaySource(registry_);
+  if (link_) connectAlertRelay(*link_, registry_, alertRelay_);
   if (link_ && store_) link_->setNodeIdMemory(std::make_shared<StoreNodeIds>(store_));
 }
 
@@ -199,6 +209,7 @@ void Gateway::startInitialClaim() {
   if (link_) {
     link_->start();
   }
+  if (alertRelay_) alertRelay_->start();
 }
 
 void Gateway::stop() {
@@ -212,6 +223,7 @@ void Gateway::stop() {
   // The cloud learns the shutdown from the reachable=false UpdateAgentConnection; the nodes are
   // reported with liveness false at the next start until their streams return.
   registry_->detachStore();
+  if (alertRelay_) alertRelay_->stop();  // before the link it nudges and the store it writes
   if (link_) {
     link_->stop();
   }
@@ -386,7 +398,11 @@ std::string Gateway::streamsJson() const {
 
 std::string Gateway::nodesJson() const {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (const auto& n : registry_->nodes()) out.push_back(nlohmann::ordered_json::parse(nodeJson(n)));
+  for (const auto& n : registry_->nodes()) {
+    auto j = nlohmann::ordered_json::parse(nodeJson(n));
+    addAlertFields(&j, alertRelay_.get(), n.machineGuid, config_.options);
+    out.push_back(std::move(j));
+  }
   return out.dump();
 }
 

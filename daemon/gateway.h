@@ -9,6 +9,7 @@
 
 #include "aclk/aclk_state.h"
 #include "aclk/link.h"
+#include "alerts/alert_relay.h"
 #include "claim/claim_manager.h"
 #include "daemon/daemon_config.h"
 #include "daemon/local_api.h"
@@ -75,6 +76,9 @@ class Gateway {
   std::shared_ptr<store::StateStore> store_;  // null when the state dir cannot hold one
   std::shared_ptr<query::QueryProxy> queryProxy_;
   std::shared_ptr<StreamFunctions> streamFunctions_;  // the proxy's way down the streams
+  // The agents' HTTP client, shared by the query proxy and the alert relay (per-agent limits).
+  std::shared_ptr<query::ForwardClient> forwarder_;
+  std::shared_ptr<alerts::AlertRelay> alertRelay_;  // null: `[cloud] alerts poll every = 0`
   mutable std::mutex streamConfMutex_;
   std::shared_ptr<const stream_bridge::StreamConf> streamConf_;  // the current stream.conf
   std::unique_ptr<aclk::Link> link_;

@@ -52,6 +52,7 @@ SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
     s.queryMetrics = queryProxy_->stats().render() + queryProxy_->functionStats().render();
   }
   s.functionDeclarationsRefused = registry_->functionsRefused();
+  if (alertRelay_) s.alertMetrics = alertRelay_->stats().render();
   return s;
 }
 

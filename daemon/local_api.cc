@@ -285,7 +285,7 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
              "machine_guid=\"" + escapeLabel(st.machineGuid) + "\",hostname=\"" +
                  escapeLabel(st.hostname) + "\"");
   }
-  return e.take() + s.queryMetrics;
+  return e.take() + s.queryMetrics + s.alertMetrics;
 }
 
 namespace {

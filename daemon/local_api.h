@@ -48,6 +48,7 @@ struct SurfaceSnapshot {
   std::time_t started = 0;
   std::time_t now = 0;
   std::string queryMetrics;  // the query proxy's families, Prometheus text
+  std::string alertMetrics;  // the alert relay's families, Prometheus text
 };
 
 // `GET /api/v3/info`: {"agents":[{mg, nd, nm, now, ai, application, cloud, nodes, …}]} with the

@@ -75,6 +75,11 @@ namespace aclkd::daemon {
       "Accept-Encoding, Accept-Language, Content-Type and User-Agent (e.g. `authorization` for " \
       "agents behind bearer protection); cookies and credentials stay behind by default.",       \
       "", 0, 0)                                                                                   \
+  ROW(alertsPollSeconds, Int, "aclkd.conf", "cloud", "alerts poll every", "10",                 \
+      "Seconds between two reads of each live node's alert log from its agent (the `query url` " \
+      "the query proxy uses), jittered by 10 %; a node is read at once when it connects. 0 "     \
+      "relays no node's alerts (their `health` capability stays off).",                         \
+      "", 0, 3600)                                                                                \
   ROW(bindTo, String, "aclkd.conf", "web", "bind to", "127.0.0.1:19999",                         \
       "Where Netdata children and parents stream to (Netdata's web port): `address:port` (an "   \
       "IP address, `*` or `localhost`; port 0..65535), optionally `^SSL=optional` (TLS and "     \

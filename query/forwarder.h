@@ -22,6 +22,10 @@ struct ForwardRequest {
   std::string agentKey;  // requests with the same key share the per-agent concurrency limit
   Clock::time_point deadline;
   size_t maxResponseBytes = 16u << 20;
+  // false: the agent's address is not kept in libcurl's DNS cache. For periodic requests to many
+  // agents (the alert relay): libcurl walks its whole cache, an entry per host and port, on every
+  // request (docs/benchmarks.md, alert relay).
+  bool cacheDns = true;
 };
 
 enum class ForwardOutcome {

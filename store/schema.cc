@@ -33,6 +33,16 @@ CREATE TABLE checkpoints(
   received_at INTEGER NOT NULL) WITHOUT ROWID;
 )";
 
+// v3: the alert relay's durable state per node (alerts/): the cursor of the last transition sent
+// in the agent's log, and each alert's last transition sent (the relay's JSON).
+constexpr const char* kV2ToV3 = R"(
+CREATE TABLE alert_cursors(
+  machine_guid TEXT PRIMARY KEY, sent_cursor INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE alerts(
+  machine_guid TEXT NOT NULL, alert_key TEXT NOT NULL, entry TEXT NOT NULL,
+  PRIMARY KEY(machine_guid, alert_key)) WITHOUT ROWID;
+)";
+
 void step(SqliteDb& db, const char* sql, int to) {
   db.exec("BEGIN IMMEDIATE");
   try {
@@ -65,7 +75,11 @@ void migrateSchema(SqliteDb& db, int targetVersion) {
     step(db, kV1, 1);
     version = 1;
   }
-  if (version == 1 && targetVersion >= 2) step(db, kV1ToV2, 2);
+  if (version == 1 && targetVersion >= 2) {
+    step(db, kV1ToV2, 2);
+    version = 2;
+  }
+  if (version == 2 && targetVersion >= 3) step(db, kV2ToV3, 3);
 }
 
 }  // namespace aclkd::store

@@ -54,12 +54,15 @@ struct StateStore::Pending {
   std::map<std::pair<std::string, std::string>, StoredContext> contexts;
   std::map<std::string, NodeIdRecord> nodeIds;
   std::map<std::string, CheckpointRecord> checkpoints;
+  std::map<std::string, uint64_t> alertCursors;
+  std::map<std::pair<std::string, std::string>, std::string> alerts;
   bool empty() const {
     return removed.empty() && nodes.empty() && contexts.empty() && nodeIds.empty() &&
-           checkpoints.empty();
+           checkpoints.empty() && alertCursors.empty() && alerts.empty();
   }
   size_t rows() const {
-    return removed.size() + nodes.size() + contexts.size() + nodeIds.size() + checkpoints.size();
+    return removed.size() + nodes.size() + contexts.size() + nodeIds.size() + checkpoints.size() +
+           alertCursors.size() + alerts.size();
   }
 };
 
@@ -176,6 +179,14 @@ void StateStore::load() {
           CheckpointRecord{st.text(1), fromDb(st.integer(2)), st.integer(3)};
     }
   }
+  {
+    auto st = db_->prepare("SELECT machine_guid, sent_cursor FROM alert_cursors");
+    while (st.step()) s.alerts[st.text(0)].sentCursor = fromDb(st.integer(1));
+  }
+  {
+    auto st = db_->prepare("SELECT machine_guid, alert_key, entry FROM alerts");
+    while (st.step()) s.alerts[st.text(0)].entries[st.text(1)] = st.text(2);
+  }
   loaded_ = std::move(s);
 }
 
@@ -217,6 +228,19 @@ void StateStore::putCheckpoint(const std::string& machineGuid, CheckpointRecord 
   queuedLocked();
 }
 
+void StateStore::putAlertCursor(const std::string& machineGuid, uint64_t sentCursor) {
+  std::lock_guard lock(mutex_);
+  pending_->alertCursors[machineGuid] = sentCursor;
+  queuedLocked();
+}
+
+void StateStore::putAlert(const std::string& machineGuid, const std::string& alertKey,
+                          std::string entry) {
+  std::lock_guard lock(mutex_);
+  pending_->alerts[{machineGuid, alertKey}] = std::move(entry);
+  queuedLocked();
+}
+
 void StateStore::removeNode(const std::string& machineGuid) {
   std::lock_guard lock(mutex_);
   auto& p = *pending_;
@@ -227,6 +251,11 @@ void StateStore::removeNode(const std::string& machineGuid) {
   for (auto it = p.contexts.lower_bound({machineGuid, ""});
        it != p.contexts.end() && it->first.first == machineGuid;) {
     it = p.contexts.erase(it);
+  }
+  p.alertCursors.erase(machineGuid);
+  for (auto it = p.alerts.lower_bound({machineGuid, ""});
+       it != p.alerts.end() && it->first.first == machineGuid;) {
+    it = p.alerts.erase(it);
   }
   nodeIds_.erase(machineGuid);
   queuedLocked();
@@ -336,7 +365,8 @@ void StateStore::write(Pending& b) {
   SqliteDb& db = *db_;
   db.exec("BEGIN IMMEDIATE");
   try {
-    for (const char* table : {"nodes", "node_ids", "contexts", "checkpoints"}) {
+    for (const char* table :
+         {"nodes", "node_ids", "contexts", "checkpoints", "alert_cursors", "alerts"}) {
       if (b.removed.empty()) break;
       auto del = db.prepare(std::string("DELETE FROM ") + table + " WHERE machine_guid = ?1");
       for (const auto& guid : b.removed) del.bind(1, guid).run();
@@ -374,6 +404,18 @@ void StateStore::write(Pending& b) {
           "VALUES(?1, ?2, ?3, ?4)");
       for (const auto& [guid, r] : b.checkpoints) {
         st.bind(1, guid).bind(2, r.claimId).bind(3, toDb(r.versionHash)).bind(4, r.receivedAt).run();
+      }
+    }
+    if (!b.alertCursors.empty()) {
+      auto st = db.prepare(
+          "INSERT OR REPLACE INTO alert_cursors(machine_guid, sent_cursor) VALUES(?1, ?2)");
+      for (const auto& [guid, c] : b.alertCursors) st.bind(1, guid).bind(2, toDb(c)).run();
+    }
+    if (!b.alerts.empty()) {
+      auto st = db.prepare(
+          "INSERT OR REPLACE INTO alerts(machine_guid, alert_key, entry) VALUES(?1, ?2, ?3)");
+      for (const auto& [key, entry] : b.alerts) {
+        st.bind(1, key.first).bind(2, key.second).bind(3, entry).run();
       }
     }
     db.exec("COMMIT");

@@ -59,11 +59,19 @@ struct CheckpointRecord {
   int64_t receivedAt = 0;
 };
 
+// A node's relayed alerts as last sent to the cloud (alerts/): the agent log's cursor of the last
+// transition sent and each alert's last transition sent (the relay's JSON, opaque here).
+struct StoredAlerts {
+  uint64_t sentCursor = 0;
+  std::map<std::string, std::string> entries;  // by alert key
+};
+
 struct LoadedState {
   std::vector<StoredNode> nodes;
   std::map<std::string, std::vector<StoredContext>> contexts;  // by machine GUID
   std::map<std::string, NodeIdRecord> nodeIds;
   std::map<std::string, CheckpointRecord> checkpoints;
+  std::map<std::string, StoredAlerts> alerts;  // by machine GUID
 };
 
 struct StoreStats {
@@ -88,7 +96,7 @@ struct StoreStats {
 // `<file>.unreadable-<UTC time>` (with its -wal and -shm) and a fresh store is started.
 class StateStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   struct Options {
     std::string path;
     std::chrono::milliseconds batchWindow{250};
@@ -103,6 +111,8 @@ class StateStore {
 
   // What the store held when it was opened; moved out (call once).
   LoadedState takeLoaded();
+  // Only the alert rows of what the store held (the alert relay's); call before takeLoaded.
+  std::map<std::string, StoredAlerts> takeLoadedAlerts() { return std::move(loaded_.alerts); }
   // Where the unreadable file went, when open() had to move it aside; else empty.
   const std::string& movedAside() const { return movedAside_; }
   const std::string& path() const { return options_.path; }
@@ -113,13 +123,15 @@ class StateStore {
   void putContext(const std::string& machineGuid, StoredContext context);
   void putNodeId(const std::string& machineGuid, NodeIdRecord record);
   void putCheckpoint(const std::string& machineGuid, CheckpointRecord record);
+  void putAlertCursor(const std::string& machineGuid, uint64_t sentCursor);
+  void putAlert(const std::string& machineGuid, const std::string& alertKey, std::string entry);
   // A producer that prefers to hand its changes over in batches: `collect` runs on the store's
   // thread at the start of each batch (it calls the put functions), after changed() said there
   // is something. setCollector({}) returns only once a running collection is over.
   void setCollector(std::function<void()> collect);
   void changed();
 
-  // Forgets a node, its contexts, its node id and its checkpoint.
+  // Forgets a node, its contexts, its node id, its checkpoint and its alerts.
   void removeNode(const std::string& machineGuid);
 
   // The node id remembered for `machineGuid` under `claimId` (in memory; never touches disk).

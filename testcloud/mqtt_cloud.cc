@@ -6,6 +6,7 @@
 #include <mqtt/async_client.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <charconv>
 #include <ctime>
@@ -108,16 +109,9 @@ std::string stableNodeId(const std::string& machineGuid) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr);
-  digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x40);  // version 4 layout
-  digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
+  std::array<unsigned char, 16> bytes{};
+  std::copy(digest, digest + bytes.size(), bytes.begin());
+  return uuidFromBytes(bytes, 4);  // the version 4 layout, as the test cloud always gave
 }
 
 MqttCloud::MqttCloud(std::string brokerUri) : brokerUri_(std::move(brokerUri)) {}
@@ -261,6 +255,7 @@ void MqttCloud::handle(const Inbound& in) {
     return;
   }
   entry["message"] = *json;
+  alerts_.observe(type, *json);
   record(std::move(entry));
 
   std::string error;
@@ -291,6 +286,14 @@ void MqttCloud::handle(const Inbound& in) {
       reply.set_node_id(m.node_id());
       reply.set_version_hash(1);
       sendToAgent(claimedId, "ContextsCheckpoint", reply.SerializeAsString(), &error);
+      const bool health = std::any_of(m.capabilities().begin(), m.capabilities().end(),
+                                      [](const auto& c) { return c.name() == "health" && c.enabled(); });
+      if (health) {
+        alarms::v1::StartAlarmStreaming start;
+        start.set_node_id(m.node_id());
+        start.set_version(alerts_.version(m.node_id()));
+        sendToAgent(claimedId, "StartAlarmStreaming", start.SerializeAsString(), &error);
+      }
     }
   }
   if (!error.empty()) spdlog::warn("answer to {} of {} not sent: {}", type, claimedId, error);
@@ -454,6 +457,7 @@ Reply MqttCloud::dropReply(const std::string& claimedId) {
 }
 
 void MqttCloud::addRoutes(Router& router) {
+  alerts_.addRoutes(router);
   router.add("GET", "/testcloud/api/messages",
              [this](const Request& r) { return messagesReply(r); });
   router.add("GET", "/testcloud/api/nodes", [this](const Request&) {

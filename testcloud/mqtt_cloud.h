@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "testcloud/alert_view.h"
 #include "testcloud/router.h"
 
 namespace mqtt {
@@ -26,7 +27,9 @@ namespace aclkd::testcloud {
 //   UpdateAgentConnection reachable      -> SendNodeInstances
 //   CreateNodeInstance                   -> CreateNodeInstanceResult (node id stable per
 //                                           claimed_id + machine GUID)
-//   UpdateNodeInstanceConnection live    -> ContextsCheckpoint (version hash 1)
+//   UpdateNodeInstanceConnection live    -> ContextsCheckpoint (version hash 1), and with
+//                                           `health` enabled StartAlarmStreaming (the alert
+//                                           version the cloud holds, alert_view.h)
 // Paho callbacks only enqueue; a worker thread decodes, records and answers, so nothing blocks
 // on Paho's shared callback thread.
 //
@@ -35,6 +38,7 @@ namespace aclkd::testcloud {
 //                                                  recorded messages, oldest first (after: only
 //                                                  those with a larger seq, so pollers stay cheap)
 //   GET  /testcloud/api/nodes                      node instances the cloud created
+//   GET  /testcloud/api/nodes/{node_id}/alerts     the node's alerts (alert_view.h)
 //   POST /testcloud/api/agents/{id}/send           {type, size | payload_b64 | message}
 //   POST /testcloud/api/agents/{id}/cmd            {method, path, timeout_ms (null: none),
 //                                                  headers: ["Name: value"], body, msg_id}
@@ -108,6 +112,7 @@ class MqttCloud {
   uint64_t nextSeq_ = 1;                         // guarded by recordMutex_
   // claimed_id -> machine GUID -> {node_id, hostname}; guarded by recordMutex_
   std::map<std::string, std::map<std::string, nlohmann::ordered_json>> nodes_;
+  AlertView alerts_;  // thread-safe on its own
 };
 
 // The node id the cloud gives `machineGuid`: a UUID derived from it, so a restarted test cloud

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the stream bridge's libFuzzer targets straight from the sources (no CMake: the fuzzer
 # needs clang and its own sanitizer flags), seeds each corpus from the Netdata captures and runs
-# the handshake, parser and function-result targets for FUZZ_SECONDS (default 20) and each decoder target (zstd,
-# lz4, brotli, gzip) for FUZZ_DECODER_SECONDS (default 5). Exits non-zero on a build failure or a
-# crash.
+# the handshake, parser and function-result targets for FUZZ_SECONDS (default 20), each decoder
+# target (zstd, lz4, brotli, gzip) for FUZZ_DECODER_SECONDS (default 5) and the alert log reader
+# for FUZZ_ALERT_SECONDS (default 10). Exits non-zero on a build failure or a crash.
 #
 #   tests/fuzz/run.sh [work-dir]     (default: build/fuzz)
 set -euo pipefail
@@ -48,6 +48,9 @@ compression_libs=(-llz4 -lzstd -lbrotlidec -lbrotlienc -lz)
   "$root/tests/fuzz/function_result_fuzz.cc" "$root/stream_bridge/stream_parser.cc" \
   "$root/stream_bridge/function_calls.cc" "$root/query/function_route.cc" \
   "$root/common/url.cc" "$root/common/text.cc" "$root/common/uuid.cc" -lcrypto
+# The alert relay's readers of the agents' JSON answers.
+"$cxx" "${flags[@]}" -o "$work/alert_log_fuzz" "$root/tests/fuzz/alert_log_fuzz.cc" \
+  "$root/alerts/alert_log_parser.cc" "$root/common/uuid.cc" -lcrypto
 decoders=(zstd lz4 brotli gzip)
 for algorithm in "${decoders[@]}"; do
   "$cxx" "${flags[@]}" -I"$root/tests" -DACLKD_FUZZ_COMPRESSION="k${algorithm^}" \
@@ -60,7 +63,9 @@ done
 # plus the parent's replies. A fresh corpus each run keeps the result independent of history.
 corpus="$work/corpus"
 rm -rf "$corpus"
-mkdir -p "$corpus/handshake" "$corpus/stream" "$corpus/function" "$work/artifacts"
+mkdir -p "$corpus/handshake" "$corpus/stream" "$corpus/function" "$corpus/alerts" \
+  "$work/artifacts"
+cp "$fixtures"/alerts/*.json "$corpus/alerts/"
 for algorithm in "${decoders[@]}"; do
   mkdir -p "$corpus/$algorithm"
   split -b 4096 -a 3 "$fixtures/netdata-2.10.4-$algorithm.bin" "$corpus/$algorithm/v2-"
@@ -97,6 +102,7 @@ run() {
 run handshake_fuzz "$corpus/handshake" "$seconds" -max_len=16384
 run stream_parser_fuzz "$corpus/stream" "$seconds" -max_len=16384
 run function_result_fuzz "$corpus/function" "$seconds" -max_len=16384
+run alert_log_fuzz "$corpus/alerts" "${FUZZ_ALERT_SECONDS:-10}" -max_len=16384
 for algorithm in "${decoders[@]}"; do
   run "${algorithm}_decoder_fuzz" "$corpus/$algorithm" "${FUZZ_DECODER_SECONDS:-5}" -max_len=16384
 done

@@ -44,6 +44,16 @@ struct FakeLink : InboundContext {
   void ban() override { ++bans; }
   void blockReconnectFor(std::chrono::seconds d) override { blocked = d; }
   void cancelPendingRequest(const std::string& id) override { cancelled.push_back(id); }
+  std::vector<std::string> alarmCalls;
+  void alarmVersionCheck(const std::string& nodeId, uint64_t version, bool start) override {
+    alarmCalls.push_back((start ? "start " : "check ") + nodeId + " " + std::to_string(version));
+  }
+  void alarmSnapshotRequested(const std::string& nodeId) override {
+    alarmCalls.push_back("snapshot " + nodeId);
+  }
+  void alarmConfigurationRequested(const std::string& hash) override {
+    alarmCalls.push_back("config " + hash);
+  }
 };
 
 InboundMessage message(InboundMessage::Kind kind) {
@@ -89,26 +99,25 @@ TEST(InboundHandlersTest, ContextsCheckpointForAnotherClaimOrNodeIsIgnored) {
   EXPECT_TRUE(link.checkpoints.empty());
 }
 
-TEST(InboundHandlersTest, AlarmVersionsZeroAndOneAreInSyncOthersGetAnEmptySnapshot) {
+TEST(InboundHandlersTest, AlarmRequestsGoToTheAlarmSyncAndCheckpointsOfOtherClaimsAreIgnored) {
   FakeLink link;
-  for (uint64_t v : {0u, 1u}) {
-    auto m = message(Kind::kStartAlarmStreaming);
-    m.versionHash = v;
-    dispatchInbound(m, "StartAlarmStreaming", link);
-  }
-  EXPECT_TRUE(link.published.empty());
-  auto m = message(Kind::kSendAlarmCheckpoint);
+  auto m = message(Kind::kStartAlarmStreaming);
+  m.versionHash = 7;
+  m.claimId.clear();  // StartAlarmStreaming carries no claim id
+  dispatchInbound(m, "StartAlarmStreaming", link);
+  m = message(Kind::kSendAlarmCheckpoint);
   m.versionHash = 5;
   m.claimId = "claim-other";
   dispatchInbound(m, "SendAlarmCheckpoint", link);
-  EXPECT_TRUE(link.published.empty());
   m.claimId = "claim-1";
   dispatchInbound(m, "SendAlarmCheckpoint", link);
   dispatchInbound(message(Kind::kSendAlarmSnapshot), "SendAlarmSnapshot", link);
-  dispatchInbound(message(Kind::kSendAlarmConfiguration), "SendAlarmConfiguration", link);
-  EXPECT_EQ(link.published, (std::vector<TopicId>{TopicId::kAlarmSnapshotV2,
-                                                  TopicId::kAlarmSnapshotV2,
-                                                  TopicId::kAlarmConfig}));
+  m = message(Kind::kSendAlarmConfiguration);
+  m.configHash = "h1";
+  dispatchInbound(m, "SendAlarmConfiguration", link);
+  EXPECT_EQ(link.alarmCalls, (std::vector<std::string>{"start node-1 7", "check node-1 5",
+                                                       "snapshot node-1", "config h1"}));
+  EXPECT_TRUE(link.published.empty());
 }
 
 TEST(InboundHandlersTest, DisconnectReqBansAndBlocksAsAsked) {

@@ -131,15 +131,38 @@ TEST(MessagesTest, ContextsSnapshotAndUpdated) {
   EXPECT_EQ(u.contextupdates(0).family(), "cpu");
 }
 
-TEST(MessagesTest, AlarmReplies) {
-  auto s = parse<alarms::v1::AlarmSnapshot>(encodeEmptyAlarmSnapshot(kClaim, kNode, "uuid-1"));
-  EXPECT_EQ(s.chunks(), 1u);
-  EXPECT_EQ(s.chunk(), 1u);
-  EXPECT_EQ(s.alarms_size(), 0);
+TEST(MessagesTest, AlarmMessages) {
+  AlarmEntry e;
+  e.chart = "system.cpu";
+  e.name = "cpu_high";
+  e.when = 1700000000;
+  e.status = AlarmStatus::kWarning;
+  e.oldStatus = AlarmStatus::kClear;
+  e.configHash = "cfg";
+  auto l = parse<alarms::v1::AlarmLogEntry>(encodeAlarmLogEntry(kClaim, kNode, e));
+  EXPECT_EQ(l.node_id(), kNode);
+  EXPECT_EQ(l.name(), "cpu_high");
+  EXPECT_EQ(l.chart_name(), "system.cpu");  // the chart when the agent gave no separate name
+  EXPECT_EQ(l.status(), alarms::v1::ALARM_STATUS_WARNING);
+  EXPECT_EQ(l.old_status(), alarms::v1::ALARM_STATUS_CLEAR);
+  EXPECT_EQ(l.alert_version(), 1700000000u);  // the version is the transition's `when`
+  std::vector<AlarmEntry> two{e, e};
+  auto s = parse<alarms::v1::AlarmSnapshot>(
+      encodeAlarmSnapshot(kClaim, kNode, "uuid-1", 3, 2, two.data(), two.size()));
+  EXPECT_EQ(s.chunks(), 3u);
+  EXPECT_EQ(s.chunk(), 2u);
+  EXPECT_EQ(s.chunk_size(), 2u);
+  EXPECT_EQ(s.alarms_size(), 2);
   EXPECT_EQ(s.snapshot_uuid(), "uuid-1");
   auto c = parse<alarms::v1::ProvideAlarmConfiguration>(encodeProvideAlarmConfiguration("h1"));
   EXPECT_EQ(c.config_hash(), "h1");
   EXPECT_TRUE(c.has_config());
+  AlarmConfig def;
+  def.alarm = "cpu_high";
+  def.warning = "$this > 80";
+  c = parse<alarms::v1::ProvideAlarmConfiguration>(encodeProvideAlarmConfiguration("h2", &def));
+  EXPECT_EQ(c.config().alarm(), "cpu_high");
+  EXPECT_EQ(c.config().warning_expr(), "$this > 80");
 }
 
 TEST(MessagesTest, DecodesEveryInboundType) {

@@ -212,6 +212,34 @@ TEST(StateStore, EmptyZeroByteFileIsAFreshStore) {
   EXPECT_TRUE(s->movedAside().empty());
 }
 
+TEST(StateStore, AlertRowsSurviveAReopenAndGoWithTheirNode) {
+  TempDir dir;
+  {
+    auto s = openStore(dir.file("state.db"));
+    s->putAlertCursor("g1", 1796507743);
+    s->putAlert("g1", "system.cpu.a", R"({"key":"system.cpu.a"})");
+    s->putAlert("g1", "system.cpu.b", "b1");
+    s->putAlert("g1", "system.cpu.b", "b2");  // the later one wins
+    s->putAlertCursor("g2", 3);
+    s->flush();
+  }
+  {
+    auto s = openStore(dir.file("state.db"));
+    auto alerts = s->takeLoadedAlerts();
+    ASSERT_EQ(alerts.size(), 2u);
+    EXPECT_EQ(alerts["g1"].sentCursor, 1796507743u);
+    ASSERT_EQ(alerts["g1"].entries.size(), 2u);
+    EXPECT_EQ(alerts["g1"].entries["system.cpu.b"], "b2");
+    EXPECT_TRUE(s->takeLoaded().alerts.empty());  // taken once
+    s->removeNode("g1");
+    s->flush();
+  }
+  auto s = openStore(dir.file("state.db"));
+  auto alerts = s->takeLoadedAlerts();
+  EXPECT_EQ(alerts.count("g1"), 0u);
+  EXPECT_EQ(alerts["g2"].sentCursor, 3u);
+}
+
 TEST(StateStore, VersionOneSchemaIsMigrated) {
   TempDir dir;
   {
@@ -228,6 +256,8 @@ TEST(StateStore, VersionOneSchemaIsMigrated) {
   EXPECT_EQ(loaded.nodes[0].path, "");
   EXPECT_EQ(s->nodeIdFor("g1", "claim-a"), "node-1");
   s->putCheckpoint("g1", {"claim-a", 5, 1});  // the v2 table exists
+  s->putAlertCursor("g1", 7);                 // and the v3 ones
+  s->putAlert("g1", "system.cpu.a", "{}");
   s->flush();
   EXPECT_EQ(s->stats().writeErrors, 0u);
   SqliteDb db(dir.file("state.db"));

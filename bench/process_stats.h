@@ -1,0 +1,26 @@
+#pragma once
+
+// What a benchmark reads of its own process: CPU seconds (user + system, every thread) and RSS.
+#include <sys/resource.h>
+
+#include <fstream>
+#include <string>
+
+namespace aclkd::bench {
+
+inline double cpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+inline long rssKiB() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+}  // namespace aclkd::bench
