@@ -81,4 +81,11 @@ std::string streamJson(const stream_bridge::StreamView& s);
 std::optional<std::string> renderChannel(const std::string& channel, const SurfaceSnapshot& s,
                                          std::string* error);
 
+// The last hour of the gateway's own figures (History::json), served by the gateway itself rather
+// than renderChannel: it needs no snapshot. A subscribe gets the hour; a push the newest points,
+// several rather than one so that a session whose once-a-second tick drifts past a point still
+// gets it (the page keeps points by time).
+inline constexpr std::string_view kHistoryChannel = "aclk/history";
+inline constexpr size_t kHistoryPushPoints = 5;
+
 }  // namespace aclkd::daemon

@@ -112,4 +112,34 @@ std::string OutcomeStats::render() const {
   return out;
 }
 
+uint64_t OutcomeStats::total() const {
+  uint64_t sum = 0;
+  for (const auto& n : outcomes_) sum += n.load();
+  return sum;
+}
+
+// Summed outcome by outcome rather than total minus successes: the counters move while they are
+// read, and a difference of two reads could go below zero.
+uint64_t QueryStats::failures() const {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < static_cast<size_t>(QueryOutcome::kCount_); ++i) {
+    const auto o = static_cast<QueryOutcome>(i);
+    if (o != QueryOutcome::kLocal && o != QueryOutcome::kAnswered && o != QueryOutcome::kCancelled) {
+      sum += countOf(i);
+    }
+  }
+  return sum;
+}
+
+uint64_t FunctionStats::failures() const {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < static_cast<size_t>(CallOutcome::kCount_); ++i) {
+    const auto o = static_cast<CallOutcome>(i);
+    if (o != CallOutcome::kAnswered && o != CallOutcome::kListed && o != CallOutcome::kCancelled) {
+      sum += countOf(i);
+    }
+  }
+  return sum;
+}
+
 }  // namespace aclkd::query

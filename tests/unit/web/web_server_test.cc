@@ -43,7 +43,7 @@ class WebServerTest : public ::testing::Test {
                 return HttpResponse{200, "text/plain", "health " + r.target};
               },
               {}})
-        .add({"GET", "/live", {}, [this](const std::string& channel, std::string* error) {
+        .add({"GET", "/live", {}, [this](const std::string& channel, ChannelRender, std::string* error) {
                 if (channel != "c") {
                   *error = "unknown channel";
                   return std::optional<std::string>();
