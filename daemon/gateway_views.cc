@@ -40,6 +40,7 @@ SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
     s.webTimeouts = w.timeouts.load();
     s.liveProtocolErrors = w.liveProtocol.load();
     s.liveNoPong = w.liveNoPong.load();
+    s.liveUnread = w.liveUnread.load();
     s.liveClients = w.liveClients.load();
   }
   s.machineGuid = machineGuid_;

@@ -227,6 +227,8 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
            "reason=\"live_protocol\"");
   e.sample("aclkd_web_dropped_total", static_cast<double>(s.liveNoPong),
            "reason=\"live_no_pong\"");
+  e.sample("aclkd_web_dropped_total", static_cast<double>(s.liveUnread),
+           "reason=\"live_unread\"");
   e.one("aclkd_live_clients", "gauge", "Live channel WebSocket clients connected now.",
         static_cast<double>(s.liveClients));
   size_t live = 0;

@@ -40,6 +40,7 @@ struct SurfaceSnapshot {
   uint64_t webTimeouts = 0;
   uint64_t liveProtocolErrors = 0;
   uint64_t liveNoPong = 0;
+  uint64_t liveUnread = 0;
   uint64_t liveClients = 0;
   std::string machineGuid;
   std::string hostname;

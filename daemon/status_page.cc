@@ -1,5 +1,6 @@
 #include "daemon/status_page.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -36,20 +37,30 @@ const stream_bridge::NodeView* registryNode(const SurfaceSnapshot& s, const std:
   return nullptr;
 }
 
+std::string functionsCell(const stream_bridge::NodeView& r) {
+  return std::to_string(r.functions) + (r.functionsCallable ? " (callable)" : "");
+}
+
 // The node table's rows: the link's node instances (the gateway and every relayed node) with the
-// bridge's counts where it knows the node. The script renders the same columns.
+// bridge's counts where it knows the node, then the streamed nodes the link does not list yet (a
+// child whose host info is not complete). The script renders the same rows (allNodes).
 std::string nodeRows(const SurfaceSnapshot& s) {
   std::string out;
   for (const auto& n : s.state.nodes) {
     const auto* r = registryNode(s, n.machineGuid);
     auto count = [&](size_t v) { return r ? std::to_string(v) : std::string("-"); };
-    std::string functions = "-";
-    if (r) {
-      functions = std::to_string(r->functions) + (r->functionsCallable ? " (callable)" : "");
-    }
     row(out, {n.hostname, n.machineGuid, n.nodeId.value_or("-"), n.self ? "self" : "child",
               std::to_string(n.streamingHops), n.streamingOnline ? "yes" : "no",
-              count(r ? r->charts : 0), count(r ? r->contexts : 0), functions});
+              count(r ? r->charts : 0), count(r ? r->contexts : 0),
+              r ? functionsCell(*r) : "-"});
+  }
+  for (const auto& r : s.nodes) {
+    const bool listed = std::any_of(s.state.nodes.begin(), s.state.nodes.end(),
+                                    [&](const auto& n) { return n.machineGuid == r.machineGuid; });
+    if (listed) continue;
+    row(out, {r.hostname, r.machineGuid, r.nodeId.empty() ? "-" : r.nodeId, "child",
+              std::to_string(r.hops), r.live ? "yes" : "no", std::to_string(r.charts),
+              std::to_string(r.contexts), functionsCell(r)});
   }
   return out;
 }

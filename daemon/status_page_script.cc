@@ -57,6 +57,20 @@ function fmtBytes(n) {
 // ---- tables and the per-node view (aclk/status) ----
 function registryNode(guid) { return (lastStatus ? lastStatus.nodes : []).find(n => n["machine-guid"] === guid); }
 
+// The link's node instances (the gateway and the nodes relayed), then the streamed nodes the
+// link does not list yet (a child whose host info is not complete): every node, once.
+function allNodes(d) {
+  const out = d.state["node-instances"].map(n => ({guid: n.mguid, hostname: n.hostname,
+    nodeId: n["node-id"], relationship: n.relationship, hops: n["streaming-hops"],
+    online: n["streaming-online"]}));
+  for (const r of d.nodes) {
+    if (out.some(n => n.guid === r["machine-guid"])) continue;
+    out.push({guid: r["machine-guid"], hostname: r.hostname, nodeId: r["node-id"],
+              relationship: "child", hops: r.hops, online: r.live});
+  }
+  return out;
+}
+
 function render(d) {
   lastStatus = d;
   const s = d.state;
@@ -67,16 +81,15 @@ function render(d) {
   $("claimed").textContent = s["claimed-id"] || "not claimed";
   $("url").textContent = s["cloud-url"] || "-";
   $("reconnects").textContent = s["reconnect-count"];
-  fill("nodes", s["node-instances"], n => {
-    const r = registryNode(n.mguid);
-    return [n.hostname, n.mguid, n["node-id"] || "-", n.relationship, n["streaming-hops"],
-            n["streaming-online"] ? "yes" : "no", r ? r.charts : "-", r ? r.contexts : "-",
-            r ? r.functions + (r.funcs ? " (callable)" : "") : "-"];
+  fill("nodes", allNodes(d), n => {
+    const r = registryNode(n.guid);
+    return [n.hostname, n.guid, n.nodeId || "-", n.relationship, n.hops, n.online ? "yes" : "no",
+            r ? r.charts : "-", r ? r.contexts : "-", r ? r.functions + (r.funcs ? " (callable)" : "") : "-"];
   }, (tr, n) => {
-    tr.dataset.guid = n.mguid;
+    tr.dataset.guid = n.guid;
     tr.title = "details of " + n.hostname;
-    if (n.mguid === selectedGuid) tr.className = "selected";
-    tr.onclick = () => { selectedGuid = selectedGuid === n.mguid ? null : n.mguid; render(lastStatus); };
+    if (n.guid === selectedGuid) tr.className = "selected";
+    tr.onclick = () => { selectedGuid = selectedGuid === n.guid ? null : n.guid; render(lastStatus); };
   });
   $("streams-count").textContent = d.streams.length + " connected";
   fill("streams", d.streams, st => [st.hostname, st.peer, st.since, st["samples-per-second"],
@@ -110,17 +123,16 @@ function detailTable(title, rows) {
 
 function renderNodeDetail() {
   const box = $("node-detail");
-  const inst = selectedGuid && lastStatus &&
-               lastStatus.state["node-instances"].find(n => n.mguid === selectedGuid);
+  const inst = selectedGuid && lastStatus && allNodes(lastStatus).find(n => n.guid === selectedGuid);
   if (!inst) { box.hidden = true; box.replaceChildren(); return; }
   const r = registryNode(selectedGuid);
   const parts = [];
   const h = document.createElement("h2");
   h.textContent = "Node " + inst.hostname;
   parts.push(h);
-  const about = [["machine GUID", inst.mguid], ["node ID", inst["node-id"] || "-"],
-                 ["relationship", inst.relationship], ["hops", inst["streaming-hops"]],
-                 ["online", inst["streaming-online"] ? "yes" : "no"]];
+  const about = [["machine GUID", inst.guid], ["node ID", inst.nodeId || "-"],
+                 ["relationship", inst.relationship], ["hops", inst.hops],
+                 ["online", inst.online ? "yes" : "no"]];
   if (r) {
     about.push(["version", r.version || "-"], ["OS", r.os || "-"], ["peer", r.peer || "-"],
                ["connected since", r["connected-since"] || "-"],
@@ -190,14 +202,22 @@ const linkMarks = {
     const x = chart.scales.x, area = chart.chartArea, ctx = chart.ctx;
     ctx.save();
     ctx.font = "10px system-ui, sans-serif";
+    // Labels step down a line while marks are close together, so that a flap stays readable; the
+    // timeline table below has every status in full.
+    let lastPx = -1e9, line = 0;
     for (const e of events) {
       if (e.t < x.min || e.t > x.max) continue;
       const px = x.getPixelForValue(e.t);
       ctx.strokeStyle = e.reconnect ? "#1f5fa8" : (e.online ? "#2a7d2e" : "#b33");
       ctx.setLineDash(e.reconnect ? [] : [3, 3]);
       ctx.beginPath(); ctx.moveTo(px, area.top); ctx.lineTo(px, area.bottom); ctx.stroke();
+      line = px - lastPx < 120 ? (line + 1) % 5 : 0;
+      lastPx = px;
+      const text = (e.reconnect ? "reconnect: " : "") + e.status.slice(0, 40);
+      const width = ctx.measureText(text).width;
       ctx.fillStyle = ctx.strokeStyle;
-      ctx.fillText((e.reconnect ? "reconnect: " : "") + e.status.slice(0, 40), px + 3, area.top + 10);
+      // Left of the mark when it sits near the right edge (the newest marks usually do).
+      ctx.fillText(text, px + 3 + width > area.right ? px - 3 - width : px + 3, area.top + 10 + 11 * line);
     }
     ctx.restore();
   }
@@ -253,7 +273,10 @@ function addHistory(h) {
     for (const ds of chart.data.datasets) {
       while (ds.data.length && ds.data[0].x < newestT - HOUR) ds.data.shift();
     }
-    chart.options.scales.x.min = newestT - HOUR;
+    // The span held, up to the hour, and at least a minute: a page opened soon after a start
+    // shows lines rather than a sliver at the right edge.
+    const oldest = chart.data.datasets[0].data.length ? chart.data.datasets[0].data[0].x : newestT;
+    chart.options.scales.x.min = Math.min(Math.max(oldest, newestT - HOUR), newestT - 60);
     chart.options.scales.x.max = newestT;
     chart.update("none");
     // For a look from outside (the tests, a curious operator): points held and the last values.
@@ -261,7 +284,9 @@ function addHistory(h) {
     canvas.dataset.points = chart.data.datasets[0].data.length;
     canvas.dataset.last = chart.data.datasets.map(ds => ds.data.length ? ds.data[ds.data.length - 1].y : "").join(",");
   }
-  const drops = events.filter(e => !e.online && e.t >= newestT - HOUR).length;
+  // A drop is going offline from online (the offline of a start-up is none).
+  const drops = events.filter((e, i) => !e.online && i > 0 && events[i - 1].online &&
+                                        e.t >= newestT - HOUR).length;
   const reconnects = events.filter(e => e.reconnect && e.t >= newestT - HOUR).length;
   $("link-marks").textContent = "(last hour: " + reconnects + " reconnects, " + drops + " drops)";
   fill("timeline", events.slice().reverse().slice(0, 20), e => [fmtTime(e.t), e.online ? "online" : "offline",

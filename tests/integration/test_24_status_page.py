@@ -142,8 +142,8 @@ class StatusPageTest(BridgeTestBase):
         key = str(uuid.uuid4())
         gw = self.bridge_gateway(key)
         s, _ = self.handshake(gw, key, hostname="plain-child", ver=15352)
-        wait_for(lambda: "plain-child" in json.dumps(gw.state_json()["node-instances"]), 10,
-                 what="the child among the node instances")
+        wait_for(lambda: "plain-child" in json.dumps(gw.ctl("nodes", "json").stdout), 10,
+                 what="the child known to the bridge")
         with urllib.request.urlopen(f"http://127.0.0.1:{gw.stream_port}/", timeout=10) as r:
             html = r.read().decode()
         self.assertIn(">Online<", html)

@@ -25,8 +25,16 @@ TEST(StatusPageTest, TablesRenderedWithoutScriptAndEscaped) {
   r.functions = 3;
   r.functionsCallable = true;
   s.nodes.push_back(r);
+  stream_bridge::NodeView unlisted;  // streaming, not yet a node instance of the link
+  unlisted.machineGuid = "7e5dc348-e657-11f1-8a35-02fc00000002";
+  unlisted.hostname = "new-child";
+  unlisted.live = true;
+  s.nodes.push_back(unlisted);
   s.streamsConnected = 1;
   const auto page = renderStatusPage(s, true);
+  EXPECT_NE(page.find("<td>new-child</td><td>7e5dc348-e657-11f1-8a35-02fc00000002</td><td>-</td>"
+                      "<td>child</td><td>0</td><td>yes</td>"),
+            std::string::npos);
   EXPECT_EQ(page.find("<script>alert(1)"), std::string::npos);
   EXPECT_NE(page.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_NE(page.find("online &lt;b&gt;"), std::string::npos);

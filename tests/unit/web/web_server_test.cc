@@ -270,5 +270,20 @@ TEST_F(LiveTest, TooBigBinaryAndCloseHandshake) {
   EXPECT_EQ(readFrame(s).opcode, -1) << "the server closes after the close handshake";
 }
 
+// A client whose answers pile up past maxLiveUnsent is dropped and counted (an answer bigger than
+// the limit stands in for a client that sends subscribes and never reads).
+TEST_F(LiveTest, AnswersLeftUnreadPastTheLimitDropTheClient) {
+  auto o = options();
+  o.maxLiveUnsent = 10;
+  WebServer web(std::move(o));
+  auto s = upgraded(web);
+  send(s, frame(0x81, R"({"id":1,"subscribe":{"channel":"c"}})"));
+  EXPECT_EQ(readFrame(s).opcode, -1) << "closed, the answer not sent";
+  for (int i = 0; i < 200 && web.counters().liveUnread.load() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(web.counters().liveUnread.load(), 1u);
+}
+
 }  // namespace
 }  // namespace aclkd::web
