@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,7 @@ class OutcomeStats {
   void countOutcome(size_t outcome) { ++outcomes_[outcome]; }
   uint64_t countOf(size_t outcome) const { return outcomes_[outcome].load(); }
   uint64_t total() const;  // every outcome
+  uint64_t totalExcept(std::initializer_list<size_t> outcomes) const;
   void observe(std::chrono::microseconds latency);
   void inflight(int delta) { inflight_ += delta; }
   std::string render() const;

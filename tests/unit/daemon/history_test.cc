@@ -17,26 +17,14 @@ HistoryFigures at(std::time_t t) {
 
 TEST(HistoryTest, RatesFromTotalsGaugesAsGiven) {
   History h(10, 4);
-  auto f = at(100);
-  f.samplesTotal = 1000;
-  f.streamBytesTotal = 5000;
-  f.queriesTotal = 3;
-  f.callsTotal = 7;
-  f.childrenOnline = 2;
-  f.streaming = 1;
-  f.publishLatencyUs = 2500;
-  f.pendingPubacks = 4;
-  h.record(f);
-  f = at(102);  // two seconds later: rates are per second of real time
-  f.samplesTotal = 1600;
-  f.streamBytesTotal = 9000;
-  f.queriesTotal = 7;
-  f.queryFailuresTotal = 2;
-  f.callsTotal = 9;
-  f.callFailuresTotal = 1;
-  f.childrenOnline = 3;
-  f.streaming = 2;
-  h.record(f);
+  h.record({.now = 100, .steadySeconds = 100, .childrenOnline = 2, .streaming = 1,
+            .samplesTotal = 1000, .streamBytesTotal = 5000, .linkStatus = "online",
+            .publishLatencyUs = 2500,
+            .pendingPubacks = 4, .queriesTotal = 3, .callsTotal = 7});
+  // Two seconds later: rates are per second of real time.
+  h.record({.now = 102, .steadySeconds = 102, .childrenOnline = 3, .streaming = 2,
+            .samplesTotal = 1600, .streamBytesTotal = 9000, .linkStatus = "online", .queriesTotal = 7,
+            .queryFailuresTotal = 2, .callsTotal = 9, .callFailuresTotal = 1});
   const auto p = h.points();
   ASSERT_EQ(p.size(), 2u);
   EXPECT_EQ(p[0].t, 100);
@@ -53,9 +41,7 @@ TEST(HistoryTest, RatesFromTotalsGaugesAsGiven) {
   EXPECT_EQ(p[1].childrenOnline, 3u);
   EXPECT_EQ(p[1].streaming, 2u);
   // A total that went backwards is no negative rate.
-  f = at(103);
-  f.samplesTotal = 10;
-  h.record(f);
+  h.record({.now = 103, .steadySeconds = 103, .samplesTotal = 10, .linkStatus = "online"});
   EXPECT_EQ(h.points(1)[0].samplesPerSecond, 0);
 }
 
