@@ -225,7 +225,9 @@ const linkMarks = {
 
 function makeCharts() {
   if (typeof Chart === "undefined") {
+    // The link timeline still fills from the history; only the drawings are off.
     $("charts-state").textContent = "— charts off: the gateway does not serve /static/chart.js (install libjs-chart.js)";
+    document.querySelector("#charts .grid").hidden = true;
     return false;
   }
   for (const [id, label, field, colour, axis] of SERIES) {
@@ -298,7 +300,7 @@ function connect() {
   ws.onopen = () => {
     $("live").textContent = "connected";
     ws.send(JSON.stringify({id: 1, subscribe: {channel: "aclk/status"}}));
-    if (Object.keys(charts).length) ws.send(JSON.stringify({id: 2, subscribe: {channel: "aclk/history"}}));
+    ws.send(JSON.stringify({id: 2, subscribe: {channel: "aclk/history"}}));
   };
   ws.onmessage = e => {
     const m = JSON.parse(e.data);
@@ -310,6 +312,7 @@ function connect() {
   ws.onclose = () => { $("live").textContent = "reconnecting…"; setTimeout(connect, 2000); };
 }
 
+$("live").textContent = "connecting…";
 $("charts").hidden = false;
 makeCharts();
 connect();
