@@ -77,7 +77,8 @@ std::string streamJson(const stream_bridge::StreamView& s);
 
 // Live channels, on Grafana Live's model: `scope/namespace[/path]`, at most 160 characters of
 // [A-Za-z0-9_=.-] and '/', no empty segment. Known: `aclk/status` (the link state with the node
-// and stream lists: what the status page shows), `nodes/<machine_guid>`, `streams/<machine_guid>`.
+// and stream lists: what the status page shows), `nodes/<machine_guid>`, `streams/<machine_guid>`;
+// and `aclk/history`, which the gateway answers itself (kHistoryChannel below).
 // The current JSON of `channel`, or nullopt with `error` saying what is wrong with the name.
 std::optional<std::string> renderChannel(const std::string& channel, const SurfaceSnapshot& s,
                                          std::string* error);
