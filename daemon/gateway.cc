@@ -157,7 +157,13 @@ std::string Gateway::startBridge() {
   wo.allowed = [allow](const std::string& ip) { return allow->admits(ip); };
   wo.routes
       .add({"GET", "/live", {},
-            [this](const std::string& channel, std::string* error) {
+            [this](const std::string& channel, web::ChannelRender purpose, std::string* error)
+                -> std::optional<std::string> {
+              // The history is kept apart from the snapshot (taking one is not needed for it).
+              if (channel == kHistoryChannel) {
+                return history_.json(purpose == web::ChannelRender::kPush ? kHistoryPushPoints
+                                                                          : SIZE_MAX);
+              }
               return renderChannel(channel, surfaceSnapshot(), error);
             }})
       .add({"GET", "/api/v3/stream_info",
@@ -167,6 +173,14 @@ std::string Gateway::startBridge() {
             },
             {},
             [this](const std::string& ip) { return bridge_->mayStream(ip); }})
+      // The status page's chart library, from Debian's package (status_page.h).
+      .add({"GET", "/static/chart.js",
+            [](const web::HttpRequest&) {
+              auto file = chartLibrary();
+              return web::HttpResponse{file.code, std::move(file.contentType),
+                                       std::move(file.body)};
+            },
+            {}})
       .add({"GET", "*",
             [this](const web::HttpRequest& req) {
               const auto r = localApi("GET", req.target);
@@ -180,6 +194,7 @@ std::string Gateway::startBridge() {
   bridge_ = std::make_unique<stream_bridge::StreamServer>(bo, config_.stream, registry_);
   auto error = bridge_->start();
   if (error.empty() && streamFunctions_) streamFunctions_->attach(bridge_.get());
+  if (error.empty()) startHistory();
   return error;
 }
 
@@ -212,7 +227,33 @@ void Gateway::startInitialClaim() {
   if (alertRelay_) alertRelay_->start();
 }
 
+void Gateway::startHistory() {
+  historySampler_ = std::thread([this] {
+    std::unique_lock lock(historyStopMutex_);
+    // Aligned on steady-clock seconds rather than sleeping a second after each sample: the
+    // sampling itself takes time, and a drift would leave holes in the charts.
+    auto next = std::chrono::steady_clock::now();
+    while (!historyStopping_) {
+      lock.unlock();
+      history_.record(historyFigures());
+      lock.lock();
+      next += std::chrono::seconds(1);
+      const auto now = std::chrono::steady_clock::now();
+      if (next < now) next = now;  // after a stall, no burst of catch-up points
+      historyStop_.wait_until(lock, next, [this] { return historyStopping_; });
+    }
+  });
+}
+
 void Gateway::stop() {
+  if (historySampler_.joinable()) {
+    {
+      std::lock_guard lock(historyStopMutex_);
+      historyStopping_ = true;
+    }
+    historyStop_.notify_all();
+    historySampler_.join();
+  }
   if (initialClaim_.joinable()) {
     initialClaim_.join();
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "alerts/alert_relay.h"
 #include "claim/claim_manager.h"
 #include "daemon/daemon_config.h"
+#include "daemon/history.h"
 #include "daemon/local_api.h"
 #include "daemon/stream_functions.h"
 #include "query/query_proxy.h"
@@ -94,6 +96,16 @@ class Gateway {
   std::string streamsJson() const;
   std::string nodesJson() const;
   std::thread initialClaim_;
+
+  // The status page's charts: the figures read once a second into history_, on a thread of its
+  // own (started with the bridge, whose web side is the only reader).
+  void startHistory();
+  HistoryFigures historyFigures() const;
+  History history_;
+  std::mutex historyStopMutex_;
+  std::condition_variable historyStop_;
+  bool historyStopping_ = false;
+  std::thread historySampler_;
 };
 
 }  // namespace aclkd::daemon

@@ -4,6 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "common/version.h"
 #include "daemon/gateway.h"
 #include "web/web_server.h"
@@ -37,6 +40,7 @@ SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
     s.webTimeouts = w.timeouts.load();
     s.liveProtocolErrors = w.liveProtocol.load();
     s.liveNoPong = w.liveNoPong.load();
+    s.liveUnread = w.liveUnread.load();
     s.liveClients = w.liveClients.load();
   }
   s.machineGuid = machineGuid_;
@@ -54,6 +58,34 @@ SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
   s.functionDeclarationsRefused = registry_->functionsRefused();
   if (alertRelay_) s.alertMetrics = alertRelay_->stats().render();
   return s;
+}
+
+HistoryFigures Gateway::historyFigures() const {
+  HistoryFigures f;
+  f.now = std::time(nullptr);
+  f.steadySeconds = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now().time_since_epoch())
+                        .count();
+  for (const auto& n : registry_->nodes()) f.childrenOnline += n.live ? 1 : 0;
+  if (bridge_) {
+    // Counters and a count that never wait on the stream loops (StreamServer::streams would).
+    f.streaming = bridge_->streamingCount();
+    f.samplesTotal = bridge_->counters().samples.load();
+    f.streamBytesTotal = bridge_->counters().wireBytes.load();
+  }
+  const auto v = stateView();
+  f.linkOnline = v.online;
+  f.reconnects = v.reconnectCount;
+  f.linkStatus = v.aclkStatus;
+  f.publishLatencyUs = static_cast<uint64_t>(std::max<int64_t>(v.publishLatencyUs, 0));
+  f.pendingPubacks = v.pendingPubacks;
+  if (queryProxy_) {
+    f.queriesTotal = queryProxy_->stats().total();
+    f.queryFailuresTotal = queryProxy_->stats().failures();
+    f.callsTotal = queryProxy_->functionStats().total();
+    f.callFailuresTotal = queryProxy_->functionStats().failures();
+  }
+  return f;
 }
 
 std::vector<query::NodeFacts> Gateway::queryNodes() const {

@@ -227,6 +227,8 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
            "reason=\"live_protocol\"");
   e.sample("aclkd_web_dropped_total", static_cast<double>(s.liveNoPong),
            "reason=\"live_no_pong\"");
+  e.sample("aclkd_web_dropped_total", static_cast<double>(s.liveUnread),
+           "reason=\"live_unread\"");
   e.one("aclkd_live_clients", "gauge", "Live channel WebSocket clients connected now.",
         static_cast<double>(s.liveClients));
   size_t live = 0;
@@ -293,17 +295,17 @@ namespace {
 struct Route {
   std::string_view path;
   std::string_view contentType;
-  enum Shows { kPage, kState, kStateAndStreams } shows;  // state: 503 while starting
-  std::string (*render)(const SurfaceSnapshot&);
+  // kPage: the status page, with the state once ready (never 503: it says it is starting);
+  // kState: 503 while starting.
+  enum Shows { kPage, kState, kStateAndStreams } shows;
+  std::string (*render)(const SurfaceSnapshot&);  // not for kPage: renderStatusPage
 };
 
 constexpr std::string_view kJson = "application/json";
 
 const Route kRoutes[] = {
-    {"/", "text/html; charset=utf-8", Route::kPage,
-     [](const SurfaceSnapshot&) { return std::string(statusPageHtml()); }},
-    {"/index.html", "text/html; charset=utf-8", Route::kPage,
-     [](const SurfaceSnapshot&) { return std::string(statusPageHtml()); }},
+    {"/", "text/html; charset=utf-8", Route::kPage, nullptr},
+    {"/index.html", "text/html; charset=utf-8", Route::kPage, nullptr},
     {"/api/v1/aclk", kJson, Route::kState,
      [](const SurfaceSnapshot& s) { return aclk::renderAclkStateJson(s.state); }},
     {"/api/v3/info", kJson, Route::kState, renderInfoJson},
@@ -332,9 +334,13 @@ aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& 
       return r;
     }
     r.contentType = std::string(route.contentType);
-    r.body = route.render(route.shows == Route::kPage
-                              ? SurfaceSnapshot{}
-                              : snapshot(route.shows == Route::kStateAndStreams));
+    if (route.shows == Route::kPage) {
+      // Without the stream views: the page's tables need none, and a page load must not wait on
+      // a busy stream loop (the script gets the streams from the live channel).
+      r.body = renderStatusPage(ready ? snapshot(false) : SurfaceSnapshot{}, ready);
+      return r;
+    }
+    r.body = route.render(snapshot(route.shows == Route::kStateAndStreams));
     return r;
   }
   r.code = 404;
@@ -439,7 +445,8 @@ std::optional<std::string> renderChannel(const std::string& channel, const Surfa
   const std::string rest = channel.substr(slash + 1);
   if (scope == "aclk") {
     if (rest != "status") {
-      *error = "unknown channel '" + channel + "'; the aclk scope has only aclk/status";
+      *error = "unknown channel '" + channel + "'; the aclk scope has aclk/status and " +
+               std::string(kHistoryChannel);
       return std::nullopt;
     }
     ordered_json j;

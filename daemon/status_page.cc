@@ -1,74 +1,143 @@
 #include "daemon/status_page.h"
 
-namespace aclkd::daemon {
+#include <algorithm>
+#include <fstream>
+#include <sstream>
 
-std::string_view statusPageHtml() {
-  static constexpr std::string_view kPage = R"html(<!doctype html>
+namespace aclkd::daemon {
+namespace {
+
+// Every text on the page comes from the network (hostnames, status strings): escaped.
+std::string escapeHtml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+void row(std::string& out, std::initializer_list<std::string> cells) {
+  out += "<tr>";
+  for (const auto& c : cells) out += "<td>" + escapeHtml(c) + "</td>";
+  out += "</tr>\n";
+}
+
+const stream_bridge::NodeView* registryNode(const SurfaceSnapshot& s, const std::string& guid) {
+  for (const auto& n : s.nodes) {
+    if (n.machineGuid == guid) return &n;
+  }
+  return nullptr;
+}
+
+std::string functionsCell(const stream_bridge::NodeView& r) {
+  return std::to_string(r.functions) + (r.functionsCallable ? " (callable)" : "");
+}
+
+// The node table's rows: the link's node instances (the gateway and every relayed node) with the
+// bridge's counts where it knows the node, then the streamed nodes the link does not list yet (a
+// child whose host info is not complete). The script renders the same rows (allNodes).
+std::string nodeRows(const SurfaceSnapshot& s) {
+  std::string out;
+  for (const auto& n : s.state.nodes) {
+    const auto* r = registryNode(s, n.machineGuid);
+    auto count = [&](size_t v) { return r ? std::to_string(v) : std::string("-"); };
+    row(out, {n.hostname, n.machineGuid, n.nodeId.value_or("-"), n.self ? "self" : "child",
+              std::to_string(n.streamingHops), n.streamingOnline ? "yes" : "no",
+              count(r ? r->charts : 0), count(r ? r->contexts : 0),
+              r ? functionsCell(*r) : "-"});
+  }
+  for (const auto& r : s.nodes) {
+    const bool listed = std::any_of(s.state.nodes.begin(), s.state.nodes.end(),
+                                    [&](const auto& n) { return n.machineGuid == r.machineGuid; });
+    if (listed) continue;
+    row(out, {r.hostname, r.machineGuid, r.nodeId.empty() ? "-" : r.nodeId, "child",
+              std::to_string(r.hops), r.live ? "yes" : "no", std::to_string(r.charts),
+              std::to_string(r.contexts), functionsCell(r)});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string renderStatusPage(const SurfaceSnapshot& s, bool ready) {
+  const auto& v = s.state;
+  std::string link = "starting…";
+  std::string linkClass = "waiting";
+  if (ready) {
+    link = v.online ? "Online" : "Offline";
+    linkClass = v.online ? "online" : "offline";
+  }
+  std::ostringstream page;
+  page << R"(<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>aclkd</title>
-<style>
-  body { font: 14px system-ui, sans-serif; margin: 2em; color: #222; }
-  h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 1.5em; }
-  .state { display: inline-block; padding: 2px 8px; border-radius: 4px; color: #fff; }
-  .online { background: #2a7d2e; } .offline { background: #b33; } .waiting { background: #888; }
-  table { border-collapse: collapse; } td, th { padding: 3px 10px; border-bottom: 1px solid #ddd;
-  text-align: left; } dt { font-weight: bold; float: left; width: 12em; } dd { margin-bottom: 4px; }
-</style>
+<style>)" << statusPageStyle() << R"(</style>
 </head>
 <body>
-<h1>aclkd <span id="link" class="state waiting">connecting…</span></h1>
+<h1>aclkd <span id="link" class="state )" << linkClass << "\">" << escapeHtml(link) << R"(</span></h1>
 <dl>
-  <dt>ACLK status</dt><dd id="status">-</dd>
-  <dt>Claimed ID</dt><dd id="claimed">-</dd>
-  <dt>Cloud URL</dt><dd id="url">-</dd>
-  <dt>Reconnects</dt><dd id="reconnects">-</dd>
-  <dt>Live updates</dt><dd id="live">not connected</dd>
+  <dt>ACLK status</dt><dd id="status">)" << escapeHtml(ready ? v.aclkStatus : "-") << R"(</dd>
+  <dt>Claimed ID</dt><dd id="claimed">)"
+       << escapeHtml(ready ? v.claimedId.value_or("not claimed") : "-") << R"(</dd>
+  <dt>Cloud URL</dt><dd id="url">)" << escapeHtml(ready ? v.cloudUrl.value_or("-") : "-")
+       << R"(</dd>
+  <dt>Reconnects</dt><dd id="reconnects">)"
+       << (ready ? std::to_string(v.reconnectCount) : "-") << R"(</dd>
+  <dt>Live updates</dt><dd id="live">off (JavaScript is off; reload for fresh figures)</dd>
 </dl>
+<section id="charts" hidden>
+<h2>Last hour <span id="charts-state" class="note"></span></h2>
+<div class="grid">
+<figure><figcaption>Children online and streaming</figcaption><div class="box"><canvas id="chart-children"></canvas></div></figure>
+<figure><figcaption>Samples per second in (dropped, never relayed)</figcaption><div class="box"><canvas id="chart-samples"></canvas></div></figure>
+<figure><figcaption>Bytes per second in</figcaption><div class="box"><canvas id="chart-bytes"></canvas></div></figure>
+<figure><figcaption>Link: online, reconnects marked <span id="link-marks" class="note"></span></figcaption><div class="box"><canvas id="chart-link"></canvas></div></figure>
+<figure><figcaption>PUBACK latency (ms) and messages pending</figcaption><div class="box"><canvas id="chart-puback"></canvas></div></figure>
+<figure><figcaption>Cloud queries and function calls per second, with failures</figcaption><div class="box"><canvas id="chart-cloud"></canvas></div></figure>
+</div>
+<h2>Link timeline</h2>
+<table id="timeline"><thead><tr><th>time</th><th>link</th><th>reconnect</th><th>status</th></tr></thead><tbody></tbody></table>
+</section>
 <h2>Node instances</h2>
 <table id="nodes"><thead><tr><th>hostname</th><th>machine GUID</th><th>node ID</th>
-<th>relationship</th><th>hops</th><th>online</th></tr></thead><tbody></tbody></table>
+<th>relationship</th><th>hops</th><th>online</th><th>charts</th><th>contexts</th><th>functions</th></tr></thead>
+<tbody>)" << (ready ? nodeRows(s) : "") << R"(</tbody></table>
+<section id="node-detail" hidden></section>
 <h2>Streams</h2>
+<p id="streams-count" class="note">)"
+       << (ready ? std::to_string(s.streamsConnected) + " connected; the list is live (JavaScript)"
+                 : "")
+       << R"(</p>
 <table id="streams"><thead><tr><th>hostname</th><th>peer</th><th>since</th><th>samples/s</th>
 <th>bytes</th><th>compression</th><th>TLS</th></tr></thead><tbody></tbody></table>
-<script>
-"use strict";
-function cell(row, text) { const td = document.createElement("td"); td.textContent = text; row.appendChild(td); }
-function fill(id, rows, cells) {
-  const body = document.querySelector("#" + id + " tbody");
-  body.replaceChildren();
-  for (const r of rows) { const tr = document.createElement("tr"); cells(r).forEach(c => cell(tr, c)); body.appendChild(tr); }
-}
-function render(d) {
-  const s = d.state;
-  const link = document.getElementById("link");
-  link.textContent = s.online ? "Online" : "Offline";
-  link.className = "state " + (s.online ? "online" : "offline");
-  document.getElementById("status").textContent = s["aclk-status"];
-  document.getElementById("claimed").textContent = s["claimed-id"] || "not claimed";
-  document.getElementById("url").textContent = s["cloud-url"] || "-";
-  document.getElementById("reconnects").textContent = s["reconnect-count"];
-  fill("nodes", s["node-instances"], n => [n.hostname, n.mguid, n["node-id"] || "-",
-       n.relationship, n["streaming-hops"], n["streaming-online"] ? "yes" : "no"]);
-  fill("streams", d.streams, st => [st.hostname, st.peer, st.since, st["samples-per-second"],
-       st["wire-bytes"], st.compression, st.tls ? "yes" : "no"]);
-}
-function connect() {
-  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/live");
-  ws.onopen = () => { document.getElementById("live").textContent = "connected";
-                      ws.send(JSON.stringify({id: 1, subscribe: {channel: "aclk/status"}})); };
-  ws.onmessage = e => { const m = JSON.parse(e.data);
-                        if (m.result && m.result.data) render(m.result.data);
-                        if (m.push) render(m.push.data); };
-  ws.onclose = () => { document.getElementById("live").textContent = "reconnecting…"; setTimeout(connect, 2000); };
-}
-connect();
-</script>
+<script src="/static/chart.js"></script>
+<script>)" << statusPageScript() << R"(</script>
 </body>
 </html>
-)html";
-  return kPage;
+)";
+  return page.str();
+}
+
+StaticFile chartLibrary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream body;
+  if (in) body << in.rdbuf();
+  if (!in || body.str().empty()) {
+    return {404, "text/plain; charset=utf-8",
+            "The chart library is not installed: install Debian's libjs-chart.js (it provides " +
+                path + "). The status page works without it, with its tables only.\n"};
+  }
+  return {200, "text/javascript; charset=utf-8", body.str()};
 }
 
 }  // namespace aclkd::daemon

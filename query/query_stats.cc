@@ -1,5 +1,6 @@
 #include "query/query_stats.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace aclkd::query {
@@ -110,6 +111,30 @@ std::string OutcomeStats::render() const {
                 static_cast<long long>(inflight_.load()));
   out += buf;
   return out;
+}
+
+uint64_t OutcomeStats::total() const { return totalExcept({}); }
+
+// Summed outcome by outcome rather than total minus the others: the counters move while they are
+// read, and a difference of two reads could go below zero.
+uint64_t OutcomeStats::totalExcept(std::initializer_list<size_t> excluded) const {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < outcomes_.size(); ++i) {
+    if (std::find(excluded.begin(), excluded.end(), i) == excluded.end()) sum += countOf(i);
+  }
+  return sum;
+}
+
+uint64_t QueryStats::failures() const {
+  return totalExcept({static_cast<size_t>(QueryOutcome::kLocal),
+                      static_cast<size_t>(QueryOutcome::kAnswered),
+                      static_cast<size_t>(QueryOutcome::kCancelled)});
+}
+
+uint64_t FunctionStats::failures() const {
+  return totalExcept({static_cast<size_t>(CallOutcome::kAnswered),
+                      static_cast<size_t>(CallOutcome::kListed),
+                      static_cast<size_t>(CallOutcome::kCancelled)});
 }
 
 }  // namespace aclkd::query

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ class OutcomeStats {
 
   void countOutcome(size_t outcome) { ++outcomes_[outcome]; }
   uint64_t countOf(size_t outcome) const { return outcomes_[outcome].load(); }
+  uint64_t total() const;  // every outcome
+  uint64_t totalExcept(std::initializer_list<size_t> outcomes) const;
   void observe(std::chrono::microseconds latency);
   void inflight(int delta) { inflight_ += delta; }
   std::string render() const;
@@ -66,6 +69,9 @@ class QueryStats : public OutcomeStats {
  public:
   QueryStats();
   void count(QueryOutcome outcome) { countOutcome(static_cast<size_t>(outcome)); }
+  // Queries the gateway could not answer (every outcome but local, answered and cancelled: an
+  // agent's own HTTP error is an answer, a cancel the cloud's choice). The status page's chart.
+  uint64_t failures() const;
 };
 
 // How a function call or list for a relayed node ended (docs/protocol/aclk.md §8.3).
@@ -89,6 +95,8 @@ class FunctionStats : public OutcomeStats {
  public:
   FunctionStats();
   void count(CallOutcome outcome) { countOutcome(static_cast<size_t>(outcome)); }
+  // Calls that got no answer from the node (every outcome but answered, listed and cancelled).
+  uint64_t failures() const;
 };
 
 }  // namespace aclkd::query

@@ -13,7 +13,7 @@ PACKAGES=(
   libsystemd-dev libboost1.81-dev libsqlite3-dev libzstd-dev libbrotli-dev zlib1g-dev
   microsocks
   mosquitto mosquitto-clients tinyproxy
-  netdata clang libclang-rt-14-dev chromium
+  netdata clang libclang-rt-14-dev chromium libjs-chart.js
   # the shared Netdata v2.10.4 agent (tests/integration/test_12_query_proxy.py)
   libjson-c5 libyaml-0-2 libzstd1 libbrotli1 libuv1 libcurl4 liblz4-1 libuuid1 libsystemd0 libssl3
 )

@@ -27,7 +27,7 @@ std::string LiveChannels::onCommand(const std::string& text) {
     return reply.dump();
   }
   std::string error;
-  const auto data = data_(channel, &error);
+  const auto data = data_(channel, ChannelRender::kSubscribe, &error);
   if (!data) return fail(400, error);
   if (subscriptions_.size() >= 64 && !subscriptions_.count(channel)) {
     return fail(429, "at most 64 subscriptions per connection");

@@ -9,9 +9,14 @@
 
 namespace aclkd::web {
 
+// What a channel is rendered for. Most channels are the same JSON both ways; a history answers a
+// subscribe with all it keeps and pushes only its newest points (the hour once, then a second at
+// a time, rather than the hour every second).
+enum class ChannelRender { kSubscribe, kPush };
+
 // A channel's current JSON, or nullopt with `error` saying what is wrong with its name.
-using ChannelData =
-    std::function<std::optional<std::string>(const std::string& channel, std::string* error)>;
+using ChannelData = std::function<std::optional<std::string>(
+    const std::string& channel, ChannelRender purpose, std::string* error)>;
 
 // The live channel protocol of one WebSocket client, without the socket: text messages in,
 // text messages out.

@@ -142,6 +142,16 @@ class LiveSession : public std::enable_shared_from_this<LiveSession<Stream>> {
   void send(Out out) {
     if (stopped_ || closing_) return;
     if (out.kind == Out::kClose) closing_ = true;
+    unsent_ += out.text.size();
+    if (unsent_ > shared_->options.maxLiveUnsent) {
+      shared_->counters.liveUnread++;
+      shared_->warnLimited(peerIp_, "live-unread",
+                           "live client " + peer_ + " dropped: " + std::to_string(unsent_) +
+                               " bytes of answers unread");
+      error_code ignored;
+      beast::get_lowest_layer(ws_).close(ignored);
+      return stop();
+    }
     outbox_.push_back(std::move(out));
     if (outbox_.size() == 1) writeNext();
   }
@@ -166,6 +176,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession<Stream>> {
 
   void onWritten(error_code ec) {
     if (ec) return stop();
+    unsent_ -= outbox_.front().text.size();
     outbox_.pop_front();
     if (!outbox_.empty()) writeNext();
   }
@@ -186,6 +197,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession<Stream>> {
   BeastRequest request_;
   beast::flat_buffer in_;
   std::deque<Out> outbox_;
+  size_t unsent_ = 0;  // bytes of text in outbox_
   Clock::time_point lastPong_;
   Clock::time_point lastPing_;
   bool stopped_ = false;

@@ -13,7 +13,7 @@ std::optional<std::string> ChannelCache::render(const ChannelData& data,
     if (it != entries_.end() && now - it->second.renderedAt < kFresh) return it->second.json;
   }
   std::string error;
-  auto json = data(channel, &error);
+  auto json = data(channel, ChannelRender::kPush, &error);
   std::lock_guard lock(mutex_);
   if (entries_.size() > 1024) {
     std::erase_if(entries_, [now](const auto& e) { return now - e.second.renderedAt >= kFresh; });

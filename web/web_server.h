@@ -20,6 +20,9 @@ struct WebOptions {
   size_t headerLimit = 16 * 1024;                      // request heads past it get 431
   std::chrono::seconds headTimeout{10};                // for the whole head
   size_t maxLiveMessage = 4096;                        // client messages past it close with 1009
+  // A client that sends commands and does not read the answers (a subscribe to aclk/history is
+  // ~250 KB) is dropped once this much waits for it.
+  size_t maxLiveUnsent = 8 * 1024 * 1024;
   std::chrono::seconds livePing{25};                   // a ping to every live client this often
   std::chrono::seconds livePongTimeout{90};            // closed without a pong for this long
 };
@@ -31,6 +34,7 @@ struct WebCounters {
   std::atomic<uint64_t> badRequests{0};     // answered 400 or 431
   std::atomic<uint64_t> timeouts{0};        // closed without a whole request head in time
   std::atomic<uint64_t> liveProtocol{0};    // live clients closed on a WebSocket error
+  std::atomic<uint64_t> liveUnread{0};      // live clients dropped: maxLiveUnsent unread
   std::atomic<uint64_t> liveNoPong{0};      // live clients dropped for want of a pong
   std::atomic<uint64_t> liveClients{0};     // gauge: WebSocket clients connected now
 };

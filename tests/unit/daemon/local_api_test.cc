@@ -38,11 +38,17 @@ TEST_F(RouteHttpTest, OnlyTheMetricsAskForTheStreamViews) {
   EXPECT_EQ(asked.back(), true);
 }
 
-TEST_F(RouteHttpTest, PagesAndRefusalsTakeNoSnapshot) {
-  EXPECT_EQ(get("/").code, 200);
+TEST_F(RouteHttpTest, RefusalsTakeNoSnapshotThePageNoStreamViews) {
   EXPECT_EQ(get("/healthz", false).code, 503) << "state while starting";
   EXPECT_EQ(get("/nowhere").code, 404);
   EXPECT_TRUE(asked.empty());
+  const auto starting = get("/", false);
+  EXPECT_EQ(starting.code, 200) << "the page answers while starting, without state";
+  EXPECT_TRUE(asked.empty());
+  const auto page = get("/");
+  EXPECT_EQ(page.code, 200);
+  EXPECT_EQ(asked, (std::vector<bool>{false})) << "the page never waits on the stream loops";
+  EXPECT_NE(page.body.find("3 connected"), std::string::npos);
 }
 
 }  // namespace

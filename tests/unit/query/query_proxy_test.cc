@@ -82,6 +82,25 @@ class QueryProxyTest : public ::testing::Test {
   int counter = 0;
 };
 
+// The status page charts queries and calls with their failures: what the gateway could not
+// answer. An agent's own HTTP error is an answer; a cancel is the cloud's choice.
+TEST(OutcomeStatsTest, TotalsAndFailures) {
+  QueryStats queries;
+  for (auto o : {QueryOutcome::kLocal, QueryOutcome::kAnswered, QueryOutcome::kCancelled,
+                 QueryOutcome::kTimeout, QueryOutcome::kOffline, QueryOutcome::kOffline}) {
+    queries.count(o);
+  }
+  EXPECT_EQ(queries.total(), 6u);
+  EXPECT_EQ(queries.failures(), 3u);
+  FunctionStats calls;
+  for (auto o : {CallOutcome::kAnswered, CallOutcome::kListed, CallOutcome::kCancelled,
+                 CallOutcome::kStreamGone, CallOutcome::kForbidden}) {
+    calls.count(o);
+  }
+  EXPECT_EQ(calls.total(), 5u);
+  EXPECT_EQ(calls.failures(), 2u);
+}
+
 TEST_F(QueryProxyTest, PlainPathAndOwnNodeAreLocal) {
   EXPECT_EQ(run("GET", "/api/v1/info").httpCode, 200);
   EXPECT_EQ(run("GET", std::string("/node/") + kSelfId + "/api/v1/aclk").httpCode, 200);

@@ -6,8 +6,8 @@ namespace aclkd::web {
 namespace {
 
 LiveChannels channels(std::map<std::string, std::string>* world) {
-  return LiveChannels([world](const std::string& channel, std::string* error)
-                          -> std::optional<std::string> {
+  return LiveChannels([world](const std::string& channel, ChannelRender,
+                              std::string* error) -> std::optional<std::string> {
     const auto it = world->find(channel);
     if (it == world->end()) {
       *error = "unknown channel '" + channel + "'";
@@ -30,6 +30,21 @@ TEST(LiveChannelsTest, SubscribePushOnChangeUnsubscribe) {
             R"({"id":2,"result":{}})");
   world["aclk/status"] = "{\"n\":3}";
   EXPECT_TRUE(live.pushChanged(world).empty());
+}
+
+// A history answers a subscribe with all it keeps; the pushes (rendered by the sessions' cache
+// with ChannelRender::kPush) carry what changed. The subscribe asks for the whole.
+TEST(LiveChannelsTest, SubscribeAsksForTheWholeChannel) {
+  std::vector<ChannelRender> asked;
+  LiveChannels live([&asked](const std::string&, ChannelRender purpose, std::string*) {
+    asked.push_back(purpose);
+    return std::optional<std::string>(purpose == ChannelRender::kSubscribe ? "[1,2,3]" : "[3]");
+  });
+  EXPECT_EQ(live.onCommand(R"({"id":1,"subscribe":{"channel":"aclk/history"}})"),
+            R"({"id":1,"result":{"data":[1,2,3]}})");
+  EXPECT_EQ(asked, std::vector<ChannelRender>{ChannelRender::kSubscribe});
+  EXPECT_EQ(live.pushChanged({{"aclk/history", "[4]"}}),
+            std::vector<std::string>{R"({"push":{"channel":"aclk/history","data":[4]}})"});
 }
 
 TEST(LiveChannelsTest, Errors) {

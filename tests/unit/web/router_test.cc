@@ -18,7 +18,7 @@ HttpHandler answer(const std::string& body) {
 
 Router table() {
   Router r;
-  r.add({"GET", "/live", {}, [](const std::string&, std::string*) { return std::string("{}"); }})
+  r.add({"GET", "/live", {}, [](const std::string&, ChannelRender, std::string*) { return std::string("{}"); }})
       .add({"GET", "/healthz", answer("health"), {}})
       .add({"POST", "/healthz", answer("posted"), {}})
       .add({"GET", "*", answer("fallback"), {}});

@@ -43,7 +43,7 @@ class WebServerTest : public ::testing::Test {
                 return HttpResponse{200, "text/plain", "health " + r.target};
               },
               {}})
-        .add({"GET", "/live", {}, [this](const std::string& channel, std::string* error) {
+        .add({"GET", "/live", {}, [this](const std::string& channel, ChannelRender, std::string* error) {
                 if (channel != "c") {
                   *error = "unknown channel";
                   return std::optional<std::string>();
@@ -268,6 +268,21 @@ TEST_F(LiveTest, TooBigBinaryAndCloseHandshake) {
   EXPECT_EQ(f.opcode, 8);
   EXPECT_EQ(f.payload, std::string("\x03\xe8", 2)) << "the code echoed, no reason";
   EXPECT_EQ(readFrame(s).opcode, -1) << "the server closes after the close handshake";
+}
+
+// A client whose answers pile up past maxLiveUnsent is dropped and counted (an answer bigger than
+// the limit stands in for a client that sends subscribes and never reads).
+TEST_F(LiveTest, AnswersLeftUnreadPastTheLimitDropTheClient) {
+  auto o = options();
+  o.maxLiveUnsent = 10;
+  WebServer web(std::move(o));
+  auto s = upgraded(web);
+  send(s, frame(0x81, R"({"id":1,"subscribe":{"channel":"c"}})"));
+  EXPECT_EQ(readFrame(s).opcode, -1) << "closed, the answer not sent";
+  for (int i = 0; i < 200 && web.counters().liveUnread.load() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(web.counters().liveUnread.load(), 1u);
 }
 
 }  // namespace
