@@ -66,7 +66,7 @@ HistoryFigures Gateway::historyFigures() const {
   f.steadySeconds = std::chrono::duration<double>(
                         std::chrono::steady_clock::now().time_since_epoch())
                         .count();
-  for (const auto& n : registry_->nodes()) f.childrenOnline += n.live ? 1 : 0;
+  f.childrenOnline = registry_->liveCount();
   if (bridge_) {
     // Counters and a count that never wait on the stream loops (StreamServer::streams would).
     f.streaming = bridge_->streamingCount();

@@ -269,6 +269,13 @@ std::vector<NodeView> NodeRegistry::nodes() const {
   return out;
 }
 
+size_t NodeRegistry::liveCount() const {
+  std::lock_guard lock(mutex_);
+  size_t live = 0;
+  for (const auto& [guid, n] : nodes_) live += n->info.live ? 1 : 0;
+  return live;
+}
+
 std::vector<aclk::RelayedNode> NodeRegistry::relayedNodes() {
   std::lock_guard lock(mutex_);
   std::vector<aclk::RelayedNode> out;

@@ -97,6 +97,9 @@ class NodeRegistry : public aclk::NodeRelaySource {
   std::vector<std::string> removeStaleNodes(const std::string& which, bool unregister);
 
   std::vector<NodeView> nodes() const;
+  // How many hosts are live, without building their views (the status page's once-a-second
+  // history: nodes() walks every context of every host).
+  size_t liveCount() const;
   // What `GET /api/v3/stream_info` tells a child of its own host, without building the views.
   struct HostStatus {
     bool known = false;
