@@ -8,6 +8,10 @@
 #include <chrono>
 
 #include "common/version.h"
+#include <nlohmann/json.hpp>
+
+#include "alerts/alert_relay.h"
+#include "daemon/alert_wiring.h"
 #include "daemon/gateway.h"
 #include "web/web_server.h"
 
@@ -57,6 +61,11 @@ SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
   }
   s.functionDeclarationsRefused = registry_->functionsRefused();
   if (alertRelay_) s.alertMetrics = alertRelay_->stats().render();
+  for (const auto& n : s.nodes) {
+    nlohmann::ordered_json fields = nlohmann::ordered_json::object();
+    addAlertFields(&fields, alertRelay_.get(), n.machineGuid, config_.options);
+    s.nodeExtras.emplace(n.machineGuid, fields.dump());
+  }
   return s;
 }
 
@@ -84,6 +93,11 @@ HistoryFigures Gateway::historyFigures() const {
     f.queryFailuresTotal = queryProxy_->stats().failures();
     f.callsTotal = queryProxy_->functionStats().total();
     f.callFailuresTotal = queryProxy_->functionStats().failures();
+  }
+  if (alertRelay_) {
+    f.alertTransitionsTotal = alertRelay_->stats().transitionsSent.load();
+    f.alertNodesRelayed =
+        static_cast<uint64_t>(std::max<int64_t>(alertRelay_->stats().nodesRelayed.load(), 0));
   }
   return f;
 }

@@ -46,6 +46,7 @@ void History::record(const HistoryFigures& given) {
   p.reconnects = clamp32(f.reconnects);
   p.pubackLatencyMs = static_cast<double>(f.publishLatencyUs) / 1000.0;
   p.pendingPubacks = clamp32(f.pendingPubacks);
+  p.alertNodesRelayed = clamp32(f.alertNodesRelayed);
   std::lock_guard lock(mutex_);
   const bool linkChanged = !previous_ || previous_->linkStatus != f.linkStatus ||
                            previous_->linkOnline != f.linkOnline ||
@@ -58,6 +59,8 @@ void History::record(const HistoryFigures& given) {
     p.queryFailuresPerSecond = rate(f.queryFailuresTotal, previous_->queryFailuresTotal, s);
     p.callsPerSecond = rate(f.callsTotal, previous_->callsTotal, s);
     p.callFailuresPerSecond = rate(f.callFailuresTotal, previous_->callFailuresTotal, s);
+    p.alertTransitionsPerSecond =
+        rate(f.alertTransitionsTotal, previous_->alertTransitionsTotal, s);
   }
   if (linkChanged) {
     LinkEvent& e = events_[eventsHead_];
@@ -105,14 +108,16 @@ std::string History::json(size_t newest) const {
   j["fields"] = {"t",          "children_online",  "streaming",       "samples_per_second",
                  "bytes_per_second", "link_online", "reconnects",   "puback_latency_ms",
                  "pending_pubacks",  "queries_per_second", "query_failures_per_second",
-                 "calls_per_second", "call_failures_per_second"};
+                 "calls_per_second", "call_failures_per_second", "alert_transitions_per_second",
+                 "alert_nodes_relayed"};
   json rows = json::array();
   for (const auto& p : pts) {
     rows.push_back({p.t, p.childrenOnline, p.streaming, rounded(p.samplesPerSecond),
                     rounded(p.bytesPerSecond), p.linkOnline ? 1 : 0, p.reconnects,
                     rounded(p.pubackLatencyMs), p.pendingPubacks, rounded(p.queriesPerSecond),
                     rounded(p.queryFailuresPerSecond), rounded(p.callsPerSecond),
-                    rounded(p.callFailuresPerSecond)});
+                    rounded(p.callFailuresPerSecond), rounded(p.alertTransitionsPerSecond),
+                    p.alertNodesRelayed});
   }
   j["points"] = std::move(rows);
   // The whole history carries every event kept (the hour's, and the link's state before it); a

@@ -28,6 +28,8 @@ struct HistoryFigures {
   uint64_t queryFailuresTotal = 0;
   uint64_t callsTotal = 0;
   uint64_t callFailuresTotal = 0;
+  uint64_t alertTransitionsTotal = 0;  // AlarmLogEntry handed to the link (alert relay)
+  uint64_t alertNodesRelayed = 0;      // nodes whose own alerts are relayed now
 };
 
 // One second on the charts. Plain numbers only, so that the buffer's size is its capacity times
@@ -46,6 +48,8 @@ struct HistoryPoint {
   double queryFailuresPerSecond = 0;
   double callsPerSecond = 0;
   double callFailuresPerSecond = 0;
+  double alertTransitionsPerSecond = 0;
+  uint32_t alertNodesRelayed = 0;
 };
 
 // A change of the link: its status string changed, or it reconnected. The strings live here

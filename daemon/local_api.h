@@ -4,6 +4,7 @@
 #include <ctime>
 #include <functional>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ namespace aclkd::daemon {
 struct SurfaceSnapshot {
   aclk::AclkStateView state;
   std::vector<stream_bridge::NodeView> nodes;
+  // Fields other parts add to a node's JSON (the alert relay's `alerts…`), by machine GUID.
+  std::map<std::string, std::string> nodeExtras;  // JSON objects
   std::vector<stream_bridge::StreamView> streams;  // empty unless asked for (routeHttp)
   uint64_t streamsAccepted = 0;
   uint64_t streamsRefused = 0;
@@ -74,6 +77,8 @@ aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& 
 
 // One node / one stream as the CLI tables and the live channels show them.
 std::string nodeJson(const stream_bridge::NodeView& n);
+// nodeJson with the snapshot's extra fields for that node.
+std::string nodeJson(const stream_bridge::NodeView& n, const SurfaceSnapshot& s);
 std::string streamJson(const stream_bridge::StreamView& s);
 
 // Live channels, on Grafana Live's model: `scope/namespace[/path]`, at most 160 characters of

@@ -104,6 +104,7 @@ std::string renderStatusPage(const SurfaceSnapshot& s, bool ready) {
 <figure><figcaption>Link: online, reconnects marked <span id="link-marks" class="note"></span></figcaption><div class="box"><canvas id="chart-link"></canvas></div></figure>
 <figure><figcaption>PUBACK latency (ms) and messages pending</figcaption><div class="box"><canvas id="chart-puback"></canvas></div></figure>
 <figure><figcaption>Cloud queries and function calls per second, with failures</figcaption><div class="box"><canvas id="chart-cloud"></canvas></div></figure>
+<figure><figcaption>Relayed alerts: nodes whose alerts are relayed, transitions sent to the cloud per second (a node's raised alerts: click it)</figcaption><div class="box"><canvas id="chart-alerts"></canvas></div></figure>
 </div>
 <h2>Link timeline</h2>
 <table id="timeline"><thead><tr><th>time</th><th>link</th><th>reconnect</th><th>status</th></tr></thead><tbody></tbody></table>

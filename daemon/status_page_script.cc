@@ -190,6 +190,8 @@ const SERIES = [
   ["chart-cloud", "query failures/s", "query_failures_per_second", "#b33", "y"],
   ["chart-cloud", "function calls/s", "calls_per_second", "#2a7d2e", "y"],
   ["chart-cloud", "call failures/s", "call_failures_per_second", "#d4a017", "y"],
+  ["chart-alerts", "nodes relayed", "alert_nodes_relayed", "#2a7d2e", "y"],
+  ["chart-alerts", "transitions relayed/s", "alert_transitions_per_second", "#1f5fa8", "y1"],
 ];
 const charts = {};       // canvas id → Chart
 let events = [];         // link events, oldest first
@@ -237,7 +239,7 @@ function makeCharts() {
         y: {beginAtZero: true, ticks: {maxTicksLimit: 5}},
       };
       if (id === "chart-link") { scales.y.max = 1; scales.y.ticks = {stepSize: 1, callback: v => v ? "online" : "offline"}; }
-      if (id === "chart-puback") scales.y1 = {beginAtZero: true, position: "right", grid: {drawOnChartArea: false}};
+      if (id === "chart-puback" || id === "chart-alerts") scales.y1 = {beginAtZero: true, position: "right", grid: {drawOnChartArea: false}};
       charts[id] = new Chart($(id), {
         type: "line",
         data: {datasets: []},

@@ -215,9 +215,15 @@ bool StreamParser::feedLines(std::string_view text, std::string* error) {
   size_t overLong = 0;
   p = forEachLine(p, end, [&](const char* line, const char* nl) {
     const auto length = static_cast<size_t>(nl - line);
-    if (length > maxLine_ && !inResult_) {
-      overLong = length;
-      return false;
+    if (length > maxLine_) {
+      if (!inResult_) {
+        overLong = length;
+        return false;
+      }
+      // Whole or in parts, a result line past the limit is body, never the block's end: the
+      // outcome must not depend on how the bytes were cut.
+      passLongResultLine(std::string_view(line, length), true);
+      return true;
     }
     parseLine(std::string_view(line, length));
     return true;
@@ -237,10 +243,13 @@ bool StreamParser::feedLines(std::string_view text, std::string* error) {
 }
 
 void StreamParser::passLongResultLine(std::string_view piece, bool lineEnds) {
-  if (!resultMidLine_) ++stats_.skippedBlockLines;
+  if (!resultMidLine_) ++stats_.skippedBlockLines;  // counted once, at the line's first piece
   if (!piece.empty()) events_.onFunctionResultBody(piece);
   resultMidLine_ = !lineEnds;
-  if (lineEnds) events_.onFunctionResultBody("\n");
+  if (lineEnds) {
+    ++stats_.lines;
+    events_.onFunctionResultBody("\n");
+  }
 }
 
 void StreamParser::parseLine(std::string_view line) {

@@ -24,7 +24,8 @@ TEST(HistoryTest, RatesFromTotalsGaugesAsGiven) {
   // Two seconds later: rates are per second of real time.
   h.record({.now = 102, .steadySeconds = 102, .childrenOnline = 3, .streaming = 2,
             .samplesTotal = 1600, .streamBytesTotal = 9000, .linkStatus = "online", .queriesTotal = 7,
-            .queryFailuresTotal = 2, .callsTotal = 9, .callFailuresTotal = 1});
+            .queryFailuresTotal = 2, .callsTotal = 9, .callFailuresTotal = 1,
+            .alertTransitionsTotal = 6, .alertNodesRelayed = 2});
   const auto p = h.points();
   ASSERT_EQ(p.size(), 2u);
   EXPECT_EQ(p[0].t, 100);
@@ -38,6 +39,8 @@ TEST(HistoryTest, RatesFromTotalsGaugesAsGiven) {
   EXPECT_EQ(p[1].queryFailuresPerSecond, 1);
   EXPECT_EQ(p[1].callsPerSecond, 1);
   EXPECT_EQ(p[1].callFailuresPerSecond, 0.5);
+  EXPECT_EQ(p[1].alertTransitionsPerSecond, 3);
+  EXPECT_EQ(p[1].alertNodesRelayed, 2u);
   EXPECT_EQ(p[1].childrenOnline, 3u);
   EXPECT_EQ(p[1].streaming, 2u);
   // A total that went backwards is no negative rate.

@@ -357,18 +357,27 @@ TEST(StreamParser, AResultLineOfAnyLengthIsPassedOnInPieces) {
   StreamParser parser(recorder, 64);  // a small line limit
   std::string error;
   const std::string longLine(1000, 'x');
+  // A line past the limit that starts like the closer is body too, however it is cut (the fuzzer
+  // found the whole line taken for the end and the cut one for body).
+  const std::string notTheEnd = "FUNCTION_RESULT_END " + std::string(100, 'z');
   const std::string text = "FUNCTION_RESULT_BEGIN t 200 application/json 0\n" + longLine + "\n" +
-                           longLine + "\nFUNCTION_RESULT_END\nCLAIMED_ID g c\n";
-  for (size_t piece : {1u, 7u, 63u, 64u, 65u, 500u, 5000u}) {
+                           notTheEnd + "\n" + longLine + "\nFUNCTION_RESULT_END\nCLAIMED_ID g c\n";
+  uint64_t lines = 0;
+  for (size_t piece : {100000u, 1u, 7u, 63u, 64u, 65u, 500u, 5000u}) {
     Recorder r;
     StreamParser p(r, 64);
     for (size_t at = 0; at < text.size(); at += piece) {
       ASSERT_TRUE(p.feed(std::string_view(text).substr(at, piece), &error)) << error;
     }
     ASSERT_EQ(r.log, (Log{"result-begin|t|200|application/json|0",
-                          "result-end|" + longLine + "\n" + longLine + "\n", "claimed|g|c"}))
+                          "result-end|" + longLine + "\n" + notTheEnd + "\n" + longLine + "\n",
+                          "claimed|g|c"}))
         << piece;
+    if (lines == 0) lines = p.stats().lines;
+    EXPECT_EQ(p.stats().lines, lines) << piece;
+    EXPECT_EQ(p.stats().skippedBlockLines, 3u) << piece;
   }
+  EXPECT_EQ(lines, 6u);
   // Outside a result the limit still holds.
   EXPECT_FALSE(parser.feed(longLine + "\n", &error));
 }
