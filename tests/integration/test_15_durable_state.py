@@ -186,7 +186,12 @@ class RestartTest(DurableStateTestBase):
         self.assertEqual(created[0]["message"]["claim_id"], new_claim)
         # The cloud keys a node by Space and machine GUID (the test cloud too): the same node id
         # comes back, now as an instance under the new claim.
-        new_id = wait_for(lambda: gw.node(child.guid)["node-id"], 20, what="the new node id")
+        # The link's view, not the store's: the store still holds the same id under the old
+        # claim, so waiting on it returned before CreateNodeInstanceResult was handled, and the
+        # restart below then rightly created the node once more (a flaky test, not a defect).
+        new_id = wait_for(lambda: next((n["node-id"] for n in gw.state_json()["node-instances"]
+                                        if n["mguid"] == child.guid and n["node-id"]), None),
+                          20, what="the new node id, as the link holds it under the new claim")
         self.assertEqual(new_id, old_id)
         # The store keeps the new id with the new claim: a restart reuses it.
         gw.stop()
