@@ -250,23 +250,6 @@ class TestCloud:
     def disconnect(self, claim_id, **fields):
         return self.agent(claim_id, "disconnect", **fields)
 
-    def node_request(self, node_id, what, **body):
-        """Starts a function call (what="function"), a configuration request ("config") or the
-        functions list ("functions") for a node, as the cloud's tabs do; returns its msg_id."""
-        if what == "functions":
-            return self.api(f"/testcloud/api/nodes/{node_id}/functions")["msg_id"]
-        return self.api(f"/testcloud/api/nodes/{node_id}/{what}", "POST", body)["msg_id"]
-
-    def reply(self, msg_id, timeout=30):
-        """The agent's decoded reply to a cmd request (waits for it)."""
-        def got():
-            r = self.api(f"/testcloud/api/replies/{msg_id}")
-            return r if r and not r.get("pending") else None
-        return wait_for(got, timeout, interval=0.2, what=f"the reply to {msg_id}")
-
-    def node_call(self, node_id, what, timeout=30, **body):
-        return self.reply(self.node_request(node_id, what, **body), timeout)
-
     def stop(self):
         self.process.stop()
 

@@ -85,6 +85,26 @@ class Relay:
         self.cut()
 
 
+def node_request(cloud, node_id, what, **body):
+    """Starts a function call (what="function"), a configuration request ("config") or the
+    functions list ("functions") for a node, as the cloud's tabs do; returns its msg_id."""
+    if what == "functions":
+        return cloud.api(f"/testcloud/api/nodes/{node_id}/functions")["msg_id"]
+    return cloud.api(f"/testcloud/api/nodes/{node_id}/{what}", "POST", body)["msg_id"]
+
+
+def reply(cloud, msg_id, timeout=30):
+    """The agent's decoded reply to a cmd request (waits for it)."""
+    def got():
+        r = cloud.api(f"/testcloud/api/replies/{msg_id}")
+        return r if r and not r.get("pending") else None
+    return wait_for(got, timeout, interval=0.2, what=f"the reply to {msg_id}")
+
+
+def node_call(cloud, node_id, what, timeout=30, **body):
+    return reply(cloud, node_request(cloud, node_id, what, **body), timeout)
+
+
 def capabilities(message):
     return {c["name"]: c.get("enabled", False) for c in message.get("capabilities", [])}
 
@@ -140,7 +160,7 @@ class V2FunctionsTest(FunctionsTestBase):
         wait_for(announced, 30, interval=0.5, what="funcs and dyncfg announced for the node")
 
         # The list, as the agent's own /api/v3/functions has it.
-        listed = self.cloud.node_call(node, "functions")
+        listed = node_call(self.cloud, node, "functions")
         self.assertEqual(listed["http_code"], 200, listed)
         names = {f["name"] for f in listed["body"]["functions"]}
         for want in ("netdata-streaming", "mount-points", "network-interfaces", "config"):
@@ -148,13 +168,13 @@ class V2FunctionsTest(FunctionsTestBase):
         self.assertEqual(listed["body"]["nodes"][0]["mg"], guid)
 
         # netdata-streaming: the child's own table (it lists itself).
-        r = self.cloud.node_call(node, "function", function="netdata-streaming")
+        r = node_call(self.cloud, node, "function", function="netdata-streaming")
         self.assertEqual(r["http_code"], 200, r)
         self.assertEqual(r["body"]["type"], "table")
         self.assertIn("nd2-noapi", json.dumps(r["body"]["data"]))
 
         # mount-points: the same columns as the child gives on its own API.
-        r = self.cloud.node_call(node, "function", function="mount-points")
+        r = node_call(self.cloud, node, "function", function="mount-points")
         self.assertEqual(r["http_code"], 200, r)
         api_guid, api_node = self.live_node(gw, "nd2-api")
         direct = wait_for(lambda: http_json(f"http://127.0.0.1:{web}/api/v3/function?"
@@ -163,22 +183,22 @@ class V2FunctionsTest(FunctionsTestBase):
         self.assertEqual(set(r["body"]["columns"]), set(direct["columns"]))
 
         # Dynamic configuration: the tree.
-        r = self.cloud.node_call(node, "config", action="tree", path="/")
+        r = node_call(self.cloud, node, "config", action="tree", path="/")
         self.assertEqual(r["http_code"], 200, r)
         self.assertIn("tree", r["body"])
         # A bad id is refused before it reaches the child.
-        r = self.cloud.node_call(node, "config", action="get", id="a'b")
+        r = node_call(self.cloud, node, "config", action="get", id="a'b")
         self.assertEqual(r["http_code"], 400, r)
 
         # An unknown function: the child's 404, relayed.
-        r = self.cloud.node_call(node, "function", function="no-such-function")
+        r = node_call(self.cloud, node, "function", function="no-such-function")
         self.assertEqual(r["http_code"], 404, r)
         # The caller's access goes down as the cloud sent it: without sign-in the child refuses.
-        r = self.cloud.node_call(node, "function", function="netdata-streaming",
+        r = node_call(self.cloud, node, "function", function="netdata-streaming",
                                  permissions="0x0")
         self.assertEqual(r["http_code"], 412, r)
         # A quote would end the function's word on the stream line: refused, not sent.
-        r = self.cloud.node_call(node, "function", function='mount-points" "0xffff')
+        r = node_call(self.cloud, node, "function", function='mount-points" "0xffff')
         self.assertEqual(r["http_code"], 400, r)
 
         metrics = http_json_text(f"http://127.0.0.1:{gw.stream_port}/metrics")
@@ -203,7 +223,7 @@ class V2FunctionsTest(FunctionsTestBase):
         def frozen_call(**body):
             os.kill(child.pid, signal.SIGSTOP)  # the child reads nothing and answers nothing
             try:
-                return self.cloud.node_request(node, "function", **body)
+                return node_request(self.cloud, node, "function", **body)
             except Exception:
                 os.kill(child.pid, signal.SIGCONT)
                 raise
@@ -211,7 +231,7 @@ class V2FunctionsTest(FunctionsTestBase):
         # A timeout: 504 from the gateway, and FUNCTION_CANCEL goes down the stream.
         started = time.monotonic()
         msg = frozen_call(function="netdata-streaming", timeout=2)
-        r = self.cloud.reply(msg, 30)
+        r = reply(self.cloud, msg, 30)
         elapsed = time.monotonic() - started
         os.kill(child.pid, signal.SIGCONT)
         self.assertEqual(r["http_code"], 504, r)
@@ -227,7 +247,7 @@ class V2FunctionsTest(FunctionsTestBase):
         wait_for(lambda: relay.sent_down().count("FUNCTION ") >= len(txns) + 1, 10,
                  what="the second call down the stream")
         self.cloud.send(cid, "CancelPendingRequest", message={"request_id": msg})
-        r = self.cloud.reply(msg, 20)
+        r = reply(self.cloud, msg, 20)
         os.kill(child.pid, signal.SIGCONT)
         self.assertEqual(r["http_code"], 499, r)
         txn = [line.split()[1] for line in relay.sent_down().splitlines()
@@ -240,14 +260,14 @@ class V2FunctionsTest(FunctionsTestBase):
         time.sleep(1)
         started = time.monotonic()
         relay.cut()
-        r = self.cloud.reply(msg, 20)
+        r = reply(self.cloud, msg, 20)
         os.kill(child.pid, signal.SIGCONT)
         self.assertEqual(r["http_code"], 503, r)
         self.assertIn("closed before the answer", json.dumps(r["body"]))
         self.assertLess(time.monotonic() - started, 10)
         # The child comes back through the relay; its node is callable again, and answers.
         self.callable_node(gw, guid, 90)
-        r = self.cloud.node_call(node, "function", function="mount-points")
+        r = node_call(self.cloud, node, "function", function="mount-points")
         self.assertEqual(r["http_code"], 200, r)
 
     def test_a_node_behind_a_v2_parent(self):
@@ -262,7 +282,7 @@ class V2FunctionsTest(FunctionsTestBase):
         self.assertEqual(row["hops"], 2)
         # The call goes down the stream that carries the kid's host (from the v2 parent), and
         # the parent passes it on to the kid: the kid's own streaming table comes back.
-        r = self.cloud.node_call(node, "function", function="netdata-streaming")
+        r = node_call(self.cloud, node, "function", function="netdata-streaming")
         self.assertEqual(r["http_code"], 200, r)
         self.assertIn("nd2-fkid", json.dumps(r["body"]["data"]))
 
@@ -283,13 +303,13 @@ class Netdata137FunctionsTest(FunctionsTestBase):
         self.assertTrue(row["funcs"], row)
         self.assertFalse(row["dyncfg"])
         self.assertEqual(row["dyncfg-off"], "its stream did not negotiate DYNCFG")
-        listed = self.cloud.node_call(node, "functions")
+        listed = node_call(self.cloud, node, "functions")
         self.assertIn("processes", {f["name"] for f in listed["body"]["functions"]})
-        r = self.cloud.node_call(node, "function", function="processes", timeout=20)
+        r = node_call(self.cloud, node, "function", function="processes", timeout=20)
         self.assertEqual(r["http_code"], 200, r)
         self.assertIn("data", r["body"])
         # A request body needs an agent that takes FUNCTION_PAYLOAD (v1.45+): a clear 400.
-        r = self.cloud.node_call(node, "function", function="processes", payload={"a": 1})
+        r = node_call(self.cloud, node, "function", function="processes", payload={"a": 1})
         self.assertEqual(r["http_code"], 400, r)
         self.assertIn("too old to take a request body", json.dumps(r["body"]))
 
@@ -324,7 +344,7 @@ class ScriptedChildTest(FunctionsTestBase):
         s.sendall(samples(10))
         guid, node = self.live_node(gw, "scripted-fn")
         self.callable_node(gw, guid)
-        msg = self.cloud.node_request(node, "function", function="big arg1 arg2", timeout=30)
+        msg = node_request(self.cloud, node, "function", function="big arg1 arg2", timeout=30)
         s.settimeout(10)
         got = b""
         while b"\n" not in got:
@@ -346,7 +366,7 @@ class ScriptedChildTest(FunctionsTestBase):
             s.sendall(chunk.encode())
             time.sleep(0.01)
         s.sendall(b"\nFUNCTION_RESULT_END\n" + samples(20))
-        r = self.cloud.reply(msg, 30)
+        r = reply(self.cloud, msg, 30)
         self.assertEqual(r["http_code"], 200)
         self.assertEqual(len(r["body"]), 64)
         self.assertEqual(r["body"][0], row)
@@ -363,14 +383,14 @@ class ScriptedChildTest(FunctionsTestBase):
         guid, node = self.live_node(gw, "scripted-late")
         self.callable_node(gw, guid)
         started = time.monotonic()
-        msg = self.cloud.node_request(node, "function", function="slow")  # declared: 1 s
+        msg = node_request(self.cloud, node, "function", function="slow")  # declared: 1 s
         s.settimeout(10)
         got = b""
         while b"FUNCTION_CANCEL" not in got:
             got += s.recv(65536)
         txn = got.split(b"\n")[0].split()[1].decode()
         self.assertIn(f"FUNCTION_CANCEL {txn}\n".encode(), got)
-        r = self.cloud.reply(msg, 10)
+        r = reply(self.cloud, msg, 10)
         self.assertEqual(r["http_code"], 504, r)
         self.assertLess(time.monotonic() - started, 5)
         # The answer after all: read, dropped, counted and warned.
@@ -397,7 +417,7 @@ class ScriptedChildTest(FunctionsTestBase):
                        20, what="the declared function")
         self.assertFalse(row["funcs"])
         self.assertIn("allow functions = no", row["funcs-off"])
-        r = self.cloud.node_call(node, "function", function="f")
+        r = node_call(self.cloud, node, "function", function="f")
         self.assertEqual(r["http_code"], 403, r)
         self.assertIn("allow functions = no", json.dumps(r["body"]))
         # A reload that allows them: at once, and the cloud hears `funcs` for the node.
