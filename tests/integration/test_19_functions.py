@@ -330,8 +330,8 @@ class ScriptedChildTest(FunctionsTestBase):
     def test_large_result_interleaved_with_samples(self):
         key = str(uuid.uuid4())
         gw = self.bridge_gateway(key)
-        s, reply = self.handshake(gw, key, hostname="scripted-fn", ver=self.VER)
-        self.assertIn(b"version=", reply)
+        s, prompt = self.handshake(gw, key, hostname="scripted-fn", ver=self.VER)
+        self.assertIn(b"version=", prompt)
         s.sendall(b'CHART "system.cpu" "" "CPU" "%" "cpu" "system.cpu" "line" 100 1 "" "" ""\n'
                   b'DIMENSION "user" "user" "absolute" 1 1 ""\n'
                   b'FUNCTION GLOBAL "big" 10 "a large answer" "top" "0x8" 100 0\n')
@@ -409,7 +409,7 @@ class ScriptedChildTest(FunctionsTestBase):
     def test_functions_off_by_configuration(self):
         key = str(uuid.uuid4())
         gw = self.bridge_gateway(key, extra_conf="    allow functions = no\n")
-        s, reply = self.handshake(gw, key, hostname="scripted-off", ver=self.VER)
+        s, _ = self.handshake(gw, key, hostname="scripted-off", ver=self.VER)
         s.sendall(b'FUNCTION GLOBAL "f" 10 "h" "top" "0x8" 100 0\n'
                   b"BEGIN system.cpu\nSET user = 1\nEND\n")
         guid, node = self.live_node(gw, "scripted-off")
