@@ -28,22 +28,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bench/process_stats.h"
 #include "stream_bridge/stream_server.h"
 
 using namespace aclkd;
 using namespace aclkd::stream_bridge;
 using Clock = std::chrono::steady_clock;
+using bench::cpuSeconds;
 
 namespace {
 
 constexpr const char* kKey = "11111111-2222-4333-8444-555555555555";
 
-double cpuSeconds(int who) {
-  rusage u{};
-  getrusage(who, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
 // A child: handshake, one function declared, then every FUNCTION line answered at once (or never,
 // with `answer` false). Runs on its own thread; its CPU is measured apart.

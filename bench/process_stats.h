@@ -8,9 +8,10 @@
 
 namespace aclkd::bench {
 
-inline double cpuSeconds() {
+// `who`: RUSAGE_SELF, or RUSAGE_THREAD for the calling thread alone.
+inline double cpuSeconds(int who = RUSAGE_SELF) {
   rusage u{};
-  getrusage(RUSAGE_SELF, &u);
+  getrusage(who, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }

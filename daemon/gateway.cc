@@ -439,10 +439,9 @@ std::string Gateway::streamsJson() const {
 
 std::string Gateway::nodesJson() const {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  const NodeExtras extras = [this](const std::string& guid) { return nodeExtras(guid); };
   for (const auto& n : registry_->nodes()) {
-    auto j = nlohmann::ordered_json::parse(nodeJson(n));
-    addAlertFields(&j, alertRelay_.get(), n.machineGuid, config_.options);
-    out.push_back(std::move(j));
+    out.push_back(nlohmann::ordered_json::parse(nodeJson(n, extras)));
   }
   return out.dump();
 }

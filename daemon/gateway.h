@@ -95,6 +95,8 @@ class Gateway {
   SurfaceSnapshot surfaceSnapshot(bool withStreams = true) const;
   std::string streamsJson() const;
   std::string nodesJson() const;
+  // The fields other parts add to a node's JSON (the alert relay's), as a JSON object.
+  std::string nodeExtras(const std::string& machineGuid) const;
   std::thread initialClaim_;
 
   // The status page's charts: the figures read once a second into history_, on a thread of its

@@ -61,12 +61,14 @@ SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
   }
   s.functionDeclarationsRefused = registry_->functionsRefused();
   if (alertRelay_) s.alertMetrics = alertRelay_->stats().render();
-  for (const auto& n : s.nodes) {
-    nlohmann::ordered_json fields = nlohmann::ordered_json::object();
-    addAlertFields(&fields, alertRelay_.get(), n.machineGuid, config_.options);
-    s.nodeExtras.emplace(n.machineGuid, fields.dump());
-  }
+  s.nodeExtras = [this](const std::string& guid) { return nodeExtras(guid); };
   return s;
+}
+
+std::string Gateway::nodeExtras(const std::string& machineGuid) const {
+  nlohmann::ordered_json fields = nlohmann::ordered_json::object();
+  addAlertFields(&fields, alertRelay_.get(), machineGuid, config_.options);
+  return fields.dump();
 }
 
 HistoryFigures Gateway::historyFigures() const {

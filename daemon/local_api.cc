@@ -380,11 +380,11 @@ std::string nodeJson(const stream_bridge::NodeView& n) {
   return j.dump();
 }
 
-std::string nodeJson(const stream_bridge::NodeView& n, const SurfaceSnapshot& s) {
-  const auto extra = s.nodeExtras.find(n.machineGuid);
-  if (extra == s.nodeExtras.end()) return nodeJson(n);
+std::string nodeJson(const stream_bridge::NodeView& n, const NodeExtras& extras) {
+  const std::string added = extras ? extras(n.machineGuid) : std::string();
+  if (added.empty()) return nodeJson(n);
   auto j = ordered_json::parse(nodeJson(n));
-  const auto fields = ordered_json::parse(extra->second, nullptr, false);
+  const auto fields = ordered_json::parse(added, nullptr, false);
   if (fields.is_object()) j.update(fields);
   return j.dump();
 }
@@ -461,7 +461,7 @@ std::optional<std::string> renderChannel(const std::string& channel, const Surfa
     ordered_json j;
     j["state"] = ordered_json::parse(aclk::renderAclkStateJson(s.state));
     j["nodes"] = ordered_json::array();
-    for (const auto& n : s.nodes) j["nodes"].push_back(ordered_json::parse(nodeJson(n, s)));
+    for (const auto& n : s.nodes) j["nodes"].push_back(ordered_json::parse(nodeJson(n, s.nodeExtras)));
     j["streams"] = ordered_json::array();
     for (const auto& st : s.streams) j["streams"].push_back(ordered_json::parse(streamJson(st)));
     return j.dump();
@@ -473,7 +473,7 @@ std::optional<std::string> renderChannel(const std::string& channel, const Surfa
     }
     if (scope == "nodes") {
       for (const auto& n : s.nodes) {
-        if (n.machineGuid == rest) return nodeJson(n, s);
+        if (n.machineGuid == rest) return nodeJson(n, s.nodeExtras);
       }
       *error = "no node with machine GUID " + rest;
       return std::nullopt;

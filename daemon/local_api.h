@@ -16,11 +16,15 @@
 namespace aclkd::daemon {
 
 // Everything the operating surface renders, gathered once per request by the gateway.
+// A JSON object of fields to add to a node's JSON, by machine GUID ("" or unset: none).
+using NodeExtras = std::function<std::string(const std::string& machineGuid)>;
+
 struct SurfaceSnapshot {
   aclk::AclkStateView state;
   std::vector<stream_bridge::NodeView> nodes;
-  // Fields other parts add to a node's JSON (the alert relay's `alerts…`), by machine GUID.
-  std::map<std::string, std::string> nodeExtras;  // JSON objects
+  // Fields other parts add to a node's JSON (the alert relay's `alerts…`). Asked only where a
+  // node's JSON is rendered (the live channels), not for every snapshot (/metrics, /healthz).
+  NodeExtras nodeExtras;
   std::vector<stream_bridge::StreamView> streams;  // empty unless asked for (routeHttp)
   uint64_t streamsAccepted = 0;
   uint64_t streamsRefused = 0;
@@ -77,8 +81,8 @@ aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& 
 
 // One node / one stream as the CLI tables and the live channels show them.
 std::string nodeJson(const stream_bridge::NodeView& n);
-// nodeJson with the snapshot's extra fields for that node.
-std::string nodeJson(const stream_bridge::NodeView& n, const SurfaceSnapshot& s);
+// nodeJson with the fields `extras` adds for that node.
+std::string nodeJson(const stream_bridge::NodeView& n, const NodeExtras& extras);
 std::string streamJson(const stream_bridge::StreamView& s);
 
 // Live channels, on Grafana Live's model: `scope/namespace[/path]`, at most 160 characters of

@@ -201,6 +201,13 @@ class V2FunctionsTest(FunctionsTestBase):
         r = node_call(self.cloud, node, "function", function='mount-points" "0xffff')
         self.assertEqual(r["http_code"], 400, r)
 
+        # /api/v3/info lists the live nodes' functions.
+        info = json.loads(http_json_text(f"http://127.0.0.1:{gw.stream_port}/api/v3/info"))
+        listed = {n["mg"]: n for n in info["agents"][0]["functions"]["nodes"]}
+        self.assertGreaterEqual(info["agents"][0]["functions"]["callable_nodes"], 1)
+        self.assertTrue(listed[guid]["funcs"] and listed[guid]["dyncfg"], listed[guid])
+        self.assertEqual(listed[guid]["count"], row["functions"])
+
         metrics = http_json_text(f"http://127.0.0.1:{gw.stream_port}/metrics")
         for line in metrics.splitlines():
             if line and not line.startswith("#"):
