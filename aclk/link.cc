@@ -573,10 +573,10 @@ AclkStatus Link::status() const { return impl_->state.status(); }
 
 std::map<std::string, std::string> Link::nodeIds() const { return impl_->nodeSync.nodeIds(); }
 
-void Link::fillState(AclkStateView* v) const {
+void Link::fillState(AclkStateView* v, bool withNodes) const {
   impl_->state.with([&](const LinkState& st) {
     st.fill(v);
-    impl_->nodeSync.fillNodes(v);
+    if (withNodes) impl_->nodeSync.fillNodes(v);
   });
 }
 

@@ -87,7 +87,9 @@ class Link {
   void reloadIdentity();
 
   // The link's part of `aclk-state` (online, counters, times, backoff, ban, node ids).
-  void fillState(AclkStateView* view) const;
+  // `withNodes` false leaves out the node table (a row per node: the status page's
+  // once-a-second history needs only the link's own figures).
+  void fillState(AclkStateView* view, bool withNodes = true) const;
   // Machine GUID → node id of every node the cloud gave one (see NodeSync::nodeIds); any thread.
   std::map<std::string, std::string> nodeIds() const;
   AclkStatus status() const;

@@ -45,7 +45,8 @@ class Gateway {
   // One control request line (JSON) to one reply line (JSON).
   std::string handleControl(const std::string& requestLine);
 
-  aclk::AclkStateView stateView() const;
+  // `withNodes` false: without the link's node table (see Link::fillState).
+  aclk::AclkStateView stateView(bool withNodes = true) const;
 
   // SIGHUP and `aclkctl reload`: re-read aclkd.conf and stream.conf; apply what can change live
   // (log level, API keys and their patterns), report the rest as needing a restart. Established

@@ -84,7 +84,7 @@ HistoryFigures Gateway::historyFigures() const {
     f.samplesTotal = bridge_->counters().samples.load();
     f.streamBytesTotal = bridge_->counters().wireBytes.load();
   }
-  const auto v = stateView();
+  const auto v = stateView(false);  // once a second: the link's figures, not a row per node
   f.linkOnline = v.online;
   f.reconnects = v.reconnectCount;
   f.linkStatus = v.aclkStatus;
@@ -150,7 +150,7 @@ std::vector<query::NodeFacts> Gateway::queryNodes() const {
   return out;
 }
 
-aclk::AclkStateView Gateway::stateView() const {
+aclk::AclkStateView Gateway::stateView(bool withNodes) const {
   const auto snap = claims_->snapshot();
   aclk::AclkStateView v;
   v.claimed = snap->claimed;
@@ -167,7 +167,7 @@ aclk::AclkStateView Gateway::stateView() const {
   }
   v.nodes.push_back(self);
   if (link_) {
-    link_->fillState(&v);
+    link_->fillState(&v, withNodes);
   }
   if (bridge_) {
     const auto& c = bridge_->counters();
