@@ -123,10 +123,7 @@ void FunctionCalls::finish(std::map<std::string, Call, std::less<>>::iterator it
                            FunctionCallResult result) {
   FunctionDone done = std::move(it->second.done);
   ids_.erase(it->second.id);
-  if (answering_ == it->first) {
-    answering_.clear();
-    discarding_ = true;  // the rest of this block, if any, belongs to no call now
-  }
+  if (answering_ == it->first) answering_.clear();  // the rest of its block is dropped
   calls_.erase(it);
   if (done) done(std::move(result));
 }
@@ -165,21 +162,18 @@ void FunctionCalls::failAll(const std::string& why) {
     r.error = why;
     finish(calls_.begin(), std::move(r));
   }
-  discarding_ = false;
 }
 
 void FunctionCalls::resultBegin(std::string_view txn, int code, std::string_view contentType,
                                 int64_t expires) {
   const auto it = calls_.find(txn);
   answering_.clear();
-  discarding_ = it == calls_.end();
-  if (discarding_) {
+  if (it == calls_.end()) {
     ++strays_;
     return;
   }
   answering_ = it->first;
   Call& call = it->second;
-  call.answering = true;
   call.code = code;
   call.contentType = std::string(contentType);
   call.expires = expires;
@@ -187,7 +181,7 @@ void FunctionCalls::resultBegin(std::string_view txn, int code, std::string_view
 }
 
 void FunctionCalls::resultBody(std::string_view bytes) {
-  if (answering_.empty() || discarding_) return;
+  if (answering_.empty()) return;
   Call& call = calls_.find(answering_)->second;
   if (call.tooLarge) return;
   // One byte of slack: the newline that ends the body's last line is not the body's.
@@ -200,7 +194,6 @@ void FunctionCalls::resultBody(std::string_view bytes) {
 }
 
 void FunctionCalls::resultEnd() {
-  discarding_ = false;
   if (answering_.empty()) return;
   const auto it = calls_.find(answering_);
   answering_.clear();

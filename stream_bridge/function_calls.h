@@ -104,7 +104,6 @@ class FunctionCalls {
     int code = 0;
     std::string contentType;
     int64_t expires = 0;
-    bool answering = false;  // between RESULT_BEGIN and RESULT_END
     bool tooLarge = false;
   };
   void finish(std::map<std::string, Call, std::less<>>::iterator it, FunctionCallResult result);
@@ -115,8 +114,9 @@ class FunctionCalls {
   std::function<std::string()> txn_;
   std::map<std::string, Call, std::less<>> calls_;  // by transaction id
   std::map<uint64_t, std::string> ids_;  // call id -> transaction id
-  std::string answering_;                // the transaction whose body is arriving ("" none)
-  bool discarding_ = false;              // a result block for no call in flight
+  // The transaction whose body is arriving; "" while none is, or the block is for no call in
+  // flight (a stray, or a call that ended meanwhile): its body is then dropped.
+  std::string answering_;
   uint64_t strays_ = 0;
 };
 
