@@ -10,7 +10,7 @@ FunctionDeclaration decl(std::string_view name, int timeout = 10) {
   FunctionDeclaration f;
   f.name = name;
   f.timeoutSeconds = timeout;
-  f.help = "help of " + std::string();
+  f.help = "a help text";  // a view: it must point at something that outlives the call
   f.tags = "top";
   f.access = 0x13;
   f.accessKnown = true;
