@@ -39,14 +39,21 @@ install_deps() {
   done
 }
 
+# build [CMAKE_ARGS...]: configures BUILD_DIR once (with these arguments and ACLKD_CMAKE_ARGS) and
+# builds it. The compiler's warnings are shown (ninja --quiet drops only the progress lines);
+# ACLKD_WERROR=1 (CI) makes a warning a build error.
 build() {
   local type="${ACLKD_BUILD_TYPE:-RelWithDebInfo}"
+  local args=("$@")
+  [ "${ACLKD_WERROR:-0}" = 1 ] && args+=(-DACLKD_WERROR=ON)
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     log "configuring $BUILD_DIR ($type)"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$type" ${ACLKD_CMAKE_ARGS:-} >/dev/null
+    # shellcheck disable=SC2086  # ACLKD_CMAKE_ARGS is a list of words
+    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$type" "${args[@]}" \
+      ${ACLKD_CMAKE_ARGS:-} >/dev/null
   fi
-  log "building"
-  ninja -C "$BUILD_DIR" -j "$(nproc)" >/dev/null || ninja -C "$BUILD_DIR" -j 1
+  log "building $BUILD_DIR"
+  ninja -C "$BUILD_DIR" --quiet -j "$(nproc)" ${ACLKD_BUILD_TARGETS:-}
 }
 
 # make_certs DIR: a test CA and a server certificate for localhost / 127.0.0.1, made once.
