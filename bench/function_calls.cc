@@ -135,7 +135,7 @@ struct Server {
     BridgeOptions o;
     o.port = 0;
     o.ioThreads = 1;
-    server = std::make_unique<StreamServer>(o, *conf, registry);
+    server = std::make_unique<StreamServer>(o, std::make_shared<const StreamConf>(*conf), registry);
     if (auto e = server->start(); !e.empty()) std::fprintf(stderr, "start: %s\n", e.c_str());
   }
   bool callable(const std::string& guid) {

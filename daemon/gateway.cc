@@ -31,9 +31,11 @@ std::string reply(int code, const std::string& text) {
 }  // namespace
 
 Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostname)
-    : config_(std::move(config)), machineGuid_(std::move(machineGuid)),
+    : streamConf_(std::make_shared<const stream_bridge::StreamConf>(std::move(config.stream))),
+      config_(std::move(config)),
+      logLevel_(config_.aclkd.getString("global", "log level")),
+      machineGuid_(std::move(machineGuid)),
       hostname_(std::move(hostname)) {
-  streamConf_ = std::make_shared<const stream_bridge::StreamConf>(config_.stream);
   claims_ = std::make_unique<claim::ClaimManager>(config_.options.stateDir,
                                                   cloudSettings(), processEnvironment());
   openStore();
@@ -92,9 +94,8 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
   // Functions are called down the streams; whether a node's may be is asked at every look, from
   // the stream.conf in force.
   registry_->setFunctionsPolicy([this](const std::string& apiKey, const std::string& guid) {
-    std::lock_guard lock(streamConfMutex_);
     return functionsRefusal(config_.options.functions,
-                            streamConf_->querySettings(apiKey, guid).allowFunctions);
+                            currentStreamConf()->querySettings(apiKey, guid).allowFunctions);
   });
   if (queryProxy_) {
     streamFunctions_ = std::make_shared<StreamFunctions>(registry_, [this] {
@@ -168,11 +169,11 @@ std::string Gateway::startBridge() {
             }})
       .add({"GET", "/api/v3/stream_info",
             [this](const web::HttpRequest& req) {
-              const auto r = bridge_->streamInfo(req.target);
+              const auto r = bridge()->streamInfo(req.target);
               return web::HttpResponse{r.code, "application/json", r.body};
             },
             {},
-            [this](const std::string& ip) { return bridge_->mayStream(ip); }})
+            [this](const std::string& ip) { return bridge()->mayStream(ip); }})
       // The status page's chart library, from Debian's package (status_page.h).
       .add({"GET", "/static/chart.js",
             [](const web::HttpRequest&) {
@@ -191,11 +192,13 @@ std::string Gateway::startBridge() {
   bo.handOff = [web = web_](web::PortConnection c) { web->serve(std::move(c)); };
   bo.ephemeralCleanupAfter =
       std::chrono::seconds(config_.options.ephemeralCleanupSeconds);
-  bridge_ = std::make_unique<stream_bridge::StreamServer>(bo, config_.stream, registry_);
+  bridge_ = std::make_unique<stream_bridge::StreamServer>(bo, currentStreamConf(), registry_);
   auto error = bridge_->start();
-  if (error.empty() && streamFunctions_) streamFunctions_->attach(bridge_.get());
-  if (error.empty()) startHistory();
-  return error;
+  if (!error.empty()) return error;
+  startedBridge_.store(bridge_.get(), std::memory_order_release);
+  if (streamFunctions_) streamFunctions_->attach(bridge_.get());
+  startHistory();
+  return "";
 }
 
 Gateway::~Gateway() { stop(); }
@@ -269,6 +272,7 @@ void Gateway::stop() {
     link_->stop();
   }
   if (streamFunctions_) streamFunctions_->detach();
+  startedBridge_.store(nullptr, std::memory_order_release);
   if (bridge_) {
     bridge_->stop();
   }
@@ -427,8 +431,9 @@ std::string Gateway::staleNodesCommand(const std::string& which, bool unregister
 
 std::string Gateway::streamsJson() const {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  if (!bridge_) return out.dump();
-  auto streams = bridge_->streams();
+  const auto* bridge = this->bridge();
+  if (!bridge) return out.dump();
+  auto streams = bridge->streams();
   // A stable order for operators and scripts: by host name, then machine GUID.
   std::sort(streams.begin(), streams.end(), [](const auto& a, const auto& b) {
     return std::tie(a.hostname, a.machineGuid) < std::tie(b.hostname, b.machineGuid);
@@ -466,16 +471,18 @@ std::string Gateway::reloadConfig() {
     if (spec.file != "aclkd.conf") {
       continue;
     }
-    const auto before = config_.aclkd.getString(spec.section, spec.name);
+    const bool live = spec.section == "global" && spec.name == "log level";
+    // A restart-only option is compared with the value the gateway started with: until a
+    // restart, every reload that finds it changed says so again.
+    const auto before = live ? logLevel_ : config_.aclkd.getString(spec.section, spec.name);
     const auto after = fresh.aclkd.getString(spec.section, spec.name);
     if (before == after) {
       continue;
     }
     const std::string name = "[" + std::string(spec.section) + "] " + std::string(spec.name);
-    if (spec.section == "global" && spec.name == "log level") {
+    if (live) {
       setLogLevel(after);
-      config_.aclkd.set(spec.section, spec.name, after, "reload");
-      config_.options.logLevel = fresh.options.logLevel;
+      logLevel_ = after;
       spdlog::info("log level is now {}", after);
       applied.push_back(name);
     } else {
@@ -486,14 +493,15 @@ std::string Gateway::reloadConfig() {
   // API keys, machine GUID sections and their patterns apply to the next handshake; streams
   // already accepted and the link are untouched. `allow functions` applies at once: the nodes'
   // capabilities are computed again and a change goes to the cloud.
+  auto conf = std::make_shared<const stream_bridge::StreamConf>(std::move(fresh.stream));
   {
     std::lock_guard lock(streamConfMutex_);
-    streamConf_ = std::make_shared<const stream_bridge::StreamConf>(fresh.stream);
+    streamConf_ = conf;
   }
   if (link_) link_->nodesChanged();
-  if (bridge_) {
-    bridge_->setConf(fresh.stream);
-    applied.push_back("stream.conf (" + std::to_string(fresh.stream.sections().size()) +
+  if (auto* bridge = this->bridge()) {
+    bridge->setConf(conf);
+    applied.push_back("stream.conf (" + std::to_string(conf->sections().size()) +
                       " sections)");
   }
   std::string out = "reloaded";

@@ -62,7 +62,16 @@ class Gateway {
                            int* code);
   claim::CloudSettings cloudSettings() const;
 
-  DaemonConfig config_;
+  // Declared before config_ so that it is initialised first, taking stream.conf out of the
+  // config: this is the one current stream.conf, shared with the bridge; a reload swaps the
+  // pointer (under streamConfMutex_) and hands the bridge the same object.
+  mutable std::mutex streamConfMutex_;
+  std::shared_ptr<const stream_bridge::StreamConf> streamConf_;
+  // The configuration as started, never written after the constructor: every thread reads it
+  // without a lock. What a reload changes live has its own state: the log level (logLevel_) and
+  // stream.conf (streamConf_). Its `stream` is empty (moved into streamConf_).
+  const DaemonConfig config_;
+  std::string logLevel_;  // the running `[global] log level`; guarded by reloadMutex_
   std::string machineGuid_;
   std::string hostname_;
   // Answers the cloud's `cmd` HTTP requests with the gateway's own API.
@@ -82,12 +91,21 @@ class Gateway {
   // The agents' HTTP client, shared by the query proxy and the alert relay (per-agent limits).
   std::shared_ptr<query::ForwardClient> forwarder_;
   std::shared_ptr<alerts::AlertRelay> alertRelay_;  // null: `[cloud] alerts poll every = 0`
-  mutable std::mutex streamConfMutex_;
-  std::shared_ptr<const stream_bridge::StreamConf> streamConf_;  // the current stream.conf
   std::unique_ptr<aclk::Link> link_;
   std::shared_ptr<stream_bridge::NodeRegistry> registry_;
   std::shared_ptr<web::WebServer> web_;  // outlives the bridge that hands it connections
-  std::unique_ptr<stream_bridge::StreamServer> bridge_;
+  std::unique_ptr<stream_bridge::StreamServer> bridge_;  // the main thread's, until stop()
+  // The bridge once started, for the other threads (control clients, the history sampler, a
+  // reload): published after start() with release, so that a control request that arrives while
+  // the bridge is starting sees either nothing or a started bridge, never a half-built one.
+  std::atomic<stream_bridge::StreamServer*> startedBridge_{nullptr};
+  stream_bridge::StreamServer* bridge() const {
+    return startedBridge_.load(std::memory_order_acquire);
+  }
+  std::shared_ptr<const stream_bridge::StreamConf> currentStreamConf() const {
+    std::lock_guard lock(streamConfMutex_);
+    return streamConf_;
+  }
   std::atomic<bool> ready_{false};  // the start-up claim step is over: the API answers
   std::time_t started_ = std::time(nullptr);
   std::mutex reloadMutex_;

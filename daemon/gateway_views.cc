@@ -21,10 +21,10 @@ SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
   SurfaceSnapshot s;
   s.state = stateView();
   s.nodes = registry_->nodes();
-  if (bridge_) {
-    if (withStreams) s.streams = bridge_->streams();
-    s.streamsConnected = bridge_->streamingCount();
-    const auto& c = bridge_->counters();
+  if (const auto* bridge = this->bridge()) {
+    if (withStreams) s.streams = bridge->streams();
+    s.streamsConnected = bridge->streamingCount();
+    const auto& c = bridge->counters();
     s.streamsAccepted = c.accepted.load();
     s.streamsRefused = c.refused.load();
     s.streamsDropped = c.dropped.load();
@@ -78,11 +78,11 @@ HistoryFigures Gateway::historyFigures() const {
                         std::chrono::steady_clock::now().time_since_epoch())
                         .count();
   f.childrenOnline = registry_->liveCount();
-  if (bridge_) {
+  if (const auto* bridge = this->bridge()) {
     // Counters and a count that never wait on the stream loops (StreamServer::streams would).
-    f.streaming = bridge_->streamingCount();
-    f.samplesTotal = bridge_->counters().samples.load();
-    f.streamBytesTotal = bridge_->counters().wireBytes.load();
+    f.streaming = bridge->streamingCount();
+    f.samplesTotal = bridge->counters().samples.load();
+    f.streamBytesTotal = bridge->counters().wireBytes.load();
   }
   const auto v = stateView(false);  // once a second: the link's figures, not a row per node
   f.linkOnline = v.online;
@@ -114,11 +114,7 @@ std::vector<query::NodeFacts> Gateway::queryNodes() const {
   for (const auto& n : ids.nodes) {
     if (n.nodeId) nodeIds[n.machineGuid] = *n.nodeId;
   }
-  std::shared_ptr<const stream_bridge::StreamConf> conf;
-  {
-    std::lock_guard lock(streamConfMutex_);
-    conf = streamConf_;
-  }
+  const auto conf = currentStreamConf();
   std::vector<query::NodeFacts> out;
   query::NodeFacts self;
   self.machineGuid = machineGuid_;
@@ -169,8 +165,8 @@ aclk::AclkStateView Gateway::stateView(bool withNodes) const {
   if (link_) {
     link_->fillState(&v, withNodes);
   }
-  if (bridge_) {
-    const auto& c = bridge_->counters();
+  if (const auto* bridge = this->bridge()) {
+    const auto& c = bridge->counters();
     v.counters.emplace_back("streams-accepted", c.accepted.load());
     v.counters.emplace_back("streams-refused", c.refused.load());
     v.counters.emplace_back("streams-dropped", c.dropped.load());

@@ -125,7 +125,7 @@ StreamServer::Impl::Loop& StreamServer::Impl::leastLoaded() {
   return *best;
 }
 
-StreamServer::StreamServer(BridgeOptions options, StreamConf conf,
+StreamServer::StreamServer(BridgeOptions options, std::shared_ptr<const StreamConf> conf,
                            std::shared_ptr<NodeRegistry> registry)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(conf), std::move(registry))) {}
 
@@ -189,9 +189,9 @@ void StreamServer::stop() {
   s.acceptor.close(ec);
 }
 
-void StreamServer::setConf(StreamConf conf) {
+void StreamServer::setConf(std::shared_ptr<const StreamConf> conf) {
   std::lock_guard lock(impl_->mutex);
-  impl_->conf = std::make_shared<StreamConf>(std::move(conf));
+  impl_->conf = std::move(conf);
 }
 
 std::vector<StreamView> StreamServer::streams() const {

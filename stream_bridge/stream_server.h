@@ -117,7 +117,10 @@ struct BridgeCounters {
 // normal state, sends its samples (the liveness signal) and never stalls.
 class StreamServer {
  public:
-  StreamServer(BridgeOptions options, StreamConf conf, std::shared_ptr<NodeRegistry> registry);
+  // `conf` is shared, not copied: the daemon keeps the same object for its query settings, so
+  // one stream.conf is current everywhere after a reload (setConf).
+  StreamServer(BridgeOptions options, std::shared_ptr<const StreamConf> conf,
+               std::shared_ptr<NodeRegistry> registry);
   ~StreamServer();
   StreamServer(const StreamServer&) = delete;
   StreamServer& operator=(const StreamServer&) = delete;
@@ -127,7 +130,7 @@ class StreamServer {
   void stop();
 
   // Takes effect for the next handshake.
-  void setConf(StreamConf conf);
+  void setConf(std::shared_ptr<const StreamConf> conf);
 
   // Every stream's view, read on its loop's thread. A loop that does not answer within 2 s is
   // left out of this answer (counted in viewsLate, warned), so a caller is never stuck behind a

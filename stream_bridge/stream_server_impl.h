@@ -61,8 +61,8 @@ struct StreamServer::Impl {
     std::vector<std::weak_ptr<Connection>> calling;
   };
 
-  Impl(BridgeOptions o, StreamConf c, std::shared_ptr<NodeRegistry> r)
-      : options(std::move(o)), conf(std::make_shared<StreamConf>(std::move(c))),
+  Impl(BridgeOptions o, std::shared_ptr<const StreamConf> c, std::shared_ptr<NodeRegistry> r)
+      : options(std::move(o)), conf(std::move(c)),
         registry(std::move(r)), allowFrom(SimplePattern::parse(options.allowStreamingFrom)),
         loops(makeLoops(options.ioThreads)), io(loops[0]->io), acceptor(io), cleanupTimer(io),
         identityTimer(io), acceptRetryTimer(io) {}

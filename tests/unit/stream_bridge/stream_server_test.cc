@@ -85,7 +85,8 @@ class StreamServerTest : public ::testing::Test {
     auto conf = StreamConf::parse(std::string("[") + kKey + "]\n    enabled = yes\n",
                                   "stream.conf", &warnings, &errors);
     ASSERT_TRUE(conf);
-    server_ = std::make_unique<StreamServer>(o, *conf, std::make_shared<NodeRegistry>([] {}));
+    server_ = std::make_unique<StreamServer>(o, std::make_shared<const StreamConf>(*conf),
+                                             std::make_shared<NodeRegistry>([] {}));
     ASSERT_EQ(server_->start(), "");
     // One stream, so that loop 0 polls the cloud identity (nobody to tell otherwise).
     streaming_ = connectTo(server_->port());
