@@ -294,10 +294,13 @@ TEST_F(ControlServerTest, StopReturnsAndRemovesSocket) {
   server.stop();
 }
 
-TEST_F(ControlServerTest, StopWithoutStart) {
+// A server that never started owns no socket: stopping it must leave whatever is at its path
+// (another instance's live socket) alone.
+TEST_F(ControlServerTest, StopWithoutStartLeavesThePathAlone) {
+  test::writeText(path_, "another instance's socket");
   ControlServer server(path_, echoHandler);
   server.stop();
-  EXPECT_FALSE(std::filesystem::exists(path_));
+  EXPECT_TRUE(std::filesystem::exists(path_));
 }
 
 TEST_F(ControlServerTest, PathTooLong) {

@@ -11,7 +11,7 @@
 
 #include "daemon/daemon_config.h"
 #include "daemon/gateway.h"
-#include "tests/unit/test_util.h"
+#include "unit/test_util.h"
 
 namespace aclkd::daemon {
 namespace {
