@@ -75,7 +75,11 @@ std::string applyFaultsPatch(const nlohmann::json& patch, Faults& faults) {
     return "the request body is not a JSON object";
   }
   Faults updated = faults;
-  for (const auto& [name, value] : patch.items()) {
+  for (const auto& item : patch.items()) {
+    // Named copies, not structured bindings: clang 14 (the fuzz and sanitizer builds) cannot
+    // capture a structured binding in a lambda.
+    const std::string& name = item.key();
+    const auto& value = item.value();
     const auto& texts = textFaults();
     const auto textRow = std::find_if(texts.begin(), texts.end(),
                                       [&](const TextFault& f) { return name == f.name; });
