@@ -85,6 +85,13 @@ struct MqttSession::Impl : public mqtt::iaction_listener {
   Sink sink;
   std::unique_ptr<transport::WssTransport> transport;
   std::atomic<bool> closed{false};
+  // Paho C++ 1.2 signals a token's condition variable after it marked the token complete, from
+  // its own thread: a waiter that wakes on "complete" and drops the last reference destroys the
+  // condition variable under Paho's broadcast (ThreadSanitizer shows it; docs/dependencies.md).
+  // A token we wait for is therefore kept until the client is gone: destroying the client takes
+  // Paho's global mutex, which its thread held across the broadcast. Declared before `client`,
+  // so it is destroyed after it.
+  mqtt::token_ptr waitedToken;
   std::unique_ptr<mqtt::async_client> client;
   ConnectListener connectListener{this};
   mqtt::connect_options options;  // kept alive across connect() (Paho 1.2 property bug)
@@ -212,8 +219,8 @@ void MqttSession::disconnect(std::chrono::milliseconds timeout) {
     return;
   }
   try {
-    auto tok = impl_->client->disconnect(static_cast<int>(timeout.count()));
-    tok->wait_for(timeout);
+    impl_->waitedToken = impl_->client->disconnect(static_cast<int>(timeout.count()));
+    impl_->waitedToken->wait_for(timeout);
   } catch (const std::exception&) {
     // Not connected (any more): nothing to close.
   }

@@ -151,7 +151,8 @@ std::string MqttCloud::start() {
     const auto deadline = std::chrono::steady_clock::now() + kWait;
     for (;;) {
       try {
-        if (client_->connect(options)->wait_for(kWait)) break;
+        waitedToken_ = client_->connect(options);
+        if (waitedToken_->wait_for(kWait)) break;
       } catch (const mqtt::exception& e) {
         if (std::chrono::steady_clock::now() > deadline) {
           return "cannot connect to the broker at " + brokerUri_ + ": " + e.what();
@@ -177,7 +178,10 @@ void MqttCloud::stop() {
   if (client_) {
     try {
       client_->disable_callbacks();
-      if (client_->is_connected()) client_->disconnect()->wait_for(2s);
+      if (client_->is_connected()) {
+        waitedToken_ = client_->disconnect();
+        waitedToken_->wait_for(2s);
+      }
     } catch (const std::exception&) {
     }
   }
@@ -440,16 +444,20 @@ Reply MqttCloud::checkpointReply(const std::string& claimedId, const nlohmann::j
 // A second client with the agent's client id takes the session over: the broker closes the
 // agent's connection, as a cloud-side broker restart or failover would.
 Reply MqttCloud::dropReply(const std::string& claimedId) {
+  // The tokens outlive the client (declared first): see waitedToken_.
+  mqtt::token_ptr connected, disconnected;
   try {
     mqtt::async_client taker(brokerUri_, claimedId, mqtt::create_options(MQTTVERSION_5));
     auto options = mqtt::connect_options_builder()
                        .mqtt_version(MQTTVERSION_5)
                        .clean_start(true)
                        .finalize();
-    if (!taker.connect(options)->wait_for(kWait)) {
+    connected = taker.connect(options);
+    if (!connected->wait_for(kWait)) {
       return errorReply(503, "ErrServiceUnavailable", "takeover connect timed out");
     }
-    taker.disconnect()->wait_for(kWait);
+    disconnected = taker.disconnect();
+    disconnected->wait_for(kWait);
   } catch (const std::exception& e) {
     return errorReply(503, "ErrServiceUnavailable", e.what());
   }

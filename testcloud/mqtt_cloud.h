@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include <mqtt/token.h>
 #include <nlohmann/json.hpp>
 
 #include "testcloud/alert_view.h"
@@ -99,6 +100,10 @@ class MqttCloud {
   Reply replyOf(const std::string& msgId) const;
 
   const std::string brokerUri_;
+  // The last connect/disconnect token waited for, kept until client_ is destroyed: Paho C++ 1.2
+  // signals a token after marking it complete, so the waiter must not destroy it at once
+  // (aclk/mqtt_session.cc explains; docs/dependencies.md). Declared before client_.
+  mqtt::token_ptr waitedToken_;
   std::unique_ptr<mqtt::async_client> client_;
 
   std::mutex queueMutex_;
