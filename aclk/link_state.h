@@ -78,7 +78,7 @@ class SharedLinkState {
     return f(static_cast<const LinkState&>(state_));
   }
 
-  // Sets the §11.1 status and logs a change (info for connected, a warning for the rest); the
+  // Sets the docs/protocol/aclk.md §11.1 status and logs a change (info for connected, a warning for the rest); the
   // same status again is neither set nor logged.
   void setStatus(AclkStatus status);
   AclkStatus status() const {
