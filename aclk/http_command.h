@@ -36,7 +36,8 @@ struct LocalHttpResponse {
   std::string body;
 };
 
-// The reply of docs/protocol/aclk.md §8.2: a JSON header, "\r\n\r\n", then the full HTTP/1.1 response.
+// The reply of docs/protocol/aclk.md §8.2: a JSON header, "\r\n\r\n", then the full HTTP/1.1
+// response.
 std::string buildCmdReply(const std::string& msgId, const LocalHttpResponse& response,
                           int64_t sessionIdUs, int64_t nowUs, int64_t execUs);
 // An error reply with `error-code` and `error-description` (docs/protocol/aclk.md §8.2 table).

@@ -10,8 +10,8 @@ struct HttpResponse;
 
 namespace aclkd::claim {
 
-// The result of one claim attempt. `reason` is the text Netdata records (docs/protocol/aclk.md §3.4) or the
-// transport cause; it never contains the token or key material.
+// The result of one claim attempt. `reason` is the text Netdata records (docs/protocol/aclk.md
+// §3.4) or the transport cause; it never contains the token or key material.
 struct ClaimOutcome {
   bool ok = false;
   bool retryable = false;

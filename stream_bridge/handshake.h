@@ -52,10 +52,10 @@ inline constexpr uint64_t kBridgeSupported = kV1 | kV2 | kVN | kVCaps | kHLabels
                                             kDyncfg | kFunctionDel;
 }  // namespace cap
 
-// The child's `STREAM …` request (docs/protocol/streaming.md §2), decoded as a real parent does: the
-// target runs from after "STREAM " to the first " HTTP/", is URL-decoded as a whole (`+` becomes
-// a space), split on `&`, then each item at its first `=`; items with an empty name or value are
-// skipped.
+// The child's `STREAM …` request (docs/protocol/streaming.md §2), decoded as a real parent does:
+// the target runs from after "STREAM " to the first " HTTP/", is URL-decoded as a whole (`+`
+// becomes a space), split on `&`, then each item at its first `=`; items with an empty name or
+// value are skipped.
 struct StreamRequest {
   std::string apiKey;            // key
   std::string hostname;          // hostname

@@ -110,10 +110,10 @@ struct BridgeCounters {
 // anything else is handed over to web/ (`handOff`: HTTP and the live WebSocket on Boost.Beast),
 // socket and bytes read, and forgotten. This loop keeps only Netdata streaming.
 //
-// Per connection: handshake (≤ 16 KiB within handshakeTimeout) → access check (stream.conf +
-// `allow streaming from`) → prompt (the only write until the child speaks) → LZ4 frames or plain
-// text → StreamParser → NodeRegistry. Replication is answered with `REPLAY_CHART "<id>" "true" 0 0`
-// after each CHART_DEFINITION_END (strategy B of docs/protocol/streaming.md §9.2): the child stays in its
+// Per connection: handshake (≤ 16 KiB within handshakeTimeout) → access check (stream.conf + `allow
+// streaming from`) → prompt (the only write until the child speaks) → LZ4 frames or plain text →
+// StreamParser → NodeRegistry. Replication is answered with `REPLAY_CHART "<id>" "true" 0 0` after
+// each CHART_DEFINITION_END (strategy B of docs/protocol/streaming.md §9.2): the child stays in its
 // normal state, sends its samples (the liveness signal) and never stalls.
 class StreamServer {
  public:
