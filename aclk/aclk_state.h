@@ -19,8 +19,8 @@ struct NodeInstanceView {
   bool streamingOnline = true;
 };
 
-// Everything `aclk-state` shows (brief §11.3/§11.4), as plain values: the daemon fills it from
-// the claim snapshot and the link's status, renderers never reach into either.
+// Everything `aclk-state` shows (docs/protocol/aclk.md §11.3/§11.4), as plain values: the daemon
+// fills it from the claim snapshot and the link's status, renderers never reach into either.
 struct AclkStateView {
   bool claimed = false;
   std::optional<std::string> claimedId;

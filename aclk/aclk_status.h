@@ -6,8 +6,9 @@
 
 namespace aclkd::aclk {
 
-// The ACLK status codes of brief §11.1. Only the strings are visible (log line and cloud.reason),
-// and Netdata Cloud may match on them, so they are kept byte-identical to the agent's.
+// The ACLK status codes of docs/protocol/aclk.md §11.1. Only the strings are visible (log line and
+// cloud.reason), and Netdata Cloud may match on them, so they are kept byte-identical to the
+// agent's.
 enum class AclkStatus {
   kConnected,
   // socket errors of an HTTPS request's TCP connect
@@ -23,7 +24,7 @@ enum class AclkStatus {
   kThreadCancelled,
   kNoDestinationAvailable,
   kSocketUnknownError,
-  // HTTPS client results, in the brief's order of definition
+  // HTTPS client results, in the agent's order of definition
   kHttpsUnknownError,
   kHttpsNotEnoughMemory,
   kHttpsCannotSetNonBlocking,

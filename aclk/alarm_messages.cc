@@ -1,4 +1,5 @@
-// The alert messages of brief §7.1 (alarms.v1): encoders for what the alert relay hands the link.
+// The alert messages of docs/protocol/alerts.md §4 (alarms.v1): encoders for what the alert relay
+// hands the link.
 #include "aclk/messages.h"
 
 #include "alarms/v1/alarm.pb.h"

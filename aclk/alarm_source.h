@@ -8,7 +8,8 @@
 
 namespace aclkd::aclk {
 
-// The alert statuses of brief §7.1 (alarms.v1.AlarmStatus), with their wire numbers.
+// The alert statuses of docs/protocol/alerts.md §4 (alarms.v1.AlarmStatus), with their wire
+// numbers.
 enum class AlarmStatus : int {
   kNull = 0,
   kUnknown = 1,
@@ -19,8 +20,8 @@ enum class AlarmStatus : int {
   kCritical = 6,
 };
 
-// One alert transition as AlarmLogEntry carries it (brief §7.1), in plain fields: only
-// messages.cc sees the generated protobuf code.
+// One alert transition as AlarmLogEntry carries it (docs/protocol/alerts.md §4), in plain fields:
+// only messages.cc sees the generated protobuf code.
 struct AlarmEntry {
   std::string key;  // "<chart>.<name>": one alert instance of the node (not on the wire)
   std::string chart;
@@ -58,8 +59,8 @@ struct AlarmEntry {
   uint64_t cursor = 0;
 };
 
-// An alert definition as ProvideAlarmConfiguration carries it (brief §7.1 AlarmConfiguration);
-// only the fields an agent's API gives are filled.
+// An alert definition as ProvideAlarmConfiguration carries it (docs/protocol/alerts.md §4,
+// AlarmConfiguration); only the fields an agent's API gives are filled.
 struct AlarmConfig {
   std::string alarm;
   std::string templateName;

@@ -12,9 +12,10 @@
 
 namespace aclkd::aclk {
 
-// The link's side of the cloud's alert conversation (brief §7.2, docs/protocol/alerts.md §4):
-// version checks, snapshots in chunks, streaming the relay's transitions and configuration
-// answers. Link-thread only; the alert data itself stays in the AlarmSource.
+// The link's side of the cloud's alert conversation (docs/protocol/aclk.md §7.2,
+// docs/protocol/alerts.md §4): version checks, snapshots in chunks, streaming the relay's
+// transitions and configuration answers. Link-thread only; the alert data itself stays in the
+// AlarmSource.
 class AlarmSync {
  public:
   // Returns the publish id, 0 when the message was not sent.

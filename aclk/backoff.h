@@ -6,17 +6,18 @@
 
 namespace aclkd::aclk {
 
-// Backoff parameters from /env (brief §4.3), with the agent's defaults when /env gave none.
+// Backoff parameters from /env (docs/protocol/aclk.md §4.3), with the agent's defaults when /env
+// gave none.
 struct BackoffParams {
   int base = 2;
   int64_t minSeconds = 0;
   int64_t maxSeconds = 1024;
 };
 
-// Truncated binary exponential backoff with jitter, brief §10.1: attempt 0 after a reset is
-// immediate; attempt k >= 1 waits base^(k-1) s plus a random part below max(1 s, half of that).
-// Unlike Netdata (whose clamped values are used as milliseconds, so from the 11th attempt on it
-// waits 1.024 s) the clamps here really are minSeconds and maxSeconds.
+// Truncated binary exponential backoff with jitter, docs/protocol/aclk.md §10.1: attempt 0 after a
+// reset is immediate; attempt k >= 1 waits base^(k-1) s plus a random part below max(1 s, half of
+// that). Unlike Netdata (whose clamped values are used as milliseconds, so from the 11th attempt on
+// it waits 1.024 s) the clamps here really are minSeconds and maxSeconds.
 class Backoff {
  public:
   explicit Backoff(uint64_t seed);

@@ -89,7 +89,7 @@ class Login {
 
   // One HTTPS step. Returns nullopt (status set, reason logged) when it produced no answer.
   std::optional<HttpResponse> https(const HttpRequest& request, const Url& target) const {
-    // `Host: <host>` without the port, as the agent's HTTPS client sends it (aclk-protocol.md
+    // `Host: <host>` without the port, as the agent's HTTPS client sends it (docs/protocol/aclk.md
     // §4.2); libcurl's own adds the port when it is not the scheme's default.
     HttpRequest req = request;
     req.headers.push_back("Host: " + bracketedHost(target.host));

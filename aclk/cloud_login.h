@@ -20,11 +20,11 @@ struct CloudLoginOptions {
   std::string agentVersion;  // with the leading 'v'
   const std::atomic<bool>* cancel = nullptr;
   HttpSend http;  // empty: httpPerform
-  // The §11.1 status of a failed step, reported before the step's log lines.
+  // The docs/protocol/aclk.md §11.1 status of a failed step, reported before the step's log lines.
   std::function<void(AclkStatus)> setStatus;
 };
 
-// The outcome of the three HTTPS steps before MQTT (brief §4.3, §4.4).
+// The outcome of the three HTTPS steps before MQTT (docs/protocol/aclk.md §4.3, §4.4).
 struct CloudLogin {
   std::optional<Url> mqttEndpoint;  // set when every step succeeded
   MqttCredentials credentials;

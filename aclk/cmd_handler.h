@@ -7,8 +7,8 @@
 
 namespace aclkd::aclk {
 
-// What answers one cloud `cmd` request (brief §8.2): either a complete HTTP/1.1 response, or an
-// error reply from the §8.2 table.
+// What answers one cloud `cmd` request (docs/protocol/aclk.md §8.2): either a complete HTTP/1.1
+// response, or an error reply from the §8.2 table.
 struct CmdResult {
   int httpCode = 200;
   // When errorCode is 0: the complete HTTP/1.1 response (status line, headers, blank line, body)

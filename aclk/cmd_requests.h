@@ -11,10 +11,11 @@
 
 namespace aclkd::aclk {
 
-// The cloud's `cmd` requests (brief §8): parsed, answered by the CmdHandler (asynchronously) or
-// the local API (synchronously, on the link's thread), and replied to on the request's callback
-// topic. The one inbound kind that carries HTTP rather than protobuf, so it sits apart from
-// inbound_handlers.h. Link thread only, except what the CmdHandler's completion does: `post`.
+// The cloud's `cmd` requests (docs/protocol/aclk.md §8): parsed, answered by the CmdHandler
+// (asynchronously) or the local API (synchronously, on the link's thread), and replied to on the
+// request's callback topic. The one inbound kind that carries HTTP rather than protobuf, so it sits
+// apart from inbound_handlers.h. Link thread only, except what the CmdHandler's completion does:
+// `post`.
 class CmdRequests {
  public:
   // A CmdHandler's answer on its way back to the link's thread.

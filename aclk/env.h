@@ -11,7 +11,7 @@
 
 namespace aclkd::aclk {
 
-// What a good `GET /api/v1/env` tells the link (brief §4.3).
+// What a good `GET /api/v1/env` tells the link (docs/protocol/aclk.md §4.3).
 struct CloudEnv {
   Url authEndpoint;           // parsed; only host/port/path are used
   Url mqttEndpoint;           // first MQTTv5 transport; only host/port are used
@@ -19,7 +19,7 @@ struct CloudEnv {
   std::vector<std::string> capabilities;
 };
 
-// An HTTP error body of /env, /challenge or /password (brief §4.3 second table).
+// An HTTP error body of /env, /challenge or /password (docs/protocol/aclk.md §4.3, second table).
 struct CloudErrorBody {
   std::string errorCode;
   std::string errorMsgKey;

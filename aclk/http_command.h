@@ -7,7 +7,7 @@
 
 namespace aclkd::aclk {
 
-// An HTTP request the cloud sends over the link on the `cmd` topic (brief §8.1).
+// An HTTP request the cloud sends over the link on the `cmd` topic (docs/protocol/aclk.md §8.1).
 struct CloudHttpRequest {
   std::string msgId;
   std::string callbackTopic;
@@ -36,10 +36,11 @@ struct LocalHttpResponse {
   std::string body;
 };
 
-// The reply of brief §8.2: a JSON header, "\r\n\r\n", then the full HTTP/1.1 response.
+// The reply of docs/protocol/aclk.md §8.2: a JSON header, "\r\n\r\n", then the full HTTP/1.1
+// response.
 std::string buildCmdReply(const std::string& msgId, const LocalHttpResponse& response,
                           int64_t sessionIdUs, int64_t nowUs, int64_t execUs);
-// An error reply with `error-code` and `error-description` (brief §8.2 table).
+// An error reply with `error-code` and `error-description` (docs/protocol/aclk.md §8.2 table).
 std::string buildCmdErrorReply(const std::string& msgId, int httpCode, int errorCode,
                                const std::string& description, int64_t nowUs);
 // The reply to an invalid request: the JSON header alone with http-code 400.

@@ -44,8 +44,9 @@ class InboundContext {
 
 enum class InboundOutcome { kHandled, kDisconnect };
 
-// One handler per message kind (brief §7.2), as mosquitto's handle_*.c. `cmd` requests are not
-// here: they carry HTTP, not protobuf, and the link answers them itself (handleCmd).
+// One handler per message kind (docs/protocol/aclk.md §7.2), as mosquitto's handle_*.c. `cmd`
+// requests are not here: they carry HTTP, not protobuf, and the link answers them itself
+// (handleCmd).
 InboundOutcome handleSendNodeInstances(const InboundMessage& msg, InboundContext& ctx);
 InboundOutcome handleCreateNodeInstanceResult(const InboundMessage& msg, InboundContext& ctx);
 InboundOutcome handleContextsCheckpoint(const InboundMessage& msg, InboundContext& ctx);

@@ -25,7 +25,7 @@ struct LinkOptions {
   std::string agentVersion;  // with the leading 'v'
   std::string caFile;        // empty: the system trust store
   size_t outboundLimitBytes = 32u << 20;
-  size_t inboundLimitBytes = 16u << 20;  // brief §5.11
+  size_t inboundLimitBytes = 16u << 20;  // docs/protocol/aclk.md §5.11
   // Keep Alive in CONNECT (§5.4). The PINGREQ after 45 s idle and the 60 s PINGRESP deadline are
   // the transport's (transport/wss_transport.h), not Paho's.
   std::chrono::seconds keepAlive{60};
@@ -34,10 +34,11 @@ struct LinkOptions {
   std::chrono::seconds pubackTimeout{60};
   std::chrono::seconds banRetry{60};
   uint64_t seed = 0;  // 0: random
-  // What the gateway relays at all (agent-level capabilities, brief §7.3); each node's own
-  // come with it from the relay source.
+  // What the gateway relays at all (agent-level capabilities, docs/protocol/aclk.md §7.3); each
+  // node's own come with it from the relay source.
   NodeFeatures gatewayFeatures;
-  // Answers `cmd` HTTP requests from the cloud (brief §8). Runs on the link's thread.
+  // Answers `cmd` HTTP requests from the cloud (docs/protocol/aclk.md §8). Runs on the link's
+  // thread.
   std::function<LocalHttpResponse(const std::string& method, const std::string& path)> localApi;
   // When set, answers `cmd` requests instead of localApi, asynchronously: its completions are
   // queued and published by the link's thread (a completion after the link is gone is dropped).

@@ -78,8 +78,8 @@ class SharedLinkState {
     return f(static_cast<const LinkState&>(state_));
   }
 
-  // Sets the §11.1 status and logs a change (info for connected, a warning for the rest); the
-  // same status again is neither set nor logged.
+  // Sets the docs/protocol/aclk.md §11.1 status and logs a change (info for connected, a warning
+  // for the rest); the same status again is neither set nor logged.
   void setStatus(AclkStatus status);
   AclkStatus status() const {
     return with([](const LinkState& s) { return s.status; });

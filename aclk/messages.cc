@@ -71,7 +71,7 @@ std::string encodeUpdateAgentConnection(const std::string& claimId, bool reachab
   m.set_update_source(lwt ? agent::v1::CONNECTION_UPDATE_SOURCE_LWT
                           : agent::v1::CONNECTION_UPDATE_SOURCE_AGENT);
   setTimestamp(m.mutable_updated_at(), nowUs);
-  if (!lwt) {  // the will carries no capabilities (§5.4)
+  if (!lwt) {  // the will carries no capabilities (docs/protocol/aclk.md §5.4)
     addCapabilities(m.mutable_capabilities(), agentCapabilities(gateway));
   }
   return m.SerializeAsString();

@@ -14,9 +14,9 @@ namespace aclkd::aclk {
 // The wall clock in microseconds since the epoch: message timestamps and session ids.
 int64_t unixTimeUs();
 
-// Encoders and the inbound decoder for the protobuf messages of brief §7. Plain structs in,
-// serialized bytes out: only messages.cc includes the generated protobuf headers, so the link
-// and the bridge compile without them.
+// Encoders and the inbound decoder for the protobuf messages of docs/protocol/aclk.md §7. Plain
+// structs in, serialized bytes out: only messages.cc includes the generated protobuf headers, so
+// the link and the bridge compile without them.
 
 std::string encodeUpdateAgentConnection(const std::string& claimId, bool reachable,
                                         int64_t sessionId, bool lwt, int64_t nowUs,
@@ -48,7 +48,7 @@ std::string encodeUpdateNodeInfo(const NodeInfoFields& fields, int64_t nowUs);
 // The collectors behind a node's charts, as UpdateNodeCollectors carries them: (plugin, module)
 // pairs, each once, in a stable order.
 using Collectors = std::vector<std::pair<std::string, std::string>>;
-// `node-instance-collectors` (§9.4).
+// `node-instance-collectors` (§9 step 4).
 std::string encodeUpdateNodeCollectors(const std::string& claimId, const std::string& nodeId,
                                        const Collectors& collectors);
 
@@ -82,7 +82,8 @@ std::string encodeAlarmSnapshot(const std::string& claimId, const std::string& n
 std::string encodeProvideAlarmConfiguration(const std::string& configHash,
                                             const AlarmConfig* config = nullptr);
 
-// One decoded cloud→agent message (brief §7.2), flattened: only the fields of `type` are set.
+// One decoded cloud→agent message (docs/protocol/aclk.md §7.2), flattened: only the fields of
+// `type` are set.
 struct InboundMessage {
   enum class Kind {
     kSendNodeInstances,

@@ -118,7 +118,7 @@ std::vector<std::pair<std::string, std::string>> aclkHostLabels(const std::strin
 
 // The gateway answers a small local API and has no ML and no health engine of its own: what it
 // offers is what it relays for its nodes, so every capability past the metadata follows a
-// NodeFeatures (brief §7.3 lists the names, versions and order).
+// NodeFeatures (docs/protocol/aclk.md §7.3 lists the names, versions and order).
 std::vector<CapabilityValue> agentCapabilities(const NodeFeatures& gateway) {
   return {{"json", 2, false},
           {"proto", 1, true},

@@ -7,7 +7,8 @@
 
 namespace aclkd::aclk {
 
-// The machine facts UpdateNodeInfo carries for the gateway's own node (brief §7.1 NodeInfo).
+// The machine facts UpdateNodeInfo carries for the gateway's own node (docs/protocol/aclk.md §7.1
+// NodeInfo).
 struct SystemInfo {
   std::string os = "linux";
   std::string osName;
@@ -32,8 +33,8 @@ struct SystemInfo {
 // container marker files. Never fails: unknown facts keep their defaults.
 SystemInfo probeSystemInfo();
 
-// The host labels the agent adds for the link (brief §11.6). `proxyKind`: HTTP, SOCKS5, SOCKS5H
-// or none.
+// The host labels the agent adds for the link (docs/protocol/aclk.md §11.6). `proxyKind`: HTTP,
+// SOCKS5, SOCKS5H or none.
 std::vector<std::pair<std::string, std::string>> aclkHostLabels(const std::string& proxyKind);
 
 struct CapabilityValue {

@@ -24,8 +24,8 @@ struct RelayedNode {
   NodeFeatures features;     // what works for the node now (a change is sent at once)
 };
 
-// Contexts of one node and the version hash they add up to (brief §7.1: the sum over non-deleted
-// contexts of version + last_entry - first_entry).
+// Contexts of one node and the version hash they add up to (docs/protocol/aclk.md §7.1: the sum
+// over non-deleted contexts of version + last_entry - first_entry).
 struct ContextBatch {
   std::vector<ContextEntry> contexts;
   uint64_t versionHash = 0;
@@ -49,11 +49,11 @@ class NodeRelaySource {
   virtual Collectors collectors(const std::string& /*machineGuid*/) { return {}; }
 };
 
-// What the link remembers across restarts (the gateway's state store): the node id the cloud
-// gave each machine GUID under a claim, and the cloud's last contexts checkpoint per node. With
-// a remembered id the link sends UpdateNodeInstanceConnection instead of a new
-// CreateNodeInstance (brief §9 step 2); an id from another claim is not used (a reclaim
-// re-creates every node). Called on the link's thread; the implementation never blocks on disk.
+// What the link remembers across restarts (the gateway's state store): the node id the cloud gave
+// each machine GUID under a claim, and the cloud's last contexts checkpoint per node. With a
+// remembered id the link sends UpdateNodeInstanceConnection instead of a new CreateNodeInstance
+// (docs/protocol/aclk.md §9 step 2); an id from another claim is not used (a reclaim re-creates
+// every node). Called on the link's thread; the implementation never blocks on disk.
 class NodeIdMemory {
  public:
   virtual ~NodeIdMemory() = default;

@@ -46,7 +46,7 @@ void NodeSync::connected() {
 void NodeSync::sendNodeState(const NodeRecord& node) {
   NodeRecord n = node;
   if (!n.nodeId && nodeIds_) {
-    // Known from an earlier run: no new CreateNodeInstance (brief §9 step 2).
+    // Known from an earlier run: no new CreateNodeInstance (docs/protocol/aclk.md §9 step 2).
     if (auto id = nodeIds_->nodeIdFor(n.machineGuid, claimId_)) {
       n.nodeId = *id;
       n.nodeIdClaim = claimId_;

@@ -37,17 +37,18 @@ struct SelfNode {
   std::string machineGuid;
   std::string hostname;
   std::string agentVersion;  // with the leading 'v'
-  // The proxy kind for the gateway's host labels (brief §11.6), read at each UpdateNodeInfo.
+  // The proxy kind for the gateway's host labels (docs/protocol/aclk.md §11.6), read at each
+  // UpdateNodeInfo.
   std::function<std::string()> proxyLabel;
   NodeFeatures gateway;  // agent-level capabilities (LinkOptions::gatewayFeatures)
 };
 
-// The node-table half of the link (brief §9): which nodes exist, their node ids, liveness,
-// info and context streaming, and the messages that keep the cloud's node instances in line with
-// them (CreateNodeInstance, UpdateNodeInstanceConnection, UpdateNodeInfo, ContextsUpdated). The
-// link keeps the connection state machine and hands this a publish function and, per session,
-// the claim id and session id. Runs on the link's thread; the table has its own lock so that
-// fillState() may read it from any thread.
+// The node-table half of the link (docs/protocol/aclk.md §9): which nodes exist, their node ids,
+// liveness, info and context streaming, and the messages that keep the cloud's node instances in
+// line with them (CreateNodeInstance, UpdateNodeInstanceConnection, UpdateNodeInfo,
+// ContextsUpdated). The link keeps the connection state machine and hands this a publish function
+// and, per session, the claim id and session id. Runs on the link's thread; the table has its own
+// lock so that fillState() may read it from any thread.
 class NodeSync {
  public:
   // Returns the publish id, 0 when the message was not sent (offline, no topic, queue full).
@@ -71,7 +72,7 @@ class NodeSync {
   // Once a second while online: the context changes of every streaming child.
   void streamContextUpdates();
   // Once a second while online: UpdateNodeCollectors for the children whose info went out at
-  // least kCollectorsDelay ago, as a Netdata parent sends it (brief §9 step 4).
+  // least kCollectorsDelay ago, as a Netdata parent sends it (docs/protocol/aclk.md §9 step 4).
   void sendDueCollectors();
   static constexpr int64_t kCollectorsDelayUs = 30'000'000;
   // Tests: the clock in µs since the epoch (default: the wall clock).

@@ -8,7 +8,7 @@
 
 namespace aclkd::aclk {
 
-// What `/password` grants for one MQTT session (brief §4.4).
+// What `/password` grants for one MQTT session (docs/protocol/aclk.md §4.4).
 struct MqttCredentials {
   std::string clientId;
   std::string username;

@@ -7,8 +7,8 @@
 
 namespace aclkd::aclk {
 
-// The link's outbound accounting (brief §5.7, §5.11): messages published and not yet
-// acknowledged, their bytes against the outbound limit, the PUBACK latency, the 60 s PUBACK
+// The link's outbound accounting (docs/protocol/aclk.md §5.7, §5.11): messages published and not
+// yet acknowledged, their bytes against the outbound limit, the PUBACK latency, the 60 s PUBACK
 // timeout (no resend: the message counts as dropped) and the "stable connection" rule (the 3rd
 // PUBACK of a connection resets the reconnect backoff). Time comes in as arguments, so unit tests
 // drive it with their own clock. Not thread-safe: the link calls it under its state lock.

@@ -8,11 +8,11 @@
 
 namespace aclkd::aclk {
 
-// When the link's next connection attempt may start: the reconnect backoff (brief §10.1), a
-// block the cloud asked for (a failed login's retry delay, a DisconnectReq's reconnect_after) and
-// the ban's slow retry. The ban itself lives in LinkState, where readers of `aclk-state` see it,
-// so it comes in as an argument; time comes in as arguments too, so unit tests drive it with
-// their own clock. Link-thread only.
+// When the link's next connection attempt may start: the reconnect backoff (docs/protocol/aclk.md
+// §10.1), a block the cloud asked for (a failed login's retry delay, a DisconnectReq's
+// reconnect_after) and the ban's slow retry. The ban itself lives in LinkState, where readers of
+// `aclk-state` see it, so it comes in as an argument; time comes in as arguments too, so unit tests
+// drive it with their own clock. Link-thread only.
 class ReconnectSchedule {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;

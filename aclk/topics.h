@@ -8,7 +8,7 @@
 
 namespace aclkd::aclk {
 
-// The topic names of brief §4.5/§6 that the gateway knows.
+// The topic names of docs/protocol/aclk.md §4.5/§6 that the gateway knows.
 enum class TopicId {
   kChart,
   kAlarms,

@@ -32,7 +32,7 @@ bool parseAlarmsAll(std::string_view body, std::vector<AgentAlarm>* out, std::st
 // v2 `/api/v2/alert_config?config=<hash>`.
 bool parseV2AlertConfig(std::string_view body, aclk::AlarmConfig* out, std::string* error);
 
-// Netdata's status names (UPPER case) as brief §7.1's AlarmStatus.
+// Netdata's status names (UPPER case) as docs/protocol/alerts.md §4's AlarmStatus.
 aclk::AlarmStatus statusFromName(std::string_view name);
 
 // Netdata 1.37 reports every config_hash_id as zeros. The gateway derives a stable one (docs/

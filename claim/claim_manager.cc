@@ -36,7 +36,8 @@ std::shared_ptr<const ClaimSnapshot> ClaimManager::loadSnapshot(const std::strin
                                             : std::string(kDefaultCloudUrl);
   snap->cloudUrlValid = parseUrl(snap->cloudUrl, nullptr).has_value();
   snap->insecure = settings_.insecure || stored.insecure;
-  // Proxy for the link (brief §12.1): aclkd.conf [cloud] proxy wins, else cloud.conf, else env.
+  // Proxy for the link (docs/protocol/aclk.md §12.1): aclkd.conf [cloud] proxy wins, else
+  // cloud.conf, else env.
   std::string proxyText = settings_.proxy;
   std::string proxySource = settings_.proxySource;
   if (proxyText.empty()) {

@@ -22,7 +22,8 @@ struct ClaimSnapshot {
   KeyState keyState = KeyState::kMissing;
   std::string keyError;
   std::optional<RsaKey> key;
-  // `Agent is not claimed yet`, the last claim failure (brief §3.4), or empty when claimed.
+  // `Agent is not claimed yet`, the last claim failure (docs/protocol/aclk.md §3.4), or empty when
+  // claimed.
   std::string claimFailureReason = "Agent is not claimed yet";
   // Why a claimed agent cannot connect (key or URL problem), empty when it can try.
   std::string blockedReason;

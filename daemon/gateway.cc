@@ -306,9 +306,9 @@ std::string Gateway::reloadClaimingState() {
   if (!snap->claimed) {
     return "Netdata Agent is not claimed to Netdata Cloud: " + snap->claimFailureReason;
   }
-  // As netdatacli does (brief §3.6 step 7): wait up to 10 s, every 50 ms, for "online with a
-  // node id", so the reply says how the reload ended rather than how it began. A new identity
-  // first takes the old session down; "online" before that would be the old one.
+  // As netdatacli does (docs/protocol/aclk.md §3.6 step 5): wait up to 10 s, every 50 ms, for
+  // "online with a node id", so the reply says how the reload ended rather than how it began. A new
+  // identity first takes the old session down; "online" before that would be the old one.
   using namespace std::chrono_literals;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   auto view = stateView();

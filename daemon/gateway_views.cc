@@ -189,7 +189,7 @@ aclk::AclkStateView Gateway::stateView(bool withNodes) const {
   } else if (!snap->blockedReason.empty() && !v.online) {
     v.aclkStatus = snap->blockedReason;
   }
-  // Cloud status, brief §11.2/§11.5, in the brief's order of precedence.
+  // Cloud status, docs/protocol/aclk.md §11.2/§11.5, in that order of precedence.
   if (v.banned) {
     v.cloudStatus = "banned";
     v.cloudReason = "Agent is banned from Netdata Cloud";

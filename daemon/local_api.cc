@@ -12,8 +12,9 @@ namespace {
 
 using nlohmann::ordered_json;
 
-// The `cloud` object, in the brief's key order. `banned` would repeat `url` in Netdata (a
-// duplicate key); one `url` is emitted here because a JSON object cannot hold two.
+// The `cloud` object, in the agent's key order (docs/protocol/aclk.md §11.5). `banned` would repeat
+// `url` in Netdata (a duplicate key); one `url` is emitted here because a JSON object cannot hold
+// two.
 ordered_json cloudObject(const SurfaceSnapshot& s) {
   const auto& v = s.state;
   ordered_json c;

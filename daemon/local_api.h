@@ -60,7 +60,7 @@ struct SurfaceSnapshot {
 };
 
 // `GET /api/v3/info`: {"agents":[{mg, nd, nm, now, ai, application, cloud, nodes, …}]} with the
-// `cloud` object of aclk-protocol.md §11.5.
+// `cloud` object of docs/protocol/aclk.md §11.5.
 std::string renderInfoJson(const SurfaceSnapshot& s);
 
 // `GET /healthz`: a one-line JSON naming the link state.

@@ -100,8 +100,9 @@ namespace aclkd::daemon {
   ROW(sslKey, String, "aclkd.conf", "web", "ssl key", "",                                        \
       "PEM private key (unencrypted) for `^SSL=` in bind to.", "", 0, 0)                          \
   ROW(streamCompression, Bool, "aclkd.conf", "stream", "enable compression", "yes",              \
-      "Let children compress their stream (zstd, lz4, brotli or gzip, stream-protocol §5); the " \
-      "default of stream.conf `enable compression`, as Netdata's [stream] one is.", "", 0, 0)     \
+      "Let children compress their stream (zstd, lz4, brotli or gzip, "                          \
+      "docs/protocol/streaming.md §5); the default of stream.conf `enable compression`, as "     \
+      "Netdata's [stream] one is.", "", 0, 0)                                                    \
   ROW(streamIoThreads, Int, "aclkd.conf", "stream", "io threads", "0",                           \
       "Event loops (threads) serving streams; 0 means one per CPU core. Loop 0 also accepts "    \
       "and answers HTTP; each accepted plain-text stream goes to the loop with the fewest.",     \

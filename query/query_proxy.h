@@ -23,18 +23,19 @@ struct ProxyOptions {
   int defaultPort = 19999;                       // [cloud] query default port
   std::set<std::string> forwardHeaders;          // [cloud] query forward headers (lower case)
   std::chrono::milliseconds defaultTimeout{60000};  // when the cloud sends no `timeout`
-  size_t maxReplyBytes = 16u << 20;              // brief §8.2: 413 + EC 4 above it
+  size_t maxReplyBytes = 16u << 20;              // docs/protocol/aclk.md §8.2: 413 + EC 4 above it
 };
 
-// The cloud's `cmd` requests (brief §8): the gateway's own node is answered by its local API;
-// a relayed node's request goes to the agent that holds its metrics (query/route.h says how a
-// path selects a node, agent_target.h where its agent is) and the agent's answer goes back as is.
+// The cloud's `cmd` requests (docs/protocol/aclk.md §8): the gateway's own node is answered by its
+// local API; a relayed node's request goes to the agent that holds its metrics (query/route.h says
+// how a path selects a node, agent_target.h where its agent is) and the agent's answer goes back as
+// is.
 //
-// Decisions where the brief is silent: a node whose stream is disconnected is not tried (503,
-// "offline"); a cancelled request is answered 499 so the cloud's bookkeeping sees it end; node
-// ids in scope_nodes=/nodes= become machine GUIDs on the way (agents do not know the ids this
-// cloud gave them); a v2/v3 scope spanning nodes of different agents is refused (400), since the
-// gateway keeps no metrics to merge.
+// Decisions where Netdata's agent gives no rule (docs/protocol/aclk.md §8.1): a node whose stream
+// is disconnected is not tried (503, "offline"); a cancelled request is answered 499 so the cloud's
+// bookkeeping sees it end; node ids in scope_nodes=/nodes= become machine GUIDs on the way (agents
+// do not know the ids this cloud gave them); a v2/v3 scope spanning nodes of different agents is
+// refused (400), since the gateway keeps no metrics to merge.
 //
 // Functions (docs/protocol/aclk.md §8.3): for a relayed node whose stream can carry them, the
 // cloud's function calls, functions lists and dynamic configuration go down that stream

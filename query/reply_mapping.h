@@ -8,7 +8,7 @@
 
 namespace aclkd::query {
 
-// §8.2 error codes the proxy produces.
+// docs/protocol/aclk.md §8.2 error codes the proxy produces.
 inline constexpr int kErrorBadNodeId = 1;
 inline constexpr int kErrorNodeNotFound = 2;
 inline constexpr int kErrorTooBig = 4;

@@ -7,9 +7,9 @@
 
 namespace aclkd::query {
 
-// Where a cloud `cmd` request's path points (brief §8.1). The cloud selects a node by a path
-// prefix (`/node/<node_id>/…`, `/host/<machine_guid|hostname>/…`) or, for v2/v3 queries, by node
-// ids in `scope_nodes=` / `nodes=`; anything else is for the gateway itself.
+// Where a cloud `cmd` request's path points (docs/protocol/aclk.md §8.1). The cloud selects a node
+// by a path prefix (`/node/<node_id>/…`, `/host/<machine_guid|hostname>/…`) or, for v2/v3 queries,
+// by node ids in `scope_nodes=` / `nodes=`; anything else is for the gateway itself.
 struct Route {
   enum class Kind {
     kLocal,      // no node selected: the gateway's own API

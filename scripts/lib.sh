@@ -76,7 +76,8 @@ make_certs() {
   )
 }
 
-# write_mosquitto_conf FILE CERTDIR MQTT_PORT WSS_PORT: the broker as deps.md §2a, wss with TLS.
+# write_mosquitto_conf FILE CERTDIR MQTT_PORT WSS_PORT: the broker as docs/dependencies.md §2a, wss
+# with TLS.
 write_mosquitto_conf() {
   local file="$1" certs="$2" mqtt_port="$3" wss_port="$4"
   # mosquitto started as root drops to user 'mosquitto', which must read its key.

@@ -12,7 +12,7 @@
 namespace aclkd::stream_bridge {
 
 // A function call for a node, to be written down the stream that node's host holds
-// (docs/protocol/streaming.md §9.2).
+// (docs/protocol/streaming.md §15.2).
 struct FunctionCallRequest {
   std::string command;       // the function's name and arguments: "config tree '/' ''"
   int timeoutSeconds = 10;   // what the child is told (it stops working after it)
@@ -49,7 +49,7 @@ struct FunctionCallResult {
 using FunctionDone = std::function<void(FunctionCallResult)>;
 
 // Why a request cannot be written down a stream as it is, or "" (docs/protocol/streaming.md
-// §9.2): the command, source and content type go inside double quotes on one line, so a quote
+// §15.2): the command, source and content type go inside double quotes on one line, so a quote
 // or a control character would end the word or the line early and let the caller write a
 // command of its own; the payload ends at a line FUNCTION_PAYLOAD_END, so it may not hold one
 // (nor a NUL, which the child's C strings would cut at).
@@ -66,7 +66,7 @@ class FunctionCalls {
   using Send = std::function<void(std::string)>;
   struct Limits {
     size_t maxInFlight = 32;
-    size_t maxResultBytes = 16u << 20;  // the cloud's reply cap (aclk-protocol §5.11)
+    size_t maxResultBytes = 16u << 20;  // the cloud's reply cap (docs/protocol/aclk.md §5.11)
   };
 
   // `bodiesAccepted`: the child takes FUNCTION_PAYLOAD (agents since v1.45, which negotiate

@@ -12,7 +12,7 @@
 
 namespace aclkd::stream_bridge {
 
-// One function a stream declared (docs/protocol/streaming.md §9.1).
+// One function a stream declared (docs/protocol/streaming.md §15.1).
 struct DeclaredFunction {
   std::string name;
   std::string help;
@@ -63,7 +63,7 @@ struct FunctionsListHost {
   std::string nodeId;  // the cloud's, "" when none yet
 };
 
-// The functions list as the node's agent answers it (docs/protocol/streaming.md §9.4):
+// The functions list as the node's agent answers it (docs/protocol/streaming.md §15.4):
 // `/api/v1/functions` (apiVersion 1) is a map by name, `/api/v2|v3/functions` the v2 document
 // with its one node.
 std::string renderFunctionsList(const FunctionTable& table, const FunctionsListHost& host,

@@ -9,7 +9,7 @@
 
 namespace aclkd::stream_bridge {
 
-// Capability bits of stream-protocol.md §4.2 (bit number = power of two).
+// Capability bits of docs/protocol/streaming.md §4.2 (bit number = power of two).
 namespace cap {
 inline constexpr uint64_t kV1 = 1u << 3;
 inline constexpr uint64_t kV2 = 1u << 4;
@@ -37,7 +37,7 @@ inline constexpr uint64_t kDyncfg = 1u << 23;
 inline constexpr uint64_t kMlModels = 1u << 26;
 inline constexpr uint64_t kFunctionDel = 1u << 28;  // FUNCTION_DEL (v2.11)
 
-// What the bridge implements (stream-protocol.md §4.3): labels, claim ids, chart labels,
+// What the bridge implements (docs/protocol/streaming.md §4.3): labels, claim ids, chart labels,
 // replication (answered empty), BINARY (lines may span blocks: the parser reassembles them) and
 // every compression (one is kept, by the configured order). Functions both ways: FUNCTIONS (the
 // child declares them, the cloud's calls go down the stream), PROGRESS (the child reports on a
@@ -52,10 +52,10 @@ inline constexpr uint64_t kBridgeSupported = kV1 | kV2 | kVN | kVCaps | kHLabels
                                             kDyncfg | kFunctionDel;
 }  // namespace cap
 
-// The child's `STREAM …` request (stream-protocol.md §2), decoded as a real parent does: the
-// target runs from after "STREAM " to the first " HTTP/", is URL-decoded as a whole (`+` becomes
-// a space), split on `&`, then each item at its first `=`; items with an empty name or value are
-// skipped.
+// The child's `STREAM …` request (docs/protocol/streaming.md §2), decoded as a real parent does:
+// the target runs from after "STREAM " to the first " HTTP/", is URL-decoded as a whole (`+`
+// becomes a space), split on `&`, then each item at its first `=`; items with an empty name or
+// value are skipped.
 struct StreamRequest {
   std::string apiKey;            // key
   std::string hostname;          // hostname

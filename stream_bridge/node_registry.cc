@@ -51,7 +51,8 @@ aclk::SystemInfo systemInfoFromRequest(const StreamRequest& r) {
   s.kernelName = value(m, "NETDATA_SYSTEM_KERNEL_NAME");
   s.kernelVersion = value(m, "NETDATA_SYSTEM_KERNEL_VERSION");
   s.architecture = value(m, "NETDATA_SYSTEM_ARCHITECTURE");
-  // 1.37 sends the frequency unencoded, so "2.596e+09" arrives as "2.596e 09" (§2.3).
+  // 1.37 sends the frequency unencoded, so "2.596e+09" arrives as "2.596e 09"
+  // (docs/protocol/streaming.md §2.3).
   auto freq = value(m, "NETDATA_SYSTEM_CPU_FREQ");
   std::replace(freq.begin(), freq.end(), ' ', '+');
   try {

@@ -1,7 +1,7 @@
 // The registry's part in functions: the table each live stream declares (metadata like its
 // charts, gone with the stream) and what follows from it for the cloud: a node is announced with
 // `funcs` exactly while a call can reach it, and with `dyncfg` while it also declares `config`
-// (docs/protocol/streaming.md §9, docs/protocol/aclk.md §7.3). The calls themselves are the
+// (docs/protocol/streaming.md §15, docs/protocol/aclk.md §7.3). The calls themselves are the
 // stream connection's (function_calls.h).
 
 #include "stream_bridge/node_registry.h"

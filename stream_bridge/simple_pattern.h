@@ -6,7 +6,7 @@
 
 namespace aclkd::stream_bridge {
 
-// Netdata's simple patterns (stream-protocol.md §11), used by `allow from` and
+// Netdata's simple patterns (docs/protocol/streaming.md §11), used by `allow from` and
 // `send charts matching`: whitespace-separated words, tried left to right, the first word that
 // matches decides (a `!word` that matches means "no"); `*` matches any run of characters; a
 // backslash makes the next character literal and is removed; a lone `*` does not match the

@@ -85,7 +85,7 @@ struct StreamSection {
 const std::vector<OptionSpec>& streamConfOptionTable();
 
 // Netdata's verdict on a STREAM request. When refused, `reply` is the exact bytes to send
-// (stream-protocol.md §3.2) and `log` Netdata's log text for it, e.g.
+// (docs/protocol/streaming.md §3.2) and `log` Netdata's log text for it, e.g.
 //   API key '%s' is not valid GUID (use the command uuidgen to generate one). Forbidding access.
 //   machine GUID '%s' is not GUID.
 //   API key '%s' is not allowed. Forbidding access.
@@ -147,7 +147,7 @@ class StreamConf {
   std::map<std::string, StreamSection> sections_;
 };
 
-// stream-protocol.md §3.2, byte for byte.
+// docs/protocol/streaming.md §3.2, byte for byte.
 inline constexpr std::string_view kReplyNotPermitted =
     "You are not permitted to access this. Check the logs for more info.";
 inline constexpr std::string_view kReplyAlreadyStreaming =

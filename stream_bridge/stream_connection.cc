@@ -50,7 +50,8 @@ class StreamConnection final : public Impl::Connection, public EscapingEvents {
       loop_->connections.insert(this);
     }
     armTimer(server_.options.handshakeTimeout, [](StreamConnection& c) { c.handshakeTimedOut(); });
-    // Sniff the first byte: a TLS record starts below 0x18, `STREAM` with 'S' (§6).
+    // Sniff the first byte: a TLS record starts below 0x18, `STREAM` with 'S'
+    // (docs/protocol/streaming.md §6).
     auto self = selfPtr();
     socket_.async_wait(tcp::socket::wait_read, [self](error_code ec) {
       if (ec) return self->close();
@@ -119,12 +120,12 @@ class StreamConnection final : public Impl::Connection, public EscapingEvents {
     syncIdentity(*server_.currentIdentity());
   }
 
-  // ---- what a v2 parent sends down (DownstreamIdentity) ------------------------------------
-  // Only after the child spoke: the prompt travels alone (stream-protocol.md §3.3, its own read
+  // ---- what a v2 parent sends down (DownstreamIdentity) ------------------------------------ Only
+  // after the child spoke: the prompt travels alone (docs/protocol/streaming.md §3.3, its own read
   // at the child), and every command after it is one whole line. No empty line goes before the
   // first one: a v2.10.4 child logs an empty line as "received unknown command over connection:
-  // (unset)" at error level (seen in the lab), and a real parent sends none.
-  // Runs on the connection's own loop thread.
+  // (unset)" at error level (seen in the lab), and a real parent sends none. Runs on the
+  // connection's own loop thread.
   void syncIdentity(const CloudIdentity& id) override {
     if (closed_ || !parser_ || !spoke_ || !identity_) return;
     const GatewayHop self{server_.options.ownHostname, server_.options.ownMachineGuid,

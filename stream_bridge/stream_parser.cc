@@ -31,9 +31,9 @@ int hexDigit(char c) {
   return -1;
 }
 
-// strtoll-like (stops at the first non-digit, so "2.0000000" is 2, garbage is 0) and also the
-// v2 encodings of §8.3: `#` base64 and `0x` hex, after an optional minus. Saturates rather than
-// overflowing: the values are timestamps and factors from an untrusted peer.
+// strtoll-like (stops at the first non-digit, so "2.0000000" is 2, garbage is 0) and also the v2
+// encodings of docs/protocol/streaming.md §8.3: `#` base64 and `0x` hex, after an optional minus.
+// Saturates rather than overflowing: the values are timestamps and factors from an untrusted peer.
 int64_t parseInt(std::string_view s) {
   size_t i = 0;
   bool negative = false;

@@ -7,7 +7,7 @@
 
 namespace aclkd::stream_bridge {
 
-// stream-protocol.md §8.2, as the words of the line (quotes removed).
+// docs/protocol/streaming.md §8.2, as the words of the line (quotes removed).
 struct ChartDefinition {
   std::string_view id;  // "type.id"
   std::string_view name;
@@ -33,7 +33,7 @@ struct DimensionDefinition {
 };
 
 // FUNCTION [GLOBAL] "<name>" <timeout_s> "<help>" ["<tags>" "0x<access>" <priority> <version>]
-// (docs/protocol/streaming.md §9.1): 1.37–1.40 children send the first three only.
+// (docs/protocol/streaming.md §15.1): 1.37–1.40 children send the first three only.
 struct FunctionDeclaration {
   std::string_view name;
   int timeoutSeconds = 0;  // 0 when absent or not positive: the receiver applies its default
@@ -47,7 +47,7 @@ struct FunctionDeclaration {
 
 // What the parser found, one call per command. Views point into the parser's input and are valid
 // only during the call. Chart-scoped events carry the "current chart" (set by CHART, BEGIN,
-// BEGIN2 and RBEGIN, stream-protocol.md §8). Default implementations ignore the event.
+// BEGIN2 and RBEGIN, docs/protocol/streaming.md §8). Default implementations ignore the event.
 class StreamEvents {
  public:
   virtual ~StreamEvents() = default;
@@ -88,8 +88,8 @@ class StreamEvents {
   // REND update_every first_entry last_entry …: what the child holds for the chart.
   virtual void onReplicationEnd(std::string_view /*chartId*/, int64_t /*firstEntry*/,
                                 int64_t /*lastEntry*/) {}
-  // A keyword the parser does not know (logged once per keyword by the receiver, then ignored:
-  // a tolerant receiver rather than Netdata's "drop the connection", stream-protocol.md §7).
+  // A keyword the parser does not know (logged once per keyword by the receiver, then ignored: a
+  // tolerant receiver rather than Netdata's "drop the connection", docs/protocol/streaming.md §7).
   virtual void onUnknownKeyword(std::string_view /*keyword*/) {}
   // The payload of a `JSON STREAM_PATH` … `JSON_PAYLOAD_END` block (PATHS), its lines joined
   // with '\n'; other JSON blocks are skipped unseen.
@@ -113,14 +113,14 @@ struct ParserStats {
 inline constexpr size_t kMaxWords = 30;
 size_t splitWords(std::string_view line, std::array<std::string_view, kMaxWords>& words);
 
-// The incremental parser of one stream: text in any pieces, complete lines parsed in place (only
-// a line cut by the end of a piece is copied, to join it with the next piece). Commands of 1.37
-// and v2 (stream-protocol.md §8): CLAIMED_ID, LABEL, OVERWRITE, CHART, CLABEL, CLABEL_COMMIT,
+// The incremental parser of one stream: text in any pieces, complete lines parsed in place (only a
+// line cut by the end of a piece is copied, to join it with the next piece). Commands of 1.37 and
+// v2 (docs/protocol/streaming.md §8): CLAIMED_ID, LABEL, OVERWRITE, CHART, CLABEL, CLABEL_COMMIT,
 // DIMENSION, FUNCTION, VARIABLE, CHART_DEFINITION_END, BEGIN/SET/END, BEGIN2/SET2/END2,
 // RBEGIN/RSET/RDSTATE/RSSTATE/REND, NODE_ID, FLUSH, FUNCTION_DEL, FUNCTION_PROGRESS, CONFIG,
-// DYNCFG_* and the multi-line blocks FUNCTION_RESULT_BEGIN…FUNCTION_RESULT_END (a call's
-// answer, passed on) and JSON…JSON_PAYLOAD_END (skipped as a unit, but for STREAM_PATH).
-// `SLOT:<n>` first arguments are skipped.
+// DYNCFG_* and the multi-line blocks FUNCTION_RESULT_BEGIN…FUNCTION_RESULT_END (a call's answer,
+// passed on) and JSON…JSON_PAYLOAD_END (skipped as a unit, but for STREAM_PATH). `SLOT:<n>` first
+// arguments are skipped.
 class StreamParser {
  public:
   static constexpr size_t kDefaultMaxLine = 15360;  // Netdata 1.37's limit

@@ -103,17 +103,17 @@ struct BridgeCounters {
 // stream is then handed to the loop with the fewest connections (TLS streams, HTTP and live
 // clients stay on loop 0). asio rather
 // than libwebsockets because the port must accept the non-HTTP `STREAM` method and sniff TLS from
-// the first byte (stream-protocol.md §6), which lws's HTTP server would refuse. Boost.Asio
+// the first byte (docs/protocol/streaming.md §6), which lws's HTTP server would refuse. Boost.Asio
 // rather than the standalone asio so that web/ (Boost.Beast) can take over its sockets.
 //
 // The first bytes decide what a connection is: `STREAM …` is a Netdata child and stays here;
 // anything else is handed over to web/ (`handOff`: HTTP and the live WebSocket on Boost.Beast),
 // socket and bytes read, and forgotten. This loop keeps only Netdata streaming.
 //
-// Per connection: handshake (≤ 16 KiB within handshakeTimeout) → access check (stream.conf +
-// `allow streaming from`) → prompt (the only write until the child speaks) → LZ4 frames or plain
-// text → StreamParser → NodeRegistry. Replication is answered with `REPLAY_CHART "<id>" "true" 0 0`
-// after each CHART_DEFINITION_END (strategy B of stream-protocol.md §9.2): the child stays in its
+// Per connection: handshake (≤ 16 KiB within handshakeTimeout) → access check (stream.conf + `allow
+// streaming from`) → prompt (the only write until the child speaks) → LZ4 frames or plain text →
+// StreamParser → NodeRegistry. Replication is answered with `REPLAY_CHART "<id>" "true" 0 0` after
+// each CHART_DEFINITION_END (strategy B of docs/protocol/streaming.md §9.2): the child stays in its
 // normal state, sends its samples (the liveness signal) and never stalls.
 class StreamServer {
  public:

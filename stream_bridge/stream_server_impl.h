@@ -34,7 +34,7 @@ inline constexpr size_t kReadBuffer = 64 * 1024;
 struct StreamServer::Impl {
   class Connection;  // below: what the loops see of a connection
 
-  // One event loop on one thread (stream-protocol I/O only; see StreamServer). Loop 0 also
+  // One event loop on one thread (streaming I/O only; see StreamServer). Loop 0 also
   // accepts and serves every connection until its first request is read: handshakes stay there,
   // and so do the HTTP and live clients handed to web/ (their sockets belong to loop 0); an
   // accepted plain-text stream is handed to the loop with the fewest connections. Everything a

@@ -17,7 +17,7 @@ struct LinkPolicy {
   int backoffBase = 2;
   int backoffMinSeconds = 0;
   int backoffMaxSeconds = 1024;
-  // The port the cloud listens on: an agent sends `Host: <host>` without it (aclk-protocol.md
+  // The port the cloud listens on: an agent sends `Host: <host>` without it (docs/protocol/aclk.md
   // §4.2), and the auth endpoint named in /env must still reach this server.
   int listenPort = 443;
 };
@@ -30,7 +30,7 @@ struct IssuedSession {
   std::string time;  // UTC, ISO 8601; the password itself is never kept or shown
 };
 
-// The cloud's side of aclk-protocol.md §4.3-4.5: `GET /api/v1/env`, then
+// The cloud's side of docs/protocol/aclk.md §4.3-4.5: `GET /api/v1/env`, then
 // `GET /api/v1/auth/node/{claimed_id}/challenge` and `POST .../password`.
 //
 // The challenge is 32 random bytes encrypted (RSA-OAEP, SHA-1) with the public key recorded at

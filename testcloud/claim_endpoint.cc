@@ -14,7 +14,7 @@
 namespace aclkd::testcloud {
 namespace {
 
-// The PUT body of aclk-protocol.md §3.3.
+// The PUT body of docs/protocol/aclk.md §3.3.
 struct ClaimBody {
   std::string nodeId;
   std::string hostname;

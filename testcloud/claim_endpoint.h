@@ -18,7 +18,7 @@ struct ClaimPolicy {
   int minKeyBits = 2048;
 };
 
-// `PUT /api/v1/spaces/nodes/{claimed_id}`, answered as Netdata Cloud does (aclk-protocol.md
+// `PUT /api/v1/spaces/nodes/{claimed_id}`, answered as Netdata Cloud does (docs/protocol/aclk.md
 // §3.3-3.4). Checks run in a fixed order so that a request with several faults always gets the
 // same answer: request shape (422 ErrInvalidRequest), node id (422 ErrInvalidNodeID), hostname
 // (422 ErrInvalidNodeName), token (403 ErrForbidden), rooms (422 ErrInvalidRoomID), public key

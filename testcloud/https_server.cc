@@ -387,7 +387,7 @@ std::string HttpsServer::start() {
   vinfo.iface = options_.bindAddress.c_str();
   vinfo.protocols = kProtocols;
   // Without DO_SSL_GLOBAL_INIT on the vhost itself, lws silently serves plaintext despite the
-  // certificate (deps.md §5).
+  // certificate (docs/dependencies.md §5).
   vinfo.options =
       LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
   if (!options_.certFile.empty()) {

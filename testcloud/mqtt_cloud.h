@@ -24,7 +24,7 @@ namespace aclkd::testcloud {
 
 // The cloud's end of the link: one MQTT client on the broker's plain listener that subscribes to
 // every agent's outbound topics, records what arrives (decoded to JSON, for tests) and answers
-// as Netdata Cloud does (brief §9):
+// as Netdata Cloud does (docs/protocol/aclk.md §9):
 //   UpdateAgentConnection reachable      -> SendNodeInstances
 //   CreateNodeInstance                   -> CreateNodeInstanceResult (node id stable per
 //                                           claimed_id + machine GUID)

@@ -280,8 +280,9 @@ bool OutboundPackets::feed(const uint8_t* data, size_t size, std::string* out) {
     } else if (type == MqttPacketType::kDisconnect &&
                (packet == std::string_view("\xE0\x01\x00", 3) ||
                 packet == std::string_view("\xE0\x02\x00\x00", 4))) {
-      // Paho writes reason 0 and an empty property list; §5.10's DISCONNECT is the equivalent
-      // short form `E0 00` (MQTT 5: remaining length 0 means reason 0, no properties).
+      // Paho writes reason 0 and an empty property list; docs/protocol/aclk.md §5.10's DISCONNECT
+      // is the equivalent short form `E0 00` (MQTT 5: remaining length 0 means reason 0, no
+      // properties).
       out->append("\xE0\x00", 2);
     } else if (type == MqttPacketType::kConnect && connectKeepAlive_) {
       std::string connect(packet);

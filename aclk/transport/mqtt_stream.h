@@ -45,11 +45,12 @@ class MqttHeaderScanner {
   uint64_t bodyLeft_ = 0;
 };
 
-// Topic aliases of brief §5.7, applied to Paho's outbound PUBLISH packets: every topic of the
-// `/password` list gets alias 1, 2, 3, … in list order; the first PUBLISH on an aliased topic
-// carries the full topic and property 0x23, later ones an empty topic and the alias. Paho C has no
-// client-side alias table, so rewriting the packets on their way out is the one place where it can
-// be done without touching Paho's session state (packet ids and PUBACKs are unchanged).
+// Topic aliases of docs/protocol/aclk.md §5.7, applied to Paho's outbound PUBLISH packets: every
+// topic of the `/password` list gets alias 1, 2, 3, … in list order; the first PUBLISH on an
+// aliased topic carries the full topic and property 0x23, later ones an empty topic and the alias.
+// Paho C has no client-side alias table, so rewriting the packets on their way out is the one place
+// where it can be done without touching Paho's session state (packet ids and PUBACKs are
+// unchanged).
 class TopicAliasRewriter {
  public:
   explicit TopicAliasRewriter(const std::vector<std::string>& topics);
@@ -78,12 +79,12 @@ bool setConnectKeepAlive(std::string* packet, uint16_t seconds);
 // (same length, so the packet stays valid). Returns the server's value, nullopt when the CONNACK
 // has none or cannot be parsed (then nothing is changed).
 //
-// Why: brief §5.5 has the agent record the server's Receive Maximum for statistics only and
-// publish without waiting for it. Paho instead caps its QoS 1 messages in flight at that value
-// and parks the rest in its command queue, which it looks at again only on its 1 s timer: with
-// mosquitto's default of 20, a burst of more than 20 cmd replies left the 21st waiting a whole
-// second (measured: window 40 → max 1.1 s, window 100 → 4 s). Lifting the value on its way to
-// Paho gives the agent's wire; the link still reports the server's own value (aclk-state).
+// Why: docs/protocol/aclk.md §5.5 has the agent record the server's Receive Maximum for statistics
+// only and publish without waiting for it. Paho instead caps its QoS 1 messages in flight at that
+// value and parks the rest in its command queue, which it looks at again only on its 1 s timer:
+// with mosquitto's default of 20, a burst of more than 20 cmd replies left the 21st waiting a whole
+// second (measured: window 40 → max 1.1 s, window 100 → 4 s). Lifting the value on its way to Paho
+// gives the agent's wire; the link still reports the server's own value (aclk-state).
 std::optional<uint16_t> liftReceiveMaximum(std::string* connack);
 
 // The outbound byte stream from Paho, cut into whole packets (a PUBLISH must be complete before

@@ -15,10 +15,11 @@ struct TunnelError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Negotiates a tunnel to host:port on `socket`, already connected to the proxy (brief §12.1):
-// HTTP CONNECT (optionally with Basic auth) or SOCKS5 (no auth, or RFC 1929 user/password when
-// credentials are configured) with the target as an IP resolved here (`socks5://`, IPv4
-// preferred) or as a domain name (`socks5h://`). The caller bounds the time. Throws TunnelError.
+// Negotiates a tunnel to host:port on `socket`, already connected to the proxy
+// (docs/protocol/aclk.md §5.1, §12.1): HTTP CONNECT (optionally with Basic auth) or SOCKS5 (no
+// auth, or RFC 1929 user/password when credentials are configured) with the target as an IP
+// resolved here (`socks5://`, IPv4 preferred) or as a domain name (`socks5h://`). The caller bounds
+// the time. Throws TunnelError.
 boost::asio::awaitable<void> openTunnel(boost::asio::ip::tcp::socket& socket,
                                         const ProxySetting& proxy, const std::string& host,
                                         int port);

@@ -5,7 +5,7 @@
 
 namespace aclkd::aclk::transport {
 
-// Brief §5.1 and §5.9. Tests shorten them; the daemon uses the defaults.
+// docs/protocol/aclk.md §5.1 and §5.9. Tests shorten them; the daemon uses the defaults.
 struct TransportTimers {
   std::chrono::milliseconds tcpConnect{10'000};
   std::chrono::milliseconds proxyTunnel{10'000};

@@ -168,7 +168,8 @@ struct WssTransport::Impl {
     }
     X509_STORE_CTX* store = ctx.native_handle();
     const int err = X509_STORE_CTX_get_error(store);
-    // §5.2: `insecure` forgives a self-signed leaf and a name mismatch, nothing else.
+    // docs/protocol/aclk.md §5.2: `insecure` forgives a self-signed leaf and a name mismatch,
+    // nothing else.
     if (p.insecure && (err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
                        err == X509_V_ERR_HOSTNAME_MISMATCH ||
                        err == X509_V_ERR_IP_ADDRESS_MISMATCH)) {

@@ -21,7 +21,8 @@ struct TransportParams {
   std::string caFile;  // empty: the system trust store
   bool insecure = false;
   ProxySetting proxy;
-  std::vector<std::string> aliasTopics;  // the `/password` topic list, in order (§5.6)
+  // The `/password` topic list, in order (docs/protocol/aclk.md §5.6).
+  std::vector<std::string> aliasTopics;
   size_t inboundLimitBytes = 16u << 20;  // §5.11: one message from the cloud (+ topic allowance)
   // Written into the CONNECT's Keep Alive (§5.4: 60). The MQTT client itself runs without a
   // keepalive: the transport is the only one that pings (see below).

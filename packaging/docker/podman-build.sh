@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the aclkd image with podman where no Docker engine or registry exists (deps.md §7):
-# a Debian 12 root filesystem from debootstrap is imported as docker.io/library/debian:12, then
-# packaging/docker/Dockerfile is built with vfs storage, runc and lowered ulimits.
+# Builds the aclkd image with podman where no Docker engine or registry exists
+# (docs/dependencies.md §7): a Debian 12 root filesystem from debootstrap is imported as
+# docker.io/library/debian:12, then packaging/docker/Dockerfile is built with vfs storage, runc and
+# lowered ulimits.
 #   packaging/docker/podman-build.sh [TAG]        (root; installs podman, buildah, runc, debootstrap)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"

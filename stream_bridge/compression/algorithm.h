@@ -8,8 +8,8 @@
 
 namespace aclkd::stream_bridge {
 
-// The compressions a Netdata child may offer (stream-protocol.md §4.2, §5): LZ4 since 1.37 (bit
-// 10), zstd, gzip and brotli since v1.44 (bits 19, 20, 21).
+// The compressions a Netdata child may offer (docs/protocol/streaming.md §4.2, §5): LZ4 since 1.37
+// (bit 10), zstd, gzip and brotli since v1.44 (bits 19, 20, 21).
 enum class Compression { kNone, kZstd, kLz4, kBrotli, kGzip };
 
 // "none", "zstd", "lz4", "brotli", "gzip": the names of stream.conf and of `aclkctl streams`.

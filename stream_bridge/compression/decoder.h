@@ -29,9 +29,9 @@ class BlockDecoder {
 // nullptr for Compression::kNone.
 std::unique_ptr<BlockDecoder> makeBlockDecoder(Compression algorithm);
 
-// The compressed stream of a child (stream-protocol.md §5): blocks of a 4-byte header (0xFA,
-// 0x80|len&0x7F, 0x80|(len>>7)&0x7F, 0x0A) and `len` bytes of payload, the same framing for every
-// algorithm. Bytes arrive in arbitrary pieces; decoded text is appended to `out` and may end
+// The compressed stream of a child (docs/protocol/streaming.md §5): blocks of a 4-byte header
+// (0xFA, 0x80|len&0x7F, 0x80|(len>>7)&0x7F, 0x0A) and `len` bytes of payload, the same framing for
+// every algorithm. Bytes arrive in arbitrary pieces; decoded text is appended to `out` and may end
 // mid-line.
 class StreamDecoder {
  public:

@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (negotiated & ~(supported | cap::kV1 | cap::kV2 | cap::kVN)) __builtin_trap();
     if (!compression && (negotiated & cap::kLz4)) __builtin_trap();
     const std::string prompt = successPrompt(negotiated);
-    // The child's acceptance rule for the numbered prompt (stream-protocol.md §3.1).
+    // The child's acceptance rule for the numbered prompt (docs/protocol/streaming.md §3.1).
     constexpr std::string_view kPrefix = "Hit me baby, push them over with the version=";
     if (prompt.compare(0, kPrefix.size(), kPrefix) == 0 && prompt.size() >= kPrefix.size() + 30) {
       __builtin_trap();

@@ -111,8 +111,8 @@ class Process:
 
 
 class Mosquitto:
-    """A real broker as deps.md §2a: plain MQTT for the cloud side, wss with the test CA for
-    agents. `log_type all` so tests can read PINGREQ lines (benchmarks may ask for less)."""
+    """A real broker as docs/dependencies.md §2a: plain MQTT for the cloud side, wss with the test
+    CA for agents. `log_type all` so tests can read PINGREQ lines (benchmarks may ask for less)."""
 
     def __init__(self, workdir, certs, log_type="all"):
         self.workdir = workdir

@@ -1,6 +1,7 @@
 """The Agent-Cloud Link against real parts: mosquitto over wss with a real CA, aclk-testcloud's
 env/OTP endpoints and its cloud-side MQTT client, tinyproxy. Each fault injected through the test
-cloud must show its exact status string (brief §11.1) in `aclk-state json`, then recover."""
+cloud must show its exact status string (docs/protocol/aclk.md §11.1) in `aclk-state json`, then
+recover."""
 
 import json
 import os

@@ -15,7 +15,7 @@ class PingTimeoutTest(LinkTestBase):
         gw = self.online_gateway()
         cid = self.claimed_id(gw)
         # The link's transport sends PINGREQ after 45 s without an outbound packet and gives up
-        # 60 s after an unanswered PINGREQ (brief §5.9).
+        # 60 s after an unanswered PINGREQ (docs/protocol/aclk.md §5.9).
         # Freeze the broker just before the next PINGREQ is due, so that the measured time is
         # "no PINGRESP within 60 s" and not the idle wait in front of it.
         last_ping = wait_for(lambda: self.broker.last_pingreq(cid), 75, what="a PINGREQ")

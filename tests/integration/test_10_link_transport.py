@@ -1,6 +1,6 @@
 """The link's own transport (issue 10) against real parts: a wss front that packs several MQTT
 packets per WebSocket frame between the gateway and mosquitto, microsocks as a SOCKS5 proxy, and
-the exact bytes of the upgrade request and CONNECT (brief §5.3/§5.4)."""
+the exact bytes of the upgrade request and CONNECT (docs/protocol/aclk.md §5.3/§5.4)."""
 
 import datetime
 import os

@@ -1,7 +1,7 @@
 """The query proxy (issue 12): the test cloud sends `cmd` requests for relayed nodes and the
 gateway answers them from the agent that holds the metrics. Real agents (Debian's netdata 1.37,
 the shared Netdata v2.10.4) stream into aclkd with their web API on; a small Python HTTP server
-plays an agent that hangs or answers too much; the failure cases get aclk-protocol.md §8.2's
+plays an agent that hangs or answers too much; the failure cases get docs/protocol/aclk.md §8.2's
 errors."""
 
 import base64

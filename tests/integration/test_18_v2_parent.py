@@ -153,8 +153,8 @@ class V2ParentTest(BridgeTestBase):
         for info in infos():
             self.assertIn("_os_name", info["data"].get("host_labels", {}), info)
         self.assertEqual(len(infos()), 1)
-        # Its collectors follow the info 30 s later, as from a Netdata parent (§9 step 4): the
-        # plugin and module pairs of its charts.
+        # Its collectors follow the info 30 s later, as from a Netdata parent (docs/protocol/aclk.md
+        # §9 step 4): the plugin and module pairs of its charts.
         def collectors():
             return [m["message"] for m in self.cloud.messages(cid, "UpdateNodeCollectors")
                     if m["message"].get("node_id") == node]

@@ -1,10 +1,10 @@
 """A wss front between the gateway and mosquitto, as cloud fronts are: it terminates TLS and the
 WebSocket itself and speaks plain MQTT to the broker's TCP listener. What the broker sends within
 `window` seconds is packed into one WebSocket frame, so one frame carries several MQTT packets
-(brief §5.3 allows it; mosquitto's own websockets listener never does it, and it also sends at
-about 40 KB/s, which would hide the gateway's own inbound speed). The front records the gateway's
-upgrade request, the first MQTT packet (CONNECT) and whether every client frame was masked, for
-the wire checks. Standard library only (asyncio + ssl)."""
+(docs/protocol/aclk.md §5.3 allows it; mosquitto's own websockets listener never does it, and it
+also sends at about 40 KB/s, which would hide the gateway's own inbound speed). The front records
+the gateway's upgrade request, the first MQTT packet (CONNECT) and whether every client frame was
+masked, for the wire checks. Standard library only (asyncio + ssl)."""
 
 import asyncio
 import base64

@@ -87,7 +87,7 @@ std::vector<std::string> keysOf(const OrderedJson& object) {
 
 TEST(AclkStateTest, KeyOrderIsNetdatasThenExtensions) {
   const OrderedJson j = OrderedJson::parse(renderAclkStateJson(claimedOfflineView()));
-  // Brief §11.4, in order, then aclkd's own three keys at the end.
+  // docs/protocol/aclk.md §11.4, in order, then aclkd's own three keys at the end.
   const std::vector<std::string> expected = {
       "aclk-available",
       "aclk-version",

@@ -15,7 +15,8 @@ TEST(StatusTest, EveryStringIsDistinctAndHttpFailuresMap) {
   for (int i = 0; i <= kLast; ++i) {
     const auto s = statusString(static_cast<AclkStatus>(i));
     EXPECT_FALSE(s.empty()) << i;
-    // The brief's table has "unknown error" twice (socket and HTTPS client); nothing else repeats.
+    // The table of docs/protocol/aclk.md §11.1 has "unknown error" twice (socket and HTTPS client);
+    // nothing else repeats.
     EXPECT_TRUE(seen.insert(s).second || s == "unknown error") << "duplicate status string " << s;
   }
   EXPECT_EQ(statusString(AclkStatus::kOfflinePingTimeout), "disconnected, ping timed out");
@@ -39,8 +40,8 @@ TEST(StatusTest, OnlyTheTwoUnknownErrorsShareAString) {
   EXPECT_EQ(byString.size(), 64u);
 }
 
-// The brief's §11.1 layout: 0 connected, 1–12 socket errors, 13–42 HTTPS-client results (both
-// groups in the brief's order), then the ACLK-specific codes.
+// The agent's layout (docs/protocol/aclk.md §11.1): 0 connected, 1–12 socket errors, 13–42
+// HTTPS-client results (both groups in the agent's order), then the ACLK-specific codes.
 TEST(StatusTest, LayoutAndStringsFollowTheBrief) {
   EXPECT_EQ(static_cast<int>(AclkStatus::kConnected), 0);
   EXPECT_EQ(static_cast<int>(AclkStatus::kSocketUnknownError), 12);

@@ -61,7 +61,7 @@ TEST(EnvTest, FirstMqttV5TransportWins) {
   EXPECT_EQ(r.value->mqttEndpoint.host, "mqtt.example.net");
 }
 
-// Each malformed variant gives its exact §11.1 status.
+// Each malformed variant gives its exact docs/protocol/aclk.md §11.1 status.
 TEST(EnvTest, EachBadVariantHasItsStatus) {
   struct Case {
     long code;

@@ -41,7 +41,7 @@ std::string passwordBody() {
 }
 
 // The HTTPS side of the cloud: /env, the OTP challenge and the password, always successful.
-// Each request carries the agent's headers exactly (aclk-protocol.md §4.2): Host without the
+// Each request carries the agent's headers exactly (docs/protocol/aclk.md §4.2): Host without the
 // port, libcurl's Accept and Content-Type removed; anything else is answered 400.
 HttpResponse fakeCloudHttp(const HttpRequest& req) {
   HttpResponse r;

@@ -93,7 +93,7 @@ TEST(NodeInfoTest, AgentCapabilities) {
   ASSERT_NE(json, nullptr);
   EXPECT_EQ(json->version, 2u);
   EXPECT_FALSE(json->enabled);
-  // The brief §7.3 set of names, in its order.
+  // The docs/protocol/aclk.md §7.3 set of names, in its order.
   std::vector<std::string> names;
   for (const auto& c : caps) names.push_back(c.name);
   EXPECT_EQ(names, (std::vector<std::string>{"json", "proto", "ml", "mc", "ctx", "funcs",

@@ -20,7 +20,7 @@ TEST(TopicsTest, NamesRoundTripAndTypes) {
 }
 
 TEST(TopicsTest, NamesAreTheBriefsAndDistinct) {
-  // Brief §4.5: the compulsory names, then the optional manifest.
+  // docs/protocol/aclk.md §4.5: the compulsory names, then the optional manifest.
   const std::vector<std::string> compulsory = {
       "chart", "alarms", "meta", "inbox-cmd", "agent-connection", "inbox-cmd-v1",
       "create-node-instance", "node-instance-connection", "chart-and-dims-updated",

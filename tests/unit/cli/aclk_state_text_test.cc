@@ -41,7 +41,7 @@ class AclkStateTextTest : public testing::Test {
 };
 
 // The daemon side's golden output is the input here, so the two renderers are checked against
-// each other as well as against the brief.
+// each other as well as against docs/protocol/aclk.md §11.3.
 std::string stateJson(const std::string& name) {
   return test::readText(test::sourcePath("tests/unit/aclk/golden/" + name + ".json"));
 }

@@ -71,8 +71,8 @@ class Counter : public StreamEvents {
   void onUnknownKeyword(std::string_view) override { ++unknown; }
 };
 
-// The §13.2 counts of the keywords that have no event of their own, counted independently of
-// the parser so that its aggregate statistics can be checked against them.
+// The docs/protocol/streaming.md §13.2 counts of the keywords that have no event of their own,
+// counted independently of the parser so that its aggregate statistics can be checked against them.
 TEST(FixtureReplay, FixtureHoldsTheDocumentedKeywordCounts) {
   const std::string stream = fixtureStream();
   ASSERT_EQ(stream.size(), 276845u);

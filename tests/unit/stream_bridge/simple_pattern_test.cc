@@ -11,7 +11,7 @@ struct Case {
   bool match;
 };
 
-// stream-protocol.md §11, checked there against netdata 1.37's own pattern tester.
+// docs/protocol/streaming.md §11, checked against netdata 1.37's own pattern tester.
 constexpr Case kCases[] = {
     {"*", "anything", true},
     {"*", "", false},  // a lone star does not match the empty string

@@ -1,4 +1,4 @@
-// Unit tests of the test cloud's transport-free parts: the claim endpoint (aclk-protocol.md
+// Unit tests of the test cloud's transport-free parts: the claim endpoint (docs/protocol/aclk.md
 // §3.3-3.4), the route table, the control API and the recorded state.
 #include <chrono>
 #include <cstdio>

@@ -1,4 +1,5 @@
-// The §5.9 timers through their clock seam: time is an argument, so 120 s pass in no time.
+// The docs/protocol/aclk.md §5.9 timers through their clock seam: time is an argument, so 120 s
+// pass in no time.
 #include "aclk/transport/wire_timers.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
-// The exact bytes of the WebSocket upgrade request (brief §5.3), as Beast writes them on a real
-// socket with the decorator the transport installs.
+// The exact bytes of the WebSocket upgrade request (docs/protocol/aclk.md §5.3), as Beast writes
+// them on a real socket with the decorator the transport installs.
 #include "aclk/transport/ws_upgrade.h"
 
 #include <gtest/gtest.h>
