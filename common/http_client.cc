@@ -77,6 +77,9 @@ HttpResponse httpPerform(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMs);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, request.totalTimeoutMs);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  // HTTP/1.1 only, as the agent speaks it (docs/protocol/aclk.md §4.2): libcurl would otherwise
+  // offer h2 in ALPN and switch to HTTP/2 with a server that accepts it.
+  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   if (!request.caFile.empty()) {
     curl_easy_setopt(c, CURLOPT_CAINFO, request.caFile.c_str());
   }
