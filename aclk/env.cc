@@ -1,4 +1,5 @@
 #include "aclk/env.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -33,11 +34,6 @@ std::optional<json> parseStrict(const std::string& body, std::string* duplicate)
   json j = json::parse(body, cb, false);
   if (j.is_discarded()) return std::nullopt;
   return j;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 StepResult<CloudEnv> failed(AclkStatus status, std::string error) {
@@ -149,7 +145,7 @@ StepResult<CloudEnv> interpretEnvResponse(long httpCode, const std::string& body
                   "this agent can only use the new cloud protocol but cloud requested old one.");
   }
   if (std::none_of(env.capabilities.begin(), env.capabilities.end(),
-                   [](const std::string& c) { return lower(c) == "proto"; })) {
+                   [](const std::string& c) { return asciiLower(c) == "proto"; })) {
     return failed(AclkStatus::kNoProtocolCapability,
                   "can't use encoding=proto without at least \"proto\" capability.");
   }

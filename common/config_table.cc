@@ -1,4 +1,5 @@
 #include "common/config_table.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <charconv>
@@ -63,9 +64,7 @@ std::string shownValue(const OptionSpec& spec, const std::string& value) {
 }  // namespace
 
 std::optional<bool> parseBool(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = asciiLower(text);
   if (lower == "yes" || lower == "true" || lower == "on" || lower == "1") {
     return true;
   }

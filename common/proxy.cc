@@ -21,8 +21,7 @@ std::string ProxySetting::urlWithoutCredentials() const {
   if (kind == ProxyKind::kNone) {
     return "";
   }
-  const bool v6 = host.find(':') != std::string::npos;
-  return schemeName() + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return schemeName() + "://" + bracketedHost(host) + ":" + std::to_string(port);
 }
 
 std::string ProxySetting::display() const {
@@ -91,36 +90,16 @@ std::optional<ProxyValue> parseProxyValue(std::string_view value, std::string* e
     }
     rest = rest.substr(at + 1);
   }
-  std::string_view portText;
-  if (!rest.empty() && rest.front() == '[') {
-    const auto close = rest.find(']');
-    if (close == std::string_view::npos) {
-      return fail("unterminated IPv6 literal in proxy");
-    }
-    p.host = std::string(rest.substr(1, close - 1));
-    if (close + 1 < rest.size() && rest[close + 1] == ':') {
-      portText = rest.substr(close + 2);
-    }
-  } else {
-    const auto colon = rest.rfind(':');
-    p.host = std::string(rest.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      portText = rest.substr(colon + 1);
-    }
-  }
+  std::string hostPortError;
+  const auto hostPort = splitHostPort(rest, 1, &hostPortError);
+  if (!hostPort) return fail("proxy: " + hostPortError);
+  p.host = hostPort->host;
+  if (hostPort->port) p.port = *hostPort->port;
   if (p.host.empty()) {
     return fail("proxy has no host");
   }
   if (p.host.find('/') != std::string::npos) {
     return fail("proxy must not have a path");
-  }
-  if (!portText.empty()) {
-    int port = 0;
-    const auto [ptr, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
-    if (ec != std::errc() || ptr != portText.data() + portText.size() || port < 1 || port > 65535) {
-      return fail("proxy port '" + std::string(portText) + "' is not a port number");
-    }
-    p.port = port;
   }
   out.mode = ProxyValue::Mode::kExplicit;
   return out;

@@ -1,4 +1,5 @@
 #include "common/url.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -23,6 +24,48 @@ std::string bracketedHost(std::string_view host) {
                                                    : std::string(host);
 }
 
+std::optional<HostPort> splitHostPort(std::string_view text, int minPort, std::string* error) {
+  HostPort out;
+  std::string_view portText;
+  bool hasPort = false;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) {
+      *error = "unterminated IPv6 literal";
+      return std::nullopt;
+    }
+    out.host = std::string(text.substr(1, close - 1));
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') {
+        *error = "garbage after IPv6 literal";
+        return std::nullopt;
+      }
+      hasPort = true;
+      portText = text.substr(close + 2);
+    }
+  } else {
+    const auto colon = text.find(':');
+    out.host = std::string(text.substr(0, colon));
+    hasPort = colon != std::string_view::npos;
+    if (hasPort) portText = text.substr(colon + 1);
+  }
+  if (hasPort) {
+    if (portText.empty()) {
+      *error = "empty port";
+      return std::nullopt;
+    }
+    int port = 0;
+    const auto [ptr, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
+    if (ec != std::errc() || ptr != portText.data() + portText.size() || port < minPort ||
+        port > 65535) {
+      *error = "invalid port '" + std::string(portText) + "'";
+      return std::nullopt;
+    }
+    out.port = port;
+  }
+  return out;
+}
+
 std::optional<Url> parseUrl(std::string_view text, std::string* error) {
   auto fail = [&](std::string why) -> std::optional<Url> {
     if (error) {
@@ -35,9 +78,7 @@ std::optional<Url> parseUrl(std::string_view text, std::string* error) {
     return fail("'" + std::string(text) + "' has no scheme (expected https://host)");
   }
   Url url;
-  url.scheme = std::string(text.substr(0, sep));
-  std::transform(url.scheme.begin(), url.scheme.end(), url.scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  url.scheme = asciiLower(text.substr(0, sep));
   if (url.scheme == "https" || url.scheme == "wss") {
     url.port = 443;
   } else if (url.scheme == "http" || url.scheme == "ws") {
@@ -55,26 +96,11 @@ std::optional<Url> parseUrl(std::string_view text, std::string* error) {
   if (authority.find('@') != std::string_view::npos) {
     return fail("credentials are not allowed in '" + std::string(text) + "'");
   }
-  std::string_view portText;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return fail("unterminated IPv6 literal in '" + std::string(text) + "'");
-    }
-    url.host = std::string(authority.substr(1, close - 1));
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') {
-        return fail("garbage after IPv6 literal in '" + std::string(text) + "'");
-      }
-      portText = authority.substr(close + 2);
-    }
-  } else {
-    const auto colon = authority.find(':');
-    url.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      portText = authority.substr(colon + 1);
-    }
-  }
+  std::string hostPortError;
+  const auto hostPort = splitHostPort(authority, 1, &hostPortError);
+  if (!hostPort) return fail(hostPortError + " in '" + std::string(text) + "'");
+  url.host = hostPort->host;
+  if (hostPort->port) url.port = *hostPort->port;
   if (url.host.empty()) {
     return fail("no host in '" + std::string(text) + "'");
   }
@@ -83,18 +109,6 @@ std::optional<Url> parseUrl(std::string_view text, std::string* error) {
           c == ':')) {
       return fail("invalid character in host of '" + std::string(text) + "'");
     }
-  }
-  if (authority.find(':') != std::string_view::npos && portText.empty() &&
-      authority.front() != '[') {
-    return fail("empty port in '" + std::string(text) + "'");
-  }
-  if (!portText.empty()) {
-    int port = 0;
-    const auto [ptr, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
-    if (ec != std::errc() || ptr != portText.data() + portText.size() || port < 1 || port > 65535) {
-      return fail("invalid port '" + std::string(portText) + "' in '" + std::string(text) + "'");
-    }
-    url.port = port;
   }
   return url;
 }

@@ -19,6 +19,17 @@ struct Url {
   std::string hostPort() const;
 };
 
+// An authority's host and port as RFC 3986 writes them: "host", "host:port", "[v6]" or
+// "[v6]:port". An IPv6 literal needs its brackets, so "h:1:2" is a bad port, never a host; the
+// one parser of host:port for URLs, proxies and `[web] bind to`.
+struct HostPort {
+  std::string host;         // without the brackets of an IPv6 literal
+  std::optional<int> port;  // absent when the text has none
+};
+// A port below `minPort` (or above 65535, or not digits) is an error; errors name the problem
+// only ("empty port", "invalid port '80x'"): the caller says where.
+std::optional<HostPort> splitHostPort(std::string_view text, int minPort, std::string* error);
+
 // A host as it goes into a URL or a Host header: an IPv6 literal in brackets.
 std::string bracketedHost(std::string_view host);
 

@@ -1,4 +1,5 @@
 #include "daemon/gateway.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -62,11 +63,7 @@ Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostn
     qo.defaultPort = static_cast<int>(config_.options.queryDefaultPort);
     qo.defaultTimeout = std::chrono::seconds(config_.options.queryTimeoutSeconds);
     std::istringstream names(config_.options.queryForwardHeaders);
-    for (std::string name; names >> name;) {
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      qo.forwardHeaders.insert(name);
-    }
+    for (std::string name; names >> name;) qo.forwardHeaders.insert(asciiLower(name));
     query::CurlForwarder::Options fo;
     fo.perAgentLimit =
         static_cast<size_t>(config_.options.queryConnectionsPerAgent);

@@ -1,4 +1,5 @@
 #include "query/agent_target.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,13 +8,6 @@
 
 namespace aclkd::query {
 namespace {
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
-}
 
 // "1.2.3.4:5678" -> "1.2.3.4"; "::1:5678" -> "[::1]".
 std::string peerHost(const std::string& peer) {
@@ -31,10 +25,10 @@ std::string trimSlash(std::string s) {
 const NodeFacts* findNode(const std::vector<NodeFacts>& nodes, std::string_view key) {
   if (key.empty()) return nullptr;
   for (const auto& n : nodes) {
-    if (!n.nodeId.empty() && equalsIgnoreCase(n.nodeId, key)) return &n;
+    if (!n.nodeId.empty() && asciiEqualsIgnoreCase(n.nodeId, key)) return &n;
   }
   for (const auto& n : nodes) {
-    if (equalsIgnoreCase(n.machineGuid, key)) return &n;
+    if (asciiEqualsIgnoreCase(n.machineGuid, key)) return &n;
   }
   for (const auto& n : nodes) {
     if (n.hostname == key) return &n;

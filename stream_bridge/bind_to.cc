@@ -1,7 +1,9 @@
 // `[web] bind to` values, checked by --check-config and the start alike.
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 
+#include "common/url.h"
 #include "stream_bridge/stream_server.h"
 
 namespace aclkd::stream_bridge {
@@ -20,23 +22,26 @@ std::string parseBindTo(const std::string& text, std::string* address, int* port
       return "'" + opt + "' after '^' must be SSL=optional or SSL=force";
     }
   }
-  const auto colon = main.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
+  // An IPv6 address goes in brackets ("[::1]:19999"), as in a URL: common/url.h.
+  if (!main.empty() && main.front() != '[' && std::count(main.begin(), main.end(), ':') > 1) {
+    return "'" + main + "': an IPv6 address goes in brackets, e.g. [::1]:19999";
+  }
+  std::string error;
+  const auto hostPort = splitHostPort(main, 0, &error);
+  if (!hostPort) {
+    constexpr std::string_view kInvalidPort = "invalid port ";
+    if (error.rfind(kInvalidPort, 0) == 0) {
+      return "port " + error.substr(kInvalidPort.size()) + " is not a number in 0..65535";
+    }
+    return "'" + main + "': " + error;
+  }
+  if (hostPort->host.empty() || !hostPort->port) {
     return "'" + main + "' is not address:port (e.g. 127.0.0.1:19999)";
   }
-  *address = main.substr(0, colon);
-  if (address->size() > 2 && address->front() == '[' && address->back() == ']') {
-    *address = address->substr(1, address->size() - 2);
-  }
+  *address = hostPort->host;
+  *port = *hostPort->port;
   if (*address == "*") *address = "0.0.0.0";
   if (*address == "localhost") *address = "127.0.0.1";
-  try {
-    size_t used = 0;
-    *port = std::stoi(main.substr(colon + 1), &used);
-    if (used != main.size() - colon - 1 || *port < 0 || *port > 65535) throw std::out_of_range("");
-  } catch (...) {
-    return "port '" + main.substr(colon + 1) + "' is not a number in 0..65535";
-  }
   boost::system::error_code ec;
   boost::asio::ip::make_address(*address, ec);
   if (ec) return "'" + *address + "' is not an IP address";

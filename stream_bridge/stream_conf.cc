@@ -1,4 +1,5 @@
 #include "stream_bridge/stream_conf.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <array>
@@ -11,13 +12,6 @@
 
 namespace aclkd::stream_bridge {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Options a Netdata parent's stream.conf may carry that mean nothing to a metadata-only bridge.
 // Accepted silently so that an operator can reuse the file unchanged.
@@ -53,7 +47,7 @@ std::optional<StreamConf> StreamConf::parse(std::string_view text, const std::st
   std::string lastSection;
   for (const auto& e : doc.entries) {
     const auto where = path + ":" + std::to_string(e.line) + ": ";
-    if (lower(e.section) == "stream") continue;  // the child side of the file
+    if (asciiLower(e.section) == "stream") continue;  // the child side of the file
     if (!isUuid(e.section)) {
       if (e.section != lastSection) {
         errors->push_back(where + "section [" + e.section +
@@ -63,12 +57,12 @@ std::optional<StreamConf> StreamConf::parse(std::string_view text, const std::st
       continue;
     }
     lastSection = e.section;
-    auto& s = conf.sections_[lower(e.section)];
+    auto& s = conf.sections_[asciiLower(e.section)];
     if (s.name.empty()) {
-      s.name = lower(e.section);
+      s.name = asciiLower(e.section);
       s.line = e.line;
     }
-    const auto key = lower(e.key);
+    const auto key = asciiLower(e.key);
     const auto& table = streamConfOptionTable();
     const auto spec = std::find_if(table.begin(), table.end(),
                                    [&](const OptionSpec& o) { return o.name == key; });
@@ -80,7 +74,7 @@ std::optional<StreamConf> StreamConf::parse(std::string_view text, const std::st
       }
       continue;
     }
-    const std::string value = spec->type == OptionType::kEnum ? lower(e.value) : e.value;
+    const std::string value = spec->type == OptionType::kEnum ? asciiLower(e.value) : e.value;
     bool isWarning = false;
     if (auto problem = validateOption(*spec, value, &isWarning); !problem.empty()) {
       errors->push_back(where + "[" + e.section + "] " + e.key + " = '" + e.value + "': " +
@@ -125,7 +119,7 @@ std::optional<StreamConf> StreamConf::load(const std::string& path,
 }
 
 const StreamSection* StreamConf::find(std::string_view uuid) const {
-  const auto it = sections_.find(lower(uuid));
+  const auto it = sections_.find(asciiLower(uuid));
   return it == sections_.end() ? nullptr : &it->second;
 }
 

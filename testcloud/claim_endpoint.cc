@@ -1,4 +1,5 @@
 #include "testcloud/claim_endpoint.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -70,13 +71,6 @@ std::optional<ClaimBody> parseClaimBody(std::string_view text, std::string* erro
     return std::nullopt;
   }
   return body;
-}
-
-std::string toLower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 // An id from the URL as it may go into a log line: untrusted, so bounded and without control
@@ -152,8 +146,8 @@ Reply ClaimEndpoint::claim(std::string_view claimedId, std::string_view text) {
   if (!isUuid(claimedId)) {
     return reject(422, "ErrInvalidNodeID", "the claimed_id in the URL is not a UUID");
   }
-  const std::string id = toLower(claimedId);
-  if (toLower(body->nodeId) != id) {
+  const std::string id = asciiLower(claimedId);
+  if (asciiLower(body->nodeId) != id) {
     return reject(422, "ErrInvalidNodeID", "node.id does not match the claimed_id in the URL");
   }
   if (body->hostname.empty()) {

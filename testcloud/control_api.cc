@@ -1,4 +1,5 @@
 #include "testcloud/control_api.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -62,12 +63,6 @@ std::string applyTextFault(const TextFault& row, const nlohmann::json& value, Fa
   return "";
 }
 
-std::string toLower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 }  // namespace
 
 std::string applyFaultsPatch(const nlohmann::json& patch, Faults& faults) {
@@ -124,7 +119,7 @@ void ControlApi::addRoutes(Router& router) {
              [this](const Request&) { return jsonReply(200, state_.claimsJson()); });
 
   router.add("GET", "/testcloud/api/claims/{claimed_id}", [this](const Request& request) {
-    const auto record = state_.findClaim(toLower(request.param("claimed_id")));
+    const auto record = state_.findClaim(asciiLower(request.param("claimed_id")));
     if (!record) {
       return errorReply(404, "ErrNotFound", "no claim recorded for this claimed_id");
     }

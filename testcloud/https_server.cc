@@ -1,4 +1,5 @@
 #include "testcloud/https_server.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -108,10 +109,7 @@ void readHeaders(lws* wsi, std::map<std::string, std::string>& headers) {
     if (lws_hdr_total_length(wsi, token) <= 0) {
       continue;
     }
-    std::string key(name, len - 1);
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    headers[key] = copyHeader(wsi, token);
+    headers[asciiLower(std::string_view(name, len - 1))] = copyHeader(wsi, token);
   }
 }
 
@@ -312,9 +310,7 @@ struct ServerCallbacks {
       return -1;
     }
     for (const auto& [name, value] : r.headers) {
-      std::string key = name + ":";
-      std::transform(key.begin(), key.end(), key.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const std::string key = asciiLower(name) + ":";
       if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(key.c_str()),
                                       reinterpret_cast<const unsigned char*>(value.data()),
                                       static_cast<int>(value.size()), &p, end) != 0) {

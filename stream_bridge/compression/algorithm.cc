@@ -1,4 +1,5 @@
 #include "stream_bridge/compression/algorithm.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <array>
@@ -12,14 +13,6 @@ namespace {
 // Netdata's order, which is also the order a child picks in from a negotiated set.
 constexpr std::array<Compression, 4> kAll = {Compression::kZstd, Compression::kLz4,
                                              Compression::kBrotli, Compression::kGzip};
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 }  // namespace
 
@@ -41,7 +34,7 @@ std::string_view compressionName(Compression c) {
 
 std::optional<Compression> compressionFromName(std::string_view name) {
   for (const auto c : kAll) {
-    if (equalsIgnoreCase(name, compressionName(c))) return c;
+    if (asciiEqualsIgnoreCase(name, compressionName(c))) return c;
   }
   return std::nullopt;
 }

@@ -92,9 +92,10 @@ TEST(ProxyTest, ParseBadValues) {
       {"http://:3128", "no host"},
       {"http://user:pw@", "no host"},
       {"http://user:pw@:3128", "no host"},
-      {"http://proxy:0", "not a port number"},
-      {"http://proxy:65536", "not a port number"},
-      {"http://proxy:abc", "not a port number"},
+      {"http://proxy:0", "proxy: invalid port '0'"},
+      {"http://proxy:65536", "proxy: invalid port '65536'"},
+      {"http://proxy:abc", "proxy: invalid port 'abc'"},
+      {"http://proxy:", "proxy: empty port"},
       {"http://proxy/path", "must not have a path"},
       {"http://[::1", "unterminated IPv6"},
   };
