@@ -24,7 +24,7 @@ std::string parseBindTo(const std::string& text, std::string* address, int* port
   }
   // An IPv6 address goes in brackets ("[::1]:19999"), as in a URL: common/url.h.
   if (!main.empty() && main.front() != '[' && std::count(main.begin(), main.end(), ':') > 1) {
-    return "'" + main + "': an IPv6 address goes in brackets, e.g. [::1]:19999";
+    return "more than one ':' (an IPv6 address goes in brackets, e.g. [::1]:19999)";
   }
   std::string error;
   const auto hostPort = splitHostPort(main, 0, &error);
@@ -33,7 +33,7 @@ std::string parseBindTo(const std::string& text, std::string* address, int* port
     if (error.rfind(kInvalidPort, 0) == 0) {
       return "port " + error.substr(kInvalidPort.size()) + " is not a number in 0..65535";
     }
-    return "'" + main + "': " + error;
+    return error;
   }
   if (hostPort->host.empty() || !hostPort->port) {
     return "'" + main + "' is not address:port (e.g. 127.0.0.1:19999)";

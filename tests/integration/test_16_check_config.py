@@ -40,7 +40,7 @@ class CheckConfigTest(IntegrationTest):
                           pattern=re.escape("[web] bind to = '127.0.0.1:99999': port '99999' "
                                             "is not a number in 0..65535"))
         self.assert_error(web={"bind to": "garbage:port:x"},
-                          pattern=re.escape("[web] bind to = 'garbage:port:x': port 'port:x'"))
+                          pattern=re.escape("[web] bind to = 'garbage:port:x': more than one ':'"))
         self.assert_error(web={"bind to": "not-an-ip:19999"},
                           pattern=re.escape("[web] bind to = 'not-an-ip:19999': 'not-an-ip' is "
                                             "not an IP address"))

@@ -37,7 +37,7 @@ TEST(BindToTest, Refusals) {
       {"127.0.0.1:", "empty port"},
       {"127.0.0.1:99999", "port '99999' is not a number in 0..65535"},
       {"127.0.0.1:-1", "port '-1' is not a number"},
-      {"::1:19999", "an IPv6 address goes in brackets"},
+      {"::1:19999", "more than one ':' (an IPv6 address goes in brackets"},
       {"[::1:19999", "unterminated IPv6 literal"},
       {"[::1]x", "garbage after IPv6 literal"},
       {"not-an-ip:19999", "'not-an-ip' is not an IP address"},
