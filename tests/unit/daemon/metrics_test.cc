@@ -6,7 +6,8 @@
 #include <filesystem>
 #include <string>
 
-#include "daemon/local_api.h"
+#include "daemon/metrics.h"
+#include "daemon/statistics.h"
 #include "unit/test_util.h"
 
 namespace aclkd::daemon {
@@ -32,35 +33,43 @@ SurfaceSnapshot everyStatisticSet() {
         "local-pipe-strangers-refused", "transport-pingreqs-injected"}) {
     v.counters.emplace_back(key, n++);
   }
-  // The daemon's counters, as the gateway adds them to the state.
-  n = 200;
-  for (const char* key :
-       {"streams-accepted", "streams-refused", "streams-dropped", "streams-over-connection-limit",
-        "stream-handshakes-late", "stream-views-late", "function-results-stray",
-        "duplicate-guid-streams", "function-declarations-refused", "store-batches",
-        "store-rows-written", "store-write-errors", "store-recovered"}) {
-    v.counters.emplace_back(key, n++);
-  }
-  s.streamsAccepted = 200;
-  s.streamsRefused = 201;
-  s.streamsDropped = 202;
-  s.streamsOverLimit = 203;
-  s.streamHandshakesLate = 204;
-  s.streamViewsLate = 205;
-  s.functionResultsStray = 206;
-  s.functionDeclarationsRefused = 208;
-  s.streamAcceptFailures = 300;
-  s.streamBytesTotal = 301;
-  s.samplesTotal = 302;
-  s.malformedLinesTotal = 303;
+  // The parts' statistics, read as readParts does; the gateway adds those with a key to the
+  // state.
+  auto& p = s.parts;
+  p.bridgeRunning = p.registryRunning = p.storeOpen = true;
+  p.values.assign(gatewayStatistics().size(), 0);
+  auto set = [&](std::string_view metric, std::string_view labels, uint64_t value) {
+    const auto stats = gatewayStatistics();
+    for (size_t row = 0; row < stats.size(); ++row) {
+      if (stats[row].metric == metric && stats[row].labels == labels) p.values[row] = value;
+    }
+  };
+  set("aclkd_streams_total", "outcome=\"accepted\"", 200);
+  set("aclkd_streams_total", "outcome=\"refused\"", 201);
+  set("aclkd_streams_total", "outcome=\"dropped\"", 202);
+  set("aclkd_streams_total", "outcome=\"over_limit\"", 203);
+  set("aclkd_stream_handshakes_late_total", "", 204);
+  set("aclkd_stream_views_late_total", "", 205);
+  set("aclkd_function_results_stray_total", "", 206);
+  set("aclkd_duplicate_guid_streams_total", "", 207);
+  set("aclkd_function_declarations_refused_total", "", 208);
+  set("aclkd_store_batches_total", "", 209);
+  set("aclkd_store_rows_written_total", "", 210);
+  set("aclkd_store_write_errors_total", "", 211);
+  set("aclkd_store_recovered", "", 212);
+  set("aclkd_stream_accept_failures_total", "", 300);
+  set("aclkd_stream_bytes_received_total", "", 301);
+  set("aclkd_samples_dropped_total", "", 302);
+  set("aclkd_stream_malformed_lines_total", "", 303);
+  set("aclkd_web_requests_total", "", 400);
+  set("aclkd_web_dropped_total", "reason=\"bad_request\"", 401);
+  set("aclkd_web_dropped_total", "reason=\"timeout\"", 402);
+  set("aclkd_web_dropped_total", "reason=\"live_protocol\"", 403);
+  set("aclkd_web_dropped_total", "reason=\"live_no_pong\"", 404);
+  set("aclkd_web_dropped_total", "reason=\"live_unread\"", 405);
+  set("aclkd_live_clients", "", 406);
+  addPartCounters(p, &v);
   s.streamsConnected = 2;
-  s.webRequests = 400;
-  s.webBadRequests = 401;
-  s.webTimeouts = 402;
-  s.liveProtocolErrors = 403;
-  s.liveNoPong = 404;
-  s.liveUnread = 405;
-  s.liveClients = 406;
   stream_bridge::NodeView live;
   live.live = true;
   live.contexts = 11;
