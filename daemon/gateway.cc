@@ -19,6 +19,7 @@
 #include "web/web_server.h"
 
 namespace aclkd::daemon {
+
 Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostname)
     : streamConf_(std::make_shared<const stream_bridge::StreamConf>(std::move(config.stream))),
       config_(std::move(config)),

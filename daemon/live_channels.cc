@@ -53,7 +53,9 @@ std::optional<std::string> renderChannel(const std::string& channel, const Surfa
     ordered_json j;
     j["state"] = ordered_json::parse(aclk::renderAclkStateJson(s.state));
     j["nodes"] = ordered_json::array();
-    for (const auto& n : s.nodes) j["nodes"].push_back(ordered_json::parse(nodeJson(n, s.nodeExtras)));
+    for (const auto& n : s.nodes) {
+      j["nodes"].push_back(ordered_json::parse(nodeJson(n, s.nodeExtras)));
+    }
     j["streams"] = ordered_json::array();
     for (const auto& st : s.streams) j["streams"].push_back(ordered_json::parse(streamJson(st)));
     return j.dump();

@@ -13,6 +13,7 @@ using enum StatisticType;
 using stream_bridge::BridgeCounters;
 using stream_bridge::NodeRegistry;
 using stream_bridge::StreamView;
+using web::WebCounters;
 
 // The state store's figures come as one copy (StateStore::stats), not as atomics.
 uint64_t storeBatches(const store::StoreStats& s) { return s.batches; }
@@ -20,6 +21,13 @@ uint64_t storeRowsWritten(const store::StoreStats& s) { return s.rowsWritten; }
 uint64_t storeWriteErrors(const store::StoreStats& s) { return s.writeErrors; }
 uint64_t storeRecovered(const store::StoreStats& s) { return s.recovered ? 1 : 0; }
 
+// Why a table of rows with designated initialisers rather than an X-macro list: each row names
+// what it has and nothing else, the compiler checks every reader's type (an atomic of the part's
+// counters, a getter, a function), and the renderers, the state and the docs iterate the same
+// constexpr array. A link counter is named by its key, not read through a pointer: the link's
+// state lives under the link's lock and reaches the gateway only as the copy LinkState::fill
+// makes (StatisticsTest checks that the keys there and here are the same).
+//
 // The one declaration of every statistic, in /metrics order (which operators' dashboards and the
 // CLI goldens pin: a new statistic goes where its neighbours are, never by reordering). A family
 // of several samples is consecutive rows with the same `metric`, its HELP on the first.
@@ -112,15 +120,22 @@ constexpr Statistic kStatistics[] = {
      .fromSurface =
          [](const SurfaceSnapshot& s) { return static_cast<double>(s.streamsConnected); }},
     {.metric = "aclkd_web_requests_total",
-     .help = "HTTP requests answered on the stream port (errors included).", .fromWeb = &web::WebCounters::requests},
+     .help = "HTTP requests answered on the stream port (errors included).",
+     .fromWeb = &WebCounters::requests},
     {.metric = "aclkd_web_dropped_total", .labels = "reason=\"bad_request\"",
-     .help = "Web connections of the stream port refused or closed, by reason.", .fromWeb = &web::WebCounters::badRequests},
-    {.metric = "aclkd_web_dropped_total", .labels = "reason=\"timeout\"", .fromWeb = &web::WebCounters::timeouts},
-    {.metric = "aclkd_web_dropped_total", .labels = "reason=\"live_protocol\"", .fromWeb = &web::WebCounters::liveProtocol},
-    {.metric = "aclkd_web_dropped_total", .labels = "reason=\"live_no_pong\"", .fromWeb = &web::WebCounters::liveNoPong},
-    {.metric = "aclkd_web_dropped_total", .labels = "reason=\"live_unread\"", .fromWeb = &web::WebCounters::liveUnread},
+     .help = "Web connections of the stream port refused or closed, by reason.",
+     .fromWeb = &WebCounters::badRequests},
+    {.metric = "aclkd_web_dropped_total", .labels = "reason=\"timeout\"",
+     .fromWeb = &WebCounters::timeouts},
+    {.metric = "aclkd_web_dropped_total", .labels = "reason=\"live_protocol\"",
+     .fromWeb = &WebCounters::liveProtocol},
+    {.metric = "aclkd_web_dropped_total", .labels = "reason=\"live_no_pong\"",
+     .fromWeb = &WebCounters::liveNoPong},
+    {.metric = "aclkd_web_dropped_total", .labels = "reason=\"live_unread\"",
+     .fromWeb = &WebCounters::liveUnread},
     {.metric = "aclkd_live_clients", .type = kGauge,
-     .help = "Live channel WebSocket clients connected now.", .fromWeb = &web::WebCounters::liveClients},
+     .help = "Live channel WebSocket clients connected now.",
+     .fromWeb = &WebCounters::liveClients},
     {.metric = "aclkd_nodes", .labels = "state=\"live\"", .type = kGauge,
      .help = "Streamed nodes known to the bridge, by liveness.",
      .fromSurface =

@@ -26,7 +26,8 @@ TEST(LiveChannelsTest, BadNamesSayWhatIsWrong) {
   EXPECT_EQ(errorOf("aclk/other"),
             "unknown channel 'aclk/other'; the aclk scope has aclk/status and aclk/history");
   EXPECT_EQ(errorOf("nodes/short"), "channel 'nodes/short': expected nodes/<machine_guid>");
-  EXPECT_EQ(errorOf(std::string("nodes/") + kGuid), std::string("no node with machine GUID ") + kGuid);
+  EXPECT_EQ(errorOf(std::string("nodes/") + kGuid),
+            std::string("no node with machine GUID ") + kGuid);
 }
 
 TEST(LiveChannelsTest, StatusCarriesTheStateWithItsCounters) {

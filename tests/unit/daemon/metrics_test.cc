@@ -13,6 +13,18 @@
 namespace aclkd::daemon {
 namespace {
 
+// A stream whose sample count follows its byte count, so that the two families differ.
+stream_bridge::StreamView stream(const std::string& guid, const std::string& hostname,
+                                 uint64_t wireBytes, double samplesPerSecond) {
+  stream_bridge::StreamView st;
+  st.machineGuid = guid;
+  st.hostname = hostname;
+  st.wireBytes = wireBytes;
+  st.samples = wireBytes + 1;
+  st.samplesPerSecond = samplesPerSecond;
+  return st;
+}
+
 SurfaceSnapshot everyStatisticSet() {
   SurfaceSnapshot s;
   auto& v = s.state;
@@ -76,19 +88,8 @@ SurfaceSnapshot everyStatisticSet() {
   stream_bridge::NodeView stale;
   stale.contexts = 12;
   s.nodes = {live, stale, stale};
-  stream_bridge::StreamView a;
-  a.machineGuid = "11111111-2222-3333-4444-555555555555";
-  a.hostname = "child \"one\"\\\n";
-  a.wireBytes = 500;
-  a.samples = 501;
-  a.samplesPerSecond = 2.5;
-  stream_bridge::StreamView b;
-  b.machineGuid = "66666666-2222-3333-4444-555555555555";
-  b.hostname = "child-two";
-  b.wireBytes = 502;
-  b.samples = 503;
-  b.samplesPerSecond = 0.25;
-  s.streams = {a, b};
+  s.streams = {stream("11111111-2222-3333-4444-555555555555", "child \"one\"\\\n", 500, 2.5),
+               stream("66666666-2222-3333-4444-555555555555", "child-two", 502, 0.25)};
   s.queryMetrics = "# the query proxy's families\n";
   s.alertMetrics = "# the alert relay's families\n";
   return s;
