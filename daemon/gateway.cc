@@ -2,17 +2,17 @@
 #include "common/text.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <sstream>
-#include <tuple>
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include "common/log.h"
 #include "common/version.h"
 #include "daemon/alert_wiring.h"
+#include "daemon/live_channels.h"
 #include "daemon/local_api.h"
 #include "daemon/options.h"
+#include "daemon/reload_diff.h"
 #include "daemon/status_page.h"
 #include "query/curl_forwarder.h"
 #include "daemon/store_node_ids.h"
@@ -20,16 +20,6 @@
 #include "web/web_server.h"
 
 namespace aclkd::daemon {
-namespace {
-
-std::string reply(int code, const std::string& text) {
-  nlohmann::ordered_json j;
-  j["code"] = code;
-  j["text"] = text;
-  return j.dump();
-}
-
-}  // namespace
 
 Gateway::Gateway(DaemonConfig config, std::string machineGuid, std::string hostname)
     : streamConf_(std::make_shared<const stream_bridge::StreamConf>(std::move(config.stream))),
@@ -200,33 +190,6 @@ std::string Gateway::startBridge() {
 
 Gateway::~Gateway() { stop(); }
 
-claim::CloudSettings Gateway::cloudSettings() const {
-  claim::CloudSettings s;
-  s.url = config_.options.cloudUrl;
-  s.proxy = config_.options.cloudProxy;
-  s.insecure = config_.options.cloudInsecure;
-  s.caFile = config_.options.cloudCaFile;
-  s.hostname = hostname_;
-  s.machineGuid = machineGuid_;
-  return s;
-}
-
-void Gateway::startInitialClaim() {
-  initialClaim_ = std::thread([this] {
-    const claim::ClaimConf claimConf = claimConfOf(config_.options);
-    const auto snap =
-        claims_->reload(config_.claimConfPresent ? &claimConf : nullptr, {}).snapshot;
-    if (!snap->claimed) {
-      spdlog::warn("CLAIM: gateway is not claimed: {}", snap->claimFailureReason);
-    }
-    ready_.store(true);
-  });
-  if (link_) {
-    link_->start();
-  }
-  if (alertRelay_) alertRelay_->start();
-}
-
 void Gateway::startHistory() {
   historySampler_ = std::thread([this] {
     std::unique_lock lock(historyStopMutex_);
@@ -282,170 +245,12 @@ aclk::LocalHttpResponse Gateway::localApi(const std::string& method,
                    [this](bool withStreams) { return surfaceSnapshot(withStreams); });
 }
 
-std::string Gateway::reloadClaimingState() {
-  ConfigDiagnostics diag;
-  const ConfigValues claimConf = loadClaimConf(config_.configDir, diag);
-  for (const auto& w : diag.warnings) {
-    spdlog::warn("{}", w);
-  }
-  if (!diag.errors.empty()) {
-    for (const auto& e : diag.errors) {
-      spdlog::error("{}", e);
-    }
-    return "claim.conf is invalid: " + diag.errors.front();
-  }
-  const claim::ClaimConf typed = claimConfOf(typedOptions(ConfigValues(), claimConf));
-  const auto before = claims_->snapshot();
-  const auto snap = claims_->reload(&typed, {}).snapshot;
-  if (link_) {
-    link_->reloadIdentity();
-  }
-  if (!snap->claimed) {
-    return "Netdata Agent is not claimed to Netdata Cloud: " + snap->claimFailureReason;
-  }
-  // As netdatacli does (docs/protocol/aclk.md §3.6 step 5): wait up to 10 s, every 50 ms, for
-  // "online with a node id", so the reply says how the reload ended rather than how it began. A new
-  // identity first takes the old session down; "online" before that would be the old one.
-  using namespace std::chrono_literals;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  auto view = stateView();
-  if (link_ && before->claimedId != snap->claimedId) {
-    const auto down = std::chrono::steady_clock::now() + 2s;
-    while (view.online && std::chrono::steady_clock::now() < down) {
-      std::this_thread::sleep_for(50ms);
-      view = stateView();
-    }
-  }
-  auto onlineWithNodeId = [](const aclk::AclkStateView& v) {
-    return v.online && std::any_of(v.nodes.begin(), v.nodes.end(), [](const auto& n) {
-             return n.self && n.nodeId.has_value();
-           });
-  };
-  // A ban does not end the wait: the reload lifts it once the link takes the reload in, and the
-  // first views may still show the old ban.
-  while (link_ && !onlineWithNodeId(view) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-    view = stateView();
-  }
-  if (onlineWithNodeId(view)) {
-    return "Netdata Agent is claimed to Netdata Cloud and is currently online.";
-  }
-  if (view.banned) return "Netdata Agent is claimed to Netdata Cloud, but it is banned.";
-  return "Netdata Agent is claimed to Netdata Cloud, but it is currently offline: " +
-         view.aclkStatus;
-}
-
-std::string Gateway::claimCommand(const std::string& token, const std::string& rooms,
-                                  const std::string& url, const std::string& proxy, bool insecure,
-                                  int* code) {
-  claim::ClaimInputs in;
-  in.source = "aclkctl claim";
-  in.token = token;
-  in.rooms = claim::parseRooms(rooms);
-  in.url = url.empty() ? std::string(claim::kDefaultCloudUrl) : url;
-  in.proxy = proxy;
-  in.insecure = insecure;
-  if (in.token.empty()) {
-    *code = 1;
-    return "Claim token must be specified";
-  }
-  std::string proxyError;
-  if (!proxy.empty() && !parseProxyValue(proxy, &proxyError)) {
-    *code = 1;
-    return "invalid proxy: " + proxyError;
-  }
-  const auto result = claims_->reload(nullptr, in);
-  if (link_) {
-    link_->reloadIdentity();
-  }
-  if (!result.succeeded) {
-    *code = 1;
-    return "Claiming failed: " + result.reason;
-  }
-  *code = 0;
-  return "Netdata Agent is claimed to Netdata Cloud with claimed_id " + result.snapshot->claimedId;
-}
-
 std::string Gateway::handleControl(const std::string& requestLine) {
-  const auto req = nlohmann::json::parse(requestLine, nullptr, false);
-  if (!req.is_object() || !req.contains("command") || !req["command"].is_string()) {
-    return reply(1, "malformed request: expected {\"command\": \"...\"}");
-  }
-  auto text = [&](const char* key) -> std::string {
-    return req.contains(key) && req[key].is_string() ? req[key].get<std::string>() : "";
-  };
-  const std::string command = req["command"].get<std::string>();
-  if (command == "aclk-state") {
-    nlohmann::ordered_json j;
-    j["code"] = 0;
-    j["state"] = nlohmann::ordered_json::parse(aclk::renderAclkStateJson(stateView()));
-    return j.dump();
-  }
-  if (command == "reload-claiming-state") {
-    return reply(0, reloadClaimingState());
-  }
-  if (command == "claim") {
-    int code = 0;
-    const bool insecure = req.contains("insecure") && req["insecure"].is_boolean() &&
-                          req["insecure"].get<bool>();
-    const std::string out =
-        claimCommand(text("token"), text("rooms"), text("url"), text("proxy"), insecure, &code);
-    return reply(code, out);
-  }
-  if (command == "streams" || command == "nodes") {
-    nlohmann::ordered_json j;
-    j["code"] = 0;
-    j[command] = nlohmann::ordered_json::parse(command == "streams" ? streamsJson() : nodesJson());
-    return j.dump();
-  }
-  if (command == "reload") {
-    return reply(0, reloadConfig());
-  }
-  if (command == "remove-stale-node" || command == "mark-stale-nodes-ephemeral") {
-    return staleNodesCommand(text("node"), command == "remove-stale-node");
-  }
-  if (command == "ping") {
-    return reply(0, "pong");
-  }
-  return reply(1, "unknown command '" + command + "'");
+  return dispatchControl(requestLine, *this);
 }
 
-// Netdata's remove-stale-node / mark-stale-nodes-ephemeral: the text has one line per node
-// acted on, `results` the same lines for the JSON form.
-std::string Gateway::staleNodesCommand(const std::string& which, bool unregister) {
-  if (which.empty()) return reply(1, "Please specify a machine or node UUID or hostname");
-  nlohmann::ordered_json j;
-  j["code"] = 0;
-  std::string text;
-  j["results"] = nlohmann::ordered_json::array();
-  for (const auto& line : registry_->removeStaleNodes(which, unregister)) {
-    text += (text.empty() ? "" : "\n") + line;
-    j["results"].push_back(line);
-  }
-  j["text"] = text;
-  return j.dump();
-}
-
-std::string Gateway::streamsJson() const {
-  nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  const auto* bridge = this->bridge();
-  if (!bridge) return out.dump();
-  auto streams = bridge->streams();
-  // A stable order for operators and scripts: by host name, then machine GUID.
-  std::sort(streams.begin(), streams.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.hostname, a.machineGuid) < std::tie(b.hostname, b.machineGuid);
-  });
-  for (const auto& s : streams) out.push_back(nlohmann::ordered_json::parse(streamJson(s)));
-  return out.dump();
-}
-
-std::string Gateway::nodesJson() const {
-  nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  const NodeExtras extras = [this](const std::string& guid) { return nodeExtras(guid); };
-  for (const auto& n : registry_->nodes()) {
-    out.push_back(nlohmann::ordered_json::parse(nodeJson(n, extras)));
-  }
-  return out.dump();
+std::vector<std::string> Gateway::staleNodes(const std::string& which, bool unregister) {
+  return registry_->removeStaleNodes(which, unregister);
 }
 
 std::string Gateway::reloadConfig() {
@@ -462,30 +267,14 @@ std::string Gateway::reloadConfig() {
     spdlog::error("configuration reload rejected; keeping the running configuration");
     return "reload rejected, the running configuration is unchanged: " + diag.errors.front();
   }
-  std::vector<std::string> applied;
-  std::vector<std::string> restart;
-  for (const auto& spec : optionTable()) {
-    if (spec.file != "aclkd.conf") {
-      continue;
-    }
-    const bool live = spec.section == "global" && spec.name == "log level";
-    // A restart-only option is compared with the value the gateway started with: until a
-    // restart, every reload that finds it changed says so again.
-    const auto before = live ? logLevel_ : config_.aclkd.getString(spec.section, spec.name);
-    const auto after = fresh.aclkd.getString(spec.section, spec.name);
-    if (before == after) {
-      continue;
-    }
-    const std::string name = "[" + std::string(spec.section) + "] " + std::string(spec.name);
-    if (live) {
-      setLogLevel(after);
-      logLevel_ = after;
-      spdlog::info("log level is now {}", after);
-      applied.push_back(name);
-    } else {
-      spdlog::warn("{} changed; it takes effect after a restart", name);
-      restart.push_back(name);
-    }
+  auto diff = diffReload(config_.aclkd, logLevel_, fresh.aclkd);
+  if (diff.logLevel) {
+    setLogLevel(*diff.logLevel);
+    logLevel_ = *diff.logLevel;
+    spdlog::info("log level is now {}", logLevel_);
+  }
+  for (const auto& name : diff.restart) {
+    spdlog::warn("{} changed; it takes effect after a restart", name);
   }
   // API keys, machine GUID sections and their patterns apply to the next handshake; streams
   // already accepted and the link are untouched. `allow functions` applies at once: the nodes'
@@ -498,14 +287,10 @@ std::string Gateway::reloadConfig() {
   if (link_) link_->nodesChanged();
   if (auto* bridge = this->bridge()) {
     bridge->setConf(conf);
-    applied.push_back("stream.conf (" + std::to_string(conf->sections().size()) +
-                      " sections)");
+    diff.applied.push_back("stream.conf (" + std::to_string(conf->sections().size()) +
+                           " sections)");
   }
-  std::string out = "reloaded";
-  for (size_t i = 0; i < applied.size(); ++i) out += (i ? ", " : ": applied ") + applied[i];
-  for (size_t i = 0; i < restart.size(); ++i) {
-    out += (i ? ", " : "; needs a restart: ") + restart[i];
-  }
+  const std::string out = reloadSummary(diff.applied, diff.restart);
   spdlog::info("configuration {}", out);
   return out;
 }

@@ -12,6 +12,7 @@
 #include "aclk/link.h"
 #include "alerts/alert_relay.h"
 #include "claim/claim_manager.h"
+#include "daemon/control_commands.h"
 #include "daemon/daemon_config.h"
 #include "daemon/history.h"
 #include "daemon/local_api.h"
@@ -27,9 +28,14 @@ class WebServer;
 
 namespace aclkd::daemon {
 
-// The daemon's core: owns the parts and answers the control socket. It composes the parts through
-// their public headers only.
-class Gateway {
+// The daemon's core: owns the parts, wires them together, and answers the control socket. It
+// composes the parts through their public headers only. What it decides from plain values lives
+// apart, each with its unit tests: the control commands (control_commands.h), the claim commands'
+// inputs and replies (claim_commands.h), the reload's diff (reload_diff.h), the status precedence
+// (cloud_status.h), the statistics (statistics.h) and the renderers of the operating surface
+// (local_api.h). The Gateway's own members are in gateway.cc (wiring, start, stop, reload),
+// gateway_claim.cc and gateway_views.cc (what it reads from the parts).
+class Gateway : private ControlTarget {
  public:
   Gateway(DaemonConfig config, std::string machineGuid, std::string hostname);
   ~Gateway();
@@ -42,7 +48,7 @@ class Gateway {
   // in use, bad certificate) or "".
   std::string startBridge();
 
-  // One control request line (JSON) to one reply line (JSON).
+  // One control request line (JSON) to one reply line (JSON): dispatchControl on this gateway.
   std::string handleControl(const std::string& requestLine);
 
   // `withNodes` false: without the link's node table (see Link::fillState).
@@ -51,15 +57,19 @@ class Gateway {
   // SIGHUP and `aclkctl reload`: re-read aclkd.conf and stream.conf; apply what can change live
   // (log level, API keys and their patterns), report the rest as needing a restart. Established
   // streams and the link stay up. Returns the one-line summary.
-  std::string reloadConfig();
+  std::string reloadConfig() override;
 
   void stop();
 
  private:
-  std::string reloadClaimingState();
-  std::string claimCommand(const std::string& token, const std::string& rooms,
-                           const std::string& url, const std::string& proxy, bool insecure,
-                           int* code);
+  // The control commands (ControlTarget); reloadConfig above is one too.
+  std::string aclkStateJson() const override;
+  std::string reloadClaimingState() override;
+  std::string claim(const ClaimRequest& request, bool* failed) override;
+  std::string streamsJson() const override;
+  std::string nodesJson() const override;
+  std::vector<std::string> staleNodes(const std::string& which, bool unregister) override;
+
   claim::CloudSettings cloudSettings() const;
 
   // Declared before config_ so that it is initialised first, taking stream.conf out of the
@@ -81,7 +91,6 @@ class Gateway {
   // the link's node ids and stream.conf's query settings.
   std::vector<query::NodeFacts> queryNodes() const;
 
-  std::string staleNodesCommand(const std::string& which, bool unregister);
   void openStore();
 
   std::unique_ptr<claim::ClaimManager> claims_;
@@ -112,8 +121,9 @@ class Gateway {
   // Everything the operating surface shows; the per-stream views only `withStreams` (they wait
   // on every stream loop: see routeHttp).
   SurfaceSnapshot surfaceSnapshot(bool withStreams = true) const;
-  std::string streamsJson() const;
-  std::string nodesJson() const;
+  // The parts' statistics now (statistics.h): the bridge's, the web side's, the registry's, the
+  // store's.
+  PartReadings partReadings() const;
   // The fields other parts add to a node's JSON (the alert relay's), as a JSON object.
   std::string nodeExtras(const std::string& machineGuid) const;
   std::thread initialClaim_;

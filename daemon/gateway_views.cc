@@ -12,7 +12,10 @@
 
 #include "alerts/alert_relay.h"
 #include "daemon/alert_wiring.h"
+#include "daemon/cloud_status.h"
 #include "daemon/gateway.h"
+#include "daemon/statistics.h"
+#include "daemon/surface_json.h"
 #include "web/web_server.h"
 
 namespace aclkd::daemon {
@@ -24,29 +27,8 @@ SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
   if (const auto* bridge = this->bridge()) {
     if (withStreams) s.streams = bridge->streams();
     s.streamsConnected = bridge->streamingCount();
-    const auto& c = bridge->counters();
-    s.streamsAccepted = c.accepted.load();
-    s.streamsRefused = c.refused.load();
-    s.streamsDropped = c.dropped.load();
-    s.streamsOverLimit = c.overLimit.load();
-    s.streamAcceptFailures = c.acceptFailures.load();
-    s.streamHandshakesLate = c.handshakesLate.load();
-    s.streamViewsLate = c.viewsLate.load();
-    s.streamBytesTotal = c.wireBytes.load();
-    s.samplesTotal = c.samples.load();
-    s.malformedLinesTotal = c.malformedLines.load();
-    s.functionResultsStray = c.strayFunctionResults.load();
   }
-  if (web_) {
-    const auto& w = web_->counters();
-    s.webRequests = w.requests.load();
-    s.webBadRequests = w.badRequests.load();
-    s.webTimeouts = w.timeouts.load();
-    s.liveProtocolErrors = w.liveProtocol.load();
-    s.liveNoPong = w.liveNoPong.load();
-    s.liveUnread = w.liveUnread.load();
-    s.liveClients = w.liveClients.load();
-  }
+  s.parts = partReadings();
   s.machineGuid = machineGuid_;
   s.hostname = hostname_;
   s.version = kAclkdVersion;
@@ -59,10 +41,20 @@ SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
   if (queryProxy_) {
     s.queryMetrics = queryProxy_->stats().render() + queryProxy_->functionStats().render();
   }
-  s.functionDeclarationsRefused = registry_->functionsRefused();
   if (alertRelay_) s.alertMetrics = alertRelay_->stats().render();
   s.nodeExtras = [this](const std::string& guid) { return nodeExtras(guid); };
   return s;
+}
+
+PartReadings Gateway::partReadings() const {
+  PartSources parts;
+  if (const auto* bridge = this->bridge()) parts.bridge = &bridge->counters();
+  if (web_) parts.web = &web_->counters();
+  parts.registry = registry_.get();
+  std::optional<store::StoreStats> store;
+  if (store_) store = store_->stats();
+  if (store) parts.store = &*store;
+  return readParts(parts);
 }
 
 std::string Gateway::nodeExtras(const std::string& machineGuid) const {
@@ -165,45 +157,23 @@ aclk::AclkStateView Gateway::stateView(bool withNodes) const {
   if (link_) {
     link_->fillState(&v, withNodes);
   }
-  if (const auto* bridge = this->bridge()) {
-    const auto& c = bridge->counters();
-    v.counters.emplace_back("streams-accepted", c.accepted.load());
-    v.counters.emplace_back("streams-refused", c.refused.load());
-    v.counters.emplace_back("streams-dropped", c.dropped.load());
-    v.counters.emplace_back("streams-over-connection-limit", c.overLimit.load());
-    v.counters.emplace_back("stream-handshakes-late", c.handshakesLate.load());
-    v.counters.emplace_back("stream-views-late", c.viewsLate.load());
-    v.counters.emplace_back("function-results-stray", c.strayFunctionResults.load());
-  }
-  v.counters.emplace_back("duplicate-guid-streams", registry_->duplicateStreams());
-  v.counters.emplace_back("function-declarations-refused", registry_->functionsRefused());
-  if (store_) {
-    const auto st = store_->stats();
-    v.counters.emplace_back("store-batches", st.batches);
-    v.counters.emplace_back("store-rows-written", st.rowsWritten);
-    v.counters.emplace_back("store-write-errors", st.writeErrors);
-    v.counters.emplace_back("store-recovered", st.recovered ? 1 : 0);
-  }
-  if (!config_.options.cloudEnabled) {
-    v.aclkStatus = "disabled";
-  } else if (!snap->blockedReason.empty() && !v.online) {
-    v.aclkStatus = snap->blockedReason;
-  }
-  // Cloud status, docs/protocol/aclk.md §11.2/§11.5, in that order of precedence.
-  if (v.banned) {
-    v.cloudStatus = "banned";
-    v.cloudReason = "Agent is banned from Netdata Cloud";
-  } else if (v.online) {
-    v.cloudStatus = "online";
-    v.cloudReason = "";
-  } else if (snap->claimed) {
-    v.cloudStatus = "offline";
-    v.cloudReason = v.aclkStatus;
-  } else {
-    v.cloudStatus = "available";
-    v.cloudReason = snap->claimFailureReason;
-  }
+  addPartCounters(partReadings(), &v);
+  applyCloudStatus({config_.options.cloudEnabled, snap->claimed, snap->blockedReason,
+                    snap->claimFailureReason},
+                   &v);
   return v;
+}
+
+std::string Gateway::aclkStateJson() const { return aclk::renderAclkStateJson(stateView()); }
+
+std::string Gateway::streamsJson() const {
+  const auto* bridge = this->bridge();
+  return streamsArrayJson(bridge ? bridge->streams() : std::vector<stream_bridge::StreamView>{});
+}
+
+std::string Gateway::nodesJson() const {
+  return nodesArrayJson(registry_->nodes(),
+                        [this](const std::string& guid) { return nodeExtras(guid); });
 }
 
 }  // namespace aclkd::daemon

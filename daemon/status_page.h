@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/local_api.h"
+#include "daemon/surface_snapshot.h"
 
 namespace aclkd::daemon {
 

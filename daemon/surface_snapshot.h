@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "aclk/aclk_state.h"
+#include "daemon/statistics.h"
+#include "stream_bridge/node_registry.h"
+#include "stream_bridge/stream_server.h"
+
+namespace aclkd::daemon {
+
+// A JSON object of fields to add to a node's JSON, by machine GUID ("" or unset: none).
+using NodeExtras = std::function<std::string(const std::string& machineGuid)>;
+
+// Everything the operating surface renders, gathered once per request by the gateway: plain
+// values, so that every renderer is a pure function of it.
+struct SurfaceSnapshot {
+  aclk::AclkStateView state;  // its `counters`: the link's, then the parts' (addPartCounters)
+  std::vector<stream_bridge::NodeView> nodes;
+  // Fields other parts add to a node's JSON (the alert relay's `alerts…`). Asked only where a
+  // node's JSON is rendered (the live channels), not for every snapshot (/metrics, /healthz).
+  NodeExtras nodeExtras;
+  std::vector<stream_bridge::StreamView> streams;  // empty unless asked for (routeHttp)
+  // Streams connected now: exact even when `streams` lacks a busy loop's (stream-views-late).
+  uint64_t streamsConnected = 0;
+  PartReadings parts;  // the parts' statistics (readParts), those `state` lacks among them
+  std::string machineGuid;
+  std::string hostname;
+  std::string version;
+  std::string configuredUrl;
+  std::time_t started = 0;
+  std::time_t now = 0;
+  std::string queryMetrics;  // the query proxy's families, Prometheus text
+  std::string alertMetrics;  // the alert relay's families, Prometheus text
+};
+
+}  // namespace aclkd::daemon
