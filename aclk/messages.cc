@@ -41,7 +41,7 @@ void addCapabilities(Repeated* out, const std::vector<CapabilityValue>& caps) {
   }
 }
 
-void fillContext(context::v1::ContextUpdated* out, const ContextEntry& c) {
+void fillContext(context::v1::ContextUpdated* out, const ContextRecord& c) {
   out->set_id(c.id);
   out->set_version(c.version);
   out->set_first_entry(c.firstEntry);
@@ -156,7 +156,7 @@ std::string encodeUpdateNodeInfo(const NodeInfoFields& f, int64_t nowUs) {
 }
 
 std::string encodeContextsSnapshot(const std::string& claimId, const std::string& nodeId,
-                                   uint64_t versionHash, const std::vector<ContextEntry>& contexts) {
+                                   uint64_t versionHash, const std::vector<ContextRecord>& contexts) {
   context::v1::ContextsSnapshot m;
   m.set_claim_id(claimId);
   m.set_node_id(nodeId);
@@ -169,7 +169,7 @@ std::string encodeContextsSnapshot(const std::string& claimId, const std::string
 
 std::string encodeContextsUpdated(const std::string& claimId, const std::string& nodeId,
                                   uint64_t versionHash, uint64_t createdAt,
-                                  const std::vector<ContextEntry>& contexts) {
+                                  const std::vector<ContextRecord>& contexts) {
   context::v1::ContextsUpdated m;
   m.set_claim_id(claimId);
   m.set_node_id(nodeId);

@@ -8,6 +8,7 @@
 
 #include "aclk/alarm_source.h"
 #include "aclk/node_info.h"
+#include "common/context_record.h"
 
 namespace aclkd::aclk {
 
@@ -52,23 +53,11 @@ using Collectors = std::vector<std::pair<std::string, std::string>>;
 std::string encodeUpdateNodeCollectors(const std::string& claimId, const std::string& nodeId,
                                        const Collectors& collectors);
 
-struct ContextEntry {
-  std::string id;
-  uint64_t version = 0;
-  uint64_t firstEntry = 0;
-  uint64_t lastEntry = 0;
-  bool deleted = false;
-  std::string title;
-  uint64_t priority = 0;
-  std::string chartType;
-  std::string units;
-  std::string family;
-};
 std::string encodeContextsSnapshot(const std::string& claimId, const std::string& nodeId,
-                                   uint64_t versionHash, const std::vector<ContextEntry>& contexts);
+                                   uint64_t versionHash, const std::vector<ContextRecord>& contexts);
 std::string encodeContextsUpdated(const std::string& claimId, const std::string& nodeId,
                                   uint64_t versionHash, uint64_t createdAt,
-                                  const std::vector<ContextEntry>& contexts);
+                                  const std::vector<ContextRecord>& contexts);
 
 // `alarm-log-v2`: one alert transition of a relayed node; its alert_version is its `when`
 // (docs/protocol/alerts.md §4).

@@ -27,7 +27,7 @@ struct RelayedNode {
 // Contexts of one node and the version hash they add up to (docs/protocol/aclk.md §7.1: the sum
 // over non-deleted contexts of version + last_entry - first_entry).
 struct ContextBatch {
-  std::vector<ContextEntry> contexts;
+  std::vector<ContextRecord> contexts;
   uint64_t versionHash = 0;
 };
 

@@ -12,7 +12,7 @@
 #include "aclk/alarm_source.h"
 #include "alerts/alert_stats.h"
 #include "query/agent_target.h"
-#include "query/forwarder.h"
+#include "query/forward_client.h"
 
 namespace aclkd::alerts {
 

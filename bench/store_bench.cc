@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
       store->putNode(std::move(sn));
       store->putNodeId(guidOf(n), {guidOf(n + 100000000), "claim"});
       for (int c = 0; c < contexts; ++c) {
-        aclkd::store::StoredContext sc;
+        aclkd::ContextRecord sc;
         sc.id = "bench.context." + std::to_string(c);
         sc.version = 1700000000 + c;
         sc.firstEntry = 1700000000;
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     // Steady state: one context change per node, as a burst of reconnecting children makes.
     const auto u = Clock::now();
     for (int n = 0; n < nodes; ++n) {
-      aclkd::store::StoredContext sc;
+      aclkd::ContextRecord sc;
       sc.id = "bench.context.0";
       sc.version = 1800000000;
       sc.title = "Bench context 0";

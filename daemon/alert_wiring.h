@@ -8,7 +8,7 @@
 #include "aclk/link.h"
 #include "alerts/alert_relay.h"
 #include "daemon/options.h"
-#include "query/forwarder.h"
+#include "query/forward_client.h"
 #include "store/state_store.h"
 
 namespace aclkd::daemon {

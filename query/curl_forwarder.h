@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "query/forwarder.h"
+#include "query/forward_client.h"
 
 namespace aclkd::query {
 

@@ -11,7 +11,7 @@
 
 #include "aclk/cmd_handler.h"
 #include "query/agent_target.h"
-#include "query/forwarder.h"
+#include "query/forward_client.h"
 #include "query/function_client.h"
 #include "query/function_route.h"
 #include "query/query_stats.h"

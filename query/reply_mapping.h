@@ -3,7 +3,7 @@
 #include <string>
 
 #include "aclk/cmd_handler.h"
-#include "query/forwarder.h"
+#include "query/forward_client.h"
 #include "stream_bridge/function_calls.h"
 
 namespace aclkd::query {

@@ -51,7 +51,7 @@ std::string utcStamp() {
 struct StateStore::Pending {
   std::set<std::string> removed;
   std::map<std::string, StoredNode> nodes;
-  std::map<std::pair<std::string, std::string>, StoredContext> contexts;
+  std::map<std::pair<std::string, std::string>, ContextRecord> contexts;
   std::map<std::string, NodeIdRecord> nodeIds;
   std::map<std::string, CheckpointRecord> checkpoints;
   std::map<std::string, uint64_t> alertCursors;
@@ -145,10 +145,10 @@ void StateStore::load() {
         "SELECT machine_guid, id, version, first_entry, last_entry, deleted, title, priority, "
         "chart_type, units, family FROM contexts");
     // Rows come in primary-key order, so one node's contexts arrive together.
-    std::vector<StoredContext>* current = nullptr;
+    std::vector<ContextRecord>* current = nullptr;
     std::string currentGuid;
     while (st.step()) {
-      StoredContext c;
+      ContextRecord c;
       c.id = st.text(1);
       c.version = fromDb(st.integer(2));
       c.firstEntry = fromDb(st.integer(3));
@@ -208,7 +208,7 @@ void StateStore::putNode(StoredNode node) {
   queuedLocked();
 }
 
-void StateStore::putContext(const std::string& machineGuid, StoredContext context) {
+void StateStore::putContext(const std::string& machineGuid, ContextRecord context) {
   std::lock_guard lock(mutex_);
   auto key = std::make_pair(machineGuid, context.id);
   pending_->contexts[std::move(key)] = std::move(context);

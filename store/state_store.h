@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/context_record.h"
+
 namespace aclkd::store {
 
 class SqliteDb;
@@ -32,19 +34,6 @@ struct StoredNode {
   bool ephemeral = false;
 };
 
-// A context as last handed to the cloud (the fields of context.v1.ContextUpdated).
-struct StoredContext {
-  std::string id;
-  uint64_t version = 0;
-  uint64_t firstEntry = 0;
-  uint64_t lastEntry = 0;
-  bool deleted = false;
-  std::string title;
-  uint64_t priority = 0;
-  std::string chartType;
-  std::string units;
-  std::string family;
-};
 
 // The cloud's node id for a machine GUID, and the claim it was issued under.
 struct NodeIdRecord {
@@ -68,7 +57,7 @@ struct StoredAlerts {
 
 struct LoadedState {
   std::vector<StoredNode> nodes;
-  std::map<std::string, std::vector<StoredContext>> contexts;  // by machine GUID
+  std::map<std::string, std::vector<ContextRecord>> contexts;  // by machine GUID
   std::map<std::string, NodeIdRecord> nodeIds;
   std::map<std::string, CheckpointRecord> checkpoints;
   std::map<std::string, StoredAlerts> alerts;  // by machine GUID
@@ -120,7 +109,7 @@ class StateStore {
   // Changes, queued and written by the store's thread. Later calls for the same key replace
   // earlier ones still queued.
   void putNode(StoredNode node);
-  void putContext(const std::string& machineGuid, StoredContext context);
+  void putContext(const std::string& machineGuid, ContextRecord context);
   void putNodeId(const std::string& machineGuid, NodeIdRecord record);
   void putCheckpoint(const std::string& machineGuid, CheckpointRecord record);
   void putAlertCursor(const std::string& machineGuid, uint64_t sentCursor);

@@ -20,8 +20,10 @@ bool sameContent(const Context& a, const Context& b) {
          a.last == b.last && a.deleted == b.deleted;
 }
 
-aclk::ContextEntry toEntry(std::string_view id, const Context& c) {
-  aclk::ContextEntry e;
+}  // namespace
+
+ContextRecord registry::contextRecord(std::string_view id, const Context& c) {
+  ContextRecord e;
   e.id = std::string(id);
   e.version = c.version;
   e.firstEntry = c.first;
@@ -34,6 +36,8 @@ aclk::ContextEntry toEntry(std::string_view id, const Context& c) {
   e.family = std::string(c.latest->family);
   return e;
 }
+
+namespace {
 
 std::string value(const std::map<std::string, std::string>& m, const char* key) {
   auto it = m.find(key);
@@ -317,7 +321,7 @@ aclk::ContextBatch NodeRegistry::contextsSnapshot(const std::string& machineGuid
   for (auto& [id, c] : it->second->contexts) {
     c.dirty = false;
     if (!c.latest || c.deleted) continue;
-    batch.contexts.push_back(toEntry(id, c));
+    batch.contexts.push_back(contextRecord(id, c));
     batch.versionHash += c.version + c.last - c.first;
   }
   return batch;
@@ -331,7 +335,7 @@ std::optional<aclk::ContextBatch> NodeRegistry::contextsUpdates(const std::strin
   for (auto& [id, c] : it->second->contexts) {
     if (!c.latest) continue;
     if (c.dirty) {
-      batch.contexts.push_back(toEntry(id, c));
+      batch.contexts.push_back(contextRecord(id, c));
       c.dirty = false;
     }
     if (!c.deleted) batch.versionHash += c.version + c.last - c.first;

@@ -213,18 +213,7 @@ void NodeRegistry::saveLocked(Node& n) {
     if (!c) continue;
     c->unsaved = false;
     if (!c->latest) continue;
-    store::StoredContext sc;
-    sc.id = std::string(id);
-    sc.version = c->version;
-    sc.firstEntry = c->first;
-    sc.lastEntry = c->last;
-    sc.deleted = c->deleted;
-    sc.title = std::string(c->latest->title);
-    sc.priority = c->priority;
-    sc.chartType = std::string(c->latest->chartType);
-    sc.units = std::string(c->latest->units);
-    sc.family = std::string(c->latest->family);
-    store_->putContext(n.info.machineGuid, std::move(sc));
+    store_->putContext(n.info.machineGuid, contextRecord(id, *c));
   }
   releaseUnsaved(n);
 }

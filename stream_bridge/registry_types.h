@@ -126,6 +126,10 @@ struct Context {
   ChartList charts;  // the context's charts, relayed or not
 };
 
+// The context as the cloud gets it (the link's batches) and as the store keeps it. Needs
+// `latest`.
+ContextRecord contextRecord(std::string_view id, const Context& c);
+
 // A sorted vector keyed by interned views: a third of a std::map's memory per entry, and the
 // per-host tables are read far more often than they grow.
 template <typename V>

@@ -109,7 +109,7 @@ TEST(MessagesTest, UpdateNodeInfoCarriesSystemAndLabels) {
 }
 
 TEST(MessagesTest, ContextsSnapshotAndUpdated) {
-  ContextEntry c;
+  ContextRecord c;
   c.id = "system.cpu";
   c.version = 100;
   c.firstEntry = 10;

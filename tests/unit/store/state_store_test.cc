@@ -40,8 +40,8 @@ StoredNode node(const std::string& guid, const std::string& host) {
   return n;
 }
 
-StoredContext context(const std::string& id, uint64_t version) {
-  StoredContext c;
+ContextRecord context(const std::string& id, uint64_t version) {
+  ContextRecord c;
   c.id = id;
   c.version = version;
   c.firstEntry = 1000;
