@@ -75,7 +75,10 @@ std::string applyFaultsPatch(const nlohmann::json& patch, Faults& faults) {
     return "the request body is not a JSON object";
   }
   Faults updated = faults;
-  for (const auto& [name, value] : patch.items()) {
+  for (const auto& item : patch.items()) {
+    // Named rather than a structured binding: clang 14 cannot capture a binding in a lambda.
+    const std::string& name = item.key();
+    const auto& value = item.value();
     const auto& texts = textFaults();
     const auto textRow = std::find_if(texts.begin(), texts.end(),
                                       [&](const TextFault& f) { return name == f.name; });

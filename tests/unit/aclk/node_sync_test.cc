@@ -35,7 +35,7 @@ struct FakeMemory : NodeIdMemory {
 
 class NodeSyncTest : public ::testing::Test {
  protected:
-  NodeSync sync{SelfNode{"self-guid", "gw", "v2.0.0", [] { return std::string("none"); }},
+  NodeSync sync{SelfNode{"self-guid", "gw", "v2.0.0", [] { return std::string("none"); }, {}},
                 [this](TopicId t, const std::string& payload) {
                   sent.push_back(t);
                   payloads.push_back(payload);

@@ -276,13 +276,16 @@ TEST_F(ClaimEndpointTest, ChecksRunInTheDocumentedOrder) {
 }
 
 TEST_F(ClaimEndpointTest, InjectedFaultAnswersUntilCleared) {
-  state_.setFaults(Faults{503});
+  Faults faults;
+  faults.claimStatus = 503;
+  state_.setFaults(faults);
   Reply reply = claim(validBody());
   EXPECT_EQ(reply.status, 503);
   EXPECT_EQ(reply.body, R"({"errorMsgKey":"ErrServiceUnavailable"})");
   EXPECT_EQ(claim(validBody()).status, 503) << "the fault holds for every claim";
 
-  state_.setFaults(Faults{500});
+  faults.claimStatus = 500;
+  state_.setFaults(faults);
   reply = claim(validBody());
   EXPECT_EQ(reply.status, 500);
   EXPECT_EQ(reply.body, R"({"errorMsgKey":"ErrInternalServerError"})");
