@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "common/untrusted_text.h"
 #include "daemon/status_page.h"
 #include "stream_bridge/stream_path.h"
 
@@ -345,7 +346,9 @@ aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& 
   }
   r.code = 404;
   r.body = "{\"error\":\"no such API path on this gateway\",\"path\":" +
-           nlohmann::json(bare).dump() + "}";
+           // The client's bytes, not always UTF-8: replaced (U+FFFD) rather than thrown on.
+           nlohmann::json(bare).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+           "}";
   return r;
 }
 
@@ -428,8 +431,11 @@ std::string channelNameError(const std::string& channel) {
   for (const char c : channel) {
     const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
                     c == '=' || c == '.' || c == '/';
-    if (!ok) return std::string("channel name has the character '") + c +
-                    "'; allowed are A-Z a-z 0-9 _ - = . and /";
+    // Escaped: one byte of a multi-byte character is not UTF-8, and the message goes into JSON.
+    if (!ok) {
+      return "channel name has the character '" + escapeUntrusted(std::string_view(&c, 1)) +
+             "'; allowed are A-Z a-z 0-9 _ - = . and /";
+    }
   }
   if (channel.front() == '/' || channel.back() == '/' ||
       channel.find("//") != std::string::npos) {
