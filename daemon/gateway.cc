@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "daemon/alert_wiring.h"
+#include "daemon/control_request.h"
 #include "daemon/local_api.h"
 #include "daemon/options.h"
 #include "daemon/status_page.h"
@@ -366,14 +367,11 @@ std::string Gateway::claimCommand(const std::string& token, const std::string& r
 }
 
 std::string Gateway::handleControl(const std::string& requestLine) {
-  const auto req = nlohmann::json::parse(requestLine, nullptr, false);
-  if (!req.is_object() || !req.contains("command") || !req["command"].is_string()) {
+  const auto req = parseControlRequest(requestLine);
+  if (!req) {
     return reply(1, "malformed request: expected {\"command\": \"...\"}");
   }
-  auto text = [&](const char* key) -> std::string {
-    return req.contains(key) && req[key].is_string() ? req[key].get<std::string>() : "";
-  };
-  const std::string command = req["command"].get<std::string>();
+  const std::string& command = req->command;
   if (command == "aclk-state") {
     nlohmann::ordered_json j;
     j["code"] = 0;
@@ -385,10 +383,8 @@ std::string Gateway::handleControl(const std::string& requestLine) {
   }
   if (command == "claim") {
     int code = 0;
-    const bool insecure = req.contains("insecure") && req["insecure"].is_boolean() &&
-                          req["insecure"].get<bool>();
     const std::string out =
-        claimCommand(text("token"), text("rooms"), text("url"), text("proxy"), insecure, &code);
+        claimCommand(req->token, req->rooms, req->url, req->proxy, req->insecure, &code);
     return reply(code, out);
   }
   if (command == "streams" || command == "nodes") {
@@ -401,7 +397,7 @@ std::string Gateway::handleControl(const std::string& requestLine) {
     return reply(0, reloadConfig());
   }
   if (command == "remove-stale-node" || command == "mark-stale-nodes-ephemeral") {
-    return staleNodesCommand(text("node"), command == "remove-stale-node");
+    return staleNodesCommand(req->node, command == "remove-stale-node");
   }
   if (command == "ping") {
     return reply(0, "pong");
