@@ -87,9 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   FakeLink link;
-  const auto outcome = dispatchInbound(msg, type, link);
-  if ((outcome == InboundOutcome::kDisconnect) != (msg.kind == InboundMessage::Kind::kDisconnectReq)) {
-    __builtin_trap();
-  }
+  const bool disconnects = dispatchInbound(msg, type, link) == InboundOutcome::kDisconnect;
+  if (disconnects != (msg.kind == InboundMessage::Kind::kDisconnectReq)) __builtin_trap();
   return 0;
 }

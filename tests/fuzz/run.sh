@@ -63,8 +63,8 @@ run() {
   echo "== $name: ${seconds}s from $(ls "$work/corpus" | wc -l) seeds"
   if "$binary" "${FUZZ_OPTIONS[@]}" -max_total_time="$seconds" \
       -artifact_prefix="$work/artifacts/" "$work/corpus" >"$log" 2>&1; then
-    grep -E '^(#[0-9]+ +DONE|stat::(number_of_executed_units|average_exec_per_sec|new_units_added))' \
-      "$log" || true
+    local stats='stat::(number_of_executed_units|average_exec_per_sec|new_units_added)'
+    grep -E "^(#[0-9]+ +DONE|$stats)" "$log" || true
   else
     echo "$name FAILED (log: $log, reproducer in $work/artifacts/)" >&2
     tail -n 60 "$log" >&2
