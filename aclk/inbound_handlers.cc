@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "aclk/reconnect_schedule.h"
 #include "common/untrusted_text.h"
 
 namespace aclkd::aclk {
@@ -73,7 +76,10 @@ InboundOutcome handleDisconnectReq(const InboundMessage& msg, InboundContext& ct
   if (msg.reconnectAfterSeconds > 0) {
     spdlog::warn("Cloud asks not to reconnect for {} seconds. We shall honor that request",
                  msg.reconnectAfterSeconds);
-    ctx.blockReconnectFor(std::chrono::seconds(msg.reconnectAfterSeconds));
+    // Bounded before it becomes a signed count of seconds: 2^64-1 would turn negative.
+    const auto seconds = std::min<uint64_t>(msg.reconnectAfterSeconds,
+                                            ReconnectSchedule::kMaxBlock.count());
+    ctx.blockReconnectFor(std::chrono::seconds(static_cast<int64_t>(seconds)));
   }
   return InboundOutcome::kDisconnect;
 }

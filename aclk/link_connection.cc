@@ -29,7 +29,14 @@ void LinkConnection::connected(const MqttEvent& connack) {
   maxPacketSize_ = connack.maximumPacketSize;
   std::string error;
   for (TopicId id : {TopicId::kInboxCmd, TopicId::kInboxCmdV1}) {
-    if (!client_->subscribe(*topics_.get(id), &error)) {
+    // /password makes both compulsory, but a connection without them (no topics set) must not
+    // read an empty optional (ASan: the unit tests' connections have none).
+    const auto& topic = topics_.get(id);
+    if (!topic) {
+      spdlog::warn("ACLK: no {} topic to subscribe to", topicName(id));
+      continue;
+    }
+    if (!client_->subscribe(*topic, &error)) {
       spdlog::warn("ACLK: cannot subscribe to {}: {}", topicName(id), error);
     }
   }

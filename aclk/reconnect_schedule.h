@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -21,8 +22,16 @@ class ReconnectSchedule {
 
   // The backoff parameters /env gave.
   void setBackoff(const BackoffParams& params) { backoff_.setParams(params); }
-  // No attempt before now + delay (the latest block wins; it is used once).
-  void blockFor(std::chrono::seconds delay, TimePoint now) { blockUntil_ = now + delay; }
+  // The longest block kept. The delay is the cloud's number (a DisconnectReq's
+  // reconnect_after_seconds, a login error's errorRetryDelaySeconds): unbounded, it would
+  // overflow the clock's nanoseconds when added to now (undefined behaviour, and in practice a
+  // block in the past, so no block at all).
+  static constexpr std::chrono::seconds kMaxBlock = std::chrono::hours(24 * 365);
+  // No attempt before now + delay, delay kept within 0..kMaxBlock (the latest block wins; it is
+  // used once).
+  void blockFor(std::chrono::seconds delay, TimePoint now) {
+    blockUntil_ = now + std::clamp(delay, std::chrono::seconds(0), kMaxBlock);
+  }
   // The connection's 3rd PUBACK: the next loss reconnects at once.
   void connectionStable() { backoff_.reset(); }
   // reload-claiming-state: the block is dropped and the backoff starts over.

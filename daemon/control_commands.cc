@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/control_request.h"
+
 namespace aclkd::daemon {
 namespace {
 
@@ -31,14 +33,9 @@ std::string staleNodesReply(const std::vector<std::string>& lines) {
 }  // namespace
 
 std::string dispatchControl(const std::string& requestLine, ControlTarget& target) {
-  const auto req = nlohmann::json::parse(requestLine, nullptr, false);
-  if (!req.is_object() || !req.contains("command") || !req["command"].is_string()) {
-    return reply(1, "malformed request: expected {\"command\": \"...\"}");
-  }
-  auto text = [&](const char* key) -> std::string {
-    return req.contains(key) && req[key].is_string() ? req[key].get<std::string>() : "";
-  };
-  const std::string command = req["command"].get<std::string>();
+  const auto req = parseControlRequest(requestLine);
+  if (!req) return reply(1, "malformed request: expected {\"command\": \"...\"}");
+  const std::string& command = req->command;
   if (command == "aclk-state") {
     ordered_json j;
     j["code"] = 0;
@@ -49,9 +46,7 @@ std::string dispatchControl(const std::string& requestLine, ControlTarget& targe
     return reply(0, target.reloadClaimingState());
   }
   if (command == "claim") {
-    ClaimRequest request{text("token"), text("rooms"), text("url"), text("proxy"),
-                         req.contains("insecure") && req["insecure"].is_boolean() &&
-                             req["insecure"].get<bool>()};
+    ClaimRequest request{req->token, req->rooms, req->url, req->proxy, req->insecure};
     bool failed = false;
     const std::string out = target.claim(request, &failed);
     return reply(failed ? 1 : 0, out);
@@ -67,7 +62,7 @@ std::string dispatchControl(const std::string& requestLine, ControlTarget& targe
     return reply(0, target.reloadConfig());
   }
   if (command == "remove-stale-node" || command == "mark-stale-nodes-ephemeral") {
-    const std::string which = text("node");
+    const std::string& which = req->node;
     if (which.empty()) return reply(1, "Please specify a machine or node UUID or hostname");
     return staleNodesReply(target.staleNodes(which, command == "remove-stale-node"));
   }

@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "common/untrusted_text.h"
 #include "daemon/surface_json.h"
 
 namespace aclkd::daemon {
@@ -20,8 +21,11 @@ std::string channelNameError(const std::string& channel) {
   for (const char c : channel) {
     const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
                     c == '=' || c == '.' || c == '/';
-    if (!ok) return std::string("channel name has the character '") + c +
-                    "'; allowed are A-Z a-z 0-9 _ - = . and /";
+    // Escaped: one byte of a multi-byte character is not UTF-8, and the message goes into JSON.
+    if (!ok) {
+      return "channel name has the character '" + escapeUntrusted(std::string_view(&c, 1)) +
+             "'; allowed are A-Z a-z 0-9 _ - = . and /";
+    }
   }
   if (channel.front() == '/' || channel.back() == '/' ||
       channel.find("//") != std::string::npos) {

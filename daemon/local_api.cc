@@ -62,7 +62,9 @@ aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& 
   }
   r.code = 404;
   r.body = "{\"error\":\"no such API path on this gateway\",\"path\":" +
-           nlohmann::json(bare).dump() + "}";
+           // The client's bytes, not always UTF-8: replaced (U+FFFD) rather than thrown on.
+           nlohmann::json(bare).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+           "}";
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/text.h"
+#include "query/reply_mapping.h"
 
 namespace aclkd::query {
 namespace {
@@ -48,21 +49,7 @@ size_t onBody(char* data, size_t size, size_t count, void* user) {
 size_t onHeader(char* data, size_t size, size_t count, void* user) {
   auto* job = static_cast<Job*>(user);
   const size_t n = size * count;
-  const std::string_view line(data, n);
-  if (line.substr(0, 5) == "HTTP/") {
-    // A new status line (after a 100 Continue, say): only the last response counts.
-    job->response.headers.clear();
-    const auto sp1 = line.find(' ');
-    const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-    job->response.reason =
-        sp2 == std::string_view::npos ? "" : std::string(trimSpace(line.substr(sp2 + 1)));
-    return n;
-  }
-  const auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    job->response.headers.emplace_back(std::string(trimSpace(line.substr(0, colon))),
-                                       std::string(trimSpace(line.substr(colon + 1))));
-  }
+  readAgentHeaderLine(std::string_view(data, n), &job->response);
   return n;
 }
 

@@ -54,6 +54,28 @@ aclk::CmdResult gatewayAnswer(int code, const std::string& message) {
   return r;
 }
 
+void readAgentHeaderLine(std::string_view line, ForwardResponse* response) {
+  if (line.substr(0, 5) == "HTTP/") {
+    response->headers.clear();
+    const auto sp1 = line.find(' ');
+    const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    const auto reason =
+        sp2 == std::string_view::npos ? std::string_view() : trimSpace(line.substr(sp2 + 1));
+    // A reason with a control character would end the status line early: the standard one is
+    // used instead.
+    response->reason = hasControlChar(reason) ? "" : std::string(reason);
+    return;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return;
+  const auto name = trimSpace(line.substr(0, colon));
+  const auto value = trimSpace(line.substr(colon + 1));
+  // A bare CR or LF inside the line would start a header (or a body) of the agent's own in the
+  // reply the cloud reads: such a header is dropped.
+  if (hasControlChar(name) || hasControlChar(value)) return;
+  response->headers.emplace_back(std::string(name), std::string(value));
+}
+
 aclk::CmdResult mapForwardResponse(const ForwardResponse& response, const std::string& agent,
                                    size_t maxReplyBytes) {
   switch (response.outcome) {

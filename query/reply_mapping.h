@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "aclk/cmd_handler.h"
 #include "query/forward_client.h"
@@ -19,6 +20,13 @@ aclk::CmdResult errorResult(int httpCode, int errorCode);
 
 // A plain HTTP answer of the gateway itself: `code` with a JSON body {"error": message}.
 aclk::CmdResult gatewayAnswer(int code, const std::string& message);
+
+// One header line of the agent's answer as libcurl hands it over (CRLF included): a status line
+// starts the headers over (after a 100 Continue only the last response counts) and gives the
+// reason phrase (the standard one is used when it has a control character); `Name: value` is
+// kept trimmed; anything else, and a header with a control character (a bare CR or LF among
+// them), is skipped.
+void readAgentHeaderLine(std::string_view line, ForwardResponse* response);
 
 // How the agent's answer (or its absence) reaches the cloud:
 //   answered     the agent's status, reason and headers (minus hop-by-hop ones and

@@ -31,6 +31,10 @@ RequestParts splitRawRequest(std::string_view raw) {
     if (colon == std::string_view::npos) continue;
     auto name = trimSpace(line.substr(0, colon));
     auto value = trimSpace(line.substr(colon + 1));
+    // Lines end at CRLF only: a bare CR or LF (or any control character) inside one would end
+    // the header early on its way to the agent. Such a header is dropped, as a line without a
+    // colon is.
+    if (hasControlChar(name) || hasControlChar(value)) continue;
     if (asciiLower(name) == "content-length") {
       size_t n = 0;
       const auto r = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -52,7 +56,8 @@ std::vector<std::string> filterHeaders(
     const auto l = asciiLower(name);
     const bool passed = std::find(kPassed.begin(), kPassed.end(), l) != kPassed.end() ||
                         extraAllowed.count(l) != 0;
-    // CR/LF cannot occur (lines were split on them), so a value cannot smuggle a header.
+    // No control character can occur (splitRawRequest drops such lines), so a value cannot
+    // smuggle a header.
     if (passed) out.push_back(name + ": " + value);
   }
   return out;

@@ -15,7 +15,8 @@ struct RequestParts {
 };
 
 // Reads header lines up to the blank line; the body is Content-Length bytes when given, else
-// whatever follows. Lines without a colon are skipped.
+// whatever follows. Lines without a colon, and lines with a control character (a bare CR or LF
+// among them) in the name or value, are skipped.
 RequestParts splitRawRequest(std::string_view raw);
 
 // The headers passed on to the agent, as "Name: value": the ones that shape the answer (Accept,

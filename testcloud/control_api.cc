@@ -71,8 +71,7 @@ std::string applyFaultsPatch(const nlohmann::json& patch, Faults& faults) {
   }
   Faults updated = faults;
   for (const auto& item : patch.items()) {
-    // Named copies, not structured bindings: clang 14 (the fuzz and sanitizer builds) cannot
-    // capture a structured binding in a lambda.
+    // Named rather than a structured binding: clang 14 cannot capture a binding in a lambda.
     const std::string& name = item.key();
     const auto& value = item.value();
     const auto& texts = textFaults();

@@ -35,7 +35,9 @@ Router::Match Router::match(const HttpRequest& request) const& {
 }
 
 std::string jsonError(const std::string& text) {
-  return "{\"error\":" + nlohmann::json(text).dump() + "}";
+  // The text may quote a client's bytes, not always UTF-8: replaced (U+FFFD), never thrown on.
+  return "{\"error\":" +
+         nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}";
 }
 
 }  // namespace aclkd::web

@@ -43,6 +43,11 @@ class BrotliBlockDecoder final : public BlockDecoder {
     out->append(scratch, kScratchBytes - availableOut);
     return true;
   }
+  // Brotli's API has no reset: a new state (its ring buffer comes with the next stream's header).
+  void reset() override {
+    BrotliDecoderDestroyInstance(state_);
+    state_ = BrotliDecoderCreateInstance(nullptr, nullptr, nullptr);
+  }
 
  private:
   BrotliDecoderState* state_;

@@ -79,6 +79,19 @@ StreamDecoder::StreamDecoder(Compression algorithm)
 
 StreamDecoder::~StreamDecoder() = default;
 
+void StreamDecoder::reset() {
+  Framing& d = *framing_;
+  d.headerHave = 0;
+  d.payloadLen = 0;
+  d.payloadHave = 0;
+  d.offset = 0;
+  blocks_ = 0;
+  if (block_) {
+    block_->reset();
+    d.failure.clear();
+  }
+}
+
 bool StreamDecoder::feed(std::string_view input, std::string* out, std::string* error) {
   Framing& d = *framing_;
   auto failed = [&] {

@@ -24,6 +24,8 @@ class BlockDecoder {
   // ("zstd block of 40 bytes does not decode: Unknown frame descriptor") when the block is
   // corrupt, does not consume all of its bytes, or decodes to more than kMaxBlockOutput.
   virtual bool decode(std::string_view payload, std::string* out, std::string* error) = 0;
+  // Forgets the stream (the next block is a new connection's first), keeping the memory.
+  virtual void reset() = 0;
 };
 
 // nullptr for Compression::kNone.
@@ -43,6 +45,11 @@ class StreamDecoder {
   // Consumes all of `input`. False with `error` set ("bad block header byte 0x41 at offset 1234",
   // "lz4 block of 300 bytes does not decode") on corrupt input; the decoder is then unusable.
   bool feed(std::string_view input, std::string* out, std::string* error);
+
+  // A new stream of the same algorithm, with the memory of this one (the LZ4 history, zstd's and
+  // brotli's contexts with their windows). The bridge makes a decoder per connection; the fuzz
+  // targets decode one stream per input and must not allocate a window for each.
+  void reset();
 
   Compression algorithm() const { return algorithm_; }
   uint64_t blocks() const { return blocks_; }

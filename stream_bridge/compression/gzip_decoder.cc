@@ -16,6 +16,9 @@ class GzipBlockDecoder final : public BlockDecoder {
   }
   GzipBlockDecoder(const GzipBlockDecoder&) = delete;
   GzipBlockDecoder& operator=(const GzipBlockDecoder&) = delete;
+  void reset() override {
+    if (ready_) ready_ = inflateReset(&z_) == Z_OK;
+  }
 
   bool decode(std::string_view payload, std::string* out, std::string* error) override {
     if (!ready_) {

@@ -39,6 +39,7 @@ class Lz4BlockDecoder final : public BlockDecoder {
     historyEnd_ += static_cast<size_t>(n);
     return true;
   }
+  void reset() override { historyEnd_ = 0; }
 
  private:
   std::unique_ptr<char[]> history_{new char[kHistoryBytes]};

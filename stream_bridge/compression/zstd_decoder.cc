@@ -49,6 +49,10 @@ class ZstdBlockDecoder final : public BlockDecoder {
     out->append(scratch, dst.pos);
     return true;
   }
+  // The context keeps its window buffer for the next frame.
+  void reset() override {
+    if (ctx_ != nullptr) ZSTD_DCtx_reset(ctx_, ZSTD_reset_session_only);
+  }
 
  private:
   ZSTD_DCtx* ctx_;

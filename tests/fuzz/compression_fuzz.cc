@@ -1,10 +1,11 @@
 // One libFuzzer target per decoder: built once per algorithm with
-// -DACLKD_FUZZ_COMPRESSION=kZstd (kLz4, kBrotli, kGzip) by tests/fuzz/run.sh.
+// -DACLKD_FUZZ_COMPRESSION=kZstd (kLz4, kBrotli, kGzip) by tests/fuzz/CMakeLists.txt.
 //
 // Each input is used twice: as raw wire bytes (the decoder may refuse them but must not crash,
 // hang or yield more than kMaxBlockOutput per block), and as text that a child's compressor
 // turns into blocks cut at input-chosen sizes, which must decode back to the same text in
-// input-chosen pieces.
+// input-chosen pieces. One decoder and one compressor serve every input, reset between them:
+// a fresh zstd compressor and decoder window per input cost megabytes of allocation each time.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -21,8 +22,14 @@ using aclkd::stream_bridge::StreamDecoder;
 
 constexpr Compression kAlgorithm = Compression::ACLKD_FUZZ_COMPRESSION;
 
+StreamDecoder& reusedDecoder() {
+  static StreamDecoder decoder(kAlgorithm);
+  return decoder;
+}
+
 void decodeRaw(std::string_view input, size_t piece) {
-  StreamDecoder decoder(kAlgorithm);
+  StreamDecoder& decoder = reusedDecoder();
+  decoder.reset();
   std::string out, error;
   uint64_t blocksBefore = 0;
   while (!input.empty()) {
@@ -40,7 +47,8 @@ void decodeRaw(std::string_view input, size_t piece) {
 
 void roundTrip(std::string_view text, size_t chunk, size_t piece) {
   using namespace aclkd::stream_bridge::testing_support;
-  if (!decodesBackTo(kAlgorithm, compressFramed(kAlgorithm, text, chunk), piece, text)) {
+  static ReusedCompressor compressor(kAlgorithm);
+  if (!decodesBackTo(reusedDecoder(), compressor.compressFramed(text, chunk), piece, text)) {
     __builtin_trap();
   }
 }

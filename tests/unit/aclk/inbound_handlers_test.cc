@@ -1,5 +1,6 @@
 // The inbound handlers through their seam: a fake link records what they ask for.
 #include "aclk/inbound_handlers.h"
+#include "aclk/reconnect_schedule.h"
 
 #include <gtest/gtest.h>
 
@@ -131,6 +132,18 @@ TEST(InboundHandlersTest, DisconnectReqBansAndBlocksAsAsked) {
   EXPECT_EQ(dispatchInbound(m, "DisconnectReq", link), InboundOutcome::kDisconnect);
   EXPECT_EQ(link.bans, 1);
   EXPECT_EQ(link.blocked, std::chrono::seconds(30));
+}
+
+// The cloud's reconnect_after_seconds is a uint64: past int64's range it used to become a
+// negative count of seconds, which is no block at all.
+TEST(InboundHandlersTest, DisconnectReqBlocksAtMostAYearForAnyNumber) {
+  FakeLink link;
+  auto m = message(Kind::kDisconnectReq);
+  for (const uint64_t asked : {uint64_t{1} << 63, ~uint64_t{0}, uint64_t{1} << 40}) {
+    m.reconnectAfterSeconds = asked;
+    dispatchInbound(m, "DisconnectReq", link);
+    EXPECT_EQ(link.blocked, ReconnectSchedule::kMaxBlock) << asked;
+  }
 }
 
 TEST(InboundHandlersTest, NodeMessagesReachTheNodeTable) {

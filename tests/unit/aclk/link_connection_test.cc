@@ -130,6 +130,12 @@ TEST_F(LinkConnectionTest, ARefusedConnectKeepsNoClient) {
   EXPECT_FALSE(log.disconnectedWithin) << "nothing to disconnect: CONNECT never went out";
 }
 
+// Under ASan: connected() read the cmd topics' empty optionals when no topics were set.
+TEST_F(LinkConnectionTest, ConnectedWithoutTopicsSubscribesToNothing) {
+  goOnline();
+  EXPECT_TRUE(log.subscriptions.empty());
+}
+
 TEST_F(LinkConnectionTest, CloseDisconnectsOnceWithinTheTimeout) {
   goOnline();
   connection.close(100ms);

@@ -33,6 +33,17 @@ TEST(ReconnectScheduleTest, BannedWaitsTheBanRetryAndRestartsTheBackoff) {
   EXPECT_EQ(s.next(false, t0), 0ms) << "after the ban's wait the backoff starts over";
 }
 
+// The cloud's delay, unbounded, overflowed the clock (undefined; in practice a block in the
+// past, so none): the block is capped at kMaxBlock, and a negative delay is no block.
+TEST(ReconnectScheduleTest, AHugeBlockIsCappedAndANegativeOneIsNone) {
+  ReconnectSchedule s(7, 60s);
+  s.next(false, t0);
+  s.blockFor(std::chrono::seconds(INT64_MAX / 2), t0);
+  EXPECT_EQ(s.next(false, t0), std::chrono::duration_cast<milliseconds>(ReconnectSchedule::kMaxBlock) + 1ms);
+  s.blockFor(-5s, t0);
+  EXPECT_EQ(s.next(false, t0), 0ms) << "no block: the backoff, restarted by the last one";
+}
+
 TEST(ReconnectScheduleTest, ABlockAheadIsWaitedOutRoundedUpAndUsedOnce) {
   ReconnectSchedule s(7, 60s);
   s.next(false, t0);

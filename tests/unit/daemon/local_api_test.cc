@@ -51,5 +51,23 @@ TEST_F(RouteHttpTest, RefusalsTakeNoSnapshotThePageNoStreamViews) {
   EXPECT_NE(page.body.find("3 connected"), std::string::npos);
 }
 
+// Found by tests/fuzz/web_request_fuzz.cc: a path that is not UTF-8 made the 404's JSON throw
+// (json::dump), which ended the web thread and the daemon.
+TEST_F(RouteHttpTest, APathThatIsNotUtf8IsAnsweredNotThrownOn) {
+  const auto r = get("/api/v3/HH\xAC\xACz?x=\xFF");
+  EXPECT_EQ(r.code, 404);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["path"], "/api/v3/HH\uFFFD\uFFFDz");
+}
+
+// Found by tests/fuzz/live_channels_fuzz.cc: the error quoted one byte of a multi-byte character
+// (not UTF-8 alone), and the live channel's JSON reply threw on it.
+TEST(RenderChannelTest, ABadCharacterIsNamedEscaped) {
+  std::string error;
+  EXPECT_FALSE(renderChannel("nodes/2d\xC8\x91x", SurfaceSnapshot{}, &error));
+  EXPECT_EQ(error,
+            "channel name has the character '\\xc8'; allowed are A-Z a-z 0-9 _ - = . and /");
+  EXPECT_NO_THROW(nlohmann::json(error).dump());
+}
+
 }  // namespace
 }  // namespace aclkd::daemon

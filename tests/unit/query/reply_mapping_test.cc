@@ -88,6 +88,23 @@ TEST(ReplyMappingTest, FullReplyHasJsonHeaderThenResponse) {
   EXPECT_NE(err.find("\"error-code\":6"), std::string::npos);
 }
 
+// Found by tests/fuzz/reply_mapping_fuzz.cc: a bare CR inside an agent's header line or reason
+// phrase reached the head of the reply the cloud reads, where it ends a line.
+TEST(ReplyMappingTest, AgentHeaderLinesWithAControlCharacterAreDropped) {
+  ForwardResponse r;
+  r.outcome = ForwardOutcome::kAnswered;
+  r.status = 200;
+  for (const char* line : {"HTTP/1.1 200 O\rK\r\n", "Cache-Control: no-cache\r?\r\n",
+                           "X-Ok: yes\r\n", "X\x7f: 1\r\n"}) {
+    readAgentHeaderLine(line, &r);
+  }
+  EXPECT_EQ(r.reason, "");
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"X-Ok", "yes"}));
+  EXPECT_EQ(mapForwardResponse(r, "a", 1 << 20).httpResponse,
+            "HTTP/1.1 200 OK\r\nX-Ok: yes\r\nContent-Length: 0\r\n\r\n");
+}
+
 TEST(RequestPartsTest, SplitsHeadersAndBodyAndFilters) {
   const auto parts = splitRawRequest(
       "POST /api/v1/function HTTP/1.1\r\nHost: agent\r\nAccept: application/json\r\n"
@@ -100,6 +117,16 @@ TEST(RequestPartsTest, SplitsHeadersAndBodyAndFilters) {
   EXPECT_EQ(filterHeaders(parts.headers, {"authorization"}),
             (std::vector<std::string>{"Accept: application/json", "Authorization: Bearer x",
                                       "Accept-Encoding: gzip"}));
+}
+
+// Found by tests/fuzz/cloud_cmd_fuzz.cc: lines end at CRLF only, so a bare CR or LF stayed in a
+// header passed on to the agent, where it would end the line and start a header of its own.
+TEST(RequestPartsTest, HeadersWithAControlCharacterAreDropped) {
+  const auto parts = splitRawRequest(
+      "GET /api/v1/info HTTP/1.1\r\nAccept: application/\r\rjns\no\nAuthorization: x\r\n"
+      "Accept-Language: de\x01\r\nUser\n-Agent: a\r\nContent-Type: text/plain\tx\r\n\r\n");
+  EXPECT_EQ(filterHeaders(parts.headers, {"authorization"}),
+            (std::vector<std::string>{"Content-Type: text/plain\tx"}));
 }
 
 TEST(RequestPartsTest, NoHeadersNoBody) {

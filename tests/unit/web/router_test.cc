@@ -64,6 +64,11 @@ TEST(RouterTest, WrongMethodIs405UnknownPathIs404) {
   EXPECT_EQ(m.status, 404);
 }
 
+// A message may quote a client's bytes: what is not UTF-8 is replaced, never thrown on.
+TEST(RouterTest, JsonErrorReplacesWhatIsNotUtf8) {
+  EXPECT_EQ(jsonError("bad \xAC"), "{\"error\":\"bad \xEF\xBF\xBD\"}");
+}
+
 TEST(RouterTest, JsonErrorEscapes) {
   EXPECT_EQ(jsonError("a \"b\"\n"), R"({"error":"a \"b\"\n"})");
 }

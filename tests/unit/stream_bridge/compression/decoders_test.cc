@@ -165,6 +165,25 @@ TEST_P(ChildCompressor, GarbageBlockIsCorrupt) {
   EXPECT_FALSE(error.empty());
 }
 
+// reset() (the fuzz targets' reuse): a new stream decodes as with a fresh decoder, after a good
+// stream and after a refused one; the reused compressor's streams decode too.
+TEST(StreamDecoder, AResetDecoderDecodesANewStream) {
+  using testing_support::decodesBackTo;
+  using testing_support::ReusedCompressor;
+  const std::string text = "BEGIN system.cpu 1000000\nSET user = 10\nEND\n";
+  for (const auto c : {Compression::kZstd, Compression::kLz4, Compression::kBrotli,
+                       Compression::kGzip}) {
+    StreamDecoder decoder(c);
+    ReusedCompressor compressor(c);
+    for (int stream = 0; stream < 3; ++stream) {
+      EXPECT_TRUE(decodesBackTo(decoder, compressFramed(c, text, 7), 5, text)) << stream;
+      EXPECT_TRUE(decodesBackTo(decoder, compressor.compressFramed(text, 9), 3, text)) << stream;
+      std::string out, error;
+      EXPECT_FALSE(decoder.feed(frameHeader(3) + "\xFF\xFF\xFF", &out, &error));
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Algorithms, ChildCompressor,
                          ::testing::Values(Compression::kZstd, Compression::kBrotli,
                                            Compression::kGzip),
