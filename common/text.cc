@@ -18,6 +18,8 @@ bool asciiEqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) {
            return lower(static_cast<unsigned char>(x)) == lower(static_cast<unsigned char>(y));
          });
+}
+
 bool hasControlChar(std::string_view text) {
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
