@@ -39,7 +39,7 @@ void LinkState::fill(AclkStateView* v) const {
       {"inbound-messages-too-big", inboundTooBig + t.inboundTooBig.load()},
       {"bans", bans},
       {"session-takeovers", takeovers.total()},
-      {"cloned-identity-suspected", takeovers.cloneSuspected() ? 1u : 0u},
+      {"cloned-identity-suspected", takeovers.cloneSuspected(std::chrono::steady_clock::now()) ? 1u : 0u},
       {"outbound-bytes-in-flight", outbound.inflightBytes()},
       {"local-pipe-strangers-refused", t.localPipeStrangers.load()},
       {"transport-pingreqs-injected", t.injectedPingreqs.load()},

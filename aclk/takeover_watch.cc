@@ -11,7 +11,7 @@ size_t TakeoverWatch::note(TimePoint now) {
   if (recent_.size() < kTakeovers) {
     return 0;
   }
-  cloneSuspected_ = true;
+  lastBurst_ = now;
   if (lastWarning_ && now - *lastWarning_ < kWindow) {
     return 0;
   }

@@ -24,11 +24,15 @@ class TakeoverWatch {
   size_t note(TimePoint now);
 
   uint64_t total() const { return total_; }
-  bool cloneSuspected() const { return cloneSuspected_; }
+  // A current condition, not a latch: suspected from the kTakeovers-th takeover within kWindow
+  // until a whole kWindow passes without one. A broker that crashes a few times in a row also
+  // looks like takeovers (its close cannot be told from a takeover's, see Link); the suspicion
+  // then ends on its own once the broker is stable again.
+  bool cloneSuspected(TimePoint now) const { return lastBurst_ && now - *lastBurst_ <= kWindow; }
 
  private:
   uint64_t total_ = 0;
-  bool cloneSuspected_ = false;
+  std::optional<TimePoint> lastBurst_;  // the last takeover that made kTakeovers within kWindow
   std::deque<TimePoint> recent_;
   std::optional<TimePoint> lastWarning_;
 };

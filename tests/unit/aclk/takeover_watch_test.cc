@@ -15,7 +15,7 @@ TEST(TakeoverWatchTest, OccasionalTakeoversAreCountedNotSuspected) {
   EXPECT_EQ(w.note(t0 + 11min), 0u);
   EXPECT_EQ(w.note(t0 + 22min), 0u);
   EXPECT_EQ(w.total(), 3u);
-  EXPECT_FALSE(w.cloneSuspected());
+  EXPECT_FALSE(w.cloneSuspected(t0 + 22min));
 }
 
 TEST(TakeoverWatchTest, ThreeWithinTenMinutesSuspectACloneAndWarnOncePerWindow) {
@@ -23,10 +23,26 @@ TEST(TakeoverWatchTest, ThreeWithinTenMinutesSuspectACloneAndWarnOncePerWindow) 
   w.note(t0);
   w.note(t0 + 1min);
   EXPECT_EQ(w.note(t0 + 2min), 3u) << "the warning names how many";
-  EXPECT_TRUE(w.cloneSuspected());
+  EXPECT_TRUE(w.cloneSuspected(t0 + 2min));
   EXPECT_EQ(w.note(t0 + 3min), 0u) << "rate-limited";
   EXPECT_EQ(w.note(t0 + 12min), 3u) << "a new window warns again";
   EXPECT_EQ(w.total(), 5u);
+}
+
+// Found by the soak (bench/soak.py): three broker crashes within ten minutes raised the
+// suspicion, and it stayed for the life of the process.
+TEST(TakeoverWatchTest, TheSuspicionEndsAfterAQuietWindow) {
+  TakeoverWatch w;
+  w.note(t0);
+  w.note(t0 + 1min);
+  w.note(t0 + 2min);
+  EXPECT_TRUE(w.cloneSuspected(t0 + 11min));
+  EXPECT_FALSE(w.cloneSuspected(t0 + 12min + 1s)) << "ten minutes without a takeover";
+  w.note(t0 + 30min);
+  EXPECT_FALSE(w.cloneSuspected(t0 + 30min)) << "one takeover is not a clone";
+  w.note(t0 + 31min);
+  w.note(t0 + 32min);
+  EXPECT_TRUE(w.cloneSuspected(t0 + 32min)) << "a new burst suspects again";
 }
 
 }  // namespace
