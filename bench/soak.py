@@ -230,9 +230,10 @@ class Calls(threading.Thread):
                     env.rec.error(f"{what} ({mid}): no reply within 90 s, the link up all along")
                     continue
                 env.rec.add(f"call {what}: lost with a link drop")
-                dropped, why = env.drops[drops] if len(env.drops) > drops else env.drops[-1]
-                env.rec.event(f"{what} ({mid}) sent {dropped - at:+.2f} s from {why}, link "
-                              f"{'down' if down else 'up'} then: no reply")
+                # The drop it was sent into (the link down then), else the next one.
+                dropped, why = env.drops[drops - 1 if down or drops == len(env.drops) else drops]
+                env.rec.event(f"{what} ({mid}): no reply; sent {abs(at - dropped):.2f} s "
+                              f"{'after' if at > dropped else 'before'} {why}")
 
     def run(self):
         while not self.env.stopping.is_set():
