@@ -409,14 +409,18 @@ class Env:
         self.broker = harness.Mosquitto(self.work, certs, log_type="error")
         token = secrets.token_hex(16)
         self.cloud = harness.TestCloud(self.work, certs, [token], mosquitto=self.broker)
-        # One API key per v2 child: its query url (the query proxy's target) is its web API.
+        # One API key per v2 child: its query url (the query proxy's target) is its web API. The
+        # replayed children's goes to a port of the range where nothing listens (the default,
+        # 127.0.0.1:19999, may be another gateway or agent on a shared machine).
         self.v2 = [(str(uuid.uuid4()), next(ports), f"soak-v2-{i}") for i in range(a.v2)]
+        nobody = next(ports)
         self.gw = harness.Gateway(
             os.path.join(self.work, "gw"), ca_file=certs.ca,
             extra_cloud={"proxy": "none", "inbound message limit": INBOUND_LIMIT_KIB},
             claim_conf={"url": self.cloud.url, "token": token, "rooms": harness.ROOM,
                         "proxy": "none"},
-            stream_conf=f"[{KEY}]\n    enabled = yes\n" + "".join(
+            stream_conf=f"[{KEY}]\n    enabled = yes\n    query url = http://127.0.0.1:{nobody}\n"
+            + "".join(
                 f"[{k}]\n    enabled = yes\n    query url = http://127.0.0.1:{p}\n"
                 for k, p, _ in self.v2))
         conf = open(os.path.join(self.gw.etc, "aclkd.conf")).read()
