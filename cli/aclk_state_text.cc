@@ -47,6 +47,16 @@ const Json& field(const Json& object, const char* key) {
   return it == object.end() ? null : *it;
 }
 
+// An integer field, 0 when absent. value(key, 0LL) would convert a float too, and one outside
+// long long's range makes that conversion undefined behaviour (UBSan, found by
+// tests/fuzz/control_request_fuzz.cc): anything but an integer is a wrong type, as a string is.
+long long integerOr0(const Json& object, const char* key) {
+  if (!object.contains(key)) return 0;
+  const Json& v = field(object, key);
+  if (!v.is_number_integer()) throw Json::type_error::create(302, "not an integer", &v);
+  return v.get<long long>();
+}
+
 std::string renderText(const Json& j) {
   std::string out;
   out += "ACLK Available: Yes\nACLK Version: 2\nProtocols Supported: Protobuf\n";
@@ -58,10 +68,10 @@ std::string renderText(const Json& j) {
     out += "Claimed Id: " + textOr(field(j, "claimed-id"), "null") + "\n";
     out += "Cloud URL: " + textOr(field(j, "cloud-url"), "null") + "\n";
     out += "ACLK Proxy: " + textOr(field(j, "aclk_proxy"), "none") + "\n";
-    out += "Publish Latency: " + latency(j.value("publish_latency_us", 0LL)) + "\n";
+    out += "Publish Latency: " + latency(integerOr0(j, "publish_latency_us")) + "\n";
   }
   out += std::string("Online: ") + yesNo(online) + "\n";
-  out += "Reconnect count: " + std::to_string(j.value("reconnect-count", 0LL)) + "\n";
+  out += "Reconnect count: " + std::to_string(integerOr0(j, "reconnect-count")) + "\n";
   out += std::string("Banned By Cloud: ") + yesNo(j.value("banned-by-cloud", false)) + "\n";
   if (field(j, "last-connect-time-utc").is_string()) {
     out += "Last Connection Time: " + localTime(field(j, "last-connect-time-utc")) + "\n";
@@ -84,13 +94,13 @@ std::string renderText(const Json& j) {
   }
   if (online) {
     out += "Received Cloud MQTT Messages: " +
-           std::to_string(j.value("received-app-layer-msgs", 0LL)) + "\n";
+           std::to_string(integerOr0(j, "received-app-layer-msgs")) + "\n";
     out += "MQTT Messages Confirmed by Remote Broker (PUBACKs): " +
-           std::to_string(j.value("received-mqtt-pubacks", 0LL)) + "\n";
-    out += "Pending PUBACKS: " + std::to_string(j.value("pending-mqtt-pubacks", 0LL)) + "\n";
+           std::to_string(integerOr0(j, "received-mqtt-pubacks")) + "\n";
+    out += "Pending PUBACKS: " + std::to_string(integerOr0(j, "pending-mqtt-pubacks")) + "\n";
     out += "MQTT Messages Dropped Without a PUBACK (since start): " +
-           std::to_string(j.value("timed-out-mqtt-pubacks-since-start", 0LL)) + "\n";
-    out += "Server Receive Maximum: " + std::to_string(j.value("server-receive-maximum", 0LL)) +
+           std::to_string(integerOr0(j, "timed-out-mqtt-pubacks-since-start")) + "\n";
+    out += "Server Receive Maximum: " + std::to_string(integerOr0(j, "server-receive-maximum")) +
            "\n";
   }
   if (field(j, "node-instances").is_array()) {
@@ -100,7 +110,7 @@ std::string renderText(const Json& j) {
              n.value("hostname", "") + "\"\n";
       out += "\tClaimed ID: " + textOr(field(n, "claimed_id"), "null") + "\n";
       out += "\tNode ID: " + textOr(field(n, "node-id"), "null") + "\n";
-      out += "\tStreaming Hops: " + std::to_string(n.value("streaming-hops", 0)) + "\n";
+      out += "\tStreaming Hops: " + std::to_string(integerOr0(n, "streaming-hops")) + "\n";
       out += std::string("\tRelationship: ") + (self ? "self" : "child") + "\n";
       if (!self) {
         out += std::string("\tStreaming Connection Live: ") +

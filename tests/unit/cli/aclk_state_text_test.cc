@@ -119,6 +119,16 @@ TEST_F(AclkStateTextTest, PublishLatencyForms) {
   }
 }
 
+// Found by tests/fuzz/control_request_fuzz.cc: a float out of long long's range was converted
+// (undefined behaviour). A number that is not an integer is a wrong type, as a string is.
+TEST_F(AclkStateTextTest, ANumberThatIsNotAnIntegerIsAnErrorLine) {
+  for (const double bad : {8.2e86, -1.5}) {
+    Json j = Json::parse(stateJson("aclk_state_claimed"));
+    j["publish_latency_us"] = bad;
+    EXPECT_EQ(renderAclkStateText(j.dump()), kErrorLine) << bad;
+  }
+}
+
 TEST_F(AclkStateTextTest, ClaimedWithNullUrl) {
   Json j = Json::parse(stateJson("aclk_state_claimed"));
   j["cloud-url"] = nullptr;
