@@ -12,7 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/local_api.h"
+#include "daemon/live_channels.h"
+#include "daemon/surface_snapshot.h"
 #include "web/live_channels.h"
 
 using namespace aclkd;
