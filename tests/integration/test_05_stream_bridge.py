@@ -366,6 +366,10 @@ class FixtureAndBadInputTest(BridgeTestBase):
             c.close()
         self.assertTrue(gw.alive())
 
+    @unittest.skipIf(os.environ.get("ACLKD_SANITIZER") == "address",
+                     "UBSan needs descriptors of its own (the vptr check's pipe, its report file, "
+                     "its symbolizer): with every descriptor in use it reports a false 'invalid "
+                     "vptr' and cannot even write it; the plain and TSan runs cover this test")
     def test_out_of_descriptors_backs_off_and_recovers(self):
         # With 64 descriptors, 100 waiting connections exhaust them: accept() then fails with
         # EMFILE. The gateway must pause between retries (no 100% CPU, no log flood), count the
