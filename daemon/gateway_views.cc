@@ -48,8 +48,11 @@ SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
 
 PartReadings Gateway::partReadings() const {
   PartSources parts;
-  if (const auto* bridge = this->bridge()) parts.bridge = &bridge->counters();
-  if (web_) parts.web = &web_->counters();
+  if (const auto* bridge = this->bridge()) {
+    parts.bridge = &bridge->counters();
+    // web_ is assigned before the bridge is published (startBridge): read only after it.
+    parts.web = &web_->counters();
+  }
   parts.registry = registry_.get();
   std::optional<store::StoreStats> store;
   if (store_) store = store_->stats();
