@@ -58,7 +58,8 @@ std::optional<HostPort> splitHostPort(std::string_view text, int minPort, std::s
     const auto [ptr, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
     if (ec != std::errc() || ptr != portText.data() + portText.size() || port < minPort ||
         port > 65535) {
-      *error = "invalid port '" + std::string(portText) + "'";
+      *error = "invalid port '" + std::string(portText) + "' (expected " +
+               std::to_string(minPort) + "..65535)";
       return std::nullopt;
     }
     out.port = port;

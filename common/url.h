@@ -27,7 +27,7 @@ struct HostPort {
   std::optional<int> port;  // absent when the text has none
 };
 // A port below `minPort` (or above 65535, or not digits) is an error; errors name the problem
-// only ("empty port", "invalid port '80x'"): the caller says where.
+// only ("empty port", "invalid port '80x' (expected 1..65535)"): the caller says where.
 std::optional<HostPort> splitHostPort(std::string_view text, int minPort, std::string* error);
 
 // A host as it goes into a URL or a Host header: an IPv6 literal in brackets.

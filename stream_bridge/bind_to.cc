@@ -28,13 +28,7 @@ std::string parseBindTo(const std::string& text, std::string* address, int* port
   }
   std::string error;
   const auto hostPort = splitHostPort(main, 0, &error);
-  if (!hostPort) {
-    constexpr std::string_view kInvalidPort = "invalid port ";
-    if (error.rfind(kInvalidPort, 0) == 0) {
-      return "port " + error.substr(kInvalidPort.size()) + " is not a number in 0..65535";
-    }
-    return error;
-  }
+  if (!hostPort) return error;
   if (hostPort->host.empty() || !hostPort->port) {
     return "'" + main + "' is not address:port (e.g. 127.0.0.1:19999)";
   }

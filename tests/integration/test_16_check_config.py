@@ -37,8 +37,8 @@ class CheckConfigTest(IntegrationTest):
 
     def test_addresses_and_ports(self):
         self.assert_error(web={"bind to": "127.0.0.1:99999"},
-                          pattern=re.escape("[web] bind to = '127.0.0.1:99999': port '99999' "
-                                            "is not a number in 0..65535"))
+                          pattern=re.escape("[web] bind to = '127.0.0.1:99999': invalid port '99999' "
+                                            "(expected 0..65535)"))
         self.assert_error(web={"bind to": "garbage:port:x"},
                           pattern=re.escape("[web] bind to = 'garbage:port:x': more than one ':'"))
         self.assert_error(web={"bind to": "not-an-ip:19999"},
