@@ -1,10 +1,11 @@
 #include "aclk/env.h"
-#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "common/text.h"
 
 namespace aclkd::aclk {
 namespace {

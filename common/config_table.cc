@@ -1,11 +1,11 @@
 #include "common/config_table.h"
-#include "common/text.h"
 
 #include <algorithm>
 #include <charconv>
 #include <set>
 
 #include "common/proxy.h"
+#include "common/text.h"
 #include "common/url.h"
 
 namespace aclkd {

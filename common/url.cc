@@ -1,9 +1,10 @@
 #include "common/url.h"
-#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+
+#include "common/text.h"
 
 namespace aclkd {
 

@@ -1,5 +1,4 @@
 #include "daemon/gateway.h"
-#include "common/text.h"
 
 #include <algorithm>
 #include <sstream>
@@ -7,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "common/version.h"
 #include "daemon/alert_wiring.h"
 #include "daemon/live_channels.h"

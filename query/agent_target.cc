@@ -1,9 +1,9 @@
 #include "query/agent_target.h"
-#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.h"
 #include "common/url.h"
 
 namespace aclkd::query {

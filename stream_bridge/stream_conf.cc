@@ -1,5 +1,4 @@
 #include "stream_bridge/stream_conf.h"
-#include "common/text.h"
 
 #include <algorithm>
 #include <array>
@@ -7,6 +6,7 @@
 
 #include "common/file_util.h"
 #include "common/ini_file.h"
+#include "common/text.h"
 #include "common/url.h"
 #include "common/uuid.h"
 

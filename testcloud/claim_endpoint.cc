@@ -1,5 +1,4 @@
 #include "testcloud/claim_endpoint.h"
-#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <vector>
 
+#include "common/text.h"
 #include "common/uuid.h"
 #include "testcloud/public_key.h"
 

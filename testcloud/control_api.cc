@@ -1,5 +1,4 @@
 #include "testcloud/control_api.h"
-#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,6 +6,8 @@
 #include <vector>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "common/text.h"
 
 namespace aclkd::testcloud {
 namespace {

@@ -1,5 +1,4 @@
 #include "testcloud/https_server.h"
-#include "common/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -13,6 +12,8 @@ typedef struct rsa_st RSA;
 #include <libwebsockets.h>
 #include <spdlog/spdlog.h>
 #include <vector>
+
+#include "common/text.h"
 
 namespace aclkd::testcloud {
 namespace {

@@ -1,10 +1,10 @@
 #include "stream_bridge/compression/algorithm.h"
-#include "common/text.h"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 
+#include "common/text.h"
 #include "stream_bridge/handshake.h"
 
 namespace aclkd::stream_bridge {
