@@ -124,6 +124,7 @@ std::string Gateway::startBridge() {
   bo.allowStreamingFrom = config_.options.allowStreamingFrom;
   bo.compression = config_.options.streamCompression;
   bo.ioThreads = static_cast<size_t>(config_.options.streamIoThreads);
+  bo.readBatchBytes = static_cast<size_t>(config_.options.streamReadBatchBytes);
   bo.ownMachineGuid = machineGuid_;
   bo.ownHostname = hostname_;
   // What a v2 parent passes down (NODE_ID, its hop in STREAM_PATH): the claim and the node ids

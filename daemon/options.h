@@ -104,9 +104,16 @@ namespace aclkd::daemon {
       "docs/protocol/streaming.md §5); the default of stream.conf `enable compression`, as "     \
       "Netdata's [stream] one is.", "", 0, 0)                                                    \
   ROW(streamIoThreads, Int, "aclkd.conf", "stream", "io threads", "0",                           \
-      "Event loops (threads) serving streams; 0 means one per CPU core. Loop 0 also accepts "    \
-      "and answers HTTP; each accepted plain-text stream goes to the loop with the fewest.",     \
+      "Event loops (threads) serving plain-text streams; 0 means one per CPU core. A front "    \
+      "loop of its own accepts, reads handshakes, answers HTTP and serves TLS streams; each "   \
+      "accepted plain-text stream goes to the stream loop with the fewest.",                    \
       "", 0, 256)                                                                                 \
+  ROW(streamReadBatchBytes, Int, "aclkd.conf", "stream", "read batch bytes", "16384",            \
+      "A plain-text stream wakes the gateway only once this many bytes wait in its socket "     \
+      "(SO_RCVLOWAT); what stays below is read at least once a second, so metadata may be up "  \
+      "to a second late and no sample is lost. 0 or 1: every chunk is read when it arrives. "   \
+      "While a function call is in flight on a stream, its chunks are read at once.",          \
+      "", 0, 1048576)                                                                             \
   ROW(ephemeralCleanupSeconds, Int, "aclkd.conf", "stream",                                      \
       "cleanup ephemeral nodes after seconds", "86400",                                          \
       "Nodes marked `is ephemeral node = yes` in stream.conf are forgotten (and reported gone "  \

@@ -171,6 +171,14 @@ constexpr Statistic kStatistics[] = {
      .help = "Bytes received on streams (wire bytes, handshakes included), all streams since "
              "start.",
      .fromBridge = &BridgeCounters::wireBytes},
+    {.metric = "aclkd_stream_reads_total",
+     .help = "Reads that returned stream bytes on streaming connections (a wake-up by the "
+             "socket's low-water mark or the batch sweep), all streams since start.",
+     .fromBridge = &BridgeCounters::reads},
+    {.metric = "aclkd_stream_batch_reads_total",
+     .help = "Of aclkd_stream_reads_total, the reads made by the batch sweep: streams that sent "
+             "less than [stream] read batch bytes since their last read.",
+     .fromBridge = &BridgeCounters::batchReads},
     {.metric = "aclkd_stream_accept_failures_total",
      .help = "Failed accepts on the stream port (out of file descriptors or buffers); each "
              "retried after 100 ms.",
@@ -181,9 +189,9 @@ constexpr Statistic kStatistics[] = {
              "drop.",
      .stateKey = "stream-handshakes-late", .fromBridge = &BridgeCounters::handshakesLate},
     {.metric = "aclkd_stream_views_late_total",
-     .help = "Answers that lacked some streams' views: an I/O loop did not hand them over within "
-             "2 s (busy). The per-stream families of such an answer are incomplete; "
-             "aclkd_streams is not.",
+     .help = "Answers for which a stream loop was too busy to hand over its streams' views in "
+             "time (2 s for aclkctl, 20 ms for HTTP): that loop's streams are shown as of its "
+             "last answer. aclkd_streams stays exact.",
      .stateKey = "stream-views-late", .fromBridge = &BridgeCounters::viewsLate},
     {.metric = "aclkd_function_results_stray_total",
      .help = "FUNCTION_RESULT blocks from children for no call in flight (late after a timeout "

@@ -75,9 +75,12 @@ void StreamServer::Impl::accept() {
 }
 
 void StreamServer::Impl::scheduleSweep(Loop& loop) {
-  loop.sweepTimer.expires_after(std::chrono::seconds(1));
+  loop.sweepTimer.expires_after(kBatchPeriod);
   loop.sweepTimer.async_wait([this, &loop](error_code ec) {
     if (ec) return;
+    sweepBatch(loop);
+    if (loop.batchTick % kBatchBuckets != 0) return scheduleSweep(loop);
+    // Once a second.
     ++loop.tick;
     const auto limit = static_cast<uint32_t>(std::max<long long>(options.idleTimeout.count(), 1));
     std::vector<std::shared_ptr<Connection>> idle;
@@ -116,11 +119,26 @@ void StreamServer::Impl::trimAfterBurst() {
   churnSeen = churn;
 }
 
+// One bucket of the loop's batched streams per kBatchPeriod. The bucket is copied first: a read
+// may end a stream, which leaves its bucket.
+void StreamServer::Impl::sweepBatch(Loop& loop) {
+  const uint32_t tick = ++loop.batchTick;
+  const auto& bucket = loop.batch[tick % kBatchBuckets];
+  if (bucket.empty()) return;
+  std::vector<std::shared_ptr<Connection>> due;
+  due.reserve(bucket.size());
+  for (auto* c : bucket) {
+    if (auto alive = c->weak_from_this().lock()) due.push_back(std::move(alive));
+  }
+  for (const auto& c : due) c->batchRead(tick);
+}
+
+// A stream loop (never the front loop, loops[0]).
 StreamServer::Impl::Loop& StreamServer::Impl::leastLoaded() {
   std::lock_guard lock(mutex);
-  Loop* best = loops[0].get();
-  for (const auto& loop : loops) {
-    if (loop->connections.size() < best->connections.size()) best = loop.get();
+  Loop* best = loops[1].get();
+  for (size_t i = 2; i < loops.size(); ++i) {
+    if (loops[i]->connections.size() < best->connections.size()) best = loops[i].get();
   }
   return *best;
 }
@@ -169,12 +187,12 @@ std::string StreamServer::start() {
       }
     });
   }
-  spdlog::info("STREAM: listening on {}:{}{}, {} I/O thread{}", s.options.bindAddress,
+  spdlog::info("STREAM: listening on {}:{}{}, a front loop and {} stream loop{}", s.options.bindAddress,
                s.boundPort,
                s.options.tls == TlsMode::kForce      ? " (TLS forced)"
                : s.options.tls == TlsMode::kOptional ? " (TLS optional)"
                                                      : "",
-               s.loops.size(), s.loops.size() == 1 ? "" : "s");
+               s.loops.size() - 1, s.loops.size() == 2 ? "" : "s");
   return "";
 }
 
@@ -194,48 +212,61 @@ void StreamServer::setConf(std::shared_ptr<const StreamConf> conf) {
   impl_->conf = std::move(conf);
 }
 
+// Views are read on each loop's thread so that no connection changes under the reader. A caller
+// on a thread of its own (a control client) waits up to 2 s for a busy loop. The front loop (the
+// HTTP API, the live channels) waits 20 ms at most: while it waits, no handshake and no other
+// request is served. A loop late for its deadline contributes the views of its last answer
+// (kept per loop), so a scrape during a definition burst is a little stale rather than short.
 std::vector<StreamView> StreamServer::streams() const {
-  // Views are read on each loop's thread so that no connection changes under the reader.
   auto& s = *impl_;
+  using Views = std::vector<StreamView>;
   std::vector<StreamView> out;
-  std::vector<std::future<std::vector<StreamView>>> pending;
+  std::vector<std::pair<Impl::Loop*, std::future<std::shared_ptr<const Views>>>> pending;
   for (auto& loop : s.loops) {
     const auto collect = [&s, &loop = *loop] {
-      std::vector<StreamView> views;
+      auto views = std::make_shared<Views>();
       std::lock_guard lock(s.mutex);
       for (auto* c : loop.connections) {
-        if (c->streaming()) views.push_back(c->view());
+        if (c->streaming()) views->push_back(c->view());
       }
-      return views;
+      loop.lastViews = views;
+      return std::shared_ptr<const Views>(std::move(views));
     };
-    // The HTTP API runs on loop 0 itself: no hop for it (waiting would deadlock). Stream loops
-    // never ask, so waiting for them cannot.
+    // Asking itself: no hop (waiting would deadlock). Stream loops never ask.
     if (std::this_thread::get_id() == loop->thread.get_id()) {
-      auto views = collect();
-      out.insert(out.end(), views.begin(), views.end());
+      const auto views = collect();
+      out.insert(out.end(), views->begin(), views->end());
       continue;
     }
     // Shared: if the loop is slow to answer, the late handler must not touch a dead frame.
-    auto result = std::make_shared<std::promise<std::vector<StreamView>>>();
-    pending.push_back(result->get_future());
+    auto result = std::make_shared<std::promise<std::shared_ptr<const Views>>>();
+    pending.emplace_back(loop.get(), result->get_future());
     asio::post(loop->io, [collect, result] { result->set_value(collect()); });
   }
-  const auto deadline = SteadyClock::now() + std::chrono::seconds(2);
+  const bool onFrontLoop = std::this_thread::get_id() == s.loops[0]->thread.get_id();
+  const auto wait = onFrontLoop ? std::chrono::milliseconds(20) : std::chrono::milliseconds(2000);
+  const auto deadline = SteadyClock::now() + wait;
   size_t late = 0;
-  for (auto& f : pending) {
-    if (f.wait_until(deadline) != std::future_status::ready) {
+  size_t stale = 0;
+  for (auto& [loop, f] : pending) {
+    std::shared_ptr<const Views> views;
+    if (f.wait_until(deadline) == std::future_status::ready) {
+      views = f.get();
+    } else {
       ++late;
-      continue;
+      std::lock_guard lock(s.mutex);
+      views = loop->lastViews;
+      if (views) stale += views->size();
     }
-    auto views = f.get();
-    out.insert(out.end(), views.begin(), views.end());
+    if (views) out.insert(out.end(), views->begin(), views->end());
   }
   if (late > 0) {
     s.counters.viewsLate++;
     s.warnLimited("", "views-late",
                   std::to_string(late) + " I/O loop(s) did not hand over their stream views "
-                  "within 2 s (busy); this answer lists " + std::to_string(out.size()) + " of " +
-                  std::to_string(s.streaming.load()) + " streams");
+                  "within " + std::to_string(wait.count()) + " ms (busy); this answer lists " +
+                  std::to_string(out.size()) + " of " + std::to_string(s.streaming.load()) +
+                  " streams, " + std::to_string(stale) + " of them as of their loop's last answer");
   }
   return out;
 }

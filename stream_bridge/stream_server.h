@@ -52,6 +52,10 @@ struct BridgeOptions {
   size_t maxConnections = 16384;
   // Event loops (threads) serving streams; 0 = one per core. See StreamServer.
   size_t ioThreads = 0;
+  // A plain stream wakes its loop only once this many bytes wait in its socket (SO_RCVLOWAT);
+  // what stays below is read by the batch sweep, at least once a second. 0 or 1: every chunk
+  // wakes the loop. See stream_connection_streaming.cc.
+  size_t readBatchBytes = 16384;
   std::chrono::seconds ephemeralCleanupAfter{86400};
   // Everything on the port that is not a Netdata `STREAM` (HTTP, /live): the connection is
   // handed over here, with the bytes already read, and forgotten. Unset: such connections close.
@@ -93,6 +97,10 @@ struct BridgeCounters {
   std::atomic<uint64_t> wireBytes{0};
   std::atomic<uint64_t> samples{0};
   std::atomic<uint64_t> malformedLines{0};
+  // Reads that returned stream bytes, and those of them the batch sweep made (see
+  // BridgeOptions::readBatchBytes).
+  std::atomic<uint64_t> reads{0};
+  std::atomic<uint64_t> batchReads{0};
   // Function results that matched no call in flight (late after a timeout or a cancel).
   std::atomic<uint64_t> strayFunctionResults{0};
 };

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <chrono>
 #include <memory>
@@ -30,18 +31,32 @@ using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
 inline constexpr size_t kReadBuffer = 64 * 1024;
+inline constexpr size_t kBatchBuckets = 10;
+inline constexpr std::chrono::milliseconds kBatchPeriod{100};  // × kBatchBuckets = 1 s
 
 struct StreamServer::Impl {
   class Connection;  // below: what the loops see of a connection
 
-  // One event loop on one thread (streaming I/O only; see StreamServer). Loop 0 also
-  // accepts and serves every connection until its first request is read: handshakes stay there,
-  // and so do the HTTP and live clients handed to web/ (their sockets belong to loop 0); an
-  // accepted plain-text stream is handed to the loop with the fewest connections. Everything a
-  // loop's connections touch besides their own state is thread-safe: the registry (its mutex; the per-sample path takes none), the counters
-  // (atomics), the log limiter and the conf (Impl::mutex).
+  // One event loop on one thread. Loop 0, the front loop, accepts and serves every connection
+  // until its first request is read: handshakes stay there, and so do the HTTP and live clients
+  // handed to web/ (their sockets belong to loop 0) and TLS streams (their TLS state is bound to
+  // it). An accepted plain-text stream is handed to the stream loop (1..N) with the fewest
+  // connections, so the front loop never carries a definition burst: in a reconnect storm of
+  // thousands of children, handshakes and the API are answered while the stream loops parse.
+  // Everything a loop's connections touch besides their own state is thread-safe: the registry
+  // (its mutex; the per-sample path takes none), the counters (atomics), the log limiter and
+  // the conf (Impl::mutex).
   struct Loop {
     std::set<Connection*> connections;  // guarded by Impl::mutex; before `io`, which outlives it
+    // Batched reads (stream_connection_streaming.cc): the loop's plain streams in kBatchBuckets
+    // buckets; every kBatchPeriod the sweep reads one bucket, so every stream is read at least
+    // once a second however little it sent (this loop's thread only; before `io`, as above).
+    std::array<std::vector<Connection*>, kBatchBuckets> batch;
+    size_t batchNext = 0;    // the bucket of the next stream that joins
+    uint32_t batchTick = 0;  // kBatchPeriod ticks since the loop started
+    // The views of the loop's last answer to streams(), for an answer it is late for (guarded
+    // by Impl::mutex).
+    std::shared_ptr<const std::vector<StreamView>> lastViews;
     // Concurrency hint 1: one thread runs it, so asio does not interrupt its epoll_wait (an
     // epoll_ctl per wake-up) to hand queued handlers to other threads. Posts from other threads
     // (the hand-off, streams()) stay safe: the queue is still locked.
@@ -66,10 +81,11 @@ struct StreamServer::Impl {
         registry(std::move(r)), allowFrom(SimplePattern::parse(options.allowStreamingFrom)),
         loops(makeLoops(options.ioThreads)), io(loops[0]->io), acceptor(io), cleanupTimer(io),
         identityTimer(io), acceptRetryTimer(io) {}
+  // The front loop and `threads` stream loops.
   static std::vector<std::unique_ptr<Loop>> makeLoops(size_t threads) {
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::unique_ptr<Loop>> loops;
-    for (size_t i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
+    for (size_t i = 0; i <= threads; ++i) loops.push_back(std::make_unique<Loop>());
     return loops;
   }
 
@@ -95,9 +111,11 @@ struct StreamServer::Impl {
     return identity;
   }
 
-  // Once a second per loop: streams that sent nothing for the idle timeout are dropped. One
-  // sweep instead of a timer re-armed on every read (a syscall and a heap update per read).
+  // Every kBatchPeriod per loop: one bucket of batched streams read; once a second, streams
+  // that sent nothing for the idle timeout are dropped (one sweep instead of a timer re-armed on
+  // every read: a syscall and a heap update per read) and function calls past their time fail.
   void scheduleSweep(Loop& loop);
+  void sweepBatch(Loop& loop);
   void trimAfterBurst();  // loop 0's sweep; see stream_server.cc
   uint64_t churnSeen = 0;     // registry->churn() at the last sweep (loop 0)
   uint64_t churnTrimmed = 0;  // … at the last trim (loop 0)
@@ -176,6 +194,9 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   // Seconds without stream data, for the idle sweep (0 while not streaming yet).
   virtual uint32_t idleSeconds(uint32_t tick) const = 0;
   virtual void idleTimeout() = 0;
+  // The batch sweep's turn (Loop::batch): reads what waits under the low-water mark, unless a
+  // wake-up read the stream recently. `batchTick` is the loop's.
+  virtual void batchRead(uint32_t batchTick) = 0;
   // What a v2 parent sends down (NODE_ID, the stream path) from the last polled identity.
   virtual void syncIdentity(const CloudIdentity& id) = 0;
   // Function calls (FunctionCalls): started, cancelled and timed out on the loop's thread.

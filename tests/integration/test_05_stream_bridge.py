@@ -119,7 +119,8 @@ class RealChildTest(BridgeTestBase):
         # Samples stay local: the gateway counted samples, and every message the cloud received
         # is a metadata message that decodes (the link has no message kind for metric values:
         # docs/protocol/aclk.md §7.1), none of them undecodable or of a kind outside that set.
-        self.assertGreater(gw.table("streams")[0]["samples"], 0)
+        # (Read in batches: samples under [stream] read batch bytes are read within a second.)
+        wait_for(lambda: gw.table("streams")[0]["samples"] > 0, 10, what="the child's samples")
         metadata = {"UpdateAgentConnection", "CreateNodeInstance", "UpdateNodeInstanceConnection",
                     "UpdateNodeInfo", "UpdateNodeCollectors", "ContextsSnapshot",
                     "ContextsUpdated", "AlarmLogHealth", "AlarmSnapshot", "AlarmLogEntry",
