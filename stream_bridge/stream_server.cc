@@ -75,10 +75,16 @@ void StreamServer::Impl::accept() {
 }
 
 void StreamServer::Impl::scheduleSweep(Loop& loop) {
-  loop.sweepTimer.expires_after(kBatchPeriod);
-  loop.sweepTimer.async_wait([this, &loop](error_code ec) {
+  // The front loop has no batched streams: it wakes once a second.
+  const bool batching = &loop != loops[0].get();
+  loop.sweepTimer.expires_after(batching ? kBatchPeriod : kBatchPeriod * int{kBatchBuckets});
+  loop.sweepTimer.async_wait([this, &loop, batching](error_code ec) {
     if (ec) return;
-    sweepBatch(loop);
+    if (batching) {
+      sweepBatch(loop);
+    } else {
+      loop.batchTick = (loop.batchTick / kBatchBuckets + 1) * kBatchBuckets;
+    }
     if (loop.batchTick % kBatchBuckets != 0) return scheduleSweep(loop);
     // Once a second.
     ++loop.tick;
