@@ -243,7 +243,7 @@ void Gateway::stop() {
 aclk::LocalHttpResponse Gateway::localApi(const std::string& method,
                                           const std::string& path) const {
   return routeHttp(method, path, ready_.load(),
-                   [this](bool withStreams) { return surfaceSnapshot(withStreams); });
+                   [this](SurfaceDepth depth) { return surfaceSnapshot(depth); });
 }
 
 std::string Gateway::handleControl(const std::string& requestLine) {

@@ -120,7 +120,7 @@ class Gateway : private ControlTarget {
   std::mutex reloadMutex_;
   // Everything the operating surface shows; the per-stream views only `withStreams` (they wait
   // on every stream loop: see routeHttp).
-  SurfaceSnapshot surfaceSnapshot(bool withStreams = true) const;
+  SurfaceSnapshot surfaceSnapshot(SurfaceDepth depth = SurfaceDepth::kNodesAndStreams) const;
   // The parts' statistics now (statistics.h): the bridge's, the web side's, the registry's, the
   // store's.
   PartReadings partReadings() const;

@@ -20,12 +20,12 @@
 
 namespace aclkd::daemon {
 
-SurfaceSnapshot Gateway::surfaceSnapshot(bool withStreams) const {
+SurfaceSnapshot Gateway::surfaceSnapshot(SurfaceDepth depth) const {
   SurfaceSnapshot s;
-  s.state = stateView();
-  s.nodes = registry_->nodes();
+  s.state = stateView(depth != SurfaceDepth::kHealth);
+  if (depth != SurfaceDepth::kHealth) s.nodes = registry_->nodes();
   if (const auto* bridge = this->bridge()) {
-    if (withStreams) s.streams = bridge->streams();
+    if (depth == SurfaceDepth::kNodesAndStreams) s.streams = bridge->streams();
     s.streamsConnected = bridge->streamingCount();
   }
   s.parts = partReadings();

@@ -13,29 +13,30 @@ struct Route {
   std::string_view path;
   std::string_view contentType;
   // kPage: the status page, with the state once ready (never 503: it says it is starting);
-  // kState: 503 while starting.
-  enum Shows { kPage, kState, kStateAndStreams } shows;
+  // the others: 503 while starting, and the snapshot as deep as `depth`.
+  enum Shows { kPage, kState } shows;
+  SurfaceDepth depth;
   std::string (*render)(const SurfaceSnapshot&);  // not for kPage: renderStatusPage
 };
 
 constexpr std::string_view kJson = "application/json";
 
 const Route kRoutes[] = {
-    {"/", "text/html; charset=utf-8", Route::kPage, nullptr},
-    {"/index.html", "text/html; charset=utf-8", Route::kPage, nullptr},
-    {"/api/v1/aclk", kJson, Route::kState,
+    {"/", "text/html; charset=utf-8", Route::kPage, SurfaceDepth::kNodes, nullptr},
+    {"/index.html", "text/html; charset=utf-8", Route::kPage, SurfaceDepth::kNodes, nullptr},
+    {"/api/v1/aclk", kJson, Route::kState, SurfaceDepth::kNodes,
      [](const SurfaceSnapshot& s) { return aclk::renderAclkStateJson(s.state); }},
-    {"/api/v3/info", kJson, Route::kState, renderInfoJson},
-    {"/healthz", kJson, Route::kState, renderHealthJson},
-    {"/metrics", "text/plain; version=0.0.4; charset=utf-8", Route::kStateAndStreams,
-     renderMetrics},
+    {"/api/v3/info", kJson, Route::kState, SurfaceDepth::kNodes, renderInfoJson},
+    {"/healthz", kJson, Route::kState, SurfaceDepth::kHealth, renderHealthJson},
+    {"/metrics", "text/plain; version=0.0.4; charset=utf-8", Route::kState,
+     SurfaceDepth::kNodesAndStreams, renderMetrics},
 };
 
 }  // namespace
 
 aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& target,
                                   bool ready,
-                                  const std::function<SurfaceSnapshot(bool withStreams)>& snapshot) {
+                                  const std::function<SurfaceSnapshot(SurfaceDepth)>& snapshot) {
   aclk::LocalHttpResponse r;
   const std::string bare = target.substr(0, target.find('?'));
   if (method != "GET") {
@@ -54,10 +55,10 @@ aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& 
     if (route.shows == Route::kPage) {
       // Without the stream views: the page's tables need none, and a page load must not wait on
       // a busy stream loop (the script gets the streams from the live channel).
-      r.body = renderStatusPage(ready ? snapshot(false) : SurfaceSnapshot{}, ready);
+      r.body = renderStatusPage(ready ? snapshot(route.depth) : SurfaceSnapshot{}, ready);
       return r;
     }
-    r.body = route.render(snapshot(route.shows == Route::kStateAndStreams));
+    r.body = route.render(snapshot(route.depth));
     return r;
   }
   r.code = 404;

@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int replies = 0;
   aclk::CmdRequests cmds(
       [](const std::string& method, const std::string& path) {
-        const auto snapshot = [](bool) { return daemon::SurfaceSnapshot{}; };
+        const auto snapshot = [](daemon::SurfaceDepth) { return daemon::SurfaceSnapshot{}; };
         return daemon::routeHttp(method, path, true, snapshot);
       },
       nullptr,

@@ -40,7 +40,7 @@ const web::Router& routes() {
            {}});
     r.add({"GET", "*",
            [](const web::HttpRequest& req) {
-             const auto local = daemon::routeHttp(req.method, req.target, true, [](bool) {
+             const auto local = daemon::routeHttp(req.method, req.target, true, [](daemon::SurfaceDepth) {
                return daemon::SurfaceSnapshot{};
              });
              return web::HttpResponse{local.code, local.contentType, local.body};

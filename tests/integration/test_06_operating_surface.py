@@ -55,8 +55,12 @@ class OperatingSurfaceTest(BridgeTestBase):
         self.assertTrue(got.startswith(b"Hit me baby"))
         s.sendall(b'CHART "a.b" "" "t" "u" "f" "a.b" "line" 1 1 "" "" ""\nBEGIN "a.b" 0\n'
                   b'SET "x" = 1\nEND\n')
-        time.sleep(0.5)
-        code, ctype, body = get(port, "/metrics")
+        # Read in batches: a chunk under [stream] read batch bytes is read within a second.
+        def sampled():
+            code, ctype, body = get(port, "/metrics")
+            return (code, ctype, body) if parse_metrics(body)[1].get(
+                "aclkd_samples_dropped_total", [0])[0] >= 1 else None
+        code, ctype, body = wait_for(sampled, 10, what="the stream's sample in /metrics")
         self.assertEqual(code, 200)
         self.assertTrue(ctype.startswith("text/plain; version=0.0.4"))
         types, samples, _ = parse_metrics(body)

@@ -256,10 +256,14 @@ class CrashAndCorruptionTest(DurableStateTestBase):
             kids = [self.child(gw, f"it-kill-{i}", guid=g).start() for i, g in enumerate(guids)]
             wait_for(lambda: all((gw.node(g) or {}).get("live") for g in guids), 15,
                      what="all children live")
-            # A context added by each child, then enough time for the batch window to pass.
+            # A context added by each child, then enough time for the batch window to pass. The
+            # window starts when the gateway has the context (it reads a stream in batches, up
+            # to a second after the child sent it), so the count must move first.
+            time.sleep(1.5)  # the replay's tail read too
+            settled = {g: (gw.node(g) or {}).get("contexts", 0) for g in guids}
             for k in kids:
                 k.add_contexts(1, prefix=f"it.round{round_}.")
-            wait_for(lambda: all((gw.node(g) or {}).get("contexts", 0) >= 300 + round_ + 1
+            wait_for(lambda: all((gw.node(g) or {}).get("contexts", 0) > settled[g]
                                  for g in guids), 15, what="the new contexts")
             time.sleep(self.BATCH_WINDOW)
             # More changes right before the kill: these may be lost, the earlier ones not.

@@ -10,32 +10,34 @@ namespace aclkd::daemon {
 namespace {
 
 // routeHttp asks for the per-stream views (a wait on every stream loop) only for a route that
-// shows them; a health probe or the status JSON gets its counts without them.
+// shows them, and for the node list (a walk of the registry under its lock) not for a health
+// probe; the probe and the status JSON get their counts without them.
 class RouteHttpTest : public ::testing::Test {
  protected:
   aclk::LocalHttpResponse get(const std::string& path, bool ready = true) {
-    return routeHttp("GET", path, ready, [this](bool withStreams) {
-      asked.push_back(withStreams);
+    return routeHttp("GET", path, ready, [this](SurfaceDepth depth) {
+      asked.push_back(depth);
       SurfaceSnapshot s;
       s.streamsConnected = 3;
-      if (withStreams) s.streams.resize(3);
+      if (depth == SurfaceDepth::kNodesAndStreams) s.streams.resize(3);
       return s;
     });
   }
-  std::vector<bool> asked;
+  std::vector<SurfaceDepth> asked;
 };
 
-TEST_F(RouteHttpTest, OnlyTheMetricsAskForTheStreamViews) {
+TEST_F(RouteHttpTest, OnlyTheMetricsAskForTheStreamViewsAndHealthForNoNodes) {
   const auto health = get("/healthz");
   EXPECT_EQ(health.code, 200);
   EXPECT_EQ(nlohmann::json::parse(health.body)["streams"], 3) << "the exact count, no views";
   EXPECT_EQ(get("/api/v1/aclk").code, 200);
   EXPECT_EQ(get("/api/v3/info").code, 200);
-  EXPECT_EQ(asked, (std::vector<bool>{false, false, false}));
+  EXPECT_EQ(asked, (std::vector<SurfaceDepth>{SurfaceDepth::kHealth, SurfaceDepth::kNodes,
+                                              SurfaceDepth::kNodes}));
   const auto metrics = get("/metrics?x=1");
   EXPECT_EQ(metrics.code, 200);
   EXPECT_NE(metrics.body.find("aclkd_streams 3"), std::string::npos);
-  EXPECT_EQ(asked.back(), true);
+  EXPECT_EQ(asked.back(), SurfaceDepth::kNodesAndStreams);
 }
 
 TEST_F(RouteHttpTest, RefusalsTakeNoSnapshotThePageNoStreamViews) {
@@ -47,7 +49,8 @@ TEST_F(RouteHttpTest, RefusalsTakeNoSnapshotThePageNoStreamViews) {
   EXPECT_TRUE(asked.empty());
   const auto page = get("/");
   EXPECT_EQ(page.code, 200);
-  EXPECT_EQ(asked, (std::vector<bool>{false})) << "the page never waits on the stream loops";
+  EXPECT_EQ(asked, (std::vector<SurfaceDepth>{SurfaceDepth::kNodes}))
+      << "the page never waits on the stream loops";
   EXPECT_NE(page.body.find("3 connected"), std::string::npos);
 }
 
