@@ -188,6 +188,11 @@ constexpr Statistic kStatistics[] = {
              "(the gateway too busy to read them); each given one more timeout instead of a "
              "drop.",
      .stateKey = "stream-handshakes-late", .fromBridge = &BridgeCounters::handshakesLate},
+    {.metric = "aclkd_stream_attach_waits_total",
+     .help = "Stream requests for a host whose previous stream was still open (its close not "
+             "yet handled: a reconnect storm), accepted after waiting up to 2 s for it instead "
+             "of refused as a duplicate.",
+     .stateKey = "stream-attach-waits", .fromBridge = &BridgeCounters::attachWaits},
     {.metric = "aclkd_stream_views_late_total",
      .help = "Answers for which a stream loop was too busy to hand over its streams' views in "
              "time (2 s for aclkctl, 20 ms for HTTP): that loop's streams are shown as of its "

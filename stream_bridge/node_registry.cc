@@ -104,7 +104,8 @@ void NodeRegistry::notify() {
 
 std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& request,
                                                            const HostPolicy& policy,
-                                                           const std::string& peer) {
+                                                           const std::string& peer,
+                                                           bool noteDuplicate) {
   std::unique_ptr<Stream> stream;
   {
     std::lock_guard lock(mutex_);
@@ -112,7 +113,7 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
     if (!slot) slot = std::make_unique<Node>();
     Node& n = *slot;
     if (n.attached) {
-      noteDuplicateStream(n, peer);
+      if (noteDuplicate) noteDuplicateStream(n, peer);
       return nullptr;
     }
     n.attached = true;

@@ -74,9 +74,11 @@ class NodeRegistry : public aclk::NodeRelaySource {
 
   class Stream;
   // A host starts streaming. nullptr when the host is already live (Netdata's "already
-  // streaming"); the caller then replies kReplyAlreadyStreaming.
+  // streaming"); the caller then replies kReplyAlreadyStreaming. `noteDuplicate`: count and warn
+  // about it as a second live stream (false while the caller still waits for the previous
+  // stream's close).
   std::unique_ptr<Stream> attach(const StreamRequest& request, const HostPolicy& policy,
-                                 const std::string& peer);
+                                 const std::string& peer, bool noteDuplicate = true);
 
   // Ephemeral hosts that have been offline longer than `after` are forgotten (here, in the
   // store, and, through the link, in the cloud).

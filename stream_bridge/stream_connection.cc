@@ -163,13 +163,44 @@ void StreamConnection::onRequest(const std::string& rest) {
                   "STREAM " + who + ": machine GUID '" + request_.machineGuid +
                       "' is the gateway's own. Forbidding access.");
   }
+  attachHost(rest);
+}
+
+// A child that reconnects after a drop can be faster than the close of its previous stream,
+// which that stream's loop handles in its turn (in a reconnect storm, behind other children's
+// definition bursts): the registry still has the host attached. Refused ("already streaming"), a
+// Netdata child waits before it tries again, and the storm lasts longer. So the front loop asks
+// again every 100 ms for up to 2 s (kAttachTries), and only then takes the request for what it
+// is: a second live stream of the machine GUID (a cloned child, or two parents relaying it),
+// refused and noted by the registry.
+void StreamConnection::attachHost(const std::string& rest) {
+  const auto conf = server_.currentConf();
+  const bool lastTry = attachTries_ >= kAttachTries;
   host_ = server_.registry->attach(request_, conf->policy(request_.apiKey, request_.machineGuid),
-                                   peer_);
+                                   peer_, lastTry);
+  if (!host_ && !lastTry) {
+    ++attachTries_;
+    if (!attachTimer_) attachTimer_ = std::make_unique<asio::steady_timer>(loop_->io);
+    attachTimer_->expires_after(std::chrono::milliseconds(100));
+    attachTimer_->async_wait([self = selfPtr(), rest](error_code ec) {
+      if (!ec && !self->closed_) self->attachHost(rest);
+    });
+    return;
+  }
+  const std::string who = "[receive from [" + peerIp_ + "]:" + request_.hostname + "]";
   if (!host_) {
     return refuse(std::string(kReplyAlreadyStreaming),
                   "STREAM " + who + ": machine GUID '" + request_.machineGuid +
                       "' is already streaming to this server");
   }
+  if (attachTries_ > 0) {
+    server_.counters.attachWaits++;
+    server_.warnLimited(peerIp_, "attach-wait",
+                        "STREAM " + who + ": the previous stream of '" + request_.machineGuid +
+                            "' was still open; the request waited " +
+                            std::to_string(attachTries_ * 100) + " ms for it to close");
+  }
+  attachTimer_.reset();
   forwardTo(host_.get());
   const bool hasProtocol = request_.systemInfo.count("NETDATA_PROTOCOL_VERSION") > 0;
   const auto compressionOrder = conf->compressionOrder(request_.apiKey, request_.machineGuid,

@@ -65,6 +65,7 @@ class StreamConnection final : public StreamServer::Impl::Connection, public Esc
   void readHandshake(bool dataWaiting = false);
   void handOff();
   void onRequest(const std::string& rest);
+  void attachHost(const std::string& rest);
   void refuse(const std::string& reply, const std::string& log);
   void drop(const std::string& reason, const std::string& why, bool counted);
   void armTimer(std::chrono::seconds after, void (*fired)(StreamConnection&));
@@ -122,6 +123,9 @@ class StreamConnection final : public StreamServer::Impl::Connection, public Esc
   asio::steady_timer timer_;
   uint64_t timerArm_ = 0;           // see armTimer
   bool handshakeExtended_ = false;  // see handshakeTimedOut
+  static constexpr int kAttachTries = 20;  // see attachHost
+  int attachTries_ = 0;
+  std::unique_ptr<asio::steady_timer> attachTimer_;
   std::vector<char> tlsBuffer_;
   std::string handshake_;
   std::string peer_;

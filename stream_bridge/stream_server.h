@@ -90,6 +90,9 @@ struct BridgeCounters {
   // Handshakes found unread in the socket when their timeout fired (loop 0 too busy to read
   // them): given one more period instead of a drop.
   std::atomic<uint64_t> handshakesLate{0};
+  // Requests for a host whose previous stream was still open (its close not yet handled),
+  // accepted after waiting for it instead of refused.
+  std::atomic<uint64_t> attachWaits{0};
   // Answers of streams() that lacked a loop's streams: the loop did not hand over its views
   // within 2 s (busy with a definition burst).
   std::atomic<uint64_t> viewsLate{0};

@@ -117,7 +117,8 @@ TEST(StatisticsTest, TheStateListsTheRunningPartsCountersPartByPart) {
   EXPECT_EQ(keysOf(all),
             (std::vector<std::string>{
                 "streams-accepted", "streams-refused", "streams-dropped",
-                "streams-over-connection-limit", "stream-handshakes-late", "stream-views-late",
+                "streams-over-connection-limit", "stream-handshakes-late", "stream-attach-waits",
+                "stream-views-late",
                 "function-results-stray", "duplicate-guid-streams",
                 "function-declarations-refused", "store-batches", "store-rows-written",
                 "store-write-errors", "store-recovered"}));

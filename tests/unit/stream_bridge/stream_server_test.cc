@@ -4,6 +4,7 @@
 // definition bursts hold it.
 
 #include "stream_bridge/stream_server.h"
+#include "stream_bridge/stream_conf.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -254,6 +255,44 @@ TEST_F(StreamServerTest, AHandshakeIsAnsweredWhileTheStreamLoopIsBusy) {
   releaseLoop();
   EXPECT_EQ(server_->counters().accepted.load(), 2u);
   close(child);
+}
+
+// A reconnect storm, in small: the child dropped its stream and reconnects at once, but its
+// stream loop (held here, as by other children's definition bursts) has not handled the close
+// yet. The new request waits for it instead of being refused as a second stream of the GUID.
+TEST_F(StreamServerTest, AReconnectWaitsForItsPreviousStreamsCloseInsteadOfBeingRefused) {
+  const std::string guid = "7e5dc348-e657-11f1-8a35-02fc000000e5";
+  const int first = connectTo(server_->port());
+  sendAll(first, request(guid));
+  ASSERT_NE(reply(first), "");
+  holdStreamLoop();
+  close(first);
+  const int again = connectTo(server_->port());
+  sendAll(again, request(guid));
+  std::this_thread::sleep_for(500ms);
+  releaseLoop();  // the stream loop handles the close; the request attaches on its next try
+  EXPECT_NE(reply(again), "") << "accepted, not refused";
+  const auto& c = server_->counters();
+  EXPECT_EQ(c.refused.load(), 0u);
+  EXPECT_EQ(c.attachWaits.load(), 1u);
+  EXPECT_EQ(warnings("was still open; the request waited"), 1u);
+  close(again);
+}
+
+TEST_F(StreamServerTest, ASecondLiveStreamOfAGuidIsRefusedAfterTheWait) {
+  const std::string guid = "7e5dc348-e657-11f1-8a35-02fc000000f6";
+  const int first = connectTo(server_->port());
+  sendAll(first, request(guid));
+  ASSERT_NE(reply(first), "");
+  const int second = connectTo(server_->port());
+  const auto asked = std::chrono::steady_clock::now();
+  sendAll(second, request(guid));
+  EXPECT_EQ(reply(second), std::string(kReplyAlreadyStreaming));
+  EXPECT_GE(std::chrono::steady_clock::now() - asked, 1900ms) << "after 2 s of waiting";
+  EXPECT_EQ(server_->counters().refused.load(), 1u);
+  EXPECT_EQ(server_->counters().attachWaits.load(), 0u);
+  close(second);
+  close(first);
 }
 
 // Read batching: a stream that sends less than [stream] read batch bytes is not read per chunk
