@@ -66,7 +66,7 @@ ClaimOutcome claimOnce(const ClaimInputs& inputs, const ClaimEnvironment& env,
   if (!outcome.ok) {
     return outcome;
   }
-  if (auto error = store.commit(identity); !error.empty()) {
+  if (std::string error; !store.commit(identity, &error)) {
     outcome.ok = false;
     outcome.reason = "Failed: cannot save the claim: " + error;
     return outcome;

@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "common/fail_with.h"
 #include "common/uuid.h"
 #include "stream_bridge/stream_info.h"
 #include "stream_bridge/stream_server_impl.h"
@@ -131,7 +132,7 @@ StreamServer::StreamServer(BridgeOptions options, std::shared_ptr<const StreamCo
 
 StreamServer::~StreamServer() { stop(); }
 
-std::string StreamServer::start() {
+bool StreamServer::start(std::string* error) {
   auto& s = *impl_;
   try {
     if (s.options.tls != TlsMode::kNone) {
@@ -150,8 +151,8 @@ std::string StreamServer::start() {
     s.acceptor.listen(asio::socket_base::max_listen_connections);
     s.boundPort = s.acceptor.local_endpoint().port();
   } catch (const std::exception& e) {
-    return "cannot listen for streams on " + s.options.bindAddress + ":" +
-           std::to_string(s.options.port) + ": " + e.what();
+    return failWith(error, "cannot listen for streams on " + s.options.bindAddress + ":" +
+                               std::to_string(s.options.port) + ": " + e.what());
   }
   s.accept();
   s.scheduleCleanup();
@@ -175,7 +176,7 @@ std::string StreamServer::start() {
                : s.options.tls == TlsMode::kOptional ? " (TLS optional)"
                                                      : "",
                s.loops.size(), s.loops.size() == 1 ? "" : "s");
-  return "";
+  return true;
 }
 
 void StreamServer::stop() {

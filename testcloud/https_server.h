@@ -29,8 +29,8 @@ class HttpsServer {
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;
 
-  // Creates the context and binds the listening socket. Returns an error text, empty on success.
-  std::string start();
+  // Creates the context and binds the listening socket; false with *error when it cannot.
+  bool start(std::string* error);
 
   // scheme://bind:port, what clients should use.
   std::string url() const;

@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical"}));
   CLI11_PARSE(app, argc, argv);
 
-  if (const auto error = aclkd::setupLogging(logLevel, ""); !error.empty()) {
+  if (std::string error; !aclkd::setupLogging(logLevel, "", &error)) {
     std::fprintf(stderr, "error: %s\n", error.c_str());
     return 1;
   }
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   CloudState state(stateFile);
-  if (const auto error = state.load(); !error.empty()) {
+  if (std::string error; !state.load(&error)) {
     spdlog::critical("{}", error);
     return 1;
   }
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<MqttCloud> mqttCloud;
   if (!broker.empty()) {
     mqttCloud = std::make_unique<MqttCloud>(broker);
-    if (const auto error = mqttCloud->start(); !error.empty()) {
+    if (std::string error; !mqttCloud->start(&error)) {
       spdlog::critical("{}", error);
       return 1;
     }
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   }
 
   HttpsServer http(server, router);
-  if (const auto error = http.start(); !error.empty()) {
+  if (std::string error; !http.start(&error)) {
     spdlog::critical("{}", error);
     return 1;
   }

@@ -66,8 +66,8 @@ class MqttCloud {
   MqttCloud& operator=(const MqttCloud&) = delete;
 
   // Connects (waiting up to 10 s) and subscribes; afterwards Paho reconnects on its own and the
-  // subscription is renewed on every reconnect. Returns an error text, empty on success.
-  std::string start();
+  // subscription is renewed on every reconnect. False with *error when it cannot connect.
+  bool start(std::string* error);
   void stop();
 
   void addRoutes(Router& router);

@@ -87,7 +87,8 @@ class StreamServerTest : public ::testing::Test {
     ASSERT_TRUE(conf);
     server_ = std::make_unique<StreamServer>(o, std::make_shared<const StreamConf>(*conf),
                                              std::make_shared<NodeRegistry>([] {}));
-    ASSERT_EQ(server_->start(), "");
+    std::string error;
+    ASSERT_TRUE(server_->start(&error)) << error;
     // One stream, so that loop 0 polls the cloud identity (nobody to tell otherwise).
     streaming_ = connectTo(server_->port());
     sendAll(streaming_, request("7e5dc348-e657-11f1-8a35-02fc000000a1"));
