@@ -14,7 +14,7 @@ class Login {
   void run(const Url& cloud) {
 
     // /env
-    HttpRequest envReq = baseRequest();
+    HttpClientRequest envReq = baseRequest();
     envReq.url = cloud.scheme + "://" + cloud.hostPort() + envPath(versionWithoutV(), snap_.claimedId);
     auto envResp = https(envReq, cloud);
     if (!envResp) {
@@ -33,7 +33,7 @@ class Login {
     const Url& auth = env->authEndpoint;
     std::string authPath = auth.path;
     while (!authPath.empty() && authPath.back() == '/') authPath.pop_back();
-    HttpRequest chReq = baseRequest();
+    HttpClientRequest chReq = baseRequest();
     chReq.url = auth.scheme + "://" + auth.hostPort() + challengePath(authPath, snap_.claimedId);
     auto chResp = https(chReq, auth);
     if (!chResp) return;
@@ -51,7 +51,7 @@ class Login {
     }
 
     // OTP password
-    HttpRequest pwReq = baseRequest();
+    HttpClientRequest pwReq = baseRequest();
     pwReq.method = "POST";
     pwReq.url = auth.scheme + "://" + auth.hostPort() + passwordPath(authPath, snap_.claimedId);
     pwReq.body = buildPasswordBody(o_.agentVersion, *secret);
@@ -71,8 +71,8 @@ class Login {
     if (o_.setStatus) o_.setStatus(s);
   }
 
-  HttpRequest baseRequest() const {
-    HttpRequest r;
+  HttpClientRequest baseRequest() const {
+    HttpClientRequest r;
     r.headers = {"User-Agent: Netdata/rocks newhttpclient", "Accept:", "Content-Type:"};
     r.caFile = o_.caFile;
     r.insecure = snap_.insecure;
@@ -80,22 +80,22 @@ class Login {
     r.totalTimeoutMs = 30000;
     r.cancel = o_.cancel;
     if (snap_.proxy.kind == ProxyKind::kNone) {
-      r.proxyMode = HttpRequest::ProxyMode::kNone;
+      r.proxyMode = HttpClientRequest::ProxyMode::kNone;
     } else {
-      r.proxyMode = HttpRequest::ProxyMode::kExplicit;
+      r.proxyMode = HttpClientRequest::ProxyMode::kExplicit;
       r.proxy = snap_.proxy;
     }
     return r;
   }
 
   // One HTTPS step. Returns nullopt (status set, reason logged) when it produced no answer.
-  std::optional<HttpResponse> https(const HttpRequest& request,
+  std::optional<HttpClientResponse> https(const HttpClientRequest& request,
                                           const Url& target) const {
     // `Host: <host>` without the port, as the agent's HTTPS client sends it (docs/protocol/aclk.md
     // §4.2); libcurl's own adds the port when it is not the scheme's default.
-    HttpRequest req = request;
+    HttpClientRequest req = request;
     req.headers.push_back("Host: " + bracketedHost(target.host));
-    HttpResponse resp = o_.http ? o_.http(req) : httpPerform(req);
+    HttpClientResponse resp = o_.http ? o_.http(req) : httpPerform(req);
     if (resp.failure == HttpFailure::kCancelled) {
       return std::nullopt;
     }

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "aclk/aclk_status.h"
 #include "aclk/backoff.h"
+#include "aclk/status_strings.h"
 #include "common/url.h"
 
 namespace aclkd::aclk {

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "aclk/aclk_state.h"
+#include "aclk/aclk_state_view.h"
 #include "aclk/link.h"
 #include "alerts/alert_relay.h"
 #include "claim/claim_manager.h"

@@ -9,7 +9,7 @@
 namespace aclkd::daemon {
 namespace {
 
-struct Route {
+struct LocalEndpoint {
   std::string_view path;
   std::string_view contentType;
   // kPage: the status page, with the state once ready (never 503: it says it is starting);
@@ -20,14 +20,14 @@ struct Route {
 
 constexpr std::string_view kJson = "application/json";
 
-const Route kRoutes[] = {
-    {"/", "text/html; charset=utf-8", Route::kPage, nullptr},
-    {"/index.html", "text/html; charset=utf-8", Route::kPage, nullptr},
-    {"/api/v1/aclk", kJson, Route::kState,
+const LocalEndpoint kEndpoints[] = {
+    {"/", "text/html; charset=utf-8", LocalEndpoint::kPage, nullptr},
+    {"/index.html", "text/html; charset=utf-8", LocalEndpoint::kPage, nullptr},
+    {"/api/v1/aclk", kJson, LocalEndpoint::kState,
      [](const SurfaceSnapshot& s) { return aclk::renderAclkStateJson(s.state); }},
-    {"/api/v3/info", kJson, Route::kState, renderInfoJson},
-    {"/healthz", kJson, Route::kState, renderHealthJson},
-    {"/metrics", "text/plain; version=0.0.4; charset=utf-8", Route::kStateAndStreams,
+    {"/api/v3/info", kJson, LocalEndpoint::kState, renderInfoJson},
+    {"/healthz", kJson, LocalEndpoint::kState, renderHealthJson},
+    {"/metrics", "text/plain; version=0.0.4; charset=utf-8", LocalEndpoint::kStateAndStreams,
      renderMetrics},
 };
 
@@ -43,21 +43,21 @@ aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& 
     r.body = R"({"error":"only GET"})";
     return r;
   }
-  for (const auto& route : kRoutes) {
+  for (const auto& route : kEndpoints) {
     if (route.path != bare) continue;
-    if (route.shows != Route::kPage && !ready) {
+    if (route.shows != LocalEndpoint::kPage && !ready) {
       r.code = 503;
       r.body = R"({"error":"aclkd is starting"})";
       return r;
     }
     r.contentType = std::string(route.contentType);
-    if (route.shows == Route::kPage) {
+    if (route.shows == LocalEndpoint::kPage) {
       // Without the stream views: the page's tables need none, and a page load must not wait on
       // a busy stream loop (the script gets the streams from the live channel).
       r.body = renderStatusPage(ready ? snapshot(false) : SurfaceSnapshot{}, ready);
       return r;
     }
-    r.body = route.render(snapshot(route.shows == Route::kStateAndStreams));
+    r.body = route.render(snapshot(route.shows == LocalEndpoint::kStateAndStreams));
     return r;
   }
   r.code = 404;

@@ -114,7 +114,7 @@ nlohmann::ordered_json faultsToJson(const Faults& faults) {
   return out;
 }
 
-void ControlApi::addRoutes(Router& router) {
+void ControlApi::addRoutes(ApiRouter& router) {
   router.add("GET", "/healthz", [](const Request&) { return textReply(200, "ok"); });
 
   router.add("GET", "/testcloud/api/claims",

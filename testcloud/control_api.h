@@ -4,8 +4,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "testcloud/api_router.h"
 #include "testcloud/cloud_state.h"
-#include "testcloud/router.h"
 
 namespace aclkd::testcloud {
 
@@ -20,7 +20,7 @@ class ControlApi {
  public:
   explicit ControlApi(CloudState& state) : state_(state) {}
 
-  void addRoutes(Router& router);
+  void addRoutes(ApiRouter& router);
 
  private:
   CloudState& state_;

@@ -348,7 +348,7 @@ const lws_protocols kProtocols[] = {
 
 }  // namespace
 
-HttpsServer::HttpsServer(ServerOptions options, const Router& router)
+HttpsServer::HttpsServer(ServerOptions options, const ApiRouter& router)
     : options_(std::move(options)), router_(router) {}
 
 HttpsServer::~HttpsServer() {

@@ -14,12 +14,12 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "testcloud/agent_auth.h"
+#include "testcloud/api_router.h"
 #include "testcloud/claim_endpoint.h"
 #include "testcloud/cloud_state.h"
 #include "testcloud/control_api.h"
 #include "testcloud/https_server.h"
 #include "testcloud/mqtt_cloud.h"
-#include "testcloud/router.h"
 
 namespace {
 
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   // The count only: tokens are secrets and never reach a log.
   spdlog::info("accepting {} token(s); rooms: {}", policy.tokens.size(), joinOrAny(policy.rooms));
 
-  Router router;
+  ApiRouter router;
   ClaimEndpoint claims(std::move(policy), state);
   claims.addRoutes(router);
   ControlApi control(state);

@@ -465,7 +465,7 @@ Reply MqttCloud::dropReply(const std::string& claimedId) {
   return jsonReply(200, {{"dropped", claimedId}});
 }
 
-void MqttCloud::addRoutes(Router& router) {
+void MqttCloud::addRoutes(ApiRouter& router) {
   alerts_.addRoutes(router);
   router.add("GET", "/testcloud/api/messages",
              [this](const Request& r) { return messagesReply(r); });

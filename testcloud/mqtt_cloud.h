@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "testcloud/alert_view.h"
-#include "testcloud/router.h"
+#include "testcloud/api_router.h"
 
 namespace mqtt {
 class async_client;
@@ -70,7 +70,7 @@ class MqttCloud {
   bool start(std::string* error);
   void stop();
 
-  void addRoutes(Router& router);
+  void addRoutes(ApiRouter& router);
 
  private:
   struct Inbound {
@@ -92,7 +92,7 @@ class MqttCloud {
   Reply checkpointReply(const std::string& claimedId, const nlohmann::json& body);
   Reply dropReply(const std::string& claimedId);
   // function_api.cc
-  void addFunctionRoutes(Router& router);
+  void addFunctionRoutes(ApiRouter& router);
   // The claimed id whose agent announced `nodeId`, or "".
   std::string claimOfNode(const std::string& nodeId) const;
   Reply nodeCmd(const std::string& nodeId, const std::string& method, const std::string& path,

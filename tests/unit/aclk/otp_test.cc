@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "aclk/aclk_status.h"
+#include "aclk/status_strings.h"
 #include "aclk/topics.h"
 #include "unit/aclk/step_outcome.h"
 

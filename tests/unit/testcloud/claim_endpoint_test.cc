@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "common/file_util.h"
+#include "testcloud/api_router.h"
 #include "testcloud/claim_endpoint.h"
 #include "testcloud/cloud_state.h"
 #include "testcloud/control_api.h"
 #include "testcloud/public_key.h"
-#include "testcloud/router.h"
 
 namespace aclkd::testcloud {
 namespace {
@@ -296,7 +296,7 @@ TEST_F(ClaimEndpointTest, InjectedFaultAnswersUntilCleared) {
 }
 
 TEST(RouterTest, MatchesPathsCapturesParamsAndAnswers404And405) {
-  Router router;
+  ApiRouter router;
   router.add("GET", "/a/{id}",
              [](const Request& r) { return textReply(200, "get " + r.param("id")); });
   router.add("PUT", "/a/{id}",
@@ -343,7 +343,7 @@ class ControlApiTest : public ::testing::Test {
 
   CloudState state_;
   ControlApi control_;
-  Router router_;
+  ApiRouter router_;
 };
 
 TEST_F(ControlApiTest, HealthzAnswersOk) {
