@@ -16,7 +16,7 @@
 #include "stream_bridge/handshake.h"
 #include "stream_bridge/stream_parser.h"
 #include "stream_bridge/stream_path.h"
-#include "stream_bridge/stream_server_impl.h"
+#include "stream_bridge/stream_connection.h"
 #include "web/port_connection.h"
 
 namespace aclkd::stream_bridge {

@@ -7,7 +7,7 @@
 #include "common/fail_with.h"
 #include "common/uuid.h"
 #include "stream_bridge/stream_info.h"
-#include "stream_bridge/stream_server_impl.h"
+#include "stream_bridge/stream_connection.h"
 
 namespace aclkd::stream_bridge {
 

@@ -1,0 +1,36 @@
+#pragma once
+
+// One connection of the stream server as its loops see it, and the function that serves a newly
+// accepted socket; the concrete class (StreamConnection) is in stream_connection.cc. Private to
+// stream_bridge/.
+
+#include <cstdint>
+#include <memory>
+
+#include "stream_bridge/stream_server_impl.h"
+
+namespace aclkd::stream_bridge {
+
+// What the server's loops see of a connection (the concrete one is in stream_connection.cc).
+// Called on the connection's own loop thread only (what other threads need is in Impl::streaming).
+class StreamServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  virtual ~Connection() = default;
+  virtual bool streaming() const = 0;
+  virtual StreamView view() const = 0;
+  // Seconds without stream data, for the idle sweep (0 while not streaming yet).
+  virtual uint32_t idleSeconds(uint32_t tick) const = 0;
+  virtual void idleTimeout() = 0;
+  // What a v2 parent sends down (NODE_ID, the stream path) from the last polled identity.
+  virtual void syncIdentity(const CloudIdentity& id) = 0;
+  // Function calls (FunctionCalls): started, cancelled and timed out on the loop's thread.
+  virtual void startCall(uint64_t id, FunctionCallRequest request, FunctionDone done) = 0;
+  virtual void cancelCall(uint64_t id) = 0;
+  // Times out what is due; false once no call is in flight.
+  virtual bool expireCalls(SteadyClock::time_point now) = 0;
+};
+
+// Serves one accepted socket on loop 0 (stream_connection.cc).
+void serveConnection(StreamServer::Impl& server, tcp::socket socket);
+
+}  // namespace aclkd::stream_bridge
