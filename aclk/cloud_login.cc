@@ -14,35 +14,36 @@ class Login {
   void run(const Url& cloud) {
 
     // /env
-    HttpRequest envReq = baseRequest();
+    HttpClientRequest envReq = baseRequest();
     envReq.url = cloud.scheme + "://" + cloud.hostPort() + envPath(versionWithoutV(), snap_.claimedId);
     auto envResp = https(envReq, cloud);
     if (!envResp) {
       spdlog::warn("ACLK: failed to get ACLK environment (cannot contact ENV endpoint)");
       return;
     }
-    const auto env = interpretEnvResponse(envResp->status, envResp->body);
-    if (!env.value) {
-      stepFailed(env);
+    StepFailure failure;
+    const auto env = interpretEnvResponse(envResp->status, envResp->body, &failure);
+    if (!env) {
+      stepFailed(failure);
       return;
     }
-    out_->backoff = env.value->backoff;
+    out_->backoff = env->backoff;
 
     // OTP challenge
-    const Url& auth = env.value->authEndpoint;
+    const Url& auth = env->authEndpoint;
     std::string authPath = auth.path;
     while (!authPath.empty() && authPath.back() == '/') authPath.pop_back();
-    HttpRequest chReq = baseRequest();
+    HttpClientRequest chReq = baseRequest();
     chReq.url = auth.scheme + "://" + auth.hostPort() + challengePath(authPath, snap_.claimedId);
     auto chResp = https(chReq, auth);
     if (!chResp) return;
-    const auto challenge = interpretChallengeResponse(chResp->status, chResp->body);
-    if (!challenge.value) {
-      stepFailed(challenge);
+    const auto challenge = interpretChallengeResponse(chResp->status, chResp->body, &failure);
+    if (!challenge) {
+      stepFailed(failure);
       return;
     }
     std::string decryptError;
-    const auto secret = snap_.key->decryptOaepSha1(*challenge.value, &decryptError);
+    const auto secret = snap_.key->decryptOaepSha1(*challenge, &decryptError);
     if (!secret) {
       setStatus(AclkStatus::kOtpChallengeDecryptFailed);
       spdlog::warn("ACLK: Decryption of the challenge failed: {}", decryptError);
@@ -50,19 +51,19 @@ class Login {
     }
 
     // OTP password
-    HttpRequest pwReq = baseRequest();
+    HttpClientRequest pwReq = baseRequest();
     pwReq.method = "POST";
     pwReq.url = auth.scheme + "://" + auth.hostPort() + passwordPath(authPath, snap_.claimedId);
     pwReq.body = buildPasswordBody(o_.agentVersion, *secret);
     auto pwResp = https(pwReq, auth);
     if (!pwResp) return;
-    auto creds = interpretPasswordResponse(pwResp->status, pwResp->body, snap_.claimedId);
-    if (!creds.value) {
-      stepFailed(creds);
+    auto creds = interpretPasswordResponse(pwResp->status, pwResp->body, snap_.claimedId, &failure);
+    if (!creds) {
+      stepFailed(failure);
       return;
     }
-    out_->credentials = std::move(*creds.value);
-    out_->mqttEndpoint = env.value->mqttEndpoint;
+    out_->credentials = std::move(*creds);
+    out_->mqttEndpoint = env->mqttEndpoint;
   }
 
  private:
@@ -70,8 +71,8 @@ class Login {
     if (o_.setStatus) o_.setStatus(s);
   }
 
-  HttpRequest baseRequest() const {
-    HttpRequest r;
+  HttpClientRequest baseRequest() const {
+    HttpClientRequest r;
     r.headers = {"User-Agent: Netdata/rocks newhttpclient", "Accept:", "Content-Type:"};
     r.caFile = o_.caFile;
     r.insecure = snap_.insecure;
@@ -79,21 +80,22 @@ class Login {
     r.totalTimeoutMs = 30000;
     r.cancel = o_.cancel;
     if (snap_.proxy.kind == ProxyKind::kNone) {
-      r.proxyMode = HttpRequest::ProxyMode::kNone;
+      r.proxyMode = HttpClientRequest::ProxyMode::kNone;
     } else {
-      r.proxyMode = HttpRequest::ProxyMode::kExplicit;
+      r.proxyMode = HttpClientRequest::ProxyMode::kExplicit;
       r.proxy = snap_.proxy;
     }
     return r;
   }
 
   // One HTTPS step. Returns nullopt (status set, reason logged) when it produced no answer.
-  std::optional<HttpResponse> https(const HttpRequest& request, const Url& target) const {
+  std::optional<HttpClientResponse> https(const HttpClientRequest& request,
+                                          const Url& target) const {
     // `Host: <host>` without the port, as the agent's HTTPS client sends it (docs/protocol/aclk.md
     // §4.2); libcurl's own adds the port when it is not the scheme's default.
-    HttpRequest req = request;
+    HttpClientRequest req = request;
     req.headers.push_back("Host: " + bracketedHost(target.host));
-    HttpResponse resp = o_.http ? o_.http(req) : httpPerform(req);
+    HttpClientResponse resp = o_.http ? o_.http(req) : httpPerform(req);
     if (resp.failure == HttpFailure::kCancelled) {
       return std::nullopt;
     }
@@ -108,13 +110,12 @@ class Login {
     return resp;
   }
 
-  template <typename T>
-  void stepFailed(const StepResult<T>& r) {
-    setStatus(r.status);
-    spdlog::warn("ACLK: {}", r.error);
-    if (r.cloudError) {
-      spdlog::warn("{}", describeCloudError(*r.cloudError));
-      out_->cloudError = r.cloudError;
+  void stepFailed(const StepFailure& failure) {
+    setStatus(failure.status);
+    spdlog::warn("ACLK: {}", failure.reason);
+    if (failure.cloudError) {
+      spdlog::warn("{}", describeCloudError(*failure.cloudError));
+      out_->cloudError = failure.cloudError;
     }
   }
 

@@ -5,10 +5,10 @@
 #include <optional>
 #include <string>
 
-#include "aclk/aclk_status.h"
 #include "aclk/backoff.h"
 #include "aclk/env.h"
 #include "aclk/otp.h"
+#include "aclk/status_strings.h"
 #include "claim/claim_manager.h"
 #include "common/http_client.h"
 #include "common/url.h"

@@ -37,13 +37,6 @@ std::optional<json> parseStrict(const std::string& body, std::string* duplicate)
   return j;
 }
 
-StepResult<CloudEnv> failed(AclkStatus status, std::string error) {
-  StepResult<CloudEnv> r;
-  r.status = status;
-  r.error = std::move(error);
-  return r;
-}
-
 bool readBackoffInt(const json& backoff, const char* key, int64_t lo, int64_t hi, int64_t* out,
                     std::string* error) {
   if (!backoff.contains(key)) {
@@ -67,32 +60,44 @@ bool readBackoffInt(const json& backoff, const char* key, int64_t lo, int64_t hi
 
 }  // namespace
 
+std::nullopt_t failStep(StepFailure* failure, AclkStatus status, std::string reason,
+                        std::optional<CloudErrorBody> cloudError) {
+  if (failure != nullptr) {
+    *failure = StepFailure{status, std::move(reason), std::move(cloudError)};
+  }
+  return std::nullopt;
+}
+
 std::string envPath(const std::string& agentVersion, const std::string& claimedId) {
   return "/api/v1/env?v=" + agentVersion + "&cap=proto,ctx&claim_id=" + claimedId;
 }
 
-StepResult<CloudEnv> interpretEnvResponse(long httpCode, const std::string& body) {
+std::optional<CloudEnv> interpretEnvResponse(long httpCode, const std::string& body,
+                                             StepFailure* failure) {
   if (httpCode != 200) {
-    auto r = failed(AclkStatus::kEnvNot200,
+    return failStep(failure, AclkStatus::kEnvNot200,
                     "failed to get ACLK environment (ENV response code is not 200) (got " +
-                        std::to_string(httpCode) + ")");
-    r.cloudError = parseCloudErrorBody(body);
-    return r;
+                        std::to_string(httpCode) + ")",
+                    parseCloudErrorBody(body));
   }
   if (body.empty()) {
-    return failed(AclkStatus::kEnvEmpty, "failed to get ACLK environment (ENV response is empty)");
+    return failStep(failure, AclkStatus::kEnvEmpty,
+                    "failed to get ACLK environment (ENV response is empty)");
   }
   std::string duplicate;
   const auto parsed = parseStrict(body, &duplicate);
   if (!parsed || !parsed->is_object()) {
-    return failed(AclkStatus::kEnvNotJson,
-                  "failed to get ACLK environment (ENV response is not JSON)");
+    return failStep(failure, AclkStatus::kEnvNotJson,
+                    "failed to get ACLK environment (ENV response is not JSON)");
   }
   if (!duplicate.empty()) {
-    return failed(AclkStatus::kEnvNotJson, "/env: key \"" + duplicate + "\" appears twice");
+    return failStep(failure, AclkStatus::kEnvNotJson,
+                    "/env: key \"" + duplicate + "\" appears twice");
   }
   const json& j = *parsed;
-  auto notJson = [](std::string e) { return failed(AclkStatus::kEnvNotJson, std::move(e)); };
+  auto notJson = [failure](std::string e) {
+    return failStep(failure, AclkStatus::kEnvNotJson, std::move(e));
+  };
 
   if (!j.contains("authEndpoint")) return notJson("authEndpoint is compulsory");
   if (!j["authEndpoint"].is_string()) return notJson("/env: \"authEndpoint\" is not a string");
@@ -142,33 +147,31 @@ StepResult<CloudEnv> interpretEnvResponse(long httpCode, const std::string& body
   }
 
   if (j["encoding"].get<std::string>() != "proto") {
-    return failed(AclkStatus::kNoOldProtocol,
-                  "this agent can only use the new cloud protocol but cloud requested old one.");
+    return failStep(failure, AclkStatus::kNoOldProtocol,
+                    "this agent can only use the new cloud protocol but cloud requested old one.");
   }
   if (std::none_of(env.capabilities.begin(), env.capabilities.end(),
                    [](const std::string& c) { return asciiLower(c) == "proto"; })) {
-    return failed(AclkStatus::kNoProtocolCapability,
-                  "can't use encoding=proto without at least \"proto\" capability.");
+    return failStep(failure, AclkStatus::kNoProtocolCapability,
+                    "can't use encoding=proto without at least \"proto\" capability.");
   }
   const auto auth = parseUrl(j["authEndpoint"].get<std::string>(), &error);
   if (!auth) {
-    return failed(AclkStatus::kInvalidEnvAuthUrl,
-                  "/env: \"authEndpoint\" is not a valid URL: " + error);
+    return failStep(failure, AclkStatus::kInvalidEnvAuthUrl,
+                    "/env: \"authEndpoint\" is not a valid URL: " + error);
   }
   env.authEndpoint = *auth;
   if (!endpoint) {
-    return failed(AclkStatus::kInvalidEnvTransportIdx,
-                  "cloud /env endpoint didn't return any transport usable by this agent.");
+    return failStep(failure, AclkStatus::kInvalidEnvTransportIdx,
+                    "cloud /env endpoint didn't return any transport usable by this agent.");
   }
   const auto mqtt = parseUrl(*endpoint, &error);
   if (!mqtt) {
-    return failed(AclkStatus::kInvalidEnvTransportUrl,
-                  "/env: MQTTv5 transport \"endpoint\" is not a valid URL: " + error);
+    return failStep(failure, AclkStatus::kInvalidEnvTransportUrl,
+                    "/env: MQTTv5 transport \"endpoint\" is not a valid URL: " + error);
   }
   env.mqttEndpoint = *mqtt;
-  StepResult<CloudEnv> ok;
-  ok.value = std::move(env);
-  return ok;
+  return env;
 }
 
 std::optional<CloudErrorBody> parseCloudErrorBody(const std::string& body) {

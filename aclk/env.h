@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "aclk/aclk_status.h"
 #include "aclk/backoff.h"
+#include "aclk/status_strings.h"
 #include "common/url.h"
 
 namespace aclkd::aclk {
@@ -28,15 +28,19 @@ struct CloudErrorBody {
   int64_t retryDelaySeconds = -1;  // > 0 -> block-until now + N; -1 when unset
 };
 
-// The outcome of one HTTPS step of the bootstrap: a value, or the §11.1 status that the link
-// reports and a log line naming the exact field that was wrong.
-template <typename T>
-struct StepResult {
-  std::optional<T> value;
+// Why one HTTPS step of the bootstrap (/env, OTP challenge, OTP password) produced no value. The
+// error convention's failure struct (docs/conventions.md#errors): the link acts on more than the
+// text, it reports `status` (§11.1) and applies the cloud's ban or retry delay from `cloudError`.
+struct StepFailure {
   AclkStatus status = AclkStatus::kConnected;
-  std::string error;                     // for the log; empty on success
+  std::string reason;                        // the log line, naming the exact field that was wrong
   std::optional<CloudErrorBody> cloudError;  // set when a non-success answer had an error body
 };
+
+// Fills *failure (when given) and returns nullopt: the failure path of the steps, so that one
+// reads `return failStep(failure, AclkStatus::kEnvEmpty, "…");`.
+std::nullopt_t failStep(StepFailure* failure, AclkStatus status, std::string reason,
+                        std::optional<CloudErrorBody> cloudError = std::nullopt);
 
 // "/api/v1/env?v=<version>&cap=proto,ctx&claim_id=<id>" (version without a leading 'v').
 std::string envPath(const std::string& agentVersion, const std::string& claimedId);
@@ -47,8 +51,9 @@ std::string envPath(const std::string& agentVersion, const std::string& claimedI
 // connect, old protocol not supported", "can't connect, protocol capability not supported",
 // "can't connect, invalid /env auth url", "can't connect, invalid /env transport idx",
 // "can't connect, invalid /env transport URL". Unknown keys and unknown transport types are
-// ignored. Never throws.
-StepResult<CloudEnv> interpretEnvResponse(long httpCode, const std::string& body);
+// ignored. Never throws. nullopt with *failure when the answer is not a usable environment.
+std::optional<CloudEnv> interpretEnvResponse(long httpCode, const std::string& body,
+                                             StepFailure* failure);
 
 // Parses an error body; nullopt when it is not one (not JSON, or a required key missing).
 std::optional<CloudErrorBody> parseCloudErrorBody(const std::string& body);

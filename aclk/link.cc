@@ -122,9 +122,9 @@ struct Link::Impl : public InboundContext {
         spdlog::debug("Wait before attempting to reconnect in {:.3f} seconds",
                       static_cast<double>(delay.count()) / 1000.0);
         state.with([&](LinkState& st) {
-          st.nextAttempt = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
-                                                              delay);
-          st.lastBackoffSeconds = static_cast<double>(delay.count()) / 1000.0;
+          st.times.nextConnectionAttempt =
+              std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + delay);
+          st.times.lastBackoffSeconds = static_cast<double>(delay.count()) / 1000.0;
         });
         if (auto c = idleUntil(Clock::now() + delay)) {
           if (*c == LinkCommand::kStop) break;
@@ -278,9 +278,9 @@ struct Link::Impl : public InboundContext {
       st.outbound.newConnection();
       st.serverReceiveMaximum = m.serverReceiveMaximum;
       ++st.connections;
-      st.lastConnect = wallClockNow();
-      st.nextAttempt.reset();
-      st.lastBackoffSeconds.reset();
+      st.times.lastConnect = wallClockNow();
+      st.times.nextConnectionAttempt.reset();
+      st.times.lastBackoffSeconds.reset();
     });
     nodeSync.connected();  // SendNodeInstances, which follows, sends them all
     setStatus(AclkStatus::kConnected);
@@ -373,7 +373,7 @@ struct Link::Impl : public InboundContext {
     spdlog::warn("ACLK link is down");
     state.with([](LinkState& st) {
       st.online = false;
-      st.lastDisconnect = wallClockNow();
+      st.times.lastDisconnect = wallClockNow();
       st.outbound.clear();
     });
   }

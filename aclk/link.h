@@ -7,13 +7,13 @@
 #include <memory>
 #include <string>
 
-#include "aclk/aclk_state.h"
+#include "aclk/aclk_state_view.h"
 #include "aclk/alarm_source.h"
-#include "aclk/aclk_status.h"
 #include "aclk/cmd_handler.h"
 #include "aclk/http_command.h"
 #include "aclk/mqtt_client.h"
 #include "aclk/node_relay.h"
+#include "aclk/status_strings.h"
 #include "aclk/transport/wss_transport.h"
 #include "claim/claim_manager.h"
 

@@ -98,7 +98,7 @@ uint64_t LinkConnection::publishRaw(const std::string& topic, const std::string&
 bool LinkConnection::acknowledged(const MqttEvent& done) {
   return state_.with([&](LinkState& s) {
     const auto ack = s.outbound.acknowledged(done.publishId, done.success, Clock::now());
-    if (ack.stable) s.lastConnectPuback = wallClockNow();
+    if (ack.stable) s.times.lastConnectPuback = wallClockNow();
     return ack.stable;
   });
 }

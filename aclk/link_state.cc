@@ -18,11 +18,11 @@ void LinkState::fill(AclkStateView* v) const {
   v->timedOutPubacks = outbound.timedOut();
   v->serverReceiveMaximum = serverReceiveMaximum;
   v->reconnectCount = connections > 0 ? connections - 1 : 0;
-  v->lastConnect = lastConnect;
-  v->lastConnectPuback = lastConnectPuback;
-  v->lastDisconnect = lastDisconnect;
-  v->nextConnectionAttempt = online ? std::nullopt : nextAttempt;
-  v->lastBackoffSeconds = online ? std::nullopt : lastBackoffSeconds;
+  v->times = times;
+  if (online) {
+    v->times.nextConnectionAttempt.reset();
+    v->times.lastBackoffSeconds.reset();
+  }
   v->aclkStatus = std::string(statusString(status));
   const auto& t = transport::transportCounters();
   v->counters = {

@@ -6,9 +6,9 @@
 #include <mutex>
 #include <optional>
 
-#include "aclk/aclk_state.h"
-#include "aclk/aclk_status.h"
+#include "aclk/aclk_state_view.h"
 #include "aclk/outbound_ledger.h"
+#include "aclk/status_strings.h"
 #include "aclk/takeover_watch.h"
 
 namespace aclkd::aclk {
@@ -16,6 +16,14 @@ namespace aclkd::aclk {
 // What the link shares with readers of its state (control socket, API, /metrics): status, times
 // and the degraded-mode counters. The link's thread writes it and readers copy it out, both under
 // the lock of SharedLinkState (below); this struct itself has no lock.
+//
+// Three names, three things: LinkState (here) is the link's own mutable record, with the ledger
+// and takeover watch that produce some of its numbers; AclkStateView (aclk_state_view.h) is the
+// plain copy that renderers of `aclk-state` read, filled by fill() below (the one place a field is
+// derived: reconnects from connections, the next attempt hidden while online) plus the claim and
+// the nodes; AclkStatus (status_strings.h) is the status code of docs/protocol/aclk.md §11.1 that
+// both carry. What both hold as it is (LinkTimes) is one struct in both; a field that means the
+// same in both has the same name.
 struct LinkState {
   LinkState(size_t outboundLimitBytes, std::chrono::seconds pubackTimeout)
       : outbound(outboundLimitBytes, pubackTimeout) {}
@@ -26,11 +34,7 @@ struct LinkState {
   uint64_t receivedMessages = 0;
   uint64_t serverReceiveMaximum = 0;
   uint64_t connections = 0;
-  std::optional<std::time_t> lastConnect;
-  std::optional<std::time_t> lastConnectPuback;
-  std::optional<std::time_t> lastDisconnect;
-  std::optional<std::time_t> nextAttempt;
-  std::optional<double> lastBackoffSeconds;
+  LinkTimes times;
   OutboundLedger outbound;
   uint64_t attempts = 0;
   uint64_t failedAttempts = 0;

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "aclk/aclk_status.h"
+#include "aclk/status_strings.h"
 #include "aclk/transport/wss_transport.h"
 
 namespace aclkd::aclk {

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "aclk/aclk_state.h"
+#include "aclk/aclk_state_view.h"
 #include "aclk/node_info.h"
 #include "aclk/node_relay.h"
 #include "aclk/topics.h"

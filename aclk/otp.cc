@@ -11,14 +11,6 @@ constexpr size_t kChallengeBase64Chars = 344;
 constexpr size_t kChallengeBytes = 256;
 constexpr std::string_view kPlaceholder = "#{claim_id}";
 
-template <typename T>
-StepResult<T> failed(AclkStatus status, std::string error) {
-  StepResult<T> r;
-  r.status = status;
-  r.error = std::move(error);
-  return r;
-}
-
 }  // namespace
 
 std::string challengePath(const std::string& authPath, const std::string& claimedId) {
@@ -29,42 +21,39 @@ std::string passwordPath(const std::string& authPath, const std::string& claimed
   return authPath + "/node/" + claimedId + "/password";
 }
 
-StepResult<std::string> interpretChallengeResponse(long httpCode, const std::string& body) {
+std::optional<std::string> interpretChallengeResponse(long httpCode, const std::string& body,
+                                                      StepFailure* failure) {
   if (httpCode != 200) {
-    auto r = failed<std::string>(AclkStatus::kOtpChallengeNot200,
-                                 "OTP Challenge HTTP code not 200 OK (got " +
-                                     std::to_string(httpCode) + ")");
-    r.cloudError = parseCloudErrorBody(body);
-    return r;
+    return failStep(failure, AclkStatus::kOtpChallengeNot200,
+                    "OTP Challenge HTTP code not 200 OK (got " + std::to_string(httpCode) + ")",
+                    parseCloudErrorBody(body));
   }
   const json j = json::parse(body, nullptr, false);
   if (!j.is_object()) {
-    return failed<std::string>(AclkStatus::kOtpChallengeInvalid,
-                               "OTP challenge: the response is not a JSON object");
+    return failStep(failure, AclkStatus::kOtpChallengeInvalid,
+                    "OTP challenge: the response is not a JSON object");
   }
   if (!j.contains("challenge") || !j["challenge"].is_string()) {
-    return failed<std::string>(AclkStatus::kOtpChallengeInvalid,
-                               "OTP challenge: \"challenge\" is missing or not a string");
+    return failStep(failure, AclkStatus::kOtpChallengeInvalid,
+                    "OTP challenge: \"challenge\" is missing or not a string");
   }
   const std::string text = j["challenge"].get<std::string>();
   if (text.size() != kChallengeBase64Chars) {
-    return failed<std::string>(AclkStatus::kOtpChallengeInvalid,
-                               "Received Challenge has unexpected length of " +
-                                   std::to_string(text.size()) + " (expected 344)");
+    return failStep(failure, AclkStatus::kOtpChallengeInvalid,
+                    "Received Challenge has unexpected length of " + std::to_string(text.size()) +
+                        " (expected 344)");
   }
   auto bytes = base64Decode(text);
   if (!bytes) {
-    return failed<std::string>(AclkStatus::kOtpChallengeInvalid,
-                               "OTP challenge: \"challenge\" is not valid base64");
+    return failStep(failure, AclkStatus::kOtpChallengeInvalid,
+                    "OTP challenge: \"challenge\" is not valid base64");
   }
   if (bytes->size() != kChallengeBytes) {
-    return failed<std::string>(AclkStatus::kOtpChallengeInvalid,
-                               "OTP challenge: \"challenge\" decodes to " +
-                                   std::to_string(bytes->size()) + " bytes (expected 256)");
+    return failStep(failure, AclkStatus::kOtpChallengeInvalid,
+                    "OTP challenge: \"challenge\" decodes to " + std::to_string(bytes->size()) +
+                        " bytes (expected 256)");
   }
-  StepResult<std::string> ok;
-  ok.value = std::move(*bytes);
-  return ok;
+  return bytes;
 }
 
 std::string buildPasswordBody(const std::string& agentVersion, const std::string& decrypted) {
@@ -72,45 +61,45 @@ std::string buildPasswordBody(const std::string& agentVersion, const std::string
          base64Encode(decrypted) + "\"}";
 }
 
-StepResult<MqttCredentials> interpretPasswordResponse(long httpCode, const std::string& body,
-                                                      const std::string& claimedId) {
-  using R = MqttCredentials;
+std::optional<MqttCredentials> interpretPasswordResponse(long httpCode, const std::string& body,
+                                                         const std::string& claimedId,
+                                                         StepFailure* failure) {
   if (httpCode != 201) {
-    auto r = failed<R>(AclkStatus::kOtpPasswordNot201, "OTP Password HTTP code not 201 Created (got " +
-                                                           std::to_string(httpCode) + ")");
-    r.cloudError = parseCloudErrorBody(body);
-    return r;
+    return failStep(failure, AclkStatus::kOtpPasswordNot201,
+                    "OTP Password HTTP code not 201 Created (got " + std::to_string(httpCode) + ")",
+                    parseCloudErrorBody(body));
   }
   if (body.empty()) {
-    return failed<R>(AclkStatus::kOtpPasswordEmpty, "OTP password response is empty");
+    return failStep(failure, AclkStatus::kOtpPasswordEmpty, "OTP password response is empty");
   }
   const json j = json::parse(body, nullptr, false);
   if (!j.is_object()) {
-    return failed<R>(AclkStatus::kOtpPasswordNotJson, "OTP password response is not JSON");
+    return failStep(failure, AclkStatus::kOtpPasswordNotJson, "OTP password response is not JSON");
   }
   MqttCredentials creds;
   for (auto [key, out] : {std::pair{"clientID", &creds.clientId},
                           std::pair{"username", &creds.username},
                           std::pair{"password", &creds.password}}) {
     if (!j.contains(key) || !j[key].is_string() || j[key].get<std::string>().empty()) {
-      return failed<R>(AclkStatus::kOtpPasswordNotJson,
-                       std::string(key) + " is compulsory key in /password response");
+      return failStep(failure, AclkStatus::kOtpPasswordNotJson,
+                      std::string(key) + " is compulsory key in /password response");
     }
     *out = j[key].get<std::string>();
   }
   if (!j.contains("topics") || !j["topics"].is_array()) {
-    return failed<R>(AclkStatus::kOtpPasswordNotJson,
-                     "topics is compulsory key in /password response (an array)");
+    return failStep(failure, AclkStatus::kOtpPasswordNotJson,
+                    "topics is compulsory key in /password response (an array)");
   }
   const auto& list = j["topics"];
   for (size_t i = 0; i < list.size(); ++i) {
     const auto& t = list[i];
     const std::string where = "/password: \"topics[" + std::to_string(i) + "]";
     if (!t.is_object() || !t.contains("topic") || !t["topic"].is_string()) {
-      return failed<R>(AclkStatus::kOtpPasswordNotJson, where + ".topic\" is missing or not a string");
+      return failStep(failure, AclkStatus::kOtpPasswordNotJson,
+                      where + ".topic\" is missing or not a string");
     }
     if (t.contains("name") && !t["name"].is_string()) {
-      return failed<R>(AclkStatus::kOtpPasswordNotJson, where + ".name\" is not a string");
+      return failStep(failure, AclkStatus::kOtpPasswordNotJson, where + ".name\" is not a string");
     }
     std::string topic = t["topic"].get<std::string>();
     const auto at = topic.find(kPlaceholder);
@@ -132,13 +121,11 @@ StepResult<MqttCredentials> interpretPasswordResponse(long httpCode, const std::
   }
   if (!missing.empty()) {
     const bool onlyLwt = missing.size() == 1 && missing[0] == TopicId::kAgentConnection;
-    return failed<R>(onlyLwt ? AclkStatus::kNoLwtTopic : AclkStatus::kOtpPasswordNotJson,
-                     "missing compulsory topic \"" + std::string(topicName(missing[0])) +
-                         "\" in password response from cloud");
+    return failStep(failure, onlyLwt ? AclkStatus::kNoLwtTopic : AclkStatus::kOtpPasswordNotJson,
+                    "missing compulsory topic \"" + std::string(topicName(missing[0])) +
+                        "\" in password response from cloud");
   }
-  StepResult<R> ok;
-  ok.value = std::move(creds);
-  return ok;
+  return creds;
 }
 
 }  // namespace aclkd::aclk

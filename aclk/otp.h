@@ -22,8 +22,9 @@ std::string passwordPath(const std::string& authPath, const std::string& claimed
 
 // The 256 encrypted bytes of a challenge answer. Statuses: "otp challenge response is not
 // http/200", "otp challenge response is invalid" (not JSON, no "challenge" string, not 344
-// base64 characters, not 256 bytes once decoded).
-StepResult<std::string> interpretChallengeResponse(long httpCode, const std::string& body);
+// base64 characters, not 256 bytes once decoded); nullopt with *failure then.
+std::optional<std::string> interpretChallengeResponse(long httpCode, const std::string& body,
+                                                      StepFailure* failure);
 
 // `{"agent_version":"<v>", "response":"<base64>"}` exactly as the agent writes it.
 std::string buildPasswordBody(const std::string& agentVersion, const std::string& decrypted);
@@ -32,9 +33,10 @@ std::string buildPasswordBody(const std::string& agentVersion, const std::string
 // "otp password response is not JSON" (also: clientID/username/password missing or not strings,
 // topics missing or malformed, a compulsory topic missing or without `#{claim_id}`; the error
 // then says `missing compulsory topic "<name>" in password response from cloud`),
-// "can't connect, no LWT topic" when only `agent-connection` is unusable.
-StepResult<MqttCredentials> interpretPasswordResponse(long httpCode, const std::string& body,
-                                                      const std::string& claimedId);
-
+// "can't connect, no LWT topic" when only `agent-connection` is unusable; nullopt with *failure
+// then.
+std::optional<MqttCredentials> interpretPasswordResponse(long httpCode, const std::string& body,
+                                                         const std::string& claimedId,
+                                                         StepFailure* failure);
 
 }  // namespace aclkd::aclk

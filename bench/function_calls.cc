@@ -136,7 +136,7 @@ struct Server {
     o.port = 0;
     o.ioThreads = 1;
     server = std::make_unique<StreamServer>(o, std::make_shared<const StreamConf>(*conf), registry);
-    if (auto e = server->start(); !e.empty()) std::fprintf(stderr, "start: %s\n", e.c_str());
+    if (std::string e; !server->start(&e)) std::fprintf(stderr, "start: %s\n", e.c_str());
   }
   bool callable(const std::string& guid) {
     for (int i = 0; i < 500; ++i) {

@@ -24,7 +24,7 @@ std::string claimUrl(const std::string& baseUrl, const std::string& claimedId) {
   return joinUrl(baseUrl, "/api/v1/spaces/nodes/" + claimedId);
 }
 
-ClaimOutcome interpretClaimResponse(const HttpResponse& response) {
+ClaimOutcome interpretClaimResponse(const HttpClientResponse& response) {
   ClaimOutcome out;
   if (response.failure != HttpFailure::kNone) {
     out.retryable = true;

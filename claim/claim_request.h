@@ -5,7 +5,7 @@
 #include <vector>
 
 namespace aclkd {
-struct HttpResponse;
+struct HttpClientResponse;
 }
 
 namespace aclkd::claim {
@@ -26,6 +26,6 @@ std::string buildClaimBody(const std::string& claimedId, const std::string& host
 // `{url}/api/v1/spaces/nodes/{claimed_id}`.
 std::string claimUrl(const std::string& baseUrl, const std::string& claimedId);
 
-ClaimOutcome interpretClaimResponse(const HttpResponse& response);
+ClaimOutcome interpretClaimResponse(const HttpClientResponse& response);
 
 }  // namespace aclkd::claim

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "common/fail_with.h"
 #include "common/file_util.h"
 #include "common/ini_file.h"
 #include "common/config_table.h"
@@ -62,16 +63,6 @@ std::vector<FileSpec> filesOf(const Identity& id) {
           {"public.pem", id.publicPem, 0644},
           {"claimed_id", id.claimedId, 0644},
           {"cloud.conf", cloudConfText(id), 0600}};
-}
-
-std::string syncDir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    return "cannot open " + dir + ": " + std::strerror(errno);
-  }
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? "" : "cannot fsync " + dir + ": " + std::strerror(errno);
 }
 
 }  // namespace
@@ -186,54 +177,56 @@ void ClaimStore::cleanupInterrupted() const {
   }
 }
 
-std::string ClaimStore::commit(const Identity& identity) const {
-  if (auto error = makeDirs(stateDir_, 0755); !error.empty()) {
-    return error;
+bool ClaimStore::commit(const Identity& identity, std::string* error) const {
+  if (!makeDirs(stateDir_, 0755, error)) {
+    return false;
   }
   cleanupInterrupted();
   const std::string fresh = dir_ + ".new";
-  if (auto error = makeDirs(fresh, 0700); !error.empty()) {
-    return error;
+  if (!makeDirs(fresh, 0700, error)) {
+    return false;
   }
   for (const auto& f : filesOf(identity)) {
-    if (auto error = writeFileAtomic(fresh + "/" + f.name, f.data, f.mode); !error.empty()) {
-      return error;
+    if (!writeFileAtomic(fresh + "/" + f.name, f.data, f.mode, error)) {
+      return false;
     }
   }
   std::error_code ec;
   for (const char* carried : {"trusted.pem", "cloud_fullchain.pem"}) {
     if (fs::exists(path(carried), ec)) {
       if (auto data = readFile(path(carried))) {
-        if (auto error = writeFileAtomic(fresh + "/" + carried, *data, 0644); !error.empty()) {
-          return error;
+        if (!writeFileAtomic(fresh + "/" + carried, *data, 0644, error)) {
+          return false;
         }
       }
     }
   }
   if (!fs::exists(dir_, ec)) {
     if (::rename(fresh.c_str(), dir_.c_str()) != 0) {
-      return "cannot rename " + fresh + " to " + dir_ + ": " + std::strerror(errno);
+      return failWith(error,
+                      "cannot rename " + fresh + " to " + dir_ + ": " + std::strerror(errno));
     }
-    return syncDir(stateDir_);
+    return syncDir(stateDir_, error);
   }
   if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, dir_.c_str(), RENAME_EXCHANGE) == 0) {
-    if (auto error = syncDir(stateDir_); !error.empty()) {
-      return error;
+    if (!syncDir(stateDir_, error)) {
+      return false;
     }
     fs::remove_all(fresh, ec);  // now holds the previous generation
-    return "";
+    return true;
   }
   // Fallback: replace file by file. Each file is atomic; the order makes every intermediate state
   // load as either the old claim or the new one (cloud.conf, read first, goes last).
   fs::remove_all(fresh, ec);
   for (const auto& f : filesOf(identity)) {
-    if (auto error = writeFileAtomic(path(f.name), f.data, f.mode); !error.empty()) {
-      return error;
+    if (!writeFileAtomic(path(f.name), f.data, f.mode, error)) {
+      return false;
     }
   }
-  removeFileDurable(path("token"));
-  removeFileDurable(path("rooms"));
-  return "";
+  // The claim is in place; a token or rooms file left behind is consumed input, harmless.
+  removeFileDurable(path("token"), nullptr);
+  removeFileDurable(path("rooms"), nullptr);
+  return true;
 }
 
 }  // namespace aclkd::claim

@@ -62,10 +62,10 @@ class ClaimStore {
   // The CA bundle for claim requests (cloud.d/trusted.pem or cloud_fullchain.pem), or "".
   std::string trustedCaFile() const;
 
-  // Installs `identity` as the new cloud.d. Returns an error text, empty on success. The split
+  // Installs `identity` as the new cloud.d; false with *error when it could not. The split
   // files `token` and `rooms` do not survive (they are consumed by a successful claim); any other
   // file the user placed there (trusted.pem) is carried over.
-  std::string commit(const Identity& identity) const;
+  bool commit(const Identity& identity, std::string* error) const;
 
   // Removes leftovers of a commit interrupted by a crash.
   void cleanupInterrupted() const;

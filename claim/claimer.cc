@@ -41,7 +41,7 @@ ClaimOutcome claimOnce(const ClaimInputs& inputs, const ClaimEnvironment& env,
   identity.machineGuid = env.machineGuid;
   identity.hostname = env.hostname;
 
-  HttpRequest request;
+  HttpClientRequest request;
   request.method = "PUT";
   request.url = claimUrl(inputs.url, identity.claimedId);
   request.headers = {"Content-Type: application/json"};
@@ -50,23 +50,23 @@ ClaimOutcome claimOnce(const ClaimInputs& inputs, const ClaimEnvironment& env,
   request.caFile = env.caFile.empty() ? store.trustedCaFile() : env.caFile;
   request.insecure = identity.insecure;
   switch (proxyValue->mode) {
-    case ProxyValue::Mode::kNone: request.proxyMode = HttpRequest::ProxyMode::kNone; break;
-    case ProxyValue::Mode::kEnv: request.proxyMode = HttpRequest::ProxyMode::kEnv; break;
+    case ProxyValue::Mode::kNone: request.proxyMode = HttpClientRequest::ProxyMode::kNone; break;
+    case ProxyValue::Mode::kEnv: request.proxyMode = HttpClientRequest::ProxyMode::kEnv; break;
     case ProxyValue::Mode::kExplicit:
-      request.proxyMode = HttpRequest::ProxyMode::kExplicit;
+      request.proxyMode = HttpClientRequest::ProxyMode::kExplicit;
       request.proxy = proxyValue->explicitProxy;
       request.proxy.source = env.proxyOverride.empty() ? inputs.source : env.proxySource;
       break;
   }
   spdlog::info("CLAIM: claiming with inputs from {} to {} (proxy: {})", inputs.source,
-               request.url, request.proxyMode == HttpRequest::ProxyMode::kExplicit
+               request.url, request.proxyMode == HttpClientRequest::ProxyMode::kExplicit
                                 ? request.proxy.display()
                                 : identity.proxy);
   outcome = interpretClaimResponse(httpPerform(request));
   if (!outcome.ok) {
     return outcome;
   }
-  if (auto error = store.commit(identity); !error.empty()) {
+  if (std::string error; !store.commit(identity, &error)) {
     outcome.ok = false;
     outcome.reason = "Failed: cannot save the claim: " + error;
     return outcome;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "common/fail_with.h"
 #include "common/proxy.h"
 #include "common/text.h"
 #include "common/url.h"
@@ -119,46 +120,48 @@ bool ConfigValues::isSet(std::string_view section, std::string_view name) const 
   return it != values_.end() && it->second.origin != "default";
 }
 
-std::string validateOption(const OptionSpec& spec, const std::string& value, bool* isWarning) {
+bool validateOption(const OptionSpec& spec, const std::string& value, std::string* problem,
+                    bool* isWarning) {
   *isWarning = false;
   switch (spec.type) {
-    case OptionType::kString: return "";
-    case OptionType::kPath: return value.empty() ? "expected a non-empty path" : "";
+    case OptionType::kString: return true;
+    case OptionType::kPath:
+      return !value.empty() || failWith(problem, "expected a non-empty path");
     case OptionType::kBool:
-      return parseBool(value) ? "" : "expected a boolean (" + acceptedValues(spec) + ")";
+      return parseBool(value).has_value() ||
+             failWith(problem, "expected a boolean (" + acceptedValues(spec) + ")");
     case OptionType::kInt: {
       long long v = 0;
       const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
       if (ec != std::errc() || ptr != value.data() + value.size() || v < spec.minValue ||
           v > spec.maxValue) {
-        return "expected " + acceptedValues(spec);
+        return failWith(problem, "expected " + acceptedValues(spec));
       }
-      return "";
+      return true;
     }
     case OptionType::kEnum:
-      return std::find(spec.choices.begin(), spec.choices.end(), value) != spec.choices.end()
-                 ? ""
-                 : "expected one of: " + acceptedValues(spec);
+      return std::find(spec.choices.begin(), spec.choices.end(), value) != spec.choices.end() ||
+             failWith(problem, "expected one of: " + acceptedValues(spec));
     case OptionType::kProxy: {
       std::string error;
       if (!parseProxyValue(value, &error)) {
-        return error + " (accepted: " + acceptedValues(spec) + ")";
+        return failWith(problem, error + " (accepted: " + acceptedValues(spec) + ")");
       }
-      return "";
+      return true;
     }
     case OptionType::kUrl: {
       if (value.empty()) {
-        return "";
+        return true;
       }
       std::string error;
       if (!parseUrl(value, &error)) {
         *isWarning = true;
-        return error + " (accepted: " + acceptedValues(spec) + ")";
+        return failWith(problem, error + " (accepted: " + acceptedValues(spec) + ")");
       }
-      return "";
+      return true;
     }
   }
-  return "";
+  return true;
 }
 
 ConfigValues loadConfig(const std::vector<OptionSpec>& table, std::string_view fileName,
@@ -193,7 +196,8 @@ ConfigValues loadConfig(const std::vector<OptionSpec>& table, std::string_view f
       continue;
     }
     bool isWarning = false;
-    const std::string problem = validateOption(*spec, entry.value, &isWarning);
+    std::string problem;
+    validateOption(*spec, entry.value, &problem, &isWarning);
     const std::string message = where + "[" + entry.section + "] " + entry.key + " = '" +
                                 shownValue(*spec, entry.value) + "': " + problem;
     if (!problem.empty() && !isWarning) {

@@ -69,8 +69,11 @@ class ConfigValues {
 ConfigValues loadConfig(const std::vector<OptionSpec>& table, std::string_view fileName,
                         const std::optional<IniDocument>& doc, ConfigDiagnostics& diag);
 
-// Checks one value against its row; empty string when it is acceptable, else the reason.
-std::string validateOption(const OptionSpec& spec, const std::string& value, bool* isWarning);
+// Checks one value against its row: false with *problem (the reason and the accepted values)
+// when it is not acceptable; *isWarning then says whether the value is still used (a URL that
+// does not parse) rather than refused.
+bool validateOption(const OptionSpec& spec, const std::string& value, std::string* problem,
+                    bool* isWarning);
 
 std::optional<bool> parseBool(std::string_view text);
 

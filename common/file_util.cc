@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fail_with.h"
+
 namespace aclkd {
 namespace {
 
@@ -19,20 +21,21 @@ std::string dirOf(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::string syncDir(const std::string& dir) {
+}  // namespace
+
+bool syncDir(const std::string& dir, std::string* error) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
-    return "cannot open folder " + dir + ": " + std::strerror(errno);
+    return failWith(error, "cannot open folder " + dir + ": " + std::strerror(errno));
   }
-  std::string error;
-  if (::fsync(fd) != 0) {
-    error = "cannot fsync folder " + dir + ": " + std::strerror(errno);
-  }
+  const bool synced = ::fsync(fd) == 0;
+  const int fsyncErrno = errno;
   ::close(fd);
-  return error;
+  if (!synced) {
+    return failWith(error, "cannot fsync folder " + dir + ": " + std::strerror(fsyncErrno));
+  }
+  return true;
 }
-
-}  // namespace
 
 std::optional<std::string> readFile(const std::string& path, std::string* error) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -68,19 +71,20 @@ std::optional<std::string> readFile(const std::string& path, std::string* error)
   return out;
 }
 
-std::string writeFileAtomic(const std::string& path, const std::string& data, mode_t mode) {
+bool writeFileAtomic(const std::string& path, const std::string& data, mode_t mode,
+                     std::string* error) {
   std::random_device rd;
   const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
-    return "cannot create " + tmp + ": " + std::strerror(errno);
+    return failWith(error, "cannot create " + tmp + ": " + std::strerror(errno));
   }
   // open() applies the umask; the identity files must end up with exactly `mode`.
   if (::fchmod(fd, mode) != 0) {
-    const std::string error = "cannot chmod " + tmp + ": " + std::strerror(errno);
+    const std::string reason = "cannot chmod " + tmp + ": " + std::strerror(errno);
     ::close(fd);
     ::unlink(tmp.c_str());
-    return error;
+    return failWith(error, reason);
   }
   size_t done = 0;
   while (done < data.size()) {
@@ -89,39 +93,39 @@ std::string writeFileAtomic(const std::string& path, const std::string& data, mo
       continue;
     }
     if (n < 0) {
-      const std::string error = "cannot write " + tmp + ": " + std::strerror(errno);
+      const std::string reason = "cannot write " + tmp + ": " + std::strerror(errno);
       ::close(fd);
       ::unlink(tmp.c_str());
-      return error;
+      return failWith(error, reason);
     }
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0) {
-    const std::string error = "cannot fsync " + tmp + ": " + std::strerror(errno);
+    const std::string reason = "cannot fsync " + tmp + ": " + std::strerror(errno);
     ::close(fd);
     ::unlink(tmp.c_str());
-    return error;
+    return failWith(error, reason);
   }
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string error = "cannot rename " + tmp + " to " + path + ": " + std::strerror(errno);
+    const std::string reason = "cannot rename " + tmp + " to " + path + ": " + std::strerror(errno);
     ::unlink(tmp.c_str());
-    return error;
+    return failWith(error, reason);
   }
-  return syncDir(dirOf(path));
+  return syncDir(dirOf(path), error);
 }
 
-std::string removeFileDurable(const std::string& path) {
+bool removeFileDurable(const std::string& path, std::string* error) {
   if (::unlink(path.c_str()) != 0) {
     if (errno == ENOENT) {
-      return "";
+      return true;
     }
-    return "cannot remove " + path + ": " + std::strerror(errno);
+    return failWith(error, "cannot remove " + path + ": " + std::strerror(errno));
   }
-  return syncDir(dirOf(path));
+  return syncDir(dirOf(path), error);
 }
 
-std::string makeDirs(const std::string& path, mode_t mode) {
+bool makeDirs(const std::string& path, mode_t mode, std::string* error) {
   std::string partial;
   size_t pos = 0;
   while (pos != std::string::npos) {
@@ -131,14 +135,14 @@ std::string makeDirs(const std::string& path, mode_t mode) {
       continue;
     }
     if (::mkdir(partial.c_str(), mode) != 0 && errno != EEXIST) {
-      return "cannot create folder " + partial + ": " + std::strerror(errno);
+      return failWith(error, "cannot create folder " + partial + ": " + std::strerror(errno));
     }
   }
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return path + " is not a folder";
+    return failWith(error, path + " is not a folder");
   }
-  return "";
+  return true;
 }
 
 }  // namespace aclkd

@@ -45,9 +45,9 @@ void globalInit() {
 
 }  // namespace
 
-HttpResponse httpPerform(const HttpRequest& request) {
+HttpClientResponse httpPerform(const HttpClientRequest& request) {
   globalInit();
-  HttpResponse response;
+  HttpClientResponse response;
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) {
     response.failure = HttpFailure::kOther;
@@ -89,9 +89,9 @@ HttpResponse httpPerform(const HttpRequest& request) {
   }
   std::string proxyAuth;
   switch (request.proxyMode) {
-    case HttpRequest::ProxyMode::kEnv: break;  // libcurl reads https_proxy/no_proxy itself
-    case HttpRequest::ProxyMode::kNone: curl_easy_setopt(c, CURLOPT_PROXY, ""); break;
-    case HttpRequest::ProxyMode::kExplicit: {
+    case HttpClientRequest::ProxyMode::kEnv: break;  // libcurl reads https_proxy/no_proxy itself
+    case HttpClientRequest::ProxyMode::kNone: curl_easy_setopt(c, CURLOPT_PROXY, ""); break;
+    case HttpClientRequest::ProxyMode::kExplicit: {
       const std::string proxyUrl = request.proxy.urlWithoutCredentials();
       curl_easy_setopt(c, CURLOPT_PROXY, proxyUrl.c_str());
       if (request.proxy.hasCredentials()) {
@@ -115,7 +115,7 @@ HttpResponse httpPerform(const HttpRequest& request) {
   long connectCode = 0;
   curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &connectCode);
   const std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-  const bool viaProxy = request.proxyMode == HttpRequest::ProxyMode::kExplicit;
+  const bool viaProxy = request.proxyMode == HttpClientRequest::ProxyMode::kExplicit;
   response.body.clear();
   if (rc == CURLE_ABORTED_BY_CALLBACK) {
     response.failure = HttpFailure::kCancelled;

@@ -21,11 +21,13 @@ enum class HttpFailure {
   kProxyAuth,       // proxy answered 401/407
   kProxyTunnel,     // proxy answered CONNECT with another error
   kTooLarge,        // response body over the cap
-  kCancelled,       // HttpRequest::cancel was raised
+  kCancelled,       // HttpClientRequest::cancel was raised
   kOther,
 };
 
-struct HttpRequest {
+// One request the gateway sends as an HTTPS client (/env, OTP, claim; web/ has the requests it
+// receives: web::HttpRequest).
+struct HttpClientRequest {
   std::string method = "GET";
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
@@ -43,7 +45,7 @@ struct HttpRequest {
   const std::atomic<bool>* cancel = nullptr;
 };
 
-struct HttpResponse {
+struct HttpClientResponse {
   long status = 0;  // 0 when failure != kNone
   std::string body;
   HttpFailure failure = HttpFailure::kNone;
@@ -52,8 +54,8 @@ struct HttpResponse {
 
 // One blocking HTTPS exchange through libcurl (short-lived: every call is its own connection, as
 // the agent's /env, OTP and claim calls are).
-HttpResponse httpPerform(const HttpRequest& request);
+HttpClientResponse httpPerform(const HttpClientRequest& request);
 // An HTTPS client as a value (httpPerform, or a fake cloud in tests).
-using HttpSend = std::function<HttpResponse(const HttpRequest&)>;
+using HttpSend = std::function<HttpClientResponse(const HttpClientRequest&)>;
 
 }  // namespace aclkd

@@ -7,6 +7,8 @@
 
 #include <mutex>
 
+#include "common/fail_with.h"
+
 namespace aclkd {
 namespace {
 
@@ -46,7 +48,7 @@ spdlog::level::level_enum toLevel(const std::string& level) {
 
 }  // namespace
 
-std::string setupLogging(const std::string& level, const std::string& file) {
+bool setupLogging(const std::string& level, const std::string& file, std::string* error) {
   std::vector<spdlog::sink_ptr> sinks;
   sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (!file.empty()) {
@@ -54,7 +56,7 @@ std::string setupLogging(const std::string& level, const std::string& file) {
       fileSink() = std::make_shared<ReopenableFileSink>(file);
       sinks.push_back(fileSink());
     } catch (const spdlog::spdlog_ex& e) {
-      return std::string("cannot open log file: ") + e.what();
+      return failWith(error, std::string("cannot open log file: ") + e.what());
     }
   }
   auto logger = std::make_shared<spdlog::logger>("aclkd", sinks.begin(), sinks.end());
@@ -62,19 +64,19 @@ std::string setupLogging(const std::string& level, const std::string& file) {
   logger->set_level(toLevel(level));
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
-  return "";
+  return true;
 }
 
 void setLogLevel(const std::string& level) { spdlog::set_level(toLevel(level)); }
 
-std::string reopenLogFile() {
-  if (!fileSink()) return "";
+bool reopenLogFile(std::string* error) {
+  if (!fileSink()) return true;
   try {
     fileSink()->reopen();
   } catch (const spdlog::spdlog_ex& e) {
-    return std::string("cannot reopen the log file: ") + e.what();
+    return failWith(error, std::string("cannot reopen the log file: ") + e.what());
   }
-  return "";
+  return true;
 }
 
 }  // namespace aclkd

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <memory>
 
+#include "common/fail_with.h"
+
 namespace aclkd {
 namespace {
 
@@ -52,29 +54,27 @@ auto privateKey(const std::string& path, std::string* error) {
 
 }  // namespace
 
-std::string checkCertificateFile(const std::string& path) {
-  std::string error;
-  firstCertificate(path, &error);
-  return error;
+bool checkCertificateFile(const std::string& path, std::string* error) {
+  return firstCertificate(path, error) != nullptr;
 }
 
-std::string checkPrivateKeyFile(const std::string& path) {
-  std::string error;
-  privateKey(path, &error);
-  return error;
+bool checkPrivateKeyFile(const std::string& path, std::string* error) {
+  return privateKey(path, error) != nullptr;
 }
 
-std::string checkKeyMatchesCertificate(const std::string& certPath, const std::string& keyPath) {
-  std::string error;
-  const auto cert = firstCertificate(certPath, &error);
-  if (!cert) return error;
-  const auto key = privateKey(keyPath, &error);
-  if (!key) return error;
+bool checkKeyMatchesCertificate(const std::string& certPath, const std::string& keyPath,
+                                std::string* error) {
+  const auto cert = firstCertificate(certPath, error);
+  if (!cert) return false;
+  const auto key = privateKey(keyPath, error);
+  if (!key) return false;
   const int ok = X509_check_private_key(cert.get(), key.get());
   ERR_clear_error();
-  if (ok != 1) return "the key in '" + keyPath + "' does not match the certificate in '" +
-                      certPath + "'";
-  return "";
+  if (ok != 1) {
+    return failWith(
+        error, "the key in '" + keyPath + "' does not match the certificate in '" + certPath + "'");
+  }
+  return true;
 }
 
 }  // namespace aclkd

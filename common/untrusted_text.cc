@@ -1,5 +1,7 @@
 #include "common/untrusted_text.h"
 
+#include "common/fail_with.h"
+
 namespace aclkd {
 namespace {
 
@@ -79,15 +81,16 @@ bool isCleanText(std::string_view text) {
   return true;
 }
 
-std::string hostnameError(std::string_view hostname) {
-  if (hostname.empty()) return "the host name is empty";
+bool checkHostname(std::string_view hostname, std::string* error) {
+  if (hostname.empty()) return failWith(error, "the host name is empty");
   if (hostname.size() > 255) {
-    return "the host name has " + std::to_string(hostname.size()) + " bytes; at most 255";
+    return failWith(error,
+                    "the host name has " + std::to_string(hostname.size()) + " bytes; at most 255");
   }
   if (!isCleanText(hostname)) {
-    return "the host name has control characters, a backslash or invalid UTF-8";
+    return failWith(error, "the host name has control characters, a backslash or invalid UTF-8");
   }
-  return "";
+  return true;
 }
 
 }  // namespace aclkd

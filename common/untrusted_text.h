@@ -18,7 +18,7 @@ std::string escapeUntrusted(std::string_view text);
 bool isCleanText(std::string_view text);
 
 // A host name as a peer names itself: 1 to 255 bytes of clean text (see above), no control
-// characters at all. "" when acceptable, else why not (without echoing the raw value).
-std::string hostnameError(std::string_view hostname);
+// characters at all. False with *error saying why not (without echoing the raw value).
+bool checkHostname(std::string_view hostname, std::string* error);
 
 }  // namespace aclkd

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "aclk/aclk_state.h"
+#include "aclk/aclk_state_view.h"
 #include "alerts/entry_json.h"
 #include "daemon/relay_features.h"
 

@@ -3,7 +3,7 @@
 #include <optional>
 #include <string>
 
-#include "aclk/aclk_state.h"
+#include "aclk/aclk_state_view.h"
 #include "claim/claim_inputs.h"
 #include "daemon/control_commands.h"
 

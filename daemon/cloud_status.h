@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "aclk/aclk_state.h"
+#include "aclk/aclk_state_view.h"
 
 namespace aclkd::daemon {
 

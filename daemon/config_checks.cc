@@ -29,11 +29,10 @@ void checkDaemonConfig(const DaemonConfig& config, ConfigDiagnostics& diag) {
     std::string address;
     int port = 0;
     stream_bridge::TlsMode tls = stream_bridge::TlsMode::kNone;
-    if (auto e = stream_bridge::parseBindTo(bindTo, &address, &port, &tls); !e.empty()) {
+    if (std::string e; !stream_bridge::parseBindTo(bindTo, &address, &port, &tls, &e)) {
       error("web", "bind to", e);
     } else if (tls != stream_bridge::TlsMode::kNone &&
-               (config.options.sslCertificate.empty() ||
-                config.options.sslKey.empty())) {
+               (config.options.sslCertificate.empty() || config.options.sslKey.empty())) {
       error("web", "bind to",
             "TLS (^SSL=) needs both [web] ssl certificate and [web] ssl key to be set");
     }
@@ -41,21 +40,17 @@ void checkDaemonConfig(const DaemonConfig& config, ConfigDiagnostics& diag) {
 
   const std::string cert = config.options.sslCertificate;
   const std::string key = config.options.sslKey;
-  std::string certProblem, keyProblem;
-  if (!cert.empty()) {
-    certProblem = checkCertificateFile(cert);
-    if (!certProblem.empty()) error("web", "ssl certificate", certProblem);
-  }
-  if (!key.empty()) {
-    keyProblem = checkPrivateKeyFile(key);
-    if (!keyProblem.empty()) error("web", "ssl key", keyProblem);
-  }
-  if (!cert.empty() && !key.empty() && certProblem.empty() && keyProblem.empty()) {
-    if (auto e = checkKeyMatchesCertificate(cert, key); !e.empty()) error("web", "ssl key", e);
+  std::string problem;
+  const bool certUsable = !cert.empty() && checkCertificateFile(cert, &problem);
+  if (!cert.empty() && !certUsable) error("web", "ssl certificate", problem);
+  const bool keyUsable = !key.empty() && checkPrivateKeyFile(key, &problem);
+  if (!key.empty() && !keyUsable) error("web", "ssl key", problem);
+  if (certUsable && keyUsable && !checkKeyMatchesCertificate(cert, key, &problem)) {
+    error("web", "ssl key", problem);
   }
 
   if (const std::string ca = config.options.cloudCaFile; !ca.empty()) {
-    if (auto e = checkCertificateFile(ca); !e.empty()) error("cloud", "ca file", e);
+    if (!checkCertificateFile(ca, &problem)) error("cloud", "ca file", problem);
   }
 }
 

@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/fail_with.h"
+
 namespace aclkd::daemon {
 namespace {
 
@@ -35,33 +37,33 @@ ControlServer::ControlServer(std::string socketPath, Handler handler)
 
 ControlServer::~ControlServer() { stop(); }
 
-std::string ControlServer::start() {
+bool ControlServer::start(std::string* error) {
   sockaddr_un addr{};
   if (path_.size() >= sizeof(addr.sun_path)) {
-    return "control socket path is too long: " + path_;
+    return failWith(error, "control socket path is too long: " + path_);
   }
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
   listenFd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listenFd_ < 0) {
-    return std::string("cannot create control socket: ") + std::strerror(errno);
+    return failWith(error, std::string("cannot create control socket: ") + std::strerror(errno));
   }
   // A socket file left by a killed daemon is stale only if nobody answers on it.
   if (::connect(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
     ::close(listenFd_);
     listenFd_ = -1;
-    return "another aclkd is already serving " + path_;
+    return failWith(error, "another aclkd is already serving " + path_);
   }
   ::unlink(path_.c_str());
   const mode_t old = ::umask(0117);
   const int rc = ::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   ::umask(old);
   if (rc != 0 || ::chmod(path_.c_str(), 0660) != 0 || ::listen(listenFd_, 64) != 0) {
-    const std::string error =
+    const std::string reason =
         "cannot listen on control socket " + path_ + ": " + std::strerror(errno);
     ::close(listenFd_);
     listenFd_ = -1;
-    return error;
+    return failWith(error, reason);
   }
   struct stat bound {};
   if (::stat(path_.c_str(), &bound) == 0) {
@@ -69,10 +71,10 @@ std::string ControlServer::start() {
     boundIno_ = bound.st_ino;
   }
   if (::pipe2(wakePipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
-    return std::string("cannot create pipe: ") + std::strerror(errno);
+    return failWith(error, std::string("cannot create pipe: ") + std::strerror(errno));
   }
   acceptThread_ = std::thread([this] { acceptLoop(); });
-  return "";
+  return true;
 }
 
 void ControlServer::stop() {

@@ -24,8 +24,8 @@ class ControlServer {
   ControlServer(std::string socketPath, Handler handler);
   ~ControlServer();
 
-  // Binds (replacing a stale socket file) and starts serving. Returns an error text or "".
-  std::string start();
+  // Binds (replacing a stale socket file) and starts serving; false with *error when it cannot.
+  bool start(std::string* error);
   void stop();
 
  private:

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
+#include "common/fail_with.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "common/version.h"
@@ -105,21 +106,21 @@ void Gateway::openStore() {
   }
 }
 
-std::string Gateway::startBridge() {
+bool Gateway::startBridge(std::string* error) {
   const auto bindTo = config_.options.bindTo;
   if (bindTo.empty()) {
     spdlog::info("STREAM: [web] bind to is empty; the stream bridge is off");
-    return "";
+    return true;
   }
   stream_bridge::BridgeOptions bo;
-  if (auto e = stream_bridge::parseBindTo(bindTo, &bo.bindAddress, &bo.port, &bo.tls);
-      !e.empty()) {
-    return "[web] bind to: " + e;
+  if (std::string e; !stream_bridge::parseBindTo(bindTo, &bo.bindAddress, &bo.port, &bo.tls, &e)) {
+    return failWith(error, "[web] bind to: " + e);
   }
   bo.tlsCertificate = config_.options.sslCertificate;
   bo.tlsKey = config_.options.sslKey;
   if (bo.tls != stream_bridge::TlsMode::kNone && (bo.tlsCertificate.empty() || bo.tlsKey.empty())) {
-    return "[web] bind to asks for TLS but [web] ssl certificate / ssl key are not set";
+    return failWith(error,
+                    "[web] bind to asks for TLS but [web] ssl certificate / ssl key are not set");
   }
   bo.allowStreamingFrom = config_.options.allowStreamingFrom;
   bo.compression = config_.options.streamCompression;
@@ -181,12 +182,11 @@ std::string Gateway::startBridge() {
   bo.ephemeralCleanupAfter =
       std::chrono::seconds(config_.options.ephemeralCleanupSeconds);
   bridge_ = std::make_unique<stream_bridge::StreamServer>(bo, currentStreamConf(), registry_);
-  auto error = bridge_->start();
-  if (!error.empty()) return error;
+  if (!bridge_->start(error)) return false;
   startedBridge_.store(bridge_.get(), std::memory_order_release);
   if (streamFunctions_) streamFunctions_->attach(bridge_.get());
   startHistory();
-  return "";
+  return true;
 }
 
 Gateway::~Gateway() { stop(); }

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "aclk/aclk_state.h"
+#include "aclk/aclk_state_view.h"
 #include "aclk/link.h"
 #include "alerts/alert_relay.h"
 #include "claim/claim_manager.h"
@@ -44,9 +44,9 @@ class Gateway : private ControlTarget {
   // thread so the control socket answers while the HTTPS request is under way.
   void startInitialClaim();
 
-  // Starts the stream bridge's listener unless `[web] bind to` is empty. An error text (address
-  // in use, bad certificate) or "".
-  std::string startBridge();
+  // Starts the stream bridge's listener unless `[web] bind to` is empty; false with *error
+  // (address in use, bad certificate) when it cannot.
+  bool startBridge(std::string* error);
 
   // One control request line (JSON) to one reply line (JSON): dispatchControl on this gateway.
   std::string handleControl(const std::string& requestLine);

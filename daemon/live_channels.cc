@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "common/fail_with.h"
 #include "common/untrusted_text.h"
 #include "daemon/surface_json.h"
 
@@ -12,37 +13,38 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string channelNameError(const std::string& channel) {
+bool checkChannelName(const std::string& channel, std::string* error) {
   constexpr size_t kMaxChannel = 160;
-  if (channel.empty()) return "channel name is empty";
+  if (channel.empty()) return failWith(error, "channel name is empty");
   if (channel.size() > kMaxChannel) {
-    return "channel name has " + std::to_string(channel.size()) + " characters; at most 160";
+    return failWith(
+        error, "channel name has " + std::to_string(channel.size()) + " characters; at most 160");
   }
   for (const char c : channel) {
     const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
                     c == '=' || c == '.' || c == '/';
     // Escaped: one byte of a multi-byte character is not UTF-8, and the message goes into JSON.
     if (!ok) {
-      return "channel name has the character '" + escapeUntrusted(std::string_view(&c, 1)) +
-             "'; allowed are A-Z a-z 0-9 _ - = . and /";
+      return failWith(error, "channel name has the character '" +
+                                 escapeUntrusted(std::string_view(&c, 1)) +
+                                 "'; allowed are A-Z a-z 0-9 _ - = . and /");
     }
   }
   if (channel.front() == '/' || channel.back() == '/' ||
       channel.find("//") != std::string::npos) {
-    return "channel name has an empty segment; expected scope/namespace[/path]";
+    return failWith(error, "channel name has an empty segment; expected scope/namespace[/path]");
   }
   if (channel.find('/') == std::string::npos) {
-    return "channel name has no namespace; expected scope/namespace[/path]";
+    return failWith(error, "channel name has no namespace; expected scope/namespace[/path]");
   }
-  return "";
+  return true;
 }
 
 }  // namespace
 
 std::optional<std::string> renderChannel(const std::string& channel, const SurfaceSnapshot& s,
                                          std::string* error) {
-  if (auto e = channelNameError(channel); !e.empty()) {
-    *error = e;
+  if (!checkChannelName(channel, error)) {
     return std::nullopt;
   }
   const auto slash = channel.find('/');

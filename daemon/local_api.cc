@@ -9,7 +9,7 @@
 namespace aclkd::daemon {
 namespace {
 
-struct Route {
+struct LocalEndpoint {
   std::string_view path;
   std::string_view contentType;
   // kPage: the status page, with the state once ready (never 503: it says it is starting);
@@ -21,14 +21,14 @@ struct Route {
 
 constexpr std::string_view kJson = "application/json";
 
-const Route kRoutes[] = {
-    {"/", "text/html; charset=utf-8", Route::kPage, SurfaceDepth::kNodes, nullptr},
-    {"/index.html", "text/html; charset=utf-8", Route::kPage, SurfaceDepth::kNodes, nullptr},
-    {"/api/v1/aclk", kJson, Route::kState, SurfaceDepth::kNodes,
+const LocalEndpoint kEndpoints[] = {
+    {"/", "text/html; charset=utf-8", LocalEndpoint::kPage, SurfaceDepth::kNodes, nullptr},
+    {"/index.html", "text/html; charset=utf-8", LocalEndpoint::kPage, SurfaceDepth::kNodes, nullptr},
+    {"/api/v1/aclk", kJson, LocalEndpoint::kState, SurfaceDepth::kNodes,
      [](const SurfaceSnapshot& s) { return aclk::renderAclkStateJson(s.state); }},
-    {"/api/v3/info", kJson, Route::kState, SurfaceDepth::kNodes, renderInfoJson},
-    {"/healthz", kJson, Route::kState, SurfaceDepth::kHealth, renderHealthJson},
-    {"/metrics", "text/plain; version=0.0.4; charset=utf-8", Route::kState,
+    {"/api/v3/info", kJson, LocalEndpoint::kState, SurfaceDepth::kNodes, renderInfoJson},
+    {"/healthz", kJson, LocalEndpoint::kState, SurfaceDepth::kHealth, renderHealthJson},
+    {"/metrics", "text/plain; version=0.0.4; charset=utf-8", LocalEndpoint::kState,
      SurfaceDepth::kNodesAndStreams, renderMetrics},
 };
 
@@ -44,15 +44,15 @@ aclk::LocalHttpResponse routeHttp(const std::string& method, const std::string& 
     r.body = R"({"error":"only GET"})";
     return r;
   }
-  for (const auto& route : kRoutes) {
+  for (const auto& route : kEndpoints) {
     if (route.path != bare) continue;
-    if (route.shows != Route::kPage && !ready) {
+    if (route.shows != LocalEndpoint::kPage && !ready) {
       r.code = 503;
       r.body = R"({"error":"aclkd is starting"})";
       return r;
     }
     r.contentType = std::string(route.contentType);
-    if (route.shows == Route::kPage) {
+    if (route.shows == LocalEndpoint::kPage) {
       // Without the stream views: the page's tables need none, and a page load must not wait on
       // a busy stream loop (the script gets the streams from the live channel).
       r.body = renderStatusPage(ready ? snapshot(route.depth) : SurfaceSnapshot{}, ready);

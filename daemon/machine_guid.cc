@@ -7,7 +7,8 @@
 
 namespace aclkd::daemon {
 
-std::string loadOrCreateMachineGuid(const std::string& stateDir, std::string* error) {
+std::optional<std::string> loadOrCreateMachineGuid(const std::string& stateDir,
+                                                   std::string* error) {
   const std::string path = stateDir + "/machine_guid";
   if (auto text = readFile(path)) {
     std::string guid = *text;
@@ -20,9 +21,8 @@ std::string loadOrCreateMachineGuid(const std::string& stateDir, std::string* er
     spdlog::warn("{} does not hold a GUID; creating a new machine GUID", path);
   }
   const std::string guid = newUuid();
-  if (auto e = writeFileAtomic(path, guid, 0644); !e.empty()) {
-    *error = e;
-    return "";
+  if (!writeFileAtomic(path, guid, 0644, error)) {
+    return std::nullopt;
   }
   spdlog::info("created machine GUID {}", guid);
   return guid;

@@ -74,9 +74,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (auto e = setupLogging(config.options.logLevel,
-                            config.options.logFile);
-      !e.empty()) {
+  if (std::string e; !setupLogging(config.options.logLevel, config.options.logFile, &e)) {
     std::fprintf(stderr, "error: %s\n", e.c_str());
     return 1;
   }
@@ -97,17 +95,18 @@ int main(int argc, char** argv) {
   const std::string stateDir = config.options.stateDir;
   const std::string runDir = config.options.runDir;
   for (const auto& [dir, mode] : {std::pair{stateDir, 0755}, std::pair{runDir, 0755}}) {
-    if (auto e = makeDirs(dir, static_cast<mode_t>(mode)); !e.empty()) {
+    if (std::string e; !makeDirs(dir, static_cast<mode_t>(mode), &e)) {
       spdlog::critical("{}", e);
       return 1;
     }
   }
   std::string error;
-  const std::string machineGuid = daemon::loadOrCreateMachineGuid(stateDir, &error);
-  if (machineGuid.empty()) {
+  const auto storedGuid = daemon::loadOrCreateMachineGuid(stateDir, &error);
+  if (!storedGuid) {
     spdlog::critical("cannot store the machine GUID: {}", error);
     return 1;
   }
+  const std::string machineGuid = *storedGuid;
   std::string hostname = config.options.hostname;
   if (hostname.empty()) {
     hostname = systemHostname();
@@ -118,12 +117,12 @@ int main(int argc, char** argv) {
   daemon::Gateway gateway(std::move(config), machineGuid, hostname);
   daemon::ControlServer control(runDir + "/aclkd.sock",
                                 [&](const std::string& line) { return gateway.handleControl(line); });
-  if (auto e = control.start(); !e.empty()) {
+  if (std::string e; !control.start(&e)) {
     spdlog::critical("{}", e);
     return 1;
   }
   spdlog::info("control socket {}/aclkd.sock ready", runDir);
-  if (auto e = gateway.startBridge(); !e.empty()) {
+  if (std::string e; !gateway.startBridge(&e)) {
     spdlog::critical("{}", e);
     control.stop();
     return 1;
@@ -144,7 +143,7 @@ int main(int argc, char** argv) {
       systemd.ready("configuration reloaded");
     } else if (sig == SIGUSR1) {
       // logrotate: the old file was moved away; lines go to a new file of the same name.
-      if (auto e = reopenLogFile(); !e.empty()) {
+      if (std::string e; !reopenLogFile(&e)) {
         spdlog::error("SIGUSR1: {}", e);
       } else {
         spdlog::info("SIGUSR1: log file reopened");

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "aclk/aclk_state.h"
+#include "aclk/aclk_state_view.h"
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_server.h"
 

@@ -18,11 +18,11 @@ using nlohmann::ordered_json;
 ordered_json cloudObject(const SurfaceSnapshot& s) {
   const auto& v = s.state;
   ordered_json c;
-  c["id"] = v.reconnectCount + (v.lastConnect ? 1 : 0);
+  c["id"] = v.reconnectCount + (v.times.lastConnect ? 1 : 0);
   c["status"] = v.cloudStatus;
   std::time_t since = s.started;
-  if (v.lastConnect) since = *v.lastConnect;
-  if (v.lastDisconnect && *v.lastDisconnect > since) since = *v.lastDisconnect;
+  if (v.times.lastConnect) since = *v.times.lastConnect;
+  if (v.times.lastDisconnect && *v.times.lastDisconnect > since) since = *v.times.lastDisconnect;
   c["since"] = since;
   c["age"] = s.now - since;
   if (v.cloudStatus != "available" && v.claimedId) c["claim_id"] = *v.claimedId;
@@ -36,9 +36,9 @@ ordered_json cloudObject(const SurfaceSnapshot& s) {
   } else {
     c["reason"] = v.cloudReason;
   }
-  if (v.cloudStatus == "offline" && v.nextConnectionAttempt && *v.nextConnectionAttempt > s.now) {
-    c["next_check"] = *v.nextConnectionAttempt;
-    c["next_in"] = *v.nextConnectionAttempt - s.now;
+  if (v.cloudStatus == "offline" && v.times.nextConnectionAttempt && *v.times.nextConnectionAttempt > s.now) {
+    c["next_check"] = *v.times.nextConnectionAttempt;
+    c["next_in"] = *v.times.nextConnectionAttempt - s.now;
   }
   return c;
 }

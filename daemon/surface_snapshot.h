@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "aclk/aclk_state.h"
+#include "aclk/aclk_state_view.h"
 #include "daemon/statistics.h"
 #include "stream_bridge/node_registry.h"
 #include "stream_bridge/stream_server.h"

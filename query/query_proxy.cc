@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "common/text.h"
+#include "query/cloud_path.h"
 #include "query/reply_mapping.h"
 #include "query/request_parts.h"
-#include "query/route.h"
 
 namespace aclkd::query {
 namespace {
@@ -60,8 +60,8 @@ void QueryProxy::finish(const Completion& done, QueryOutcome outcome, aclk::CmdR
 
 void QueryProxy::start(const aclk::CloudHttpRequest& request, Completion done) {
   const std::string what = request.msgId + " " + request.method + " " + request.path;
-  const Route route = routeCloudPath(request.path);
-  if (route.kind == Route::Kind::kBadNodeId) {
+  const CloudPathTarget route = routeCloudPath(request.path);
+  if (route.kind == CloudPathTarget::Kind::kBadNodeId) {
     return finish(done, QueryOutcome::kBadNodeId, errorResult(400, kErrorBadNodeId), what);
   }
   auto localAnswer = [&](const std::string& path) {
@@ -76,13 +76,13 @@ void QueryProxy::start(const aclk::CloudHttpRequest& request, Completion done) {
     r.httpResponse = aclk::formatLocalHttpResponse(answer, nowUs());
     finish(done, QueryOutcome::kLocal, std::move(r), what);
   };
-  if (route.kind == Route::Kind::kLocal) return localAnswer(route.rest);
+  if (route.kind == CloudPathTarget::Kind::kLocal) return localAnswer(route.rest);
 
   // The selected nodes.
   bool refreshed = false;
   std::vector<NodeFacts> selected;
   const std::vector<std::string> keys =
-      route.kind == Route::Kind::kScope ? route.scopeIds : std::vector{route.selector};
+      route.kind == CloudPathTarget::Kind::kScope ? route.scopeIds : std::vector{route.selector};
   for (const auto& key : keys) {
     NodeFacts node;
     if (!resolve(key, &node, &refreshed)) {
@@ -93,12 +93,12 @@ void QueryProxy::start(const aclk::CloudHttpRequest& request, Completion done) {
   size_t selves = 0;
   for (const auto& n : selected) selves += n.self ? 1 : 0;
   if (selves == selected.size()) {
-    return localAnswer(route.kind == Route::Kind::kScope ? request.path : route.rest);
+    return localAnswer(route.kind == CloudPathTarget::Kind::kScope ? request.path : route.rest);
   }
   // Relayed nodes from here on. Functions first: they go down the node's stream.
   if (const FunctionAsk ask = parseFunctionAsk(route.rest);
-      ask.kind != FunctionAsk::Kind::kNone && route.kind != Route::Kind::kScope && functions_ &&
-      function(request, selected.front(), ask, done)) {
+      ask.kind != FunctionAsk::Kind::kNone && route.kind != CloudPathTarget::Kind::kScope &&
+      functions_ && function(request, selected.front(), ask, done)) {
     return;
   }
   auto refuse = [&](int code, const std::string& why) {
@@ -141,7 +141,7 @@ void QueryProxy::start(const aclk::CloudHttpRequest& request, Completion done) {
     if (!n.nodeId.empty()) guidOf[n.nodeId] = n.machineGuid;
     target = std::move(t);
   }
-  const std::string url = route.kind == Route::Kind::kScope
+  const std::string url = route.kind == CloudPathTarget::Kind::kScope
                               ? target->rootUrl + rewriteScopeIds(route.rest, guidOf)
                               : target->baseUrl + route.rest;
   forward(request, selected.front(), *target, url, std::move(done));

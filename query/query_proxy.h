@@ -27,9 +27,9 @@ struct ProxyOptions {
 };
 
 // The cloud's `cmd` requests (docs/protocol/aclk.md §8): the gateway's own node is answered by its
-// local API; a relayed node's request goes to the agent that holds its metrics (query/route.h says
-// how a path selects a node, agent_target.h where its agent is) and the agent's answer goes back as
-// is.
+// local API; a relayed node's request goes to the agent that holds its metrics (query/cloud_path.h
+// says how a path selects a node, agent_target.h where its agent is) and the agent's answer goes
+// back as is.
 //
 // Decisions where Netdata's agent gives no rule (docs/protocol/aclk.md §8.1): a node whose stream
 // is disconnected is not tried (503, "offline"); a cancelled request is answered 499 so the cloud's

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 
+#include "common/fail_with.h"
 #include "common/url.h"
 #include "stream_bridge/stream_server.h"
 
 namespace aclkd::stream_bridge {
 
-std::string parseBindTo(const std::string& text, std::string* address, int* port, TlsMode* tls) {
+bool parseBindTo(const std::string& text, std::string* address, int* port, TlsMode* tls,
+                 std::string* error) {
   std::string main = text;
   *tls = TlsMode::kNone;
   if (const auto caret = text.find('^'); caret != std::string::npos) {
@@ -19,18 +21,18 @@ std::string parseBindTo(const std::string& text, std::string* address, int* port
     } else if (opt == "SSL=force") {
       *tls = TlsMode::kForce;
     } else {
-      return "'" + opt + "' after '^' must be SSL=optional or SSL=force";
+      return failWith(error, "'" + opt + "' after '^' must be SSL=optional or SSL=force");
     }
   }
   // An IPv6 address goes in brackets ("[::1]:19999"), as in a URL: common/url.h.
   if (!main.empty() && main.front() != '[' && std::count(main.begin(), main.end(), ':') > 1) {
-    return "more than one ':' (an IPv6 address goes in brackets, e.g. [::1]:19999)";
+    return failWith(error,
+                    "more than one ':' (an IPv6 address goes in brackets, e.g. [::1]:19999)");
   }
-  std::string error;
-  const auto hostPort = splitHostPort(main, 0, &error);
-  if (!hostPort) return error;
+  const auto hostPort = splitHostPort(main, 0, error);
+  if (!hostPort) return false;
   if (hostPort->host.empty() || !hostPort->port) {
-    return "'" + main + "' is not address:port (e.g. 127.0.0.1:19999)";
+    return failWith(error, "'" + main + "' is not address:port (e.g. 127.0.0.1:19999)");
   }
   *address = hostPort->host;
   *port = *hostPort->port;
@@ -38,8 +40,8 @@ std::string parseBindTo(const std::string& text, std::string* address, int* port
   if (*address == "localhost") *address = "127.0.0.1";
   boost::system::error_code ec;
   boost::asio::ip::make_address(*address, ec);
-  if (ec) return "'" + *address + "' is not an IP address";
-  return "";
+  if (ec) return failWith(error, "'" + *address + "' is not an IP address");
+  return true;
 }
 
 }  // namespace aclkd::stream_bridge

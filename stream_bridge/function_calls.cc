@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/fail_with.h"
 #include "common/uuid.h"
 
 namespace aclkd::stream_bridge {
@@ -46,17 +47,26 @@ int secondsLeft(std::chrono::steady_clock::time_point from, std::chrono::steady_
 
 }  // namespace
 
-std::string unsafeForStream(const FunctionCallRequest& r) {
-  if (r.command.empty()) return "no function named";
+bool checkSafeForStream(const FunctionCallRequest& r, std::string* error) {
+  if (r.command.empty()) return failWith(error, "no function named");
   if (!safeWord(r.command)) {
-    return "the function and its arguments may not hold a double quote or a control character "
-           "(or be longer than 8192 bytes)";
+    return failWith(error,
+                    "the function and its arguments may not hold a double quote or a control "
+                    "character (or be longer than 8192 bytes)");
   }
-  if (!safeWord(r.source)) return "the caller's source holds a double quote or a control character";
-  if (!safeWord(r.contentType)) return "the content type holds a double quote or a control character";
-  if (r.payload.find('\0') != std::string::npos) return "the request body holds a NUL byte";
-  if (holdsPayloadEnd(r.payload)) return "the request body holds a line FUNCTION_PAYLOAD_END";
-  return "";
+  if (!safeWord(r.source)) {
+    return failWith(error, "the caller's source holds a double quote or a control character");
+  }
+  if (!safeWord(r.contentType)) {
+    return failWith(error, "the content type holds a double quote or a control character");
+  }
+  if (r.payload.find('\0') != std::string::npos) {
+    return failWith(error, "the request body holds a NUL byte");
+  }
+  if (holdsPayloadEnd(r.payload)) {
+    return failWith(error, "the request body holds a line FUNCTION_PAYLOAD_END");
+  }
+  return true;
 }
 
 FunctionCalls::FunctionCalls(Send send, bool bodiesAccepted, Limits limits,
@@ -69,7 +79,7 @@ FunctionCalls::~FunctionCalls() { failAll("the stream closed before the answer")
 void FunctionCalls::start(uint64_t id, FunctionCallRequest r, FunctionDone done,
                           Clock::time_point now) {
   FunctionCallResult refused;
-  if (auto why = unsafeForStream(r); !why.empty()) {
+  if (std::string why; !checkSafeForStream(r, &why)) {
     refused.outcome = FunctionOutcome::kRefused;
     refused.error = why;
     return done(std::move(refused));

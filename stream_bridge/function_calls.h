@@ -48,12 +48,13 @@ struct FunctionCallResult {
 // Called exactly once per call, on the stream's loop thread: it must only hand the result over.
 using FunctionDone = std::function<void(FunctionCallResult)>;
 
-// Why a request cannot be written down a stream as it is, or "" (docs/protocol/streaming.md
-// §15.2): the command, source and content type go inside double quotes on one line, so a quote
-// or a control character would end the word or the line early and let the caller write a
-// command of its own; the payload ends at a line FUNCTION_PAYLOAD_END, so it may not hold one
-// (nor a NUL, which the child's C strings would cut at).
-std::string unsafeForStream(const FunctionCallRequest& request);
+// Whether a request can be written down a stream as it is; false with *error saying why not
+// (docs/protocol/streaming.md §15.2): the command, source and content type go inside double
+// quotes on one line, so a quote or a control character would end the word or the line early
+// and let the caller write a command of its own; the payload ends at a line
+// FUNCTION_PAYLOAD_END, so it may not hold one (nor a NUL, which the child's C strings would cut
+// at).
+bool checkSafeForStream(const FunctionCallRequest& request, std::string* error);
 
 // The calls in flight on one stream, run by the stream's loop thread: each is written down the
 // stream with a fresh transaction id, its answer is matched by that id and assembled from the

@@ -188,12 +188,12 @@ std::optional<StreamRequest> parseStreamRequest(std::string_view request, std::s
   // The boundary for untrusted text: a host name names a node in logs, views and the cloud, so
   // one with control characters is refused; every other string is escaped here, once, so that
   // nothing later can log, store or republish a raw byte from the network.
-  if (auto e = hostnameError(req.hostname); !e.empty()) {
+  if (std::string e; !checkHostname(req.hostname, &e)) {
     fail(error, "parameter 'hostname': " + e);
     return std::nullopt;
   }
   if (!haveRegistry) req.registryHostname = req.hostname;
-  if (auto e = hostnameError(req.registryHostname); !e.empty()) {
+  if (std::string e; !checkHostname(req.registryHostname, &e)) {
     fail(error, "parameter 'registry_hostname': " + e);
     return std::nullopt;
   }

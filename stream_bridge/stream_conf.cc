@@ -76,7 +76,7 @@ std::optional<StreamConf> StreamConf::parse(std::string_view text, const std::st
     }
     const std::string value = spec->type == OptionType::kEnum ? asciiLower(e.value) : e.value;
     bool isWarning = false;
-    if (auto problem = validateOption(*spec, value, &isWarning); !problem.empty()) {
+    if (std::string problem; !validateOption(*spec, value, &problem, &isWarning)) {
       errors->push_back(where + "[" + e.section + "] " + e.key + " = '" + e.value + "': " +
                         problem);
       continue;

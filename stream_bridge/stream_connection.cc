@@ -1,9 +1,9 @@
-// One connection on the stream port until it streams (stream_connection.h): the first byte
+// One connection on the stream port until it streams (stream_connection_impl.h): the first byte
 // sniffed (TLS or not), the first request read, then either handed to web/ (anything that is not
 // `STREAM`) or accepted: the handshake and capability negotiation, the hand-off to a stream loop,
 // the handshake timer, refusals and the close.
 
-#include "stream_bridge/stream_connection.h"
+#include "stream_bridge/stream_connection_impl.h"
 
 #include "web/port_connection.h"
 
@@ -233,23 +233,26 @@ void StreamConnection::attachHost(const std::string& rest) {
   disarmTimer();
   // A TLS stream stays on loop 0: its TLS state is bound to that loop's socket.
   if (tls_) return startStreaming(rest, successPrompt(negotiated_));
-  // The prompt is written here, so the child's handshake is answered by the front loop even
-  // while the stream loops parse other children's definition bursts (a reconnect storm). A
-  // fresh socket's send buffer takes it whole; what it does not take, the stream loop sends.
-  std::string prompt = successPrompt(negotiated_);
   error_code ec;
-  const size_t written = socket_.write_some(asio::buffer(prompt), ec);
-  if (!ec) prompt.erase(0, written);
-  Impl::Loop& target = server_.leastLoaded();
   const auto protocol = socket_.local_endpoint(ec).protocol();
-  const auto fd = ec ? -1 : socket_.release(ec);
-  if (ec) return startStreaming(rest, prompt);
+  if (ec) return startStreaming(rest, successPrompt(negotiated_));  // stays on the front loop
+  // In its stream loop's set before the child has the prompt: a view asked for once the child
+  // is answered finds the stream there. Nothing a view reads changes after this point.
+  Impl::Loop& target = server_.leastLoaded();
   {
     std::lock_guard lock(server_.mutex);
     loop_->connections.erase(this);
     target.connections.insert(this);
   }
   loop_ = &target;
+  // The prompt is written here, so the child's handshake is answered by the front loop even
+  // while the stream loops parse other children's definition bursts (a reconnect storm). A
+  // fresh socket's send buffer takes it whole; what it does not take, the stream loop sends.
+  std::string prompt = successPrompt(negotiated_);
+  const size_t written = socket_.write_some(asio::buffer(prompt), ec);
+  if (!ec) prompt.erase(0, written);
+  const auto fd = socket_.release(ec);
+  if (ec) return drop("hand-off", "stream from " + peer_ + " dropped: " + ec.message(), true);
   asio::post(target.io, [self = selfPtr(), protocol, fd, rest, prompt] {
     error_code ignored;
     self->socket_ = tcp::socket(self->loop_->io);

@@ -1,4 +1,4 @@
-// One connection on the stream port once it streams (stream_connection.h): batched reads, the
+// One connection on the stream port once it streams (stream_connection_impl.h): batched reads, the
 // stream decompressed and parsed, the parser's events escaped and forwarded to the registry,
 // function calls, and what goes down to the child.
 
@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "common/untrusted_text.h"
-#include "stream_bridge/stream_connection.h"
+#include "stream_bridge/stream_connection_impl.h"
 #include "stream_bridge/stream_path.h"
 
 namespace aclkd::stream_bridge {

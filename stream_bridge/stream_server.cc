@@ -4,9 +4,10 @@
 
 #include <future>
 
+#include "common/fail_with.h"
 #include "common/uuid.h"
 #include "stream_bridge/stream_info.h"
-#include "stream_bridge/stream_server_impl.h"
+#include "stream_bridge/stream_connection.h"
 
 namespace aclkd::stream_bridge {
 
@@ -155,7 +156,7 @@ StreamServer::StreamServer(BridgeOptions options, std::shared_ptr<const StreamCo
 
 StreamServer::~StreamServer() { stop(); }
 
-std::string StreamServer::start() {
+bool StreamServer::start(std::string* error) {
   auto& s = *impl_;
   try {
     if (s.options.tls != TlsMode::kNone) {
@@ -174,8 +175,8 @@ std::string StreamServer::start() {
     s.acceptor.listen(asio::socket_base::max_listen_connections);
     s.boundPort = s.acceptor.local_endpoint().port();
   } catch (const std::exception& e) {
-    return "cannot listen for streams on " + s.options.bindAddress + ":" +
-           std::to_string(s.options.port) + ": " + e.what();
+    return failWith(error, "cannot listen for streams on " + s.options.bindAddress + ":" +
+                               std::to_string(s.options.port) + ": " + e.what());
   }
   s.accept();
   s.scheduleCleanup();
@@ -199,7 +200,7 @@ std::string StreamServer::start() {
                : s.options.tls == TlsMode::kOptional ? " (TLS optional)"
                                                      : "",
                s.loops.size() - 1, s.loops.size() == 2 ? "" : "s");
-  return "";
+  return true;
 }
 
 void StreamServer::stop() {

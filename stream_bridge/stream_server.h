@@ -136,8 +136,8 @@ class StreamServer {
   StreamServer(const StreamServer&) = delete;
   StreamServer& operator=(const StreamServer&) = delete;
 
-  // Binds and starts the loop thread. An error text (address in use, bad certificate, …) or "".
-  std::string start();
+  // Binds and starts the loop threads; false with *error (address in use, bad certificate, …).
+  bool start(std::string* error);
   void stop();
 
   // Takes effect for the next handshake.
@@ -171,7 +171,8 @@ class StreamServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// "127.0.0.1:19999^SSL=force" → address, port, TLS mode; an error text on a bad value.
-std::string parseBindTo(const std::string& text, std::string* address, int* port, TlsMode* tls);
+// "127.0.0.1:19999^SSL=force" → address, port, TLS mode; false with *error on a bad value.
+bool parseBindTo(const std::string& text, std::string* address, int* port, TlsMode* tls,
+                 std::string* error);
 
 }  // namespace aclkd::stream_bridge

@@ -2,7 +2,8 @@
 
 // The stream server's insides, shared by stream_server.cc (the loops: accept, idle sweep, the
 // cloud identity tick, views) and stream_connection.cc (one connection: sniff, TLS, handshake,
-// hand-off to web/ or to a loop, streaming). Private to stream_bridge/.
+// hand-off to web/ or to a loop, streaming). What the loops see of a connection is declared
+// with the connection, in stream_connection.h. Private to stream_bridge/.
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -39,7 +40,7 @@ inline constexpr int kBatchBuckets = 4;
 inline constexpr std::chrono::milliseconds kBatchPeriod{250};  // × kBatchBuckets = 1 s
 
 struct StreamServer::Impl {
-  class Connection;  // below: what the loops see of a connection
+  class Connection;  // what the loops see of a connection: stream_connection.h
 
   // One event loop on one thread. Loop 0, the front loop, accepts and serves every connection
   // until its first request is read: handshakes stay there, and so do the HTTP and live clients
@@ -188,30 +189,5 @@ struct StreamServer::Impl {
   std::unique_ptr<asio::ssl::context> tlsContext;
   int boundPort = 0;
 };
-
-// What the server's loops see of a connection (the concrete one is in stream_connection.cc).
-// Called on the connection's own loop thread only (what other threads need is in Impl::streaming).
-class StreamServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
- public:
-  virtual ~Connection() = default;
-  virtual bool streaming() const = 0;
-  virtual StreamView view() const = 0;
-  // Seconds without stream data, for the idle sweep (0 while not streaming yet).
-  virtual uint32_t idleSeconds(uint32_t tick) const = 0;
-  virtual void idleTimeout() = 0;
-  // The batch sweep's turn (Loop::batch): reads what waits under the low-water mark, unless a
-  // wake-up read the stream recently. `batchTick` is the loop's.
-  virtual void batchRead(uint32_t batchTick) = 0;
-  // What a v2 parent sends down (NODE_ID, the stream path) from the last polled identity.
-  virtual void syncIdentity(const CloudIdentity& id) = 0;
-  // Function calls (FunctionCalls): started, cancelled and timed out on the loop's thread.
-  virtual void startCall(uint64_t id, FunctionCallRequest request, FunctionDone done) = 0;
-  virtual void cancelCall(uint64_t id) = 0;
-  // Times out what is due; false once no call is in flight.
-  virtual bool expireCalls(SteadyClock::time_point now) = 0;
-};
-
-// Serves one accepted socket on loop 0 (stream_connection.cc).
-void serveConnection(StreamServer::Impl& server, tcp::socket socket);
 
 }  // namespace aclkd::stream_bridge

@@ -82,7 +82,7 @@ ordered_json topicList() {
   return topics;
 }
 
-void AgentAuth::addRoutes(Router& router) {
+void AgentAuth::addRoutes(ApiRouter& router) {
   router.add("GET", "/api/v1/env", [this](const Request& r) { return env(r); });
   router.add("GET", "/api/v1/auth/node/{claimed_id}/challenge",
              [this](const Request& r) { return challenge(r.param("claimed_id")); });

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "testcloud/api_router.h"
 #include "testcloud/cloud_state.h"
-#include "testcloud/router.h"
 
 namespace aclkd::testcloud {
 
@@ -44,7 +44,7 @@ class AgentAuth {
  public:
   AgentAuth(LinkPolicy policy, CloudState& state) : policy_(std::move(policy)), state_(state) {}
 
-  void addRoutes(Router& router);
+  void addRoutes(ApiRouter& router);
 
   Reply env(const Request& request) const;
   Reply challenge(const std::string& claimedId);

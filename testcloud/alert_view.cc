@@ -112,7 +112,7 @@ ordered_json AlertView::nodeJson(const std::string& nodeId) const {
   return out;
 }
 
-void AlertView::addRoutes(Router& router) {
+void AlertView::addRoutes(ApiRouter& router) {
   router.add("GET", "/testcloud/api/nodes/{node_id}/alerts", [this](const Request& r) {
     return jsonReply(200, nodeJson(r.param("node_id")));
   });

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "testcloud/router.h"
+#include "testcloud/api_router.h"
 
 namespace aclkd::testcloud {
 
@@ -27,7 +27,7 @@ class AlertView {
   void observe(const std::string& type, const nlohmann::ordered_json& message);
   uint64_t version(const std::string& nodeId) const;
   nlohmann::ordered_json nodeJson(const std::string& nodeId) const;
-  void addRoutes(Router& router);
+  void addRoutes(ApiRouter& router);
 
  private:
   struct Node {

@@ -113,7 +113,7 @@ ClaimEndpoint::ClaimEndpoint(ClaimPolicy policy, CloudState& state, Clock clock)
   }
 }
 
-void ClaimEndpoint::addRoutes(Router& router) {
+void ClaimEndpoint::addRoutes(ApiRouter& router) {
   router.add("PUT", "/api/v1/spaces/nodes/{claimed_id}", [this](const Request& request) {
     return claim(request.param("claimed_id"), request.body);
   });

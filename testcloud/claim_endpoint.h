@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "testcloud/api_router.h"
 #include "testcloud/cloud_state.h"
-#include "testcloud/router.h"
 
 namespace aclkd::testcloud {
 
@@ -30,7 +30,7 @@ class ClaimEndpoint {
 
   ClaimEndpoint(ClaimPolicy policy, CloudState& state, Clock clock = {});
 
-  void addRoutes(Router& router);
+  void addRoutes(ApiRouter& router);
 
   // The claim itself: `claimedId` is the URL segment, `body` the request body.
   Reply claim(std::string_view claimedId, std::string_view body);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/fail_with.h"
 #include "common/file_util.h"
 
 namespace aclkd::testcloud {
@@ -69,25 +70,26 @@ std::optional<ClaimRecord> claimFromJson(const nlohmann::json& json, std::string
 
 CloudState::CloudState(std::string stateFile) : stateFile_(std::move(stateFile)) {}
 
-std::string CloudState::load() {
+bool CloudState::load(std::string* error) {
   if (stateFile_.empty()) {
-    return "";
+    return true;
   }
   std::string readError;
   const auto text = readFile(stateFile_, &readError);
   if (!text) {
-    return readError.empty() ? "" : "cannot read " + stateFile_ + ": " + readError;
+    return readError.empty() || failWith(error, "cannot read " + stateFile_ + ": " + readError);
   }
   const auto json = nlohmann::json::parse(*text, nullptr, false);
   if (!json.is_object() || !json.contains(kClaimsKey) || !json[kClaimsKey].is_array()) {
-    return stateFile_ + ": not a test cloud state file (expected {\"claims\": [...]})";
+    return failWith(error,
+                    stateFile_ + ": not a test cloud state file (expected {\"claims\": [...]})");
   }
   std::map<std::string, ClaimRecord> loaded;
   for (const auto& item : json[kClaimsKey]) {
-    std::string error;
-    auto record = claimFromJson(item, &error);
+    std::string why;
+    auto record = claimFromJson(item, &why);
     if (!record) {
-      return stateFile_ + ": " + error;
+      return failWith(error, stateFile_ + ": " + why);
     }
     std::string id = record->claimedId;
     loaded[std::move(id)] = std::move(*record);
@@ -95,7 +97,7 @@ std::string CloudState::load() {
   std::lock_guard lock(mutex_);
   claims_ = std::move(loaded);
   spdlog::info("loaded {} claim(s) from {}", claims_.size(), stateFile_);
-  return "";
+  return true;
 }
 
 RegisterResult CloudState::registerClaim(ClaimRecord record,
@@ -109,7 +111,7 @@ RegisterResult CloudState::registerClaim(ClaimRecord record,
   claims_.emplace(std::move(id), std::move(record));
   // A failed write leaves the claim recorded in memory: the agent did claim, and the test that
   // depends on persistence will see the logged error.
-  if (const auto error = persistLocked(); !error.empty()) {
+  if (std::string error; !persistLocked(&error)) {
     spdlog::error("cannot persist claims: {}", error);
   }
   return RegisterResult::kRegistered;
@@ -152,9 +154,9 @@ void CloudState::setFaults(const Faults& faults) {
   faults_ = faults;
 }
 
-std::string CloudState::persistLocked() const {
+bool CloudState::persistLocked(std::string* error) const {
   if (stateFile_.empty()) {
-    return "";
+    return true;
   }
   nlohmann::ordered_json claims = nlohmann::ordered_json::array();
   for (const auto& [id, record] : claims_) {
@@ -162,7 +164,7 @@ std::string CloudState::persistLocked() const {
   }
   nlohmann::ordered_json doc;
   doc[kClaimsKey] = std::move(claims);
-  return writeFileAtomic(stateFile_, doc.dump(2) + "\n", 0600);
+  return writeFileAtomic(stateFile_, doc.dump(2) + "\n", 0600, error);
 }
 
 }  // namespace aclkd::testcloud

@@ -53,9 +53,9 @@ class CloudState {
  public:
   explicit CloudState(std::string stateFile = "");
 
-  // Reads the state file, if one is configured and exists. Returns an error text, empty on
-  // success; a file that exists but cannot be parsed is an error (claims would be lost).
-  std::string load();
+  // Reads the state file, if one is configured and exists; false with *error when a file exists
+  // but cannot be read or parsed (claims would be lost).
+  bool load(std::string* error);
 
   // Records `record` unless its claimed_id is taken. `sameKey` tells whether an existing record
   // holds the same public key; check and insert are one critical section, so two concurrent
@@ -71,7 +71,7 @@ class CloudState {
   void setFaults(const Faults& faults);
 
  private:
-  std::string persistLocked() const;
+  bool persistLocked(std::string* error) const;
 
   const std::string stateFile_;
   mutable std::mutex mutex_;

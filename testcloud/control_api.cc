@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/fail_with.h"
 #include "common/text.h"
 
 namespace aclkd::testcloud {
@@ -48,27 +49,28 @@ const std::vector<TextFault>& textFaults() {
   return kTextFaults;
 }
 
-std::string applyTextFault(const TextFault& row, const nlohmann::json& value, Faults& faults) {
+bool applyTextFault(const TextFault& row, const nlohmann::json& value, Faults& faults,
+                    std::string* error) {
   const std::string name = row.name;
   if (!value.is_string()) {
-    return "field '" + name + "' is not a string";
+    return failWith(error, "field '" + name + "' is not a string");
   }
   const auto text = value.get<std::string>();
   if (!text.empty() &&
       std::find(row.values.begin(), row.values.end(), text) == row.values.end()) {
     std::string accepted;
     for (const auto v : row.values) accepted += (accepted.empty() ? "" : ", ") + std::string(v);
-    return "field '" + name + "' must be \"\" or one of " + accepted;
+    return failWith(error, "field '" + name + "' must be \"\" or one of " + accepted);
   }
   faults.*(row.member) = text;
-  return "";
+  return true;
 }
 
 }  // namespace
 
-std::string applyFaultsPatch(const nlohmann::json& patch, Faults& faults) {
+bool applyFaultsPatch(const nlohmann::json& patch, Faults& faults, std::string* error) {
   if (!patch.is_object()) {
-    return "the request body is not a JSON object";
+    return failWith(error, "the request body is not a JSON object");
   }
   Faults updated = faults;
   for (const auto& item : patch.items()) {
@@ -79,26 +81,26 @@ std::string applyFaultsPatch(const nlohmann::json& patch, Faults& faults) {
     const auto textRow = std::find_if(texts.begin(), texts.end(),
                                       [&](const TextFault& f) { return name == f.name; });
     if (textRow != texts.end()) {
-      if (auto error = applyTextFault(*textRow, value, updated); !error.empty()) return error;
+      if (!applyTextFault(*textRow, value, updated, error)) return false;
       continue;
     }
     const auto row = std::find_if(std::begin(kIntFaults), std::end(kIntFaults),
                                   [&](const IntFault& f) { return name == f.name; });
     if (row == std::end(kIntFaults)) {
-      return "unknown fault '" + name + "'";
+      return failWith(error, "unknown fault '" + name + "'");
     }
     if (!value.is_number_integer()) {
-      return "field '" + name + "' is not an integer";
+      return failWith(error, "field '" + name + "' is not an integer");
     }
     const auto number = value.get<long long>();
     if (number != 0 && (number < row->min || number > row->max)) {
-      return "field '" + name + "' must be 0 or " + std::to_string(row->min) + ".." +
-             std::to_string(row->max);
+      return failWith(error, "field '" + name + "' must be 0 or " + std::to_string(row->min) +
+                                 ".." + std::to_string(row->max));
     }
     updated.*(row->member) = static_cast<int>(number);
   }
   faults = updated;
-  return "";
+  return true;
 }
 
 nlohmann::ordered_json faultsToJson(const Faults& faults) {
@@ -112,7 +114,7 @@ nlohmann::ordered_json faultsToJson(const Faults& faults) {
   return out;
 }
 
-void ControlApi::addRoutes(Router& router) {
+void ControlApi::addRoutes(ApiRouter& router) {
   router.add("GET", "/healthz", [](const Request&) { return textReply(200, "ok"); });
 
   router.add("GET", "/testcloud/api/claims",
@@ -137,7 +139,7 @@ void ControlApi::addRoutes(Router& router) {
     }
     // Read-modify-write of the faults: the control API is only served by the one lws thread.
     Faults faults = replace ? Faults{} : state_.faults();
-    if (const auto error = applyFaultsPatch(patch, faults); !error.empty()) {
+    if (std::string error; !applyFaultsPatch(patch, faults, &error)) {
       return errorReply(422, "ErrInvalidRequest", error);
     }
     state_.setFaults(faults);

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "testcloud/api_router.h"
 #include "testcloud/cloud_state.h"
-#include "testcloud/router.h"
 
 namespace aclkd::testcloud {
 
@@ -20,15 +20,15 @@ class ControlApi {
  public:
   explicit ControlApi(CloudState& state) : state_(state) {}
 
-  void addRoutes(Router& router);
+  void addRoutes(ApiRouter& router);
 
  private:
   CloudState& state_;
 };
 
-// Applies the fields present in `patch` to `faults` (absent fields keep their value). Returns an
-// error text naming the offending field, empty on success; on error `faults` is unchanged.
-std::string applyFaultsPatch(const nlohmann::json& patch, Faults& faults);
+// Applies the fields present in `patch` to `faults` (absent fields keep their value). False with
+// *error naming the offending field; `faults` is then unchanged.
+bool applyFaultsPatch(const nlohmann::json& patch, Faults& faults, std::string* error);
 nlohmann::ordered_json faultsToJson(const Faults& faults);
 
 }  // namespace aclkd::testcloud

@@ -129,7 +129,7 @@ Reply MqttCloud::replyOf(const std::string& msgId) const {
   return jsonReply(200, out);
 }
 
-void MqttCloud::addFunctionRoutes(Router& router) {
+void MqttCloud::addFunctionRoutes(ApiRouter& router) {
   const auto withBody = [](auto handler) {
     return [handler](const Request& r) {
       const auto body = r.body.empty() ? nlohmann::json::object()

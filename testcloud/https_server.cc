@@ -13,6 +13,7 @@ typedef struct rsa_st RSA;
 #include <spdlog/spdlog.h>
 #include <vector>
 
+#include "common/fail_with.h"
 #include "common/text.h"
 
 namespace aclkd::testcloud {
@@ -347,7 +348,7 @@ const lws_protocols kProtocols[] = {
 
 }  // namespace
 
-HttpsServer::HttpsServer(ServerOptions options, const Router& router)
+HttpsServer::HttpsServer(ServerOptions options, const ApiRouter& router)
     : options_(std::move(options)), router_(router) {}
 
 HttpsServer::~HttpsServer() {
@@ -362,7 +363,7 @@ std::string HttpsServer::url() const {
          std::to_string(options_.port);
 }
 
-std::string HttpsServer::start() {
+bool HttpsServer::start(std::string* error) {
   // lws reports per-connection trouble (a client that fails the TLS handshake) at notice/warn;
   // a test cloud only wants its own failures.
   lws_set_log_level(LLL_ERR, logFromLws);
@@ -374,7 +375,7 @@ std::string HttpsServer::start() {
   info.user = this;
   context_ = lws_create_context(&info);
   if (context_ == nullptr) {
-    return "cannot create the lws context";
+    return failWith(error, "cannot create the lws context");
   }
 
   lws_context_creation_info vinfo;
@@ -395,10 +396,11 @@ std::string HttpsServer::start() {
     vinfo.alpn = "http/1.1";
   }
   if (lws_create_vhost(context_, &vinfo) == nullptr) {
-    return "cannot listen on " + options_.bindAddress + ":" + std::to_string(options_.port) +
-           (options_.certFile.empty() ? "" : " (or cannot load the certificate or key)");
+    return failWith(
+        error, "cannot listen on " + options_.bindAddress + ":" + std::to_string(options_.port) +
+                   (options_.certFile.empty() ? "" : " (or cannot load the certificate or key)"));
   }
-  return "";
+  return true;
 }
 
 void HttpsServer::run() {

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string>
 
-#include "testcloud/router.h"
+#include "testcloud/api_router.h"
 
 struct lws_context;
 
@@ -19,18 +19,18 @@ struct ServerOptions {
   size_t maxBodyBytes = 1u << 20;
 };
 
-// The HTTP(S) front end: one lws context, one vhost, every request handed to a Router. lws owns
+// The HTTP(S) front end: one lws context, one vhost, every request handed to an ApiRouter. lws owns
 // the sockets and TLS; this class turns its callbacks into Request -> Reply calls. lws is not
 // thread-safe: everything but stop() must run on the thread that calls run().
 class HttpsServer {
  public:
-  HttpsServer(ServerOptions options, const Router& router);
+  HttpsServer(ServerOptions options, const ApiRouter& router);
   ~HttpsServer();
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;
 
-  // Creates the context and binds the listening socket. Returns an error text, empty on success.
-  std::string start();
+  // Creates the context and binds the listening socket; false with *error when it cannot.
+  bool start(std::string* error);
 
   // scheme://bind:port, what clients should use.
   std::string url() const;
@@ -46,7 +46,7 @@ class HttpsServer {
   friend struct ServerCallbacks;
 
   const ServerOptions options_;
-  const Router& router_;
+  const ApiRouter& router_;
   lws_context* context_ = nullptr;
   std::atomic<bool> stopping_{false};
 };

@@ -14,12 +14,12 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "testcloud/agent_auth.h"
+#include "testcloud/api_router.h"
 #include "testcloud/claim_endpoint.h"
 #include "testcloud/cloud_state.h"
 #include "testcloud/control_api.h"
 #include "testcloud/https_server.h"
 #include "testcloud/mqtt_cloud.h"
-#include "testcloud/router.h"
 
 namespace {
 
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical"}));
   CLI11_PARSE(app, argc, argv);
 
-  if (const auto error = aclkd::setupLogging(logLevel, ""); !error.empty()) {
+  if (std::string error; !aclkd::setupLogging(logLevel, "", &error)) {
     std::fprintf(stderr, "error: %s\n", error.c_str());
     return 1;
   }
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   CloudState state(stateFile);
-  if (const auto error = state.load(); !error.empty()) {
+  if (std::string error; !state.load(&error)) {
     spdlog::critical("{}", error);
     return 1;
   }
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   // The count only: tokens are secrets and never reach a log.
   spdlog::info("accepting {} token(s); rooms: {}", policy.tokens.size(), joinOrAny(policy.rooms));
 
-  Router router;
+  ApiRouter router;
   ClaimEndpoint claims(std::move(policy), state);
   claims.addRoutes(router);
   ControlApi control(state);
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<MqttCloud> mqttCloud;
   if (!broker.empty()) {
     mqttCloud = std::make_unique<MqttCloud>(broker);
-    if (const auto error = mqttCloud->start(); !error.empty()) {
+    if (std::string error; !mqttCloud->start(&error)) {
       spdlog::critical("{}", error);
       return 1;
     }
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   }
 
   HttpsServer http(server, router);
-  if (const auto error = http.start(); !error.empty()) {
+  if (std::string error; !http.start(&error)) {
     spdlog::critical("{}", error);
     return 1;
   }

@@ -15,6 +15,7 @@
 #include "agent/v1/connection.pb.h"
 #include "alarms/v1/alarm.pb.h"
 #include "common/base64.h"
+#include "common/fail_with.h"
 #include "common/uuid.h"
 #include "context/v1/context.pb.h"
 #include "nodeinstance/connection/v1/connection.pb.h"
@@ -118,7 +119,7 @@ MqttCloud::MqttCloud(std::string brokerUri) : brokerUri_(std::move(brokerUri)) {
 
 MqttCloud::~MqttCloud() { stop(); }
 
-std::string MqttCloud::start() {
+bool MqttCloud::start(std::string* error) {
   try {
     client_ = std::make_unique<mqtt::async_client>(brokerUri_, "aclk-testcloud-" + newUuid(),
                                                    mqtt::create_options(MQTTVERSION_5));
@@ -155,15 +156,15 @@ std::string MqttCloud::start() {
         if (waitedToken_->wait_for(kWait)) break;
       } catch (const mqtt::exception& e) {
         if (std::chrono::steady_clock::now() > deadline) {
-          return "cannot connect to the broker at " + brokerUri_ + ": " + e.what();
+          return failWith(error, "cannot connect to the broker at " + brokerUri_ + ": " + e.what());
         }
         std::this_thread::sleep_for(200ms);
       }
     }
     spdlog::info("cloud side connected to the broker at {}", brokerUri_);
-    return "";
+    return true;
   } catch (const std::exception& e) {
-    return "cannot start the cloud's MQTT client: " + std::string(e.what());
+    return failWith(error, "cannot start the cloud's MQTT client: " + std::string(e.what()));
   }
 }
 
@@ -464,7 +465,7 @@ Reply MqttCloud::dropReply(const std::string& claimedId) {
   return jsonReply(200, {{"dropped", claimedId}});
 }
 
-void MqttCloud::addRoutes(Router& router) {
+void MqttCloud::addRoutes(ApiRouter& router) {
   alerts_.addRoutes(router);
   router.add("GET", "/testcloud/api/messages",
              [this](const Request& r) { return messagesReply(r); });

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "testcloud/alert_view.h"
-#include "testcloud/router.h"
+#include "testcloud/api_router.h"
 
 namespace mqtt {
 class async_client;
@@ -66,11 +66,11 @@ class MqttCloud {
   MqttCloud& operator=(const MqttCloud&) = delete;
 
   // Connects (waiting up to 10 s) and subscribes; afterwards Paho reconnects on its own and the
-  // subscription is renewed on every reconnect. Returns an error text, empty on success.
-  std::string start();
+  // subscription is renewed on every reconnect. False with *error when it cannot connect.
+  bool start(std::string* error);
   void stop();
 
-  void addRoutes(Router& router);
+  void addRoutes(ApiRouter& router);
 
  private:
   struct Inbound {
@@ -92,7 +92,7 @@ class MqttCloud {
   Reply checkpointReply(const std::string& claimedId, const nlohmann::json& body);
   Reply dropReply(const std::string& claimedId);
   // function_api.cc
-  void addFunctionRoutes(Router& router);
+  void addFunctionRoutes(ApiRouter& router);
   // The claimed id whose agent announced `nodeId`, or "".
   std::string claimOfNode(const std::string& nodeId) const;
   Reply nodeCmd(const std::string& nodeId, const std::string& method, const std::string& path,

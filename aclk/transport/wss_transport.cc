@@ -1,7 +1,5 @@
 #include "aclk/transport/wss_transport.h"
 
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -25,6 +23,7 @@
 #include "aclk/transport/mqtt_stream.h"
 #include "aclk/transport/own_socket.h"
 #include "aclk/transport/proxy_tunnel.h"
+#include "aclk/transport/tls_verify.h"
 #include "aclk/transport/ws_upgrade.h"
 
 namespace aclkd::aclk::transport {
@@ -99,7 +98,7 @@ struct WssTransport::Impl {
   OutboundPackets outbound;
   MqttHeaderScanner inbound;
   WireTimers timers{p.timers, Clock::now()};
-  std::string tlsError;
+  std::string tlsError;  // why the certificate was refused (verifyCloudCertificate)
 
   mutable std::mutex mutex;
   std::optional<AclkStatus> reason;
@@ -162,26 +161,6 @@ struct WssTransport::Impl {
     });
   }
 
-  bool verifyCertificate(bool preverified, ssl::verify_context& ctx) {
-    if (preverified) {
-      return true;
-    }
-    X509_STORE_CTX* store = ctx.native_handle();
-    const int err = X509_STORE_CTX_get_error(store);
-    // docs/protocol/aclk.md §5.2: `insecure` forgives a self-signed leaf and a name mismatch,
-    // nothing else.
-    if (p.insecure && (err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
-                       err == X509_V_ERR_HOSTNAME_MISMATCH ||
-                       err == X509_V_ERR_IP_ADDRESS_MISMATCH)) {
-      return true;
-    }
-    if (tlsError.empty()) {
-      tlsError = std::string(X509_verify_cert_error_string(err)) + " (depth " +
-                 std::to_string(X509_STORE_CTX_get_error_depth(store)) + ")";
-    }
-    return false;
-  }
-
   asio::awaitable<void> setup() {
     auto& socket = beast::get_lowest_layer(*ws);
     const bool viaProxy = p.proxy.kind != ProxyKind::kNone;
@@ -229,20 +208,8 @@ struct WssTransport::Impl {
     }
     stepTimer.cancel();
 
-    // TLS 1.2+ (the context), SNI = endpoint host, host or IP verification.
-    SSL* ssl = ws->next_layer().native_handle();
-    boost::system::error_code aec;
-    asio::ip::make_address(p.host, aec);
-    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-    if (aec) {
-      SSL_set_tlsext_host_name(ssl, p.host.c_str());
-      X509_VERIFY_PARAM_set1_host(param, p.host.c_str(), 0);
-    } else {
-      X509_VERIFY_PARAM_set1_ip_asc(param, p.host.c_str());
-    }
-    ws->next_layer().set_verify_mode(ssl::verify_peer);
-    ws->next_layer().set_verify_callback(
-        [this](bool pre, ssl::verify_context& ctx) { return verifyCertificate(pre, ctx); });
+    // docs/protocol/aclk.md §5.2: TLS 1.2+ (prepareTlsContext), SNI, host or IP verification.
+    verifyCloudCertificate(ws->next_layer(), p.host, p.insecure, &tlsError);
     auto [tec] = co_await ws->next_layer().async_handshake(ssl::stream_base::client, kTuple);
     if (ended) co_return;
     if (tec) {
@@ -527,15 +494,7 @@ WssTransport::~WssTransport() { stop(); }
 int WssTransport::start(std::string* error) {
   Impl& i = *impl_;
   try {
-    i.tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                      ssl::context::no_tlsv1_1);
-    SSL_CTX_set_min_proto_version(i.tls.native_handle(), TLS1_2_VERSION);
-    if (!i.p.caFile.empty()) {
-      i.tls.load_verify_file(i.p.caFile);
-    } else {
-      i.tls.set_default_verify_paths();
-    }
+    prepareTlsContext(i.tls, i.p.caFile);
     i.ws = std::make_unique<WsStream>(i.ioc, i.tls);
     const tcp::endpoint loopback(asio::ip::make_address("127.0.0.1"), 0);
     i.acceptor.open(loopback.protocol());

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "aclk/aclk_status.h"
+#include "aclk/status_strings.h"
 #include "aclk/transport/wire_timers.h"
 #include "common/proxy.h"
 

@@ -1,6 +1,6 @@
 // libFuzzer target: the cloud's `cmd` requests (aclk/http_command.h parseCmd: a JSON header,
 // "\r\n\r\n", a raw HTTP/1.1 request) through CmdRequests as the link answers them, and the
-// parsed request through the query proxy's readers (query/route.h, query/request_parts.h,
+// parsed request through the query proxy's readers (query/cloud_path.h, query/request_parts.h,
 // query/function_route.h): the route and node ids in its path, its headers and body, the
 // function it asks for and who asks. The gateway's own API (daemon/local_api.h routeHttp)
 // answers, as it does for the gateway's node.
@@ -20,9 +20,9 @@
 
 #include "aclk/cmd_requests.h"
 #include "daemon/local_api.h"
+#include "query/cloud_path.h"
 #include "query/function_route.h"
 #include "query/request_parts.h"
-#include "query/route.h"
 
 using namespace aclkd;
 
@@ -35,7 +35,7 @@ void checkReply(const std::string& payload) {
 }
 
 void readForTheAgent(const aclk::CloudHttpRequest& req) {
-  const query::Route route = query::routeCloudPath(req.path);
+  const query::CloudPathTarget route = query::routeCloudPath(req.path);
   (void)query::isApiPath(route.rest);
   std::map<std::string, std::string> guidOf;
   for (const auto& id : route.scopeIds) guidOf[id] = "11111111-2222-4333-8444-555555555555";

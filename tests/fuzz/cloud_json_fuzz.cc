@@ -16,9 +16,10 @@ using namespace aclkd::aclk;
 
 namespace {
 
+// A step gives a value, or a failure with a reason: never both, never neither.
 template <typename T>
-void checkStep(const StepResult<T>& r) {
-  if (r.value.has_value() == !r.error.empty()) __builtin_trap();
+void checkStep(const std::optional<T>& value, const StepFailure& failure) {
+  if (value.has_value() == !failure.reason.empty()) __builtin_trap();
 }
 
 }  // namespace
@@ -28,15 +29,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string claimId = "6f2b3c1e-8a4d-4e5f-9b0a-1c2d3e4f5a6b";
   // Each answer as a success and as an error (whose body is the cloud's error JSON).
   for (const long code : {200L, 503L}) {
-    const auto env = interpretEnvResponse(code, body);
-    checkStep(env);
-    if (env.value && env.value->mqttEndpoint.host.empty()) __builtin_trap();
+    StepFailure envFailure, challengeFailure, passwordFailure;
+    const auto env = interpretEnvResponse(code, body, &envFailure);
+    checkStep(env, envFailure);
+    if (env && env->mqttEndpoint.host.empty()) __builtin_trap();
 
-    const auto challenge = interpretChallengeResponse(code, body);
-    checkStep(challenge);
-    if (challenge.value && challenge.value->size() != 256) __builtin_trap();
+    const auto challenge = interpretChallengeResponse(code, body, &challengeFailure);
+    checkStep(challenge, challengeFailure);
+    if (challenge && challenge->size() != 256) __builtin_trap();
 
-    checkStep(interpretPasswordResponse(code == 200 ? 201 : code, body, claimId));
+    checkStep(interpretPasswordResponse(code == 200 ? 201 : code, body, claimId, &passwordFailure),
+              passwordFailure);
   }
   if (const auto error = parseCloudErrorBody(body)) (void)describeCloudError(*error);
   return 0;

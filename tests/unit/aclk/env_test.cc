@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include "aclk/aclk_status.h"
+#include "aclk/status_strings.h"
+#include "unit/aclk/step_outcome.h"
 
 namespace aclkd::aclk {
 namespace {
+
+test::StepOutcome<CloudEnv> envStep(long code, const std::string& body) {
+  return test::runStep<CloudEnv>(interpretEnvResponse, code, body);
+}
 
 const std::string kGoodEnv =
     R"({"authEndpoint":"https://api.example.net/api/v1/auth","encoding":"proto",)"
@@ -19,8 +24,8 @@ std::string replace(std::string s, const std::string& from, const std::string& t
 }
 
 TEST(EnvTest, GoodBody) {
-  const auto r = interpretEnvResponse(200, kGoodEnv);
-  ASSERT_TRUE(r.value) << r.error;
+  const auto r = envStep(200, kGoodEnv);
+  ASSERT_TRUE(r.value) << r.failure.reason;
   EXPECT_EQ(r.value->mqttEndpoint.host, "mqtt.example.net");
   EXPECT_EQ(r.value->mqttEndpoint.port, 443);
   EXPECT_EQ(r.value->backoff.maxSeconds, 1024);
@@ -30,11 +35,11 @@ TEST(EnvTest, GoodBody) {
 TEST(EnvTest, GoodBodyFillsEveryField) {
   const auto body = replace(replace(kGoodEnv, R"("base":2)", R"("base":3)"), R"("minSeconds":0)",
                             R"("minSeconds":5)");
-  const auto r = interpretEnvResponse(200, body);
-  ASSERT_TRUE(r.value) << r.error;
-  EXPECT_EQ(r.status, AclkStatus::kConnected);
-  EXPECT_TRUE(r.error.empty());
-  EXPECT_FALSE(r.cloudError);
+  const auto r = envStep(200, body);
+  ASSERT_TRUE(r.value) << r.failure.reason;
+  EXPECT_EQ(r.failure.status, AclkStatus::kConnected);
+  EXPECT_TRUE(r.failure.reason.empty());
+  EXPECT_FALSE(r.failure.cloudError);
   EXPECT_EQ(r.value->authEndpoint.host, "api.example.net");
   EXPECT_EQ(r.value->authEndpoint.port, 443);
   EXPECT_EQ(r.value->authEndpoint.path, "/api/v1/auth");
@@ -47,8 +52,8 @@ TEST(EnvTest, GoodBodyFillsEveryField) {
 TEST(EnvTest, UnknownKeysAreIgnoredAndProtoCapabilityIsCaseInsensitive) {
   auto body = replace(kGoodEnv, R"({"authEndpoint")", R"({"future":{"x":[1,2]},"authEndpoint")");
   body = replace(body, R"(["proto","ctx"])", R"(["PROTO"])");
-  const auto r = interpretEnvResponse(200, body);
-  ASSERT_TRUE(r.value) << r.error;
+  const auto r = envStep(200, body);
+  ASSERT_TRUE(r.value) << r.failure.reason;
 }
 
 TEST(EnvTest, FirstMqttV5TransportWins) {
@@ -56,8 +61,8 @@ TEST(EnvTest, FirstMqttV5TransportWins) {
                             R"("transports":[{"type":"MQTTv3","endpoint":"wss://v3.example.net"},)");
   const auto withSecond =
       replace(body, R"(/mqtt"}])", R"(/mqtt"},{"type":"MQTTv5","endpoint":"wss://b.example.net"}])");
-  const auto r = interpretEnvResponse(200, withSecond);
-  ASSERT_TRUE(r.value) << r.error;
+  const auto r = envStep(200, withSecond);
+  ASSERT_TRUE(r.value) << r.failure.reason;
   EXPECT_EQ(r.value->mqttEndpoint.host, "mqtt.example.net");
 }
 
@@ -85,10 +90,10 @@ TEST(EnvTest, EachBadVariantHasItsStatus) {
       {200, replace(kGoodEnv, "MQTTv5", "MQTTv3"), "can't connect, invalid /env transport idx"},
   };
   for (const auto& c : cases) {
-    const auto r = interpretEnvResponse(c.code, c.body);
+    const auto r = envStep(c.code, c.body);
     EXPECT_FALSE(r.value) << c.body;
-    EXPECT_EQ(statusString(r.status), c.status) << c.body << " -> " << r.error;
-    EXPECT_FALSE(r.error.empty());
+    EXPECT_EQ(statusString(r.failure.status), c.status) << c.body << " -> " << r.failure.reason;
+    EXPECT_FALSE(r.failure.reason.empty());
   }
 }
 
@@ -139,11 +144,11 @@ TEST(EnvTest, MissingOrIllTypedFieldsNameTheField) {
       {replace(kGoodEnv, R"(["proto","ctx"])", R"(["proto",1])"), "capabilities"},
   };
   for (const auto& c : cases) {
-    const auto r = interpretEnvResponse(200, c.body);
+    const auto r = envStep(200, c.body);
     EXPECT_FALSE(r.value) << c.body;
-    EXPECT_EQ(r.status, AclkStatus::kEnvNotJson) << c.body << " -> " << r.error;
-    EXPECT_NE(r.error.find(c.field), std::string::npos)
-        << "error \"" << r.error << "\" does not name " << c.field;
+    EXPECT_EQ(r.failure.status, AclkStatus::kEnvNotJson) << c.body << " -> " << r.failure.reason;
+    EXPECT_NE(r.failure.reason.find(c.field), std::string::npos)
+        << "error \"" << r.failure.reason << "\" does not name " << c.field;
   }
 }
 
@@ -154,65 +159,63 @@ TEST(EnvTest, BackoffBoundsAreInclusive) {
            {R"("maxSeconds":1024)", R"("maxSeconds":500)"},
            {R"("maxSeconds":1024)", R"("maxSeconds":2147483647)"},
            {R"("minSeconds":0)", R"("minSeconds":2147483647)"}}) {
-    const auto r = interpretEnvResponse(200, replace(kGoodEnv, from, to));
-    EXPECT_TRUE(r.value) << to << ": " << r.error;
+    const auto r = envStep(200, replace(kGoodEnv, from, to));
+    EXPECT_TRUE(r.value) << to << ": " << r.failure.reason;
   }
 }
 
 TEST(EnvTest, NoMqttV5TransportIsTheTransportIdxStatus) {
-  const auto r = interpretEnvResponse(
-      200, replace(kGoodEnv, R"("type":"MQTTv5")", R"("type":"mqttv5")"));
+  const auto r = envStep(200, replace(kGoodEnv, R"("type":"MQTTv5")", R"("type":"mqttv5")"));
   EXPECT_FALSE(r.value);
-  EXPECT_EQ(r.status, AclkStatus::kInvalidEnvTransportIdx);
-  EXPECT_NE(r.error.find("transport"), std::string::npos) << r.error;
+  EXPECT_EQ(r.failure.status, AclkStatus::kInvalidEnvTransportIdx);
+  EXPECT_NE(r.failure.reason.find("transport"), std::string::npos) << r.failure.reason;
 }
 
 TEST(EnvTest, UnparsableTransportEndpointIsTheTransportUrlStatus) {
-  const auto r = interpretEnvResponse(
-      200, replace(kGoodEnv, "wss://mqtt.example.net:443/mqtt", "::not a url::"));
+  const auto r =
+      envStep(200, replace(kGoodEnv, "wss://mqtt.example.net:443/mqtt", "::not a url::"));
   EXPECT_FALSE(r.value);
-  EXPECT_EQ(statusString(r.status), "can't connect, invalid /env transport URL");
+  EXPECT_EQ(statusString(r.failure.status), "can't connect, invalid /env transport URL");
 }
 
 TEST(EnvTest, NonJsonAndNonObjectBodies) {
   for (const std::string body : {"<html></html>", "{", "[1,2]", "\"proto\"", "42", "null",
                                  R"({"authEndpoint":"x"} trailing)"}) {
-    const auto r = interpretEnvResponse(200, body);
+    const auto r = envStep(200, body);
     EXPECT_FALSE(r.value) << body;
-    EXPECT_EQ(r.status, AclkStatus::kEnvNotJson) << body;
-    EXPECT_FALSE(r.error.empty());
+    EXPECT_EQ(r.failure.status, AclkStatus::kEnvNotJson) << body;
+    EXPECT_FALSE(r.failure.reason.empty());
   }
 }
 
 TEST(EnvTest, DuplicateKeysAreRejectedAtAnyDepthAndNamed) {
-  const auto top = interpretEnvResponse(
+  const auto top = envStep(
       200, replace(kGoodEnv, R"("encoding":"proto")", R"("encoding":"proto","encoding":"json")"));
   EXPECT_FALSE(top.value);
-  EXPECT_EQ(top.status, AclkStatus::kEnvNotJson);
-  EXPECT_NE(top.error.find("\"encoding\""), std::string::npos) << top.error;
+  EXPECT_EQ(top.failure.status, AclkStatus::kEnvNotJson);
+  EXPECT_NE(top.failure.reason.find("\"encoding\""), std::string::npos) << top.failure.reason;
 
-  const auto nested =
-      interpretEnvResponse(200, replace(kGoodEnv, R"("base":2)", R"("base":2,"base":3)"));
+  const auto nested = envStep(200, replace(kGoodEnv, R"("base":2)", R"("base":2,"base":3)"));
   EXPECT_FALSE(nested.value);
-  EXPECT_EQ(nested.status, AclkStatus::kEnvNotJson);
-  EXPECT_NE(nested.error.find("\"base\""), std::string::npos) << nested.error;
+  EXPECT_EQ(nested.failure.status, AclkStatus::kEnvNotJson);
+  EXPECT_NE(nested.failure.reason.find("\"base\""), std::string::npos) << nested.failure.reason;
 
   // The same key in two sibling objects is not a duplicate.
-  const auto siblings = interpretEnvResponse(
+  const auto siblings = envStep(
       200, replace(kGoodEnv, R"(/mqtt"}])", R"(/mqtt"},{"type":"MQTTv3","endpoint":"wss://x"}])"));
-  EXPECT_TRUE(siblings.value) << siblings.error;
+  EXPECT_TRUE(siblings.value) << siblings.failure.reason;
 }
 
 TEST(EnvTest, Non200KeepsTheCloudErrorBody) {
-  const auto r = interpretEnvResponse(
+  const auto r = envStep(
       403, R"({"errorCode":"E","errorMsgKey":"K","errorMessage":"M","errorNonRetryable":true})");
   EXPECT_FALSE(r.value);
-  EXPECT_EQ(r.status, AclkStatus::kEnvNot200);
-  EXPECT_NE(r.error.find("403"), std::string::npos) << r.error;
-  ASSERT_TRUE(r.cloudError);
-  EXPECT_EQ(r.cloudError->errorCode, "E");
-  EXPECT_TRUE(r.cloudError->nonRetryable);
-  EXPECT_FALSE(interpretEnvResponse(500, "oops").cloudError);
+  EXPECT_EQ(r.failure.status, AclkStatus::kEnvNot200);
+  EXPECT_NE(r.failure.reason.find("403"), std::string::npos) << r.failure.reason;
+  ASSERT_TRUE(r.failure.cloudError);
+  EXPECT_EQ(r.failure.cloudError->errorCode, "E");
+  EXPECT_TRUE(r.failure.cloudError->nonRetryable);
+  EXPECT_FALSE(envStep(500, "oops").failure.cloudError);
 }
 
 TEST(EnvTest, CloudErrorBody) {

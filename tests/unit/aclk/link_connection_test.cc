@@ -207,11 +207,11 @@ TEST_F(LinkConnectionTest, TheThirdPubackMakesTheConnectionStable) {
   for (int i = 0; i < 4; ++i) ids.push_back(connection.publishRaw("/t", "m"));
   EXPECT_FALSE(connection.acknowledged(publishDone(ids[0])));
   EXPECT_FALSE(connection.acknowledged(publishDone(ids[1], false))) << "a failure is no PUBACK";
-  EXPECT_FALSE(view().lastConnectPuback);
+  EXPECT_FALSE(view().times.lastConnectPuback);
   EXPECT_FALSE(connection.acknowledged(publishDone(ids[2])));
   EXPECT_TRUE(connection.acknowledged(publishDone(ids[3])));
   const auto v = view();
-  EXPECT_TRUE(v.lastConnectPuback);
+  EXPECT_TRUE(v.times.lastConnectPuback);
   EXPECT_EQ(v.receivedPubacks, 3u);
   EXPECT_EQ(counter("publish-failures"), 1u);
 }

@@ -43,8 +43,8 @@ std::string passwordBody() {
 // The HTTPS side of the cloud: /env, the OTP challenge and the password, always successful.
 // Each request carries the agent's headers exactly (docs/protocol/aclk.md §4.2): Host without the
 // port, libcurl's Accept and Content-Type removed; anything else is answered 400.
-HttpResponse fakeCloudHttp(const HttpRequest& req) {
-  HttpResponse r;
+HttpClientResponse fakeCloudHttp(const HttpClientRequest& req) {
+  HttpClientResponse r;
   const auto host = parseUrl(req.url, nullptr);
   const std::vector<std::string> want = {"User-Agent: Netdata/rocks newhttpclient", "Accept:",
                                          "Content-Type:", "Host: " + (host ? host->host : "?")};
@@ -388,11 +388,11 @@ TEST_F(LinkTest, DisconnectRequestHonoursReconnectAfter) {
   const auto before = std::chrono::system_clock::now();
   cloudDisconnects(req);
   // The link marks itself offline before its loop computes the next attempt; wait for that.
-  ASSERT_TRUE(eventually([&] { return state().nextConnectionAttempt.has_value(); }));
+  ASSERT_TRUE(eventually([&] { return state().times.nextConnectionAttempt.has_value(); }));
   const auto v = state();
   EXPECT_FALSE(v.online);
-  ASSERT_TRUE(v.nextConnectionAttempt);
-  EXPECT_GE(*v.nextConnectionAttempt, std::chrono::system_clock::to_time_t(before) + 1)
+  ASSERT_TRUE(v.times.nextConnectionAttempt);
+  EXPECT_GE(*v.times.nextConnectionAttempt, std::chrono::system_clock::to_time_t(before) + 1)
       << "no attempt before the cloud's reconnect_after";
   EXPECT_FALSE(v.banned);
   ASSERT_TRUE(broker->waitSessions(2)) << "the link comes back after the block";
@@ -427,7 +427,7 @@ TEST_F(LinkTest, PingTimeoutIsReportedAndTheLinkReconnects) {
   ASSERT_TRUE(waitOffline(AclkStatus::kOfflinePingTimeout));
   auto v = state();
   EXPECT_FALSE(v.online);
-  EXPECT_TRUE(v.lastDisconnect);
+  EXPECT_TRUE(v.times.lastDisconnect);
   EXPECT_EQ(counter(v, "session-takeovers"), 0u);
   ASSERT_TRUE(broker->waitSessions(2));
   goOnline(1);

@@ -2,11 +2,21 @@
 
 #include <gtest/gtest.h>
 
-#include "aclk/aclk_status.h"
+#include "aclk/status_strings.h"
 #include "aclk/topics.h"
+#include "unit/aclk/step_outcome.h"
 
 namespace aclkd::aclk {
 namespace {
+
+test::StepOutcome<std::string> challengeStep(long code, const std::string& body) {
+  return test::runStep<std::string>(interpretChallengeResponse, code, body);
+}
+
+test::StepOutcome<MqttCredentials> passwordStep(long code, const std::string& body,
+                                                const std::string& claimedId) {
+  return test::runStep<MqttCredentials>(interpretPasswordResponse, code, body, claimedId);
+}
 
 std::string challengeBody(const std::string& text) {
   return R"({"challenge":")" + text + R"("})";
@@ -73,16 +83,16 @@ TEST(OtpTest, Paths) {
 
 TEST(OtpTest, ChallengeAnswers) {
   std::string bytes(256, 'x');
-  const auto good = interpretChallengeResponse(200, challengeBody(base64Encode(bytes)));
-  ASSERT_TRUE(good.value) << good.error;
+  const auto good = challengeStep(200, challengeBody(base64Encode(bytes)));
+  ASSERT_TRUE(good.value) << good.failure.reason;
   EXPECT_EQ(good.value->size(), 256u);
-  EXPECT_EQ(statusString(interpretChallengeResponse(500, "{}").status),
+  EXPECT_EQ(statusString(challengeStep(500, "{}").failure.status),
             "otp challenge response is not http/200");
-  EXPECT_EQ(statusString(
-                interpretChallengeResponse(200, challengeBody(base64Encode(std::string(100, 'x'))))
-                    .status),
-            "otp challenge response is invalid");
-  EXPECT_EQ(statusString(interpretChallengeResponse(200, "garbage").status),
+  EXPECT_EQ(
+      statusString(
+          challengeStep(200, challengeBody(base64Encode(std::string(100, 'x')))).failure.status),
+      "otp challenge response is invalid");
+  EXPECT_EQ(statusString(challengeStep(200, "garbage").failure.status),
             "otp challenge response is invalid");
   EXPECT_EQ(buildPasswordBody("v1.0", "ab"), R"({"agent_version":"v1.0", "response":"YWI="})");
 }
@@ -90,11 +100,11 @@ TEST(OtpTest, ChallengeAnswers) {
 TEST(OtpTest, ChallengeKeepsTheExactBytes) {
   std::string bytes;
   for (int i = 0; i < 256; ++i) bytes += static_cast<char>(255 - i);
-  const auto r = interpretChallengeResponse(200, challengeBody(base64Encode(bytes)));
-  ASSERT_TRUE(r.value) << r.error;
+  const auto r = challengeStep(200, challengeBody(base64Encode(bytes)));
+  ASSERT_TRUE(r.value) << r.failure.reason;
   EXPECT_EQ(*r.value, bytes);
-  EXPECT_EQ(r.status, AclkStatus::kConnected);
-  EXPECT_TRUE(r.error.empty());
+  EXPECT_EQ(r.failure.status, AclkStatus::kConnected);
+  EXPECT_TRUE(r.failure.reason.empty());
 }
 
 TEST(OtpTest, ChallengeInvalidVariants) {
@@ -116,29 +126,28 @@ TEST(OtpTest, ChallengeInvalidVariants) {
       challengeBody(base64Encode(std::string(258, 'q'))),
   };
   for (const auto& body : bodies) {
-    const auto r = interpretChallengeResponse(200, body);
+    const auto r = challengeStep(200, body);
     EXPECT_FALSE(r.value) << body;
-    EXPECT_EQ(r.status, AclkStatus::kOtpChallengeInvalid) << body;
-    EXPECT_FALSE(r.error.empty()) << body;
+    EXPECT_EQ(r.failure.status, AclkStatus::kOtpChallengeInvalid) << body;
+    EXPECT_FALSE(r.failure.reason.empty()) << body;
   }
 }
 
 TEST(OtpTest, ChallengeLengthErrorSaysTheLength) {
-  const auto r =
-      interpretChallengeResponse(200, challengeBody(base64Encode(std::string(255, 'q'))));
-  EXPECT_EQ(r.status, AclkStatus::kOtpChallengeInvalid);
+  const auto r = challengeStep(200, challengeBody(base64Encode(std::string(255, 'q'))));
+  EXPECT_EQ(r.failure.status, AclkStatus::kOtpChallengeInvalid);
   // 255 bytes encode to 340 characters.
-  EXPECT_NE(r.error.find("340"), std::string::npos) << r.error;
+  EXPECT_NE(r.failure.reason.find("340"), std::string::npos) << r.failure.reason;
 }
 
 TEST(OtpTest, ChallengeNon200KeepsTheCloudError) {
-  const auto r = interpretChallengeResponse(
+  const auto r = challengeStep(
       404, R"({"errorCode":"E","errorMsgKey":"K","errorMessage":"M","errorRetryDelaySeconds":9})");
   EXPECT_FALSE(r.value);
-  EXPECT_EQ(r.status, AclkStatus::kOtpChallengeNot200);
-  EXPECT_NE(r.error.find("404"), std::string::npos) << r.error;
-  ASSERT_TRUE(r.cloudError);
-  EXPECT_EQ(r.cloudError->retryDelaySeconds, 9);
+  EXPECT_EQ(r.failure.status, AclkStatus::kOtpChallengeNot200);
+  EXPECT_NE(r.failure.reason.find("404"), std::string::npos) << r.failure.reason;
+  ASSERT_TRUE(r.failure.cloudError);
+  EXPECT_EQ(r.failure.cloudError->retryDelaySeconds, 9);
 }
 
 TEST(OtpTest, PasswordBodyIsByteExact) {
@@ -182,33 +191,33 @@ std::string withFirstTopic(const std::string& body, const std::string& entry) {
 }
 
 TEST(OtpTest, PasswordAnswerAndTopicRules) {
-  const auto good = interpretPasswordResponse(201, passwordBody(), "CID");
-  ASSERT_TRUE(good.value) << good.error;
+  const auto good = passwordStep(201, passwordBody(), "CID");
+  ASSERT_TRUE(good.value) << good.failure.reason;
   EXPECT_EQ(good.value->topics.get(TopicId::kAgentConnection),
             std::optional<std::string>("/agent/CID/out/agent-connection"));
   EXPECT_FALSE(good.value->topics.get(TopicId::kNodeInstanceManifest)) << "optional topic";
 
-  EXPECT_EQ(statusString(interpretPasswordResponse(401, passwordBody(), "CID").status),
+  EXPECT_EQ(statusString(passwordStep(401, passwordBody(), "CID").failure.status),
             "otp password response is not http/201");
-  EXPECT_EQ(statusString(interpretPasswordResponse(201, "", "CID").status),
+  EXPECT_EQ(statusString(passwordStep(201, "", "CID").failure.status),
             "otp password response is empty");
-  EXPECT_EQ(statusString(interpretPasswordResponse(201, "{x", "CID").status),
+  EXPECT_EQ(statusString(passwordStep(201, "{x", "CID").failure.status),
             "otp password response is not JSON");
-  const auto noChart = interpretPasswordResponse(201, passwordBody("chart"), "CID");
-  EXPECT_EQ(statusString(noChart.status), "otp password response is not JSON");
-  EXPECT_EQ(noChart.error, R"(missing compulsory topic "chart" in password response from cloud)");
-  EXPECT_EQ(statusString(interpretPasswordResponse(201, passwordBody("agent-connection"), "CID")
-                             .status),
+  const auto noChart = passwordStep(201, passwordBody("chart"), "CID");
+  EXPECT_EQ(statusString(noChart.failure.status), "otp password response is not JSON");
+  EXPECT_EQ(noChart.failure.reason,
+            R"(missing compulsory topic "chart" in password response from cloud)");
+  EXPECT_EQ(statusString(passwordStep(201, passwordBody("agent-connection"), "CID").failure.status),
             "can't connect, no LWT topic");
-  EXPECT_EQ(statusString(interpretPasswordResponse(201, passwordBody("", "meta"), "CID").status),
+  EXPECT_EQ(statusString(passwordStep(201, passwordBody("", "meta"), "CID").failure.status),
             "otp password response is not JSON")
       << "a compulsory topic without #{claim_id} is unusable";
 }
 
 TEST(OtpTest, PasswordGoodAnswerFillsCredentialsAndOrder) {
-  const auto r = interpretPasswordResponse(201, passwordBody(), "CID");
-  ASSERT_TRUE(r.value) << r.error;
-  EXPECT_EQ(r.status, AclkStatus::kConnected);
+  const auto r = passwordStep(201, passwordBody(), "CID");
+  ASSERT_TRUE(r.value) << r.failure.reason;
+  EXPECT_EQ(r.failure.status, AclkStatus::kConnected);
   EXPECT_EQ(r.value->clientId, "c");
   EXPECT_EQ(r.value->username, "u");
   EXPECT_EQ(r.value->password, "p");
@@ -230,8 +239,8 @@ TEST(OtpTest, PasswordTopicTemplateRules) {
   body = withFirstTopic(body, R"({"topic":"/nameless/#{claim_id}"})");
   body = withFirstTopic(body, topicEntry("future-topic", "/f/#{claim_id}"));
   body = withFirstTopic(body, topicEntry("other-future", "/no-placeholder"));
-  const auto r = interpretPasswordResponse(201, body, "CID");
-  ASSERT_TRUE(r.value) << r.error;
+  const auto r = passwordStep(201, body, "CID");
+  ASSERT_TRUE(r.value) << r.failure.reason;
   EXPECT_EQ(r.value->topics.get(TopicId::kNodeInstanceManifest),
             std::optional<std::string>("/m/CID/#{claim_id}"));
   ASSERT_GE(r.value->topics.ordered.size(), 3u);
@@ -262,12 +271,13 @@ TEST(OtpTest, PasswordMissingCredentialsNameTheKey) {
        "topics[0].name"},
   };
   for (const auto& c : cases) {
-    const auto r = interpretPasswordResponse(201, c.body, "CID");
+    const auto r = passwordStep(201, c.body, "CID");
     EXPECT_FALSE(r.value) << c.body;
-    EXPECT_EQ(r.status, AclkStatus::kOtpPasswordNotJson) << c.body;
-    EXPECT_NE(r.error.find(c.key), std::string::npos) << r.error << " does not name " << c.key;
+    EXPECT_EQ(r.failure.status, AclkStatus::kOtpPasswordNotJson) << c.body;
+    EXPECT_NE(r.failure.reason.find(c.key), std::string::npos)
+        << r.failure.reason << " does not name " << c.key;
   }
-  EXPECT_EQ(interpretPasswordResponse(201, "[]", "CID").status, AclkStatus::kOtpPasswordNotJson);
+  EXPECT_EQ(passwordStep(201, "[]", "CID").failure.status, AclkStatus::kOtpPasswordNotJson);
 }
 
 TEST(OtpTest, PasswordMissingTopicsNameTheFirstMissing) {
@@ -277,20 +287,21 @@ TEST(OtpTest, PasswordMissingTopicsNameTheFirstMissing) {
     if (!topicIsCompulsory(id)) continue;
     const std::string name(topicName(id));
     for (const bool drop : {true, false}) {
-      const auto r = interpretPasswordResponse(
-          201, drop ? passwordBody(name) : passwordBody("", name), "CID");
+      const auto r = passwordStep(201, drop ? passwordBody(name) : passwordBody("", name), "CID");
       EXPECT_FALSE(r.value) << name;
-      EXPECT_EQ(r.error, "missing compulsory topic \"" + name + "\" in password response from cloud");
-      EXPECT_EQ(r.status, id == TopicId::kAgentConnection ? AclkStatus::kNoLwtTopic
-                                                          : AclkStatus::kOtpPasswordNotJson)
+      EXPECT_EQ(r.failure.reason,
+                "missing compulsory topic \"" + name + "\" in password response from cloud");
+      EXPECT_EQ(r.failure.status, id == TopicId::kAgentConnection ? AclkStatus::kNoLwtTopic
+                                                                  : AclkStatus::kOtpPasswordNotJson)
           << name;
     }
   }
   // Empty topic list: the first compulsory topic is named; not the LWT status.
-  const auto none = interpretPasswordResponse(
-      201, R"({"clientID":"c","username":"u","password":"p","topics":[]})", "CID");
-  EXPECT_EQ(none.status, AclkStatus::kOtpPasswordNotJson);
-  EXPECT_EQ(none.error, R"(missing compulsory topic "chart" in password response from cloud)");
+  const auto none =
+      passwordStep(201, R"({"clientID":"c","username":"u","password":"p","topics":[]})", "CID");
+  EXPECT_EQ(none.failure.status, AclkStatus::kOtpPasswordNotJson);
+  EXPECT_EQ(none.failure.reason,
+            R"(missing compulsory topic "chart" in password response from cloud)");
 }
 
 TEST(OtpTest, MissingAgentConnectionTogetherWithAnotherIsNotJson) {
@@ -299,22 +310,22 @@ TEST(OtpTest, MissingAgentConnectionTogetherWithAnotherIsNotJson) {
   const auto dropChart = body.find(topicEntry("chart", "/agent/#{claim_id}/out/chart") + ",");
   ASSERT_NE(dropChart, std::string::npos);
   body.erase(dropChart, topicEntry("chart", "/agent/#{claim_id}/out/chart").size() + 1);
-  const auto r = interpretPasswordResponse(201, body, "CID");
-  EXPECT_EQ(r.status, AclkStatus::kOtpPasswordNotJson);
-  EXPECT_EQ(r.error, R"(missing compulsory topic "chart" in password response from cloud)");
+  const auto r = passwordStep(201, body, "CID");
+  EXPECT_EQ(r.failure.status, AclkStatus::kOtpPasswordNotJson);
+  EXPECT_EQ(r.failure.reason,
+            R"(missing compulsory topic "chart" in password response from cloud)");
 }
 
 TEST(OtpTest, PasswordNon201KeepsTheCloudError) {
-  const auto r = interpretPasswordResponse(
+  const auto r = passwordStep(
       403, R"({"errorCode":"E","errorMsgKey":"K","errorMessage":"M","errorNonRetryable":true})",
       "CID");
   EXPECT_FALSE(r.value);
-  EXPECT_EQ(r.status, AclkStatus::kOtpPasswordNot201);
-  EXPECT_NE(r.error.find("403"), std::string::npos) << r.error;
-  ASSERT_TRUE(r.cloudError);
-  EXPECT_TRUE(r.cloudError->nonRetryable);
-  EXPECT_EQ(interpretPasswordResponse(200, passwordBody(), "CID").status,
-            AclkStatus::kOtpPasswordNot201)
+  EXPECT_EQ(r.failure.status, AclkStatus::kOtpPasswordNot201);
+  EXPECT_NE(r.failure.reason.find("403"), std::string::npos) << r.failure.reason;
+  ASSERT_TRUE(r.failure.cloudError);
+  EXPECT_TRUE(r.failure.cloudError->nonRetryable);
+  EXPECT_EQ(passwordStep(200, passwordBody(), "CID").failure.status, AclkStatus::kOtpPasswordNot201)
       << "only 201 is accepted";
 }
 

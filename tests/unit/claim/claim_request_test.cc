@@ -10,8 +10,8 @@ namespace {
 
 const char* kPem = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n";
 
-HttpResponse answer(long status, std::string body = "") {
-  HttpResponse r;
+HttpClientResponse answer(long status, std::string body = "") {
+  HttpClientResponse r;
   r.status = status;
   r.body = std::move(body);
   return r;
@@ -137,7 +137,7 @@ TEST(ClaimRequestTest, RetryableFailures) {
 }
 
 TEST(ClaimRequestTest, TransportFailureIsRetryableWithItsText) {
-  HttpResponse r;
+  HttpClientResponse r;
   r.failure = HttpFailure::kConnect;
   r.error = "cloud unreachable: Failed to connect to 127.0.0.1 port 1";
   const ClaimOutcome out = interpretClaimResponse(r);
@@ -147,7 +147,7 @@ TEST(ClaimRequestTest, TransportFailureIsRetryableWithItsText) {
 }
 
 TEST(ClaimRequestTest, TlsFailureIsRetryable) {
-  HttpResponse r;
+  HttpClientResponse r;
   r.failure = HttpFailure::kTlsVerify;
   r.error = "TLS certificate verification failed: self-signed certificate";
   const ClaimOutcome out = interpretClaimResponse(r);

@@ -63,6 +63,7 @@ class ClaimStoreTest : public testing::Test {
  protected:
   test::TempDir state_;
   ClaimStore store_{state_.path()};
+  std::string error_;  // why a commit() failed
 };
 
 TEST_F(ClaimStoreTest, Paths) {
@@ -84,7 +85,7 @@ TEST_F(ClaimStoreTest, LoadOnEmptyStateIsUnclaimed) {
 
 TEST_F(ClaimStoreTest, CommitWritesEveryFile) {
   const Identity id = identityOf(firstKey(), kClaimedId);
-  ASSERT_EQ(store_.commit(id), "");
+  ASSERT_TRUE(store_.commit(id, &error_)) << error_;
 
   EXPECT_EQ(test::readText(store_.path("private.pem")), id.privatePem);
   EXPECT_EQ(test::modeOf(store_.path("private.pem")), 0600);
@@ -115,7 +116,7 @@ TEST_F(ClaimStoreTest, CommitWritesEveryFile) {
 TEST_F(ClaimStoreTest, CommitCreatesMissingStateDir) {
   test::TempDir root;
   ClaimStore nested(root.file("a/b"));
-  ASSERT_EQ(nested.commit(identityOf(firstKey(), kClaimedId)), "");
+  ASSERT_TRUE(nested.commit(identityOf(firstKey(), kClaimedId), &error_)) << error_;
   EXPECT_EQ(nested.load().claimedId, kClaimedId);
 }
 
@@ -124,7 +125,7 @@ TEST_F(ClaimStoreTest, InsecureIsWrittenAndRead) {
   id.insecure = true;
   id.proxy = "none";
   id.url = "https://cloud.example:8443";
-  ASSERT_EQ(store_.commit(id), "");
+  ASSERT_TRUE(store_.commit(id, &error_)) << error_;
   const StoredClaim s = store_.load();
   EXPECT_TRUE(s.insecure);
   EXPECT_EQ(s.proxy, "none");
@@ -132,7 +133,7 @@ TEST_F(ClaimStoreTest, InsecureIsWrittenAndRead) {
 }
 
 TEST_F(ClaimStoreTest, LoadAfterCommitIsClaimed) {
-  ASSERT_EQ(store_.commit(identityOf(firstKey(), kClaimedId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(firstKey(), kClaimedId), &error_)) << error_;
   const StoredClaim s = store_.load();
   ASSERT_TRUE(s.claimedId.has_value());
   EXPECT_EQ(*s.claimedId, kClaimedId);
@@ -146,13 +147,13 @@ TEST_F(ClaimStoreTest, LoadAfterCommitIsClaimed) {
 }
 
 TEST_F(ClaimStoreTest, SecondCommitReplacesIdentity) {
-  ASSERT_EQ(store_.commit(identityOf(firstKey(), kClaimedId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(firstKey(), kClaimedId), &error_)) << error_;
   test::writeText(store_.path("token"), "split-token");
   test::writeText(store_.path("rooms"), "r9");
   test::writeText(store_.path("trusted.pem"), "CA BUNDLE\n");
   const ino_t before = inodeOf(store_.dir());
 
-  ASSERT_EQ(store_.commit(identityOf(secondKey(), kSecondId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(secondKey(), kSecondId), &error_)) << error_;
 
   if (exchangeSupported(state_.path())) {
     // The whole folder was swapped in one step, not rewritten file by file.
@@ -177,9 +178,9 @@ TEST_F(ClaimStoreTest, SecondCommitReplacesIdentity) {
 }
 
 TEST_F(ClaimStoreTest, LegacyFullchainIsCarriedOver) {
-  ASSERT_EQ(store_.commit(identityOf(firstKey(), kClaimedId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(firstKey(), kClaimedId), &error_)) << error_;
   test::writeText(store_.path("cloud_fullchain.pem"), "LEGACY CA\n");
-  ASSERT_EQ(store_.commit(identityOf(secondKey(), kSecondId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(secondKey(), kSecondId), &error_)) << error_;
   EXPECT_EQ(test::readText(store_.path("cloud_fullchain.pem")), "LEGACY CA\n");
   EXPECT_EQ(store_.trustedCaFile(), store_.path("cloud_fullchain.pem"));
 }
@@ -189,14 +190,14 @@ TEST_F(ClaimStoreTest, FirstCommitRemovesSplitFilesToo) {
   fs::create_directories(store_.dir());
   test::writeText(store_.path("token"), "tok");
   test::writeText(store_.path("rooms"), "r1");
-  ASSERT_EQ(store_.commit(identityOf(firstKey(), kClaimedId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(firstKey(), kClaimedId), &error_)) << error_;
   EXPECT_FALSE(fs::exists(store_.path("token")));
   EXPECT_FALSE(fs::exists(store_.path("rooms")));
   EXPECT_EQ(store_.load().claimedId, kClaimedId);
 }
 
 TEST_F(ClaimStoreTest, CorruptPrivateKey) {
-  ASSERT_EQ(store_.commit(identityOf(firstKey(), kClaimedId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(firstKey(), kClaimedId), &error_)) << error_;
   test::writeText(store_.path("private.pem"), "-----BEGIN PRIVATE KEY-----\ngarbage\n");
   const StoredClaim s = store_.load();
   EXPECT_EQ(s.claimedId, kClaimedId);
@@ -206,7 +207,7 @@ TEST_F(ClaimStoreTest, CorruptPrivateKey) {
 }
 
 TEST_F(ClaimStoreTest, MissingPrivateKeyWhileClaimed) {
-  ASSERT_EQ(store_.commit(identityOf(firstKey(), kClaimedId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(firstKey(), kClaimedId), &error_)) << error_;
   fs::remove(store_.path("private.pem"));
   const StoredClaim s = store_.load();
   EXPECT_EQ(s.claimedId, kClaimedId);
@@ -315,13 +316,13 @@ TEST_F(ClaimStoreTest, CleanupOnEmptyStateIsHarmless) {
 TEST_F(ClaimStoreTest, CommitAfterInterruptedCommit) {
   fs::create_directories(store_.dir() + ".new");
   test::writeText(store_.dir() + ".new/claimed_id", "stale");
-  ASSERT_EQ(store_.commit(identityOf(firstKey(), kClaimedId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(firstKey(), kClaimedId), &error_)) << error_;
   EXPECT_EQ(store_.load().claimedId, kClaimedId);
   EXPECT_FALSE(fs::exists(store_.dir() + ".new"));
 }
 
 TEST_F(ClaimStoreTest, KeyForClaimReusesExistingPair) {
-  ASSERT_EQ(store_.commit(identityOf(firstKey(), kClaimedId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(firstKey(), kClaimedId), &error_)) << error_;
   bool generated = true;
   const RsaKey key = store_.keyForClaim(&generated);
   EXPECT_FALSE(generated);
@@ -329,7 +330,7 @@ TEST_F(ClaimStoreTest, KeyForClaimReusesExistingPair) {
 }
 
 TEST_F(ClaimStoreTest, KeyForClaimGeneratesWithoutPublicPem) {
-  ASSERT_EQ(store_.commit(identityOf(firstKey(), kClaimedId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(firstKey(), kClaimedId), &error_)) << error_;
   fs::remove(store_.path("public.pem"));
   bool generated = false;
   const RsaKey key = store_.keyForClaim(&generated);
@@ -348,7 +349,7 @@ TEST_F(ClaimStoreTest, KeyForClaimGeneratesOnEmptyState) {
 }
 
 TEST_F(ClaimStoreTest, KeyForClaimGeneratesWhenPrivateKeyIsCorrupt) {
-  ASSERT_EQ(store_.commit(identityOf(firstKey(), kClaimedId)), "");
+  ASSERT_TRUE(store_.commit(identityOf(firstKey(), kClaimedId), &error_)) << error_;
   test::writeText(store_.path("private.pem"), "garbage");
   bool generated = false;
   store_.keyForClaim(&generated);

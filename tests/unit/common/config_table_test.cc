@@ -218,16 +218,20 @@ TEST(ConfigTableTest, LaterDuplicateWins) {
 
 TEST(ConfigTableTest, ValidateOptionDirectly) {
   bool warning = true;
-  EXPECT_EQ(validateOption(table()[0], "anything at all", &warning), "");
+  std::string problem;
+  EXPECT_TRUE(validateOption(table()[0], "anything at all", &problem, &warning));
   EXPECT_FALSE(warning);
-  EXPECT_NE(validateOption(table()[2], "nah", &warning), "");
+  EXPECT_FALSE(validateOption(table()[2], "nah", &problem, &warning));
+  EXPECT_NE(problem, "");
   EXPECT_FALSE(warning);
-  EXPECT_NE(validateOption(table()[5], "not a url", &warning), "");
+  problem.clear();
+  EXPECT_FALSE(validateOption(table()[5], "not a url", &problem, &warning));
+  EXPECT_NE(problem, "");
   EXPECT_TRUE(warning);
-  EXPECT_EQ(validateOption(table()[5], "", &warning), "");
+  EXPECT_TRUE(validateOption(table()[5], "", &problem, &warning));
   EXPECT_FALSE(warning);
-  EXPECT_EQ(validateOption(table()[6], "socks5h://h:1080", &warning), "");
-  EXPECT_EQ(validateOption(table()[6], "", &warning), "");
+  EXPECT_TRUE(validateOption(table()[6], "socks5h://h:1080", &problem, &warning));
+  EXPECT_TRUE(validateOption(table()[6], "", &problem, &warning));
 }
 
 TEST(ConfigTableTest, ParseBool) {

@@ -34,7 +34,7 @@ TEST(FileUtilTest, WriteAtomicContentAndExactMode) {
   ScopedUmask mask(022);
   test::TempDir dir;
   const std::string path = dir.file("private.pem");
-  ASSERT_EQ(writeFileAtomic(path, "secret\n", 0600), "");
+  ASSERT_TRUE(writeFileAtomic(path, "secret\n", 0600, nullptr));
   EXPECT_EQ(test::readText(path), "secret\n");
   EXPECT_EQ(test::modeOf(path), 0600);
 }
@@ -44,7 +44,7 @@ TEST(FileUtilTest, WriteAtomicModeIsNotReducedByUmask) {
   ScopedUmask mask(027);
   test::TempDir dir;
   const std::string path = dir.file("public.pem");
-  ASSERT_EQ(writeFileAtomic(path, "x", 0644), "");
+  ASSERT_TRUE(writeFileAtomic(path, "x", 0644, nullptr));
   EXPECT_EQ(test::modeOf(path), 0644);
 }
 
@@ -53,38 +53,38 @@ TEST(FileUtilTest, WriteAtomicReplacesExistingFile) {
   const std::string path = dir.file("cloud.conf");
   test::writeText(path, "old content that is longer than the new one\n");
   ::chmod(path.c_str(), 0644);
-  ASSERT_EQ(writeFileAtomic(path, "new", 0600), "");
+  ASSERT_TRUE(writeFileAtomic(path, "new", 0600, nullptr));
   EXPECT_EQ(test::readText(path), "new");
   EXPECT_EQ(test::modeOf(path), 0600);
 }
 
 TEST(FileUtilTest, WriteAtomicEmptyData) {
   test::TempDir dir;
-  ASSERT_EQ(writeFileAtomic(dir.file("empty"), "", 0644), "");
+  ASSERT_TRUE(writeFileAtomic(dir.file("empty"), "", 0644, nullptr));
   EXPECT_EQ(test::readText(dir.file("empty")), "");
 }
 
 TEST(FileUtilTest, WriteAtomicBinaryData) {
   test::TempDir dir;
   const std::string data("a\0b\xff\n", 5);
-  ASSERT_EQ(writeFileAtomic(dir.file("bin"), data, 0644), "");
+  ASSERT_TRUE(writeFileAtomic(dir.file("bin"), data, 0644, nullptr));
   EXPECT_EQ(test::readText(dir.file("bin")), data);
 }
 
 TEST(FileUtilTest, WriteAtomicLeavesNoTempFiles) {
   test::TempDir dir;
   for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(writeFileAtomic(dir.file("a"), "v" + std::to_string(i), 0600), "");
+    ASSERT_TRUE(writeFileAtomic(dir.file("a"), "v" + std::to_string(i), 0600, nullptr));
   }
-  ASSERT_EQ(writeFileAtomic(dir.file("b"), "w", 0600), "");
+  ASSERT_TRUE(writeFileAtomic(dir.file("b"), "w", 0600, nullptr));
   EXPECT_EQ(listDir(dir.path()), (std::vector<std::string>{"a", "b"}));
 }
 
 TEST(FileUtilTest, WriteAtomicFailsClearlyInMissingFolder) {
   test::TempDir dir;
   const std::string path = dir.file("missing/file");
-  const std::string error = writeFileAtomic(path, "x", 0600);
-  ASSERT_NE(error, "");
+  std::string error;
+  ASSERT_FALSE(writeFileAtomic(path, "x", 0600, &error));
   EXPECT_NE(error.find(dir.file("missing/")), std::string::npos) << error;
   EXPECT_NE(error.find("No such file or directory"), std::string::npos) << error;
   EXPECT_EQ(listDir(dir.path()), std::vector<std::string>{});
@@ -131,40 +131,40 @@ TEST(FileUtilTest, ReadFolderIsAnError) {
 TEST(FileUtilTest, RemoveFileDurable) {
   test::TempDir dir;
   test::writeText(dir.file("token"), "t");
-  EXPECT_EQ(removeFileDurable(dir.file("token")), "");
+  EXPECT_TRUE(removeFileDurable(dir.file("token"), nullptr));
   EXPECT_FALSE(fs::exists(dir.file("token")));
 }
 
 TEST(FileUtilTest, RemoveMissingFileIsFine) {
   test::TempDir dir;
-  EXPECT_EQ(removeFileDurable(dir.file("absent")), "");
+  EXPECT_TRUE(removeFileDurable(dir.file("absent"), nullptr));
 }
 
 TEST(FileUtilTest, RemoveInMissingFolderIsFine) {
   test::TempDir dir;
-  EXPECT_EQ(removeFileDurable(dir.file("no/such/file")), "");
+  EXPECT_TRUE(removeFileDurable(dir.file("no/such/file"), nullptr));
 }
 
 TEST(FileUtilTest, MakeDirsCreatesNestedFolders) {
   test::TempDir dir;
   const std::string path = dir.file("a/b/c");
-  EXPECT_EQ(makeDirs(path, 0755), "");
+  EXPECT_TRUE(makeDirs(path, 0755, nullptr));
   EXPECT_TRUE(fs::is_directory(path));
   // Existing folders are fine.
-  EXPECT_EQ(makeDirs(path, 0755), "");
-  EXPECT_EQ(makeDirs(dir.path(), 0755), "");
+  EXPECT_TRUE(makeDirs(path, 0755, nullptr));
+  EXPECT_TRUE(makeDirs(dir.path(), 0755, nullptr));
 }
 
 TEST(FileUtilTest, MakeDirsWithTrailingSlash) {
   test::TempDir dir;
-  EXPECT_EQ(makeDirs(dir.file("x/y/"), 0700), "");
+  EXPECT_TRUE(makeDirs(dir.file("x/y/"), 0700, nullptr));
   EXPECT_TRUE(fs::is_directory(dir.file("x/y")));
 }
 
 TEST(FileUtilTest, MakeDirsAppliesMode) {
   ScopedUmask mask(0);
   test::TempDir dir;
-  ASSERT_EQ(makeDirs(dir.file("p/q"), 0700), "");
+  ASSERT_TRUE(makeDirs(dir.file("p/q"), 0700, nullptr));
   EXPECT_EQ(test::modeOf(dir.file("p")), 0700);
   EXPECT_EQ(test::modeOf(dir.file("p/q")), 0700);
 }
@@ -172,11 +172,10 @@ TEST(FileUtilTest, MakeDirsAppliesMode) {
 TEST(FileUtilTest, MakeDirsOverAFileFails) {
   test::TempDir dir;
   test::writeText(dir.file("file"), "");
-  const std::string onFile = makeDirs(dir.file("file"), 0755);
-  EXPECT_NE(onFile, "");
+  std::string onFile, below;
+  EXPECT_FALSE(makeDirs(dir.file("file"), 0755, &onFile));
   EXPECT_NE(onFile.find(dir.file("file")), std::string::npos) << onFile;
-  const std::string below = makeDirs(dir.file("file/sub"), 0755);
-  EXPECT_NE(below, "");
+  EXPECT_FALSE(makeDirs(dir.file("file/sub"), 0755, &below));
   EXPECT_NE(below.find(dir.file("file")), std::string::npos) << below;
 }
 

@@ -95,9 +95,9 @@ class FakeProxy {
 };
 
 TEST_F(HttpClientTest, ConnectionRefusedIsCloudUnreachable) {
-  HttpRequest request;
+  HttpClientRequest request;
   request.url = "https://127.0.0.1:1/api/v1/env";
-  const HttpResponse response = httpPerform(request);
+  const HttpClientResponse response = httpPerform(request);
   EXPECT_EQ(response.failure, HttpFailure::kConnect) << response.error;
   EXPECT_EQ(response.status, 0);
   EXPECT_EQ(response.body, "");
@@ -105,25 +105,25 @@ TEST_F(HttpClientTest, ConnectionRefusedIsCloudUnreachable) {
 }
 
 TEST_F(HttpClientTest, PutWithBodyConnectionRefused) {
-  HttpRequest request;
+  HttpClientRequest request;
   request.method = "PUT";
   request.url = "http://127.0.0.1:1/api/v1/spaces/nodes/x";
   request.headers = {"Content-Type: application/json"};
   request.body = R"({"token":"t"})";
-  const HttpResponse response = httpPerform(request);
+  const HttpClientResponse response = httpPerform(request);
   EXPECT_EQ(response.failure, HttpFailure::kConnect) << response.error;
 }
 
 TEST_F(HttpClientTest, ExplicitProxyRefusedIsProxyConnect) {
-  HttpRequest request;
+  HttpClientRequest request;
   request.url = "https://127.0.0.1:1/api/v1/env";
-  request.proxyMode = HttpRequest::ProxyMode::kExplicit;
+  request.proxyMode = HttpClientRequest::ProxyMode::kExplicit;
   request.proxy.kind = ProxyKind::kHttp;
   request.proxy.host = "127.0.0.1";
   request.proxy.port = 1;
   request.proxy.user = "alice";
   request.proxy.password = "s3cr3t";
-  const HttpResponse response = httpPerform(request);
+  const HttpClientResponse response = httpPerform(request);
   EXPECT_EQ(response.failure, HttpFailure::kProxyConnect) << response.error;
   EXPECT_EQ(response.status, 0);
   EXPECT_NE(response.error.find("proxy http://127.0.0.1:1 is unreachable"), std::string::npos)
@@ -134,15 +134,15 @@ TEST_F(HttpClientTest, ExplicitProxyRefusedIsProxyConnect) {
 
 TEST_F(HttpClientTest, ExplicitProxyAnswering407IsProxyAuth) {
   FakeProxy proxy("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");
-  HttpRequest request;
+  HttpClientRequest request;
   request.url = "https://cloud.invalid:443/api/v1/env";
-  request.proxyMode = HttpRequest::ProxyMode::kExplicit;
+  request.proxyMode = HttpClientRequest::ProxyMode::kExplicit;
   request.proxy.kind = ProxyKind::kHttp;
   request.proxy.host = "127.0.0.1";
   request.proxy.port = proxy.port();
   request.proxy.user = "us@er";
   request.proxy.password = "p@ss:w0rd";
-  const HttpResponse response = httpPerform(request);
+  const HttpClientResponse response = httpPerform(request);
   EXPECT_EQ(response.failure, HttpFailure::kProxyAuth) << response.error;
   EXPECT_NE(response.error.find("407"), std::string::npos) << response.error;
   EXPECT_EQ(response.error.find("w0rd"), std::string::npos) << response.error;
@@ -155,13 +155,13 @@ TEST_F(HttpClientTest, ExplicitProxyAnswering407IsProxyAuth) {
 
 TEST_F(HttpClientTest, ExplicitProxyRefusingTunnelIsProxyTunnel) {
   FakeProxy proxy("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
-  HttpRequest request;
+  HttpClientRequest request;
   request.url = "https://cloud.invalid/";
-  request.proxyMode = HttpRequest::ProxyMode::kExplicit;
+  request.proxyMode = HttpClientRequest::ProxyMode::kExplicit;
   request.proxy.kind = ProxyKind::kHttp;
   request.proxy.host = "127.0.0.1";
   request.proxy.port = proxy.port();
-  const HttpResponse response = httpPerform(request);
+  const HttpClientResponse response = httpPerform(request);
   EXPECT_EQ(response.failure, HttpFailure::kProxyTunnel) << response.error;
   EXPECT_NE(response.error.find("502"), std::string::npos) << response.error;
   EXPECT_EQ(proxy.requestHead().find("Proxy-Authorization"), std::string::npos);
@@ -170,10 +170,10 @@ TEST_F(HttpClientTest, ExplicitProxyRefusingTunnelIsProxyTunnel) {
 TEST_F(HttpClientTest, EnvModeLetsLibcurlUseHttpsProxy) {
   FakeProxy proxy("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
   ::setenv("https_proxy", ("http://127.0.0.1:" + std::to_string(proxy.port())).c_str(), 1);
-  HttpRequest request;
+  HttpClientRequest request;
   request.url = "https://cloud.invalid/";
-  request.proxyMode = HttpRequest::ProxyMode::kEnv;
-  const HttpResponse response = httpPerform(request);
+  request.proxyMode = HttpClientRequest::ProxyMode::kEnv;
+  const HttpClientResponse response = httpPerform(request);
   EXPECT_EQ(response.failure, HttpFailure::kProxyTunnel) << response.error;
   EXPECT_EQ(proxy.requestHead().rfind("CONNECT cloud.invalid:443 ", 0), 0u);
 }
@@ -190,10 +190,10 @@ TEST_F(HttpClientTest, NoneModeIgnoresProxyVariables) {
   ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   ::setenv("https_proxy", ("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))).c_str(),
            1);
-  HttpRequest request;
+  HttpClientRequest request;
   request.url = "https://127.0.0.1:1/";
-  request.proxyMode = HttpRequest::ProxyMode::kNone;
-  const HttpResponse response = httpPerform(request);
+  request.proxyMode = HttpClientRequest::ProxyMode::kNone;
+  const HttpClientResponse response = httpPerform(request);
   EXPECT_EQ(response.failure, HttpFailure::kConnect) << response.error;
   pollfd p{fd, POLLIN, 0};
   EXPECT_EQ(::poll(&p, 1, 0), 0) << "the proxy from the environment was contacted";
@@ -201,9 +201,9 @@ TEST_F(HttpClientTest, NoneModeIgnoresProxyVariables) {
 }
 
 TEST_F(HttpClientTest, UnsupportedSchemeIsRefused) {
-  HttpRequest request;
+  HttpClientRequest request;
   request.url = "file:///etc/passwd";
-  const HttpResponse response = httpPerform(request);
+  const HttpClientResponse response = httpPerform(request);
   EXPECT_EQ(response.failure, HttpFailure::kOther) << response.error;
   EXPECT_EQ(response.body, "");
 }

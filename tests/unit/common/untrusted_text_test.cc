@@ -30,12 +30,16 @@ TEST(UntrustedTextTest, CleanTextIsUnchanged) {
 }
 
 TEST(UntrustedTextTest, Hostnames) {
-  EXPECT_EQ(hostnameError("parent-1.example.com"), "");
-  EXPECT_EQ(hostnameError("ünïcödé"), "");
-  EXPECT_NE(hostnameError(""), "");
-  EXPECT_NE(hostnameError(std::string(256, 'a')), "");
-  EXPECT_EQ(hostnameError(std::string(255, 'a')), "");
-  const auto e = hostnameError("evil\ncritical");
+  std::string e;
+  EXPECT_TRUE(checkHostname("parent-1.example.com", &e));
+  EXPECT_TRUE(checkHostname("ünïcödé", &e));
+  EXPECT_FALSE(checkHostname("", &e));
+  EXPECT_EQ(e, "the host name is empty");
+  EXPECT_FALSE(checkHostname(std::string(256, 'a'), &e));
+  EXPECT_EQ(e, "the host name has 256 bytes; at most 255");
+  EXPECT_TRUE(checkHostname(std::string(255, 'a'), &e));
+  e.clear();
+  EXPECT_FALSE(checkHostname("evil\ncritical", &e));
   EXPECT_NE(e, "");
   EXPECT_EQ(e.find("evil"), std::string::npos);  // the raw value is not echoed
 }

@@ -81,11 +81,12 @@ class ControlServerTest : public testing::Test {
  protected:
   test::TempDir dir_;
   std::string path_ = dir_.file("aclkd.sock");
+  std::string error_;  // why a start() failed
 };
 
 TEST_F(ControlServerTest, RoundTrip) {
   ControlServer server(path_, echoHandler);
-  ASSERT_EQ(server.start(), "");
+  ASSERT_TRUE(server.start(&error_)) << error_;
   std::string error;
   const auto reply = request(path_, "aclk-state", &error);
   ASSERT_TRUE(reply.has_value()) << error;
@@ -102,9 +103,9 @@ TEST_F(ControlServerTest, RoundTrip) {
 TEST_F(ControlServerTest, SocketMode0660) {
   const mode_t old = ::umask(0);
   ControlServer server(path_, echoHandler);
-  const std::string error = server.start();
+  const bool started = server.start(&error_);
   ::umask(old);
-  ASSERT_EQ(error, "");
+  ASSERT_TRUE(started) << error_;
   struct stat st {};
   ASSERT_EQ(::lstat(path_.c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
@@ -115,16 +116,17 @@ TEST_F(ControlServerTest, UmaskDoesNotLeak) {
   const mode_t old = ::umask(022);
   {
     ControlServer server(path_, echoHandler);
-    ASSERT_EQ(server.start(), "");
+    ASSERT_TRUE(server.start(&error_)) << error_;
   }
   EXPECT_EQ(::umask(old), 022u);
 }
 
 TEST_F(ControlServerTest, SecondServerOnSamePathFails) {
   ControlServer first(path_, echoHandler);
-  ASSERT_EQ(first.start(), "");
+  ASSERT_TRUE(first.start(&error_)) << error_;
   ControlServer second(path_, [](const std::string&) { return std::string("second"); });
-  const std::string error = second.start();
+  std::string error;
+  EXPECT_FALSE(second.start(&error));
   EXPECT_NE(error.find("already serving"), std::string::npos) << error;
   EXPECT_NE(error.find(path_), std::string::npos) << error;
   second.stop();
@@ -148,7 +150,7 @@ TEST_F(ControlServerTest, StaleSocketFileIsReplaced) {
   }
   ASSERT_TRUE(std::filesystem::exists(path_));
   ControlServer server(path_, echoHandler);
-  ASSERT_EQ(server.start(), "");
+  ASSERT_TRUE(server.start(&error_)) << error_;
   std::string error;
   const auto reply = request(path_, "hello", &error);
   ASSERT_TRUE(reply.has_value()) << error;
@@ -158,22 +160,22 @@ TEST_F(ControlServerTest, StaleSocketFileIsReplaced) {
 TEST_F(ControlServerTest, RestartAfterStop) {
   {
     ControlServer server(path_, echoHandler);
-    ASSERT_EQ(server.start(), "");
+    ASSERT_TRUE(server.start(&error_)) << error_;
     server.stop();
   }
   ControlServer again(path_, echoHandler);
-  ASSERT_EQ(again.start(), "");
+  ASSERT_TRUE(again.start(&error_)) << error_;
   std::string error;
   EXPECT_TRUE(request(path_, "x", &error).has_value()) << error;
 }
 
 TEST_F(ControlServerTest, LateStopLeavesTheSuccessorsSocket) {
   ControlServer old(path_, echoHandler);
-  ASSERT_EQ(old.start(), "");
+  ASSERT_TRUE(old.start(&error_)) << error_;
   // Someone removed the old file and a new daemon bound the path while the old one still ran.
   ASSERT_EQ(::unlink(path_.c_str()), 0);
   ControlServer successor(path_, [](const std::string&) { return std::string("successor"); });
-  ASSERT_EQ(successor.start(), "");
+  ASSERT_TRUE(successor.start(&error_)) << error_;
   old.stop();
   EXPECT_TRUE(std::filesystem::exists(path_));
   std::string error;
@@ -188,7 +190,7 @@ TEST_F(ControlServerTest, OversizedRequestGetsErrorReply) {
     ++calls;
     return echoHandler(line);
   });
-  ASSERT_EQ(server.start(), "");
+  ASSERT_TRUE(server.start(&error_)) << error_;
   RawClient client(path_);
   ASSERT_TRUE(client.connected());
   ASSERT_TRUE(client.sendAll(std::string(kMaxControlRequestBytes + 1, 'a')));
@@ -199,7 +201,7 @@ TEST_F(ControlServerTest, OversizedRequestGetsErrorReply) {
 
 TEST_F(ControlServerTest, RequestAtTheLimitIsServed) {
   ControlServer server(path_, [](const std::string& line) { return std::to_string(line.size()); });
-  ASSERT_EQ(server.start(), "");
+  ASSERT_TRUE(server.start(&error_)) << error_;
   RawClient client(path_);
   ASSERT_TRUE(client.connected());
   ASSERT_TRUE(client.sendAll(std::string(kMaxControlRequestBytes - 1, 'a') + "\n"));
@@ -208,7 +210,7 @@ TEST_F(ControlServerTest, RequestAtTheLimitIsServed) {
 
 TEST_F(ControlServerTest, OnlyTheFirstLineIsTheRequest) {
   ControlServer server(path_, echoHandler);
-  ASSERT_EQ(server.start(), "");
+  ASSERT_TRUE(server.start(&error_)) << error_;
   RawClient client(path_);
   ASSERT_TRUE(client.connected());
   ASSERT_TRUE(client.sendAll("first\nsecond\n"));
@@ -217,7 +219,7 @@ TEST_F(ControlServerTest, OnlyTheFirstLineIsTheRequest) {
 
 TEST_F(ControlServerTest, RequestEndedByCloseInsteadOfNewline) {
   ControlServer server(path_, echoHandler);
-  ASSERT_EQ(server.start(), "");
+  ASSERT_TRUE(server.start(&error_)) << error_;
   RawClient client(path_);
   ASSERT_TRUE(client.connected());
   ASSERT_TRUE(client.sendAll("no-newline"));
@@ -236,7 +238,7 @@ TEST_F(ControlServerTest, SlowCommandDoesNotBlockOthers) {
     }
     return echoHandler(line);
   });
-  ASSERT_EQ(server.start(), "");
+  ASSERT_TRUE(server.start(&error_)) << error_;
   auto slow = std::async(std::launch::async, [&] {
     std::string error;
     return request(path_, "slow", &error);
@@ -261,7 +263,7 @@ TEST_F(ControlServerTest, TooManyConnectionsAreTurnedAway) {
     released.wait();
     return echoHandler(line);
   });
-  ASSERT_EQ(server.start(), "");
+  ASSERT_TRUE(server.start(&error_)) << error_;
   std::vector<std::unique_ptr<RawClient>> held;
   for (int i = 0; i < kMaxControlConnections; ++i) {
     held.push_back(std::make_unique<RawClient>(path_));
@@ -284,7 +286,7 @@ TEST_F(ControlServerTest, TooManyConnectionsAreTurnedAway) {
 
 TEST_F(ControlServerTest, StopReturnsAndRemovesSocket) {
   ControlServer server(path_, echoHandler);
-  ASSERT_EQ(server.start(), "");
+  ASSERT_TRUE(server.start(&error_)) << error_;
   server.stop();
   EXPECT_FALSE(std::filesystem::exists(path_));
   std::string error;
@@ -305,13 +307,15 @@ TEST_F(ControlServerTest, StopWithoutStartLeavesThePathAlone) {
 
 TEST_F(ControlServerTest, PathTooLong) {
   ControlServer server(dir_.file(std::string(200, 's')), echoHandler);
-  const std::string error = server.start();
+  std::string error;
+  EXPECT_FALSE(server.start(&error));
   EXPECT_NE(error.find("too long"), std::string::npos) << error;
 }
 
 TEST_F(ControlServerTest, MissingFolderIsAnError) {
   ControlServer server(dir_.file("no/such/dir/aclkd.sock"), echoHandler);
-  const std::string error = server.start();
+  std::string error;
+  EXPECT_FALSE(server.start(&error));
   EXPECT_NE(error.find("cannot listen on control socket"), std::string::npos) << error;
 }
 

@@ -63,7 +63,8 @@ TEST_F(GatewayTest, StateAnswersWhileTheBridgeStarts) {
     Asker state(*gateway, R"({"command":"aclk-state"})");
     Asker streams(*gateway, R"({"command":"streams"})");
     while (state.answers.load() == 0 || streams.answers.load() == 0) std::this_thread::yield();
-    ASSERT_EQ(gateway->startBridge(), "");
+    std::string error;
+    ASSERT_TRUE(gateway->startBridge(&error)) << error;
     const int before = state.answers.load();
     while (state.answers.load() < before + 5) std::this_thread::yield();
   }
@@ -74,7 +75,8 @@ TEST_F(GatewayTest, StateAnswersWhileTheBridgeStarts) {
 
 TEST_F(GatewayTest, ReloadWhileClientsReadTheConfiguration) {
   auto gateway = makeGateway();
-  ASSERT_EQ(gateway->startBridge(), "");
+  std::string error;
+  ASSERT_TRUE(gateway->startBridge(&error)) << error;
   Asker nodes(*gateway, R"({"command":"nodes"})");
   Asker state(*gateway, R"({"command":"aclk-state"})");
   // The log level applies at once; a restart-only option is reported as such at every reload

@@ -11,13 +11,13 @@ namespace {
 TEST(MachineGuidTest, CreatedOnceThenReused) {
   test::TempDir state;
   std::string error;
-  const std::string first = loadOrCreateMachineGuid(state.path(), &error);
+  const std::string first = loadOrCreateMachineGuid(state.path(), &error).value_or("");
   EXPECT_EQ(error, "");
   EXPECT_TRUE(isUuid(first)) << first;
   EXPECT_EQ(test::readText(state.file("machine_guid")), first);
   EXPECT_EQ(test::modeOf(state.file("machine_guid")), 0644);
 
-  const std::string second = loadOrCreateMachineGuid(state.path(), &error);
+  const std::string second = loadOrCreateMachineGuid(state.path(), &error).value_or("");
   EXPECT_EQ(second, first);
   EXPECT_EQ(test::readText(state.file("machine_guid")), first);
 }
@@ -38,7 +38,7 @@ TEST(MachineGuidTest, GarbageIsReplaced) {
     test::TempDir state;
     test::writeText(state.file("machine_guid"), garbage);
     std::string error;
-    const std::string guid = loadOrCreateMachineGuid(state.path(), &error);
+    const std::string guid = loadOrCreateMachineGuid(state.path(), &error).value_or("");
     EXPECT_TRUE(isUuid(guid)) << garbage;
     EXPECT_EQ(test::readText(state.file("machine_guid")), guid) << garbage;
     // And it sticks.
@@ -55,7 +55,7 @@ TEST(MachineGuidTest, DifferentStateDirsGetDifferentGuids) {
 TEST(MachineGuidTest, UnwritableStateDirIsAnError) {
   test::TempDir root;
   std::string error;
-  EXPECT_EQ(loadOrCreateMachineGuid(root.file("missing"), &error), "");
+  EXPECT_EQ(loadOrCreateMachineGuid(root.file("missing"), &error), std::nullopt);
   EXPECT_NE(error.find(root.file("missing")), std::string::npos) << error;
 }
 

@@ -21,7 +21,9 @@ TEST(OptionsTest, EveryRowHasHelpAndAValidDefault) {
     EXPECT_EQ(spec.help.find('|'), std::string_view::npos) << where;
     bool warning = false;
     if (!spec.defaultValue.empty()) {  // empty: "not set", the help says what that means
-      EXPECT_EQ(validateOption(spec, std::string(spec.defaultValue), &warning), "") << where;
+      std::string problem;
+      EXPECT_TRUE(validateOption(spec, std::string(spec.defaultValue), &problem, &warning))
+          << where << ": " << problem;
       EXPECT_FALSE(warning) << where;
     }
     if (spec.type == OptionType::kEnum) {

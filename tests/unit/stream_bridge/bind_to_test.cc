@@ -7,6 +7,7 @@ namespace aclkd::stream_bridge {
 namespace {
 
 struct Parsed {
+  bool ok = false;
   std::string error, address;
   int port = -1;
   TlsMode tls = TlsMode::kNone;
@@ -14,7 +15,7 @@ struct Parsed {
 
 Parsed parse(const std::string& text) {
   Parsed p;
-  p.error = parseBindTo(text, &p.address, &p.port, &p.tls);
+  p.ok = parseBindTo(text, &p.address, &p.port, &p.tls, &p.error);
   return p;
 }
 
@@ -25,6 +26,7 @@ TEST(BindToTest, AcceptedForms) {
   EXPECT_EQ(parse("*:19999").address, "0.0.0.0");
   EXPECT_EQ(parse("localhost:19999").address, "127.0.0.1");
   EXPECT_EQ(parse("[::1]:19999").address, "::1");
+  EXPECT_TRUE(parse("[::1]:19999").ok);
   EXPECT_EQ(parse("[::1]:19999").error, "");
   EXPECT_EQ(parse("127.0.0.1:19999^SSL=optional").tls, TlsMode::kOptional);
   EXPECT_EQ(parse("127.0.0.1:19999^SSL=force").tls, TlsMode::kForce);
@@ -44,7 +46,9 @@ TEST(BindToTest, Refusals) {
       {"127.0.0.1:1^SSL=maybe", "must be SSL=optional or SSL=force"},
   };
   for (const auto& [text, part] : cases) {
-    const auto error = parse(text).error;
+    const auto parsed = parse(text);
+    EXPECT_FALSE(parsed.ok) << text;
+    const auto& error = parsed.error;
     EXPECT_NE(error.find(part), std::string::npos) << text << " -> " << error;
   }
 }

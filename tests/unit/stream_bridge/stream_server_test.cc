@@ -72,6 +72,7 @@ class StreamServerTest : public ::testing::Test {
     BridgeOptions o;
     o.port = 0;
     o.ioThreads = 1;
+    o.compression = false;  // the tests write plain text on the streams
     o.handshakeTimeout = 3s;
     o.cloudIdentity = [this] {
       stayWhileHeld(frontLoop_);
@@ -84,7 +85,8 @@ class StreamServerTest : public ::testing::Test {
     server_ = std::make_unique<StreamServer>(o, std::make_shared<const StreamConf>(*conf),
                                              std::make_shared<NodeRegistry>(
                                                  [this] { stayWhileHeld(streamLoop_); }));
-    ASSERT_EQ(server_->start(), "");
+    std::string error;
+    ASSERT_TRUE(server_->start(&error)) << error;
     // One stream, so that loop 0 polls the cloud identity (nobody to tell otherwise).
     streaming_ = connectTo(server_->port());
     sendAll(streaming_, request("7e5dc348-e657-11f1-8a35-02fc000000a1"));

@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "common/file_util.h"
+#include "testcloud/api_router.h"
 #include "testcloud/claim_endpoint.h"
 #include "testcloud/cloud_state.h"
 #include "testcloud/control_api.h"
 #include "testcloud/public_key.h"
-#include "testcloud/router.h"
 
 namespace aclkd::testcloud {
 namespace {
@@ -296,7 +296,7 @@ TEST_F(ClaimEndpointTest, InjectedFaultAnswersUntilCleared) {
 }
 
 TEST(RouterTest, MatchesPathsCapturesParamsAndAnswers404And405) {
-  Router router;
+  ApiRouter router;
   router.add("GET", "/a/{id}",
              [](const Request& r) { return textReply(200, "get " + r.param("id")); });
   router.add("PUT", "/a/{id}",
@@ -343,7 +343,7 @@ class ControlApiTest : public ::testing::Test {
 
   CloudState state_;
   ControlApi control_;
-  Router router_;
+  ApiRouter router_;
 };
 
 TEST_F(ControlApiTest, HealthzAnswersOk) {
@@ -433,7 +433,8 @@ class CloudStateFileTest : public ::testing::Test {
 TEST_F(CloudStateFileTest, ClaimsSurviveARestart) {
   {
     CloudState state(file_);
-    ASSERT_EQ(state.load(), "") << "a missing file is an empty cloud";
+    std::string error;
+    ASSERT_TRUE(state.load(&error)) << "a missing file is an empty cloud: " << error;
     ClaimEndpoint endpoint(ClaimPolicy{{kToken}, {}, 2048}, state);
     ASSERT_EQ(endpoint.claim(kId, validBody().dump()).status, 204);
   }
@@ -442,7 +443,8 @@ TEST_F(CloudStateFileTest, ClaimsSurviveARestart) {
   EXPECT_EQ(text->find(kToken), std::string::npos) << "the token must never reach the file";
 
   CloudState restarted(file_);
-  ASSERT_EQ(restarted.load(), "");
+  std::string error;
+  ASSERT_TRUE(restarted.load(&error)) << error;
   const auto record = restarted.findClaim(kId);
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->publicKey, kAgentKey);
@@ -456,11 +458,14 @@ TEST_F(CloudStateFileTest, ClaimsSurviveARestart) {
 }
 
 TEST_F(CloudStateFileTest, AnUnreadableStateFileIsAnError) {
-  ASSERT_EQ(writeFileAtomic(file_, "{\"claims\": [{\"claimed_id\": 1}]}", 0600), "");
+  ASSERT_TRUE(writeFileAtomic(file_, "{\"claims\": [{\"claimed_id\": 1}]}", 0600, nullptr));
   CloudState state(file_);
-  EXPECT_NE(state.load(), "");
-  ASSERT_EQ(writeFileAtomic(file_, "not json", 0600), "");
-  EXPECT_NE(state.load(), "");
+  std::string error;
+  EXPECT_FALSE(state.load(&error));
+  EXPECT_NE(error.find("claimed_id"), std::string::npos) << error;
+  ASSERT_TRUE(writeFileAtomic(file_, "not json", 0600, nullptr));
+  EXPECT_FALSE(state.load(&error));
+  EXPECT_NE(error.find("not a test cloud state file"), std::string::npos) << error;
 }
 
 }  // namespace

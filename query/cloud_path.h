@@ -10,7 +10,7 @@ namespace aclkd::query {
 // Where a cloud `cmd` request's path points (docs/protocol/aclk.md §8.1). The cloud selects a node
 // by a path prefix (`/node/<node_id>/…`, `/host/<machine_guid|hostname>/…`) or, for v2/v3 queries,
 // by node ids in `scope_nodes=` / `nodes=`; anything else is for the gateway itself.
-struct Route {
+struct CloudPathTarget {
   enum class Kind {
     kLocal,      // no node selected: the gateway's own API
     kNode,       // /node/<node_id>/…
@@ -24,7 +24,7 @@ struct Route {
   std::string rest;                 // the path after the prefix ("/api/…?…"), or the whole path
 };
 
-Route routeCloudPath(std::string_view path);
+CloudPathTarget routeCloudPath(std::string_view path);
 
 // `rest` with every UUID of `scope_nodes=` / `nodes=` found in `replace` swapped for its value
 // (node ids become machine GUIDs: the agent does not know the ids the cloud gave its nodes).

@@ -1,4 +1,4 @@
-#include "query/route.h"
+#include "query/cloud_path.h"
 
 #include <gtest/gtest.h>
 
@@ -8,68 +8,69 @@ namespace {
 constexpr const char* kId = "0b3a9c4e-2f1d-4e5a-9b8c-7d6e5f4a3b2c";
 constexpr const char* kId2 = "11111111-2222-4333-8444-555555555555";
 
-TEST(RouteTest, PlainApiPathIsLocal) {
+TEST(CloudPathTest, PlainApiPathIsLocal) {
   const auto r = routeCloudPath("/api/v1/info");
-  EXPECT_EQ(r.kind, Route::Kind::kLocal);
+  EXPECT_EQ(r.kind, CloudPathTarget::Kind::kLocal);
   EXPECT_EQ(r.rest, "/api/v1/info");
 }
 
-TEST(RouteTest, NodePrefixSelectsNodeAndStripsPrefix) {
+TEST(CloudPathTest, NodePrefixSelectsNodeAndStripsPrefix) {
   const auto r = routeCloudPath(std::string("/node/") + kId + "/api/v1/data?chart=system.cpu");
-  EXPECT_EQ(r.kind, Route::Kind::kNode);
+  EXPECT_EQ(r.kind, CloudPathTarget::Kind::kNode);
   EXPECT_EQ(r.selector, kId);
   EXPECT_EQ(r.rest, "/api/v1/data?chart=system.cpu");
 }
 
-TEST(RouteTest, NodeIdIsLowerCased) {
+TEST(CloudPathTest, NodeIdIsLowerCased) {
   const auto r = routeCloudPath("/node/0B3A9C4E-2F1D-4E5A-9B8C-7D6E5F4A3B2C/api/v1/info");
-  EXPECT_EQ(r.kind, Route::Kind::kNode);
+  EXPECT_EQ(r.kind, CloudPathTarget::Kind::kNode);
   EXPECT_EQ(r.selector, kId);
 }
 
-TEST(RouteTest, ShortNodeIdIsErrorCodeOne) {
-  EXPECT_EQ(routeCloudPath("/node/0b3a9c4e/api/v1/info").kind, Route::Kind::kBadNodeId);
-  EXPECT_EQ(routeCloudPath("/node/").kind, Route::Kind::kBadNodeId);
+TEST(CloudPathTest, ShortNodeIdIsErrorCodeOne) {
+  EXPECT_EQ(routeCloudPath("/node/0b3a9c4e/api/v1/info").kind, CloudPathTarget::Kind::kBadNodeId);
+  EXPECT_EQ(routeCloudPath("/node/").kind, CloudPathTarget::Kind::kBadNodeId);
 }
 
-TEST(RouteTest, HostPrefixKeepsHostnameAsWritten) {
+TEST(CloudPathTest, HostPrefixKeepsHostnameAsWritten) {
   const auto r = routeCloudPath("/host/Child-01/api/v1/charts");
-  EXPECT_EQ(r.kind, Route::Kind::kHost);
+  EXPECT_EQ(r.kind, CloudPathTarget::Kind::kHost);
   EXPECT_EQ(r.selector, "Child-01");
   EXPECT_EQ(r.rest, "/api/v1/charts");
 }
 
-TEST(RouteTest, HostPrefixWithQueryOnly) {
+TEST(CloudPathTest, HostPrefixWithQueryOnly) {
   const auto r = routeCloudPath("/host/child?x=1");
-  EXPECT_EQ(r.kind, Route::Kind::kHost);
+  EXPECT_EQ(r.kind, CloudPathTarget::Kind::kHost);
   EXPECT_EQ(r.rest, "/?x=1");
 }
 
-TEST(RouteTest, ScopeNodesSelectsUuids) {
-  const auto r = routeCloudPath(std::string("/api/v3/data?contexts=system.cpu&scope_nodes=") +
-                                kId + "|" + kId2 + "&after=-60");
-  EXPECT_EQ(r.kind, Route::Kind::kScope);
+TEST(CloudPathTest, ScopeNodesSelectsUuids) {
+  const auto r = routeCloudPath(std::string("/api/v3/data?contexts=system.cpu&scope_nodes=") + kId +
+                                "|" + kId2 + "&after=-60");
+  EXPECT_EQ(r.kind, CloudPathTarget::Kind::kScope);
   ASSERT_EQ(r.scopeIds.size(), 2u);
   EXPECT_EQ(r.scopeIds[0], kId);
   EXPECT_EQ(r.scopeIds[1], kId2);
 }
 
-TEST(RouteTest, NodesParamWithEncodedSeparatorAndNegation) {
+TEST(CloudPathTest, NodesParamWithEncodedSeparatorAndNegation) {
   const auto r = routeCloudPath(std::string("/api/v2/data?nodes=!") + kId + "%7C" + kId2);
-  EXPECT_EQ(r.kind, Route::Kind::kScope);
+  EXPECT_EQ(r.kind, CloudPathTarget::Kind::kScope);
   ASSERT_EQ(r.scopeIds.size(), 2u);
   EXPECT_EQ(r.scopeIds[0], kId);
 }
 
-TEST(RouteTest, ScopeWithoutUuidsOrOnV1IsLocal) {
-  EXPECT_EQ(routeCloudPath("/api/v3/data?scope_nodes=*").kind, Route::Kind::kLocal);
+TEST(CloudPathTest, ScopeWithoutUuidsOrOnV1IsLocal) {
+  EXPECT_EQ(routeCloudPath("/api/v3/data?scope_nodes=*").kind, CloudPathTarget::Kind::kLocal);
   EXPECT_EQ(routeCloudPath(std::string("/api/v1/data?scope_nodes=") + kId).kind,
-            Route::Kind::kLocal);
+            CloudPathTarget::Kind::kLocal);
   // A parameter that merely ends in "nodes" does not select.
-  EXPECT_EQ(routeCloudPath(std::string("/api/v3/data?xnodes=") + kId).kind, Route::Kind::kLocal);
+  EXPECT_EQ(routeCloudPath(std::string("/api/v3/data?xnodes=") + kId).kind,
+            CloudPathTarget::Kind::kLocal);
 }
 
-TEST(RouteTest, RewriteScopeIdsSwapsOnlyKnownIdsInScopeParams) {
+TEST(CloudPathTest, RewriteScopeIdsSwapsOnlyKnownIdsInScopeParams) {
   const std::string path = std::string("/api/v3/data?scope_nodes=") + kId + "|" + kId2 +
                            "&label=" + kId + "&nodes=!" + kId;
   const auto out = rewriteScopeIds(path, {{kId, "GUID-A"}});
@@ -77,7 +78,7 @@ TEST(RouteTest, RewriteScopeIdsSwapsOnlyKnownIdsInScopeParams) {
                      "&nodes=!GUID-A");
 }
 
-TEST(RouteTest, ApiPaths) {
+TEST(CloudPathTest, ApiPaths) {
   EXPECT_TRUE(isApiPath("/api/v1/info"));
   EXPECT_TRUE(isApiPath("/api/v3/function?function=processes"));
   EXPECT_FALSE(isApiPath("/"));

@@ -1,4 +1,4 @@
-#include "testcloud/router.h"
+#include "testcloud/api_router.h"
 
 #include <exception>
 #include <nlohmann/json.hpp>
@@ -52,8 +52,8 @@ Reply textReply(int status, std::string body) {
 
 Reply noContent() { return Reply{204, "", "", {}}; }
 
-void Router::add(std::string method, std::string_view pattern, Handler handler) {
-  Route route;
+void ApiRouter::add(std::string method, std::string_view pattern, Handler handler) {
+  PatternRoute route;
   route.method = std::move(method);
   for (auto segment : splitPath(pattern)) {
     route.segments.emplace_back(segment);
@@ -62,8 +62,8 @@ void Router::add(std::string method, std::string_view pattern, Handler handler) 
   routes_.push_back(std::move(route));
 }
 
-bool Router::match(const Route& route, const std::vector<std::string_view>& segments,
-                   std::map<std::string, std::string>* params) {
+bool ApiRouter::match(const PatternRoute& route, const std::vector<std::string_view>& segments,
+                      std::map<std::string, std::string>* params) {
   if (route.segments.size() != segments.size()) {
     return false;
   }
@@ -85,7 +85,7 @@ bool Router::match(const Route& route, const std::vector<std::string_view>& segm
   return true;
 }
 
-Reply Router::dispatch(Request& request) const {
+Reply ApiRouter::dispatch(Request& request) const {
   const auto segments = splitPath(request.path);
   std::string allowed;
   for (const auto& route : routes_) {

@@ -19,8 +19,20 @@ struct NodeInstanceView {
   bool streamingOnline = true;
 };
 
+// When the link connected, got the first PUBACK, disconnected and will try next (wall-clock
+// seconds, shown as dates), and the backoff behind the next try. One struct for the link's record
+// (LinkState, link_state.h) and for what `aclk-state` shows of it, so that the two cannot drift.
+struct LinkTimes {
+  std::optional<std::time_t> lastConnect;
+  std::optional<std::time_t> lastConnectPuback;
+  std::optional<std::time_t> lastDisconnect;
+  std::optional<std::time_t> nextConnectionAttempt;
+  std::optional<double> lastBackoffSeconds;
+};
+
 // Everything `aclk-state` shows (docs/protocol/aclk.md §11.3/§11.4), as plain values: the daemon
-// fills it from the claim snapshot and the link's status, renderers never reach into either.
+// fills it from the claim snapshot and the link's status (LinkState::fill, link_state.h, which
+// says how the two differ), renderers never reach into either.
 struct AclkStateView {
   bool claimed = false;
   std::optional<std::string> claimedId;
@@ -34,11 +46,7 @@ struct AclkStateView {
   uint64_t timedOutPubacks = 0;
   uint64_t serverReceiveMaximum = 0;
   uint64_t reconnectCount = 0;
-  std::optional<std::time_t> lastConnect;
-  std::optional<std::time_t> lastConnectPuback;
-  std::optional<std::time_t> lastDisconnect;
-  std::optional<std::time_t> nextConnectionAttempt;
-  std::optional<double> lastBackoffSeconds;
+  LinkTimes times;  // the next attempt and its backoff: unset while online
   bool banned = false;
   std::vector<NodeInstanceView> nodes;
   // Beyond Netdata's keys: the ACLK status string (§11.1) and the cloud status/reason (§11.2,

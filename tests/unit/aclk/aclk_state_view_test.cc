@@ -1,4 +1,4 @@
-#include "aclk/aclk_state.h"
+#include "aclk/aclk_state_view.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -57,11 +57,11 @@ AclkStateView claimedOfflineView() {
   v.timedOutPubacks = 2;
   v.serverReceiveMaximum = 32;
   v.reconnectCount = 1;
-  v.lastConnect = kTen;
-  v.lastConnectPuback = kTen + 1;
-  v.lastDisconnect = kTen + 5400;
-  v.nextConnectionAttempt = kTen + 5405;
-  v.lastBackoffSeconds = 5.25;
+  v.times.lastConnect = kTen;
+  v.times.lastConnectPuback = kTen + 1;
+  v.times.lastDisconnect = kTen + 5400;
+  v.times.nextConnectionAttempt = kTen + 5405;
+  v.times.lastBackoffSeconds = 5.25;
   v.nodes.push_back(selfNode(kClaimedId, "22222222-3333-4444-8555-666666666666"));
   NodeInstanceView child;
   child.hostname = "child1";
@@ -200,7 +200,7 @@ TEST(AclkStateTest, OfflineZeroesPerConnectionGauges) {
 
 TEST(AclkStateTest, ZeroBackoffIsNull) {
   AclkStateView v = claimedOfflineView();
-  v.lastBackoffSeconds = 0.0;
+  v.times.lastBackoffSeconds = 0.0;
   const auto j = nlohmann::json::parse(renderAclkStateJson(v));
   EXPECT_TRUE(j["last-backoff-value"].is_null());
 }

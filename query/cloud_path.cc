@@ -1,4 +1,4 @@
-#include "query/route.h"
+#include "query/cloud_path.h"
 
 #include "common/text.h"
 #include "common/uuid.h"
@@ -57,8 +57,8 @@ bool isApiPath(std::string_view rest) {
          (bare.size() < 3 || bare.substr(bare.size() - 3) != "/..");
 }
 
-Route routeCloudPath(std::string_view path) {
-  Route r;
+CloudPathTarget routeCloudPath(std::string_view path) {
+  CloudPathTarget r;
   r.rest = std::string(path);
   for (const std::string_view prefix : {"/node/", "/host/"}) {
     if (path.substr(0, prefix.size()) != prefix) continue;
@@ -70,10 +70,10 @@ Route routeCloudPath(std::string_view path) {
     r.rest = (rest.empty() || rest[0] != '/') ? "/" + std::string(rest) : std::string(rest);
     if (prefix == "/node/") {
       // Netdata: "URL requests node_id but there is not enough chars following".
-      r.kind = isUuid(selector) ? Route::Kind::kNode : Route::Kind::kBadNodeId;
+      r.kind = isUuid(selector) ? CloudPathTarget::Kind::kNode : CloudPathTarget::Kind::kBadNodeId;
       r.selector = asciiLower(selector);
     } else {
-      r.kind = Route::Kind::kHost;
+      r.kind = CloudPathTarget::Kind::kHost;
       r.selector = std::string(selector);
     }
     return r;
@@ -84,7 +84,7 @@ Route routeCloudPath(std::string_view path) {
     const auto token = path.substr(offset, length);
     if (isUuid(token)) r.scopeIds.push_back(asciiLower(token));
   });
-  if (!r.scopeIds.empty()) r.kind = Route::Kind::kScope;
+  if (!r.scopeIds.empty()) r.kind = CloudPathTarget::Kind::kScope;
   return r;
 }
 

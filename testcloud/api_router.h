@@ -46,7 +46,7 @@ Reply noContent();
 // non-empty segment and is handed to the handler as request.params[name]. An unknown path answers
 // 404 ErrNotFound; a known path with another method answers 405 with an Allow header. HEAD runs
 // the GET route.
-class Router {
+class ApiRouter {
  public:
   void add(std::string method, std::string_view pattern, Handler handler);
 
@@ -55,15 +55,15 @@ class Router {
   Reply dispatch(Request& request) const;
 
  private:
-  struct Route {
+  struct PatternRoute {
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
   };
-  static bool match(const Route& route, const std::vector<std::string_view>& segments,
+  static bool match(const PatternRoute& route, const std::vector<std::string_view>& segments,
                     std::map<std::string, std::string>* params);
 
-  std::vector<Route> routes_;
+  std::vector<PatternRoute> routes_;
 };
 
 }  // namespace aclkd::testcloud

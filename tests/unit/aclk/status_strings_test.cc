@@ -1,4 +1,4 @@
-#include "aclk/aclk_status.h"
+#include "aclk/status_strings.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "aclk/aclk_state.h"
+#include "aclk/aclk_state_view.h"
 
 #include <nlohmann/json.hpp>
 
@@ -42,14 +42,14 @@ std::string renderAclkStateJson(const AclkStateView& v) {
   j["timed-out-mqtt-pubacks-since-start"] = v.online ? v.timedOutPubacks : 0;
   j["server-receive-maximum"] = v.online ? v.serverReceiveMaximum : 0;
   j["reconnect-count"] = v.reconnectCount;
-  j["last-connect-time-utc"] = optionalTime(v.lastConnect);
-  j["last-connect-time-puback-utc"] = optionalTime(v.lastConnectPuback);
-  j["last-disconnect-time-utc"] = optionalTime(v.lastDisconnect);
+  j["last-connect-time-utc"] = optionalTime(v.times.lastConnect);
+  j["last-connect-time-puback-utc"] = optionalTime(v.times.lastConnectPuback);
+  j["last-disconnect-time-utc"] = optionalTime(v.times.lastDisconnect);
   j["next-connection-attempt-utc"] =
-      v.online ? nlohmann::ordered_json(nullptr) : optionalTime(v.nextConnectionAttempt);
-  j["last-backoff-value"] = (v.online || !v.lastBackoffSeconds || *v.lastBackoffSeconds == 0)
+      v.online ? nlohmann::ordered_json(nullptr) : optionalTime(v.times.nextConnectionAttempt);
+  j["last-backoff-value"] = (v.online || !v.times.lastBackoffSeconds || *v.times.lastBackoffSeconds == 0)
                                 ? nlohmann::ordered_json(nullptr)
-                                : nlohmann::ordered_json(*v.lastBackoffSeconds);
+                                : nlohmann::ordered_json(*v.times.lastBackoffSeconds);
   j["banned-by-cloud"] = v.banned;
   auto nodes = nlohmann::ordered_json::array();
   for (const auto& n : v.nodes) {
