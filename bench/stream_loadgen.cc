@@ -149,9 +149,8 @@ int main(int argc, char** argv) {
   const double cpuDefined = cpuSeconds();
   rusage ru0{};
   getrusage(RUSAGE_SELF, &ru0);
-  // The connect round's stats are final once defined (a later loss counts there too, rarely).
   RoundStats connect;
-  for (const auto& w : workers) connect.merge(w->stats().connect);
+  for (const auto& w : workers) connect.merge(w->connectStats());
   Json defined = {{"event", "defined"},
                   {"children", o.children},
                   {"seconds", round3(static_cast<double>(definedNs - t0) / 1e9)},

@@ -86,6 +86,7 @@ void FleetWorker::run() {
         }
         if (streaming_ == children_.size()) {
           stats_.definedNs = now;
+          connectAtDefined_ = stats_.connect;
           phase_ = Phase::kDefined;
           defined_.store(true, std::memory_order_release);
         }
@@ -377,7 +378,8 @@ void FleetWorker::drain(Child& c, int64_t now) {
     const ssize_t n = ::recv(c.fd, sink, sizeof sink, 0);
     if (n > 0) continue;
     if (n < 0 && errno == EAGAIN) return;
-    if (c.state == State::kStreaming && phase_ != Phase::kConnect) ++stats_.lost;
+    const bool counting = phase_ == Phase::kSteady || phase_ == Phase::kFlush;  // not once read
+    if (c.state == State::kStreaming && counting) ++stats_.lost;
     return fail(c, now, false);
   }
 }

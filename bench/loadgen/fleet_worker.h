@@ -90,6 +90,9 @@ class FleetWorker {
   bool defined() const { return defined_.load(std::memory_order_acquire); }
   bool stopped() const { return stopped_.load(std::memory_order_acquire); }
   const WorkerStats& stats() const { return stats_; }
+  // The first connect's handshakes, as they were when the worker became defined (the worker
+  // goes on counting a lost stream's reconnects in stats().connect).
+  const RoundStats& connectStats() const { return connectAtDefined_; }
   const std::string& error() const { return error_; }
 
  private:
@@ -150,6 +153,7 @@ class FleetWorker {
   int nextRound_ = 0;
   std::string scratch_;     // a request being built
   WorkerStats stats_;
+  RoundStats connectAtDefined_;
   std::string error_;
   std::atomic<bool> defined_{false};
   std::atomic<bool> stopped_{false};
