@@ -441,6 +441,7 @@ void FleetWorker::paceTick(uint64_t subTick, int64_t scheduledNs) {
   const uint64_t k = subTick / slots;
   const uint64_t slot = subTick % slots;
   const size_t w = capture_.slices().size();
+  stats_.tickStartMs.push_back(static_cast<float>(monotonicNs() - scheduledNs) / 1e6f);
   size_t idx = static_cast<size_t>((slot + slots - first_ % slots) % slots);
   for (; idx < children_.size(); idx += slots) {
     Child& c = children_[idx];
@@ -454,7 +455,7 @@ void FleetWorker::paceTick(uint64_t subTick, int64_t scheduledNs) {
     c.sliceOpen = true;
     sendSlices(c);
   }
-  stats_.tickLagMs.push_back(static_cast<float>(monotonicNs() - scheduledNs) / 1e6f);
+  stats_.tickDoneMs.push_back(static_cast<float>(monotonicNs() - scheduledNs) / 1e6f);
 }
 
 // Every selected child resets its connection and starts a new one at once, with its own

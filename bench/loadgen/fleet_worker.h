@@ -69,7 +69,8 @@ struct WorkerStats {
   uint64_t writes = 0;          // steady phase: slices (pace) or loop copies (max) sent whole
   uint64_t lost = 0;            // streams the peer closed in the steady phase
   uint64_t ticks = 0;           // pace: ticks scheduled
-  std::vector<float> tickLagMs; // pace: per sub-tick, writes done minus the schedule
+  std::vector<float> tickStartMs;  // pace: per sub-tick, its first write minus the schedule
+  std::vector<float> tickDoneMs;   // pace: per sub-tick, its last write minus the schedule
   RoundStats connect;
   std::vector<RoundStats> storm;
   int64_t definedNs = 0;
