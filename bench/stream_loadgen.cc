@@ -63,6 +63,7 @@ Json roundJson(const RoundStats& r, int64_t startNs) {
           {"accepted", r.accepted},      {"resumed", r.resumed},
           {"refused", refused},          {"timed_out", r.timedOut},
           {"closed_no_reply", r.closedNoReply}, {"connect_failed", r.connectFailed},
+          {"unaccepted_at_round_end", r.unaccepted},
           {"reply_ms", latencyJson(r.replyMs)},
           {"all_accepted_after_s", after(r.lastAcceptNs)},
           {"all_resumed_after_s", after(r.lastResumeNs)}};
@@ -80,10 +81,15 @@ void raiseFdLimit(size_t children) {
   }
 }
 
-void waitUntil(const std::vector<std::unique_ptr<FleetWorker>>& workers, bool (FleetWorker::*done)() const) {
+// False when `seconds` passed first.
+bool waitUntil(const std::vector<std::unique_ptr<FleetWorker>>& workers,
+               bool (FleetWorker::*done)() const, double seconds) {
+  const int64_t deadline = monotonicNs() + static_cast<int64_t>(seconds * 1e9);
   while (!std::all_of(workers.begin(), workers.end(), [&](const auto& w) { return ((*w).*done)(); })) {
+    if (monotonicNs() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  return true;
 }
 
 }  // namespace
@@ -95,6 +101,7 @@ int main(int argc, char** argv) {
   std::string mode = "pace";
   int writes = 10;
   bool driven = false;
+  double connectTimeout = 600;
   app.add_option("--capture", capturePath, "the captured 1.37 stream");
   app.add_option("--host", o.host, "the parent's IPv4 address");
   app.add_option("--port", o.port, "the parent's stream port")->required();
@@ -106,6 +113,7 @@ int main(int argc, char** argv) {
   app.add_option("--slots", o.slots, "pace: each tick cut in slots, child i writing in slot i % slots")
       ->check(CLI::Range(1, 100));
   app.add_option("--connect-window", o.connectWindow, "handshakes in flight while first connecting");
+  app.add_option("--connect-timeout", connectTimeout, "seconds for every child to be defined");
   app.add_option("--reply-timeout", o.replyTimeout, "seconds a child waits for the handshake reply");
   app.add_option("--reconnect-delay", o.reconnectDelay, "seconds before a child retries");
   app.add_option("--storm-rounds", o.stormRounds, "reconnect storms during the steady phase");
@@ -144,7 +152,13 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  waitUntil(workers, &FleetWorker::defined);
+  if (!waitUntil(workers, &FleetWorker::defined, connectTimeout)) {
+    // The workers' stats are theirs while they run: the message says what is known for sure.
+    std::fprintf(stderr, "stream_loadgen: not every child connected and sent its definitions to "
+                 "%s:%u within %.0f s (see --connect-timeout)\n", o.host.c_str(), o.port,
+                 connectTimeout);
+    std::_Exit(1);
+  }
   const int64_t definedNs = monotonicNs();
   const double cpuDefined = cpuSeconds();
   rusage ru0{};
@@ -166,7 +180,7 @@ int main(int argc, char** argv) {
   // The workers look at the control every 20 ms while idle: the first tick is on time.
   const int64_t startNs = monotonicNs() + 50'000'000;
   control.steadyStartNs.store(startNs);
-  waitUntil(workers, &FleetWorker::stopped);
+  waitUntil(workers, &FleetWorker::stopped, 1e9);
   const int64_t stopNs = monotonicNs();
   rusage ru1{};
   getrusage(RUSAGE_SELF, &ru1);

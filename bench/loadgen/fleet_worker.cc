@@ -37,6 +37,7 @@ void RoundStats::merge(const RoundStats& o) {
   timedOut += o.timedOut;
   closedNoReply += o.closedNoReply;
   connectFailed += o.connectFailed;
+  unaccepted += o.unaccepted;
   for (const auto& [text, n] : o.refused) refused[text] += n;
   replyMs.insert(replyMs.end(), o.replyMs.begin(), o.replyMs.end());
   lastAcceptNs = std::max(lastAcceptNs, o.lastAcceptNs);
@@ -126,6 +127,7 @@ void FleetWorker::run() {
           // The stop: each child finishes what it is writing (a slice, a loop copy, its
           // definitions), so the gateway can count every sample sent; nothing new starts.
           phase_ = Phase::kFlush;
+          closeRound(nextRound_ - 1);
           stats_.ticks = nextSubTick_ / static_cast<uint64_t>(std::max(1, options_.slots));
           for (auto& c : children_) {
             const bool busy = (c.state == State::kStreaming && (c.sliceOpen || c.off > 0)) ||
@@ -465,7 +467,17 @@ void FleetWorker::paceTick(uint64_t subTick, int64_t scheduledNs) {
 
 // Every selected child resets its connection and starts a new one at once, with its own
 // machine GUID: the gateway sees the same hosts come back, as after a network cut.
+void FleetWorker::closeRound(int round) {
+  if (round < 0) return;
+  for (const auto& c : children_) {
+    if (c.round == round && c.state != State::kBody && c.state != State::kStreaming) {
+      ++stats_.storm[static_cast<size_t>(round)].unaccepted;
+    }
+  }
+}
+
 void FleetWorker::stormRound(int round, int64_t now) {
+  closeRound(round - 1);
   const double f = options_.stormFraction;
   for (auto& c : children_) {
     const double i = static_cast<double>(indexOf(c));

@@ -56,6 +56,7 @@ struct RoundStats {
   uint64_t timedOut = 0;       // no reply within replyTimeout
   uint64_t closedNoReply = 0;  // closed by the peer before any reply byte
   uint64_t connectFailed = 0;  // connect() failed (refused, no port)
+  uint64_t unaccepted = 0;     // storm: still not accepted when the next round (or the end) came
   std::map<std::string, uint64_t> refused;  // reply text -> times
   std::vector<float> replyMs;  // connect() to the accepting reply, per accept
   int64_t lastAcceptNs = 0;
@@ -129,6 +130,7 @@ class FleetWorker {
   void paceTick(uint64_t subTick, int64_t now);
   void stormRound(int round, int64_t now);
   void sweep(int64_t now);
+  void closeRound(int round);
   void armTimer(int64_t atNs);
   RoundStats& roundOf(const Child& c) { return c.round < 0 ? stats_.connect : stats_.storm[c.round]; }
   size_t indexOf(const Child& c) const { return first_ + static_cast<size_t>(&c - children_.data()); }
