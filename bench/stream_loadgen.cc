@@ -1,6 +1,6 @@
 // The stream load generator: replays the captured Netdata 1.37 child
-// (../shared/fixtures/netdata-1.37-child-stream.txt) as N children from one process, a few
-// threads, many non-blocking connections per thread (bench/loadgen/fleet_worker.h).
+// (tests/fixtures/netdata-1.37-child-stream.txt, or --capture) as N children from one process,
+// a few threads, many non-blocking connections per thread (bench/loadgen/fleet_worker.h).
 //
 //   stream_loadgen --port P --children 10000 --mode pace --seconds 30 --threads 2
 //   stream_loadgen --port P --children 10000 --seconds 70 --storm-rounds 3 --storm-every 20
