@@ -65,6 +65,7 @@ Json roundJson(const RoundStats& r, int64_t startNs) {
           {"closed_no_reply", r.closedNoReply}, {"connect_failed", r.connectFailed},
           {"unaccepted_at_round_end", r.unaccepted},
           {"reply_ms", latencyJson(r.replyMs)},
+          {"connect_ms", latencyJson(r.connectMs)},  // of reply_ms: until the connection was made
           {"all_accepted_after_s", after(r.lastAcceptNs)},
           {"all_resumed_after_s", after(r.lastResumeNs)}};
 }

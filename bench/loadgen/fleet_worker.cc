@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -40,6 +41,7 @@ void RoundStats::merge(const RoundStats& o) {
   unaccepted += o.unaccepted;
   for (const auto& [text, n] : o.refused) refused[text] += n;
   replyMs.insert(replyMs.end(), o.replyMs.begin(), o.replyMs.end());
+  connectMs.insert(connectMs.end(), o.connectMs.begin(), o.connectMs.end());
   lastAcceptNs = std::max(lastAcceptNs, o.lastAcceptNs);
   lastResumeNs = std::max(lastResumeNs, o.lastResumeNs);
 }
@@ -246,7 +248,8 @@ void FleetWorker::startAttempt(Child& c, int64_t now) {
   closeChild(c, false);
   RoundStats& round = roundOf(c);
   ++round.attempts;
-  c.atNs = now;
+  c.atNs = monotonicNs();  // not the turn's `now`: a storm's connects take a while to issue
+  c.connectUs = 0;
   c.replyLen = 0;
   c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
@@ -276,6 +279,8 @@ void FleetWorker::onEvent(Child& c, uint32_t events, int64_t now) {
         return fail(c, now, false);
       }
       if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+      c.connectUs = static_cast<uint32_t>(
+          std::min<int64_t>((monotonicNs() - c.atNs) / 1000, UINT32_MAX));
       c.state = State::kRequest;
       return sendRequest(c, now);
     }
@@ -341,7 +346,8 @@ void FleetWorker::onReply(Child& c, int64_t now) {
   --inFlight_;  // accepted: out of the handshake counters before the state changes
   c.state = State::kBody;
   ++round.accepted;
-  round.replyMs.push_back(static_cast<float>(now - c.atNs) / 1e6f);
+  round.replyMs.push_back(static_cast<float>(monotonicNs() - c.atNs) / 1e6f);
+  round.connectMs.push_back(static_cast<float>(c.connectUs) / 1e3f);
   round.lastAcceptNs = now;
   c.off = 0;
   want(c, EPOLLIN | EPOLLOUT);

@@ -58,7 +58,8 @@ struct RoundStats {
   uint64_t connectFailed = 0;  // connect() failed (refused, no port)
   uint64_t unaccepted = 0;     // storm: still not accepted when the next round (or the end) came
   std::map<std::string, uint64_t> refused;  // reply text -> times
-  std::vector<float> replyMs;  // connect() to the accepting reply, per accept
+  std::vector<float> replyMs;    // connect() to the accepting reply, per accept
+  std::vector<float> connectMs;  // of it, connect() to the connection made (the listen queue)
   int64_t lastAcceptNs = 0;
   int64_t lastResumeNs = 0;
   void merge(const RoundStats& o);
@@ -111,6 +112,7 @@ class FleetWorker {
     uint32_t events = 0;     // the epoll interest registered
     uint32_t off = 0;        // bytes of the current buffer sent
     int64_t atNs = 0;        // kConnecting..kReply: connect() time; kRetry: when to retry
+    uint32_t connectUs = 0;  // connect() until the connection was made
     int round = -1;          // the round whose stats the child's attempt counts in (-1: connect)
     char reply[46] = {};
   };
