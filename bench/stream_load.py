@@ -353,8 +353,8 @@ def main():
     p.add_argument("--port", type=int, default=0, help="aclkd's port (0: a free one)")
     loadgen = os.path.join(ROOT, "build", "bin", "stream_loadgen")
     p.add_argument("--generator", choices=["cpp", "python"],
-                   default="cpp" if os.access(loadgen, os.X_OK) else "python",
-                   help="cpp (bench/stream_loadgen.cc; the default when built) or python")
+                   help="cpp (bench/stream_loadgen.cc; the default when built, unless --procs) "
+                        "or python")
     p.add_argument("--loadgen", default=loadgen, help="the C++ generator's binary")
     p.add_argument("--gen-threads", type=int, default=1, help="cpp: generator threads")
     p.add_argument("--procs", type=int, default=1,
@@ -368,6 +368,8 @@ def main():
                    help="cpp: the same run against a Netdata v2.10.4 parent first")
     p.add_argument("--anchor-port", type=int, default=0, help="the v2 parent's port (0: free)")
     a = p.parse_args()
+    if a.generator is None:
+        a.generator = "cpp" if a.procs == 1 and os.access(a.loadgen, os.X_OK) else "python"
     if a.procs > 1 and (a.mode != "pace" or a.generator != "python"):
         p.error("--procs is for --generator python --mode pace")
     if (a.storm_rounds or a.anchor) and a.generator != "cpp":
