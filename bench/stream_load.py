@@ -3,8 +3,11 @@
 (../shared/fixtures/netdata-1.37-child-stream.txt, else tests/fixtures/) as N concurrent children
 into a fresh aclkd (cloud off) and prints one JSON line per run.
 
-Each child first sends the whole capture (handshake, definitions, the first samples) under its
-own machine GUID and host name; once every node has all its dimensions the steady phase starts:
+The children come from the C++ generator (bench/stream_loadgen.cc, `--generator cpp`, the
+default once built: one process, epoll, `--gen-threads` threads) or from the Python one
+(`--generator python`, `--procs P` processes). Each child first sends the whole capture
+(handshake, definitions, the first samples) under its own machine GUID and host name; once every
+node has all its dimensions the steady phase starts:
 
 - `--mode max`: every child sends the capture's sample blocks (its 114 BEGIN…END blocks, 411
   SET lines, in capture order) in a loop as fast as the sockets take them;
@@ -15,37 +18,47 @@ own machine GUID and host name; once every node has all its dimensions the stead
 Reported (aclkd's side, from /proc, over the steady window): CPU seconds per million samples,
 samples/s, CPU % of one core, RSS per connected child (after the definitions), idle RSS,
 wake-ups per child per second (voluntary + involuntary context switches of all aclkd threads),
-the CPU seconds the connect phase (handshakes and definitions) took, and the streams dropped and
-the handshakes served late (aclkd's own /metrics counters) over the whole run.
-At the end every child stops at a block boundary and the run checks that aclkd counted exactly
-the samples sent (`counts_exact`).
+reads per child per second (aclkd_stream_reads_total, on builds that have it), the CPU seconds
+the connect phase (handshakes and definitions) took, and the streams dropped and the handshakes
+served late (aclkd's own /metrics counters) over the whole run; the generator's own CPU and how
+late its ticks were. At the end every child stops at a block boundary and the run checks that
+aclkd counted exactly the samples sent (`counts_exact`).
+
+`--storm-rounds R` (C++, pace): all children stream, then `--storm-fraction` of them reset and
+reconnect at once, R times `--storm-every` seconds apart; per round the handshakes accepted,
+refused, timed out and their reply times, and /healthz, /metrics and `aclkctl aclk-state`
+asked every ~50 ms throughout (p50/p99/max, failures).
+
+`--anchor` (C++): the same children, mode and N first fed to a Netdata v2.10.4 parent
+(../shared/netdata-v2/start-child, skipped with a message when absent), then to aclkd; both
+figures are printed side by side with the ratio v2 / aclkd.
 
     bench/stream_load.py --children 1 50 1000 --mode max --seconds 10 --repeat 3
     bench/stream_load.py --children 50 --mode pace --seconds 30 --bin /tmp/before/bin
-    bench/stream_load.py --children 10000 --mode pace --seconds 30 --procs 4
+    bench/stream_load.py --children 10000 --mode pace --seconds 30 --gen-threads 2
+    bench/stream_load.py --children 10000 --mode pace --storm-rounds 3 --gen-threads 2
+    bench/stream_load.py --children 50 --mode pace --seconds 30 --anchor
+    bench/stream_load.py --children 10000 --mode pace --seconds 30 --generator python --procs 4
 
 With --repeat, the median of each figure is printed as a last line with "median": true.
 """
 
 import argparse
 import json
-import multiprocessing
 import os
 import resource
 import selectors
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
-import uuid
 
+from stream_load_parents import Aclkd, NetdataV2
+from stream_load_probes import ApiProbes
+from stream_load_python import PaceFleet, connect_children, drain_for, steady_max, steady_pace
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE_NAME = "netdata-1.37-child-stream.txt"
-KEY = "11111111-2222-3333-4444-555555555555"
 SAMPLE_KEYWORDS = (b"SET", b"SET2", b"RSET", b"RDSTATE", b"RSSTATE")
 
 
@@ -103,254 +116,8 @@ def wakeups(pid):
     return total
 
 
-def metric(port, name):
-    """One sample of aclkd's /metrics, by its name with labels as printed; None when absent."""
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30).read().decode()
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return int(float(line.split()[1]))
-    return None
-
-
-def samples_counted(port):
-    value = metric(port, "aclkd_samples_dropped_total")
-    if value is None:
-        raise SystemExit("aclkd_samples_dropped_total missing from /metrics")
-    return value
-
-
-class Child:
-    __slots__ = ("sock", "buf", "off", "copies", "stopping")
-
-    def __init__(self, sock):
-        self.sock, self.buf, self.off, self.copies, self.stopping = sock, None, 0, 0, False
-
-
-def drain(sock):
-    try:
-        while sock.recv(65536):
-            pass
-    except (BlockingIOError, InterruptedError):
-        pass
-
-
-def start_daemon(binary_dir, work, port, threads):
-    etc = os.path.join(work, "etc")
-    os.makedirs(etc)
-    with open(os.path.join(etc, "aclkd.conf"), "w") as f:
-        f.write(f"[global]\n    state dir = {work}/lib\n    run dir = {work}/run\n"
-                f"    log level = warning\n[cloud]\n    enabled = no\n"
-                f"[web]\n    bind to = 127.0.0.1:{port}\n")
-        if threads:
-            f.write(f"[stream]\n    io threads = {threads}\n")
-    with open(os.path.join(etc, "stream.conf"), "w") as f:
-        f.write(f"[{KEY}]\n    enabled = yes\n")
-    daemon = subprocess.Popen([os.path.join(binary_dir, "aclkd"), "-c", etc],
-                              stderr=open(os.path.join(work, "aclkd.stderr"), "w"))
-    ctl = [os.path.join(binary_dir, "aclkctl"), "--socket", os.path.join(work, "run", "aclkd.sock")]
-    for _ in range(100):
-        if subprocess.run(ctl + ["nodes", "json"], capture_output=True).returncode == 0:
-            break
-        time.sleep(0.1)
-    return daemon, ctl
-
-
-def connect_children(indices, port, request, body, sel):
-    """Connects the children numbered `indices` and sends each the whole capture (handshake,
-    definitions, first samples) under its own machine GUID and host name."""
-    children = []
-    for i in indices:
-        req = request.replace("machine_guid=7e5dc348-e657-11f1-8a35-02fc00000001",
-                              f"machine_guid={uuid.uuid4()}").replace(
-                                  "hostname=nd-lab-child", f"hostname=load-{i}")
-        s = socket.create_connection(("127.0.0.1", port))
-        s.sendall(req.encode())
-        reply = s.recv(100)
-        if not reply.startswith(b"Hit me baby"):
-            raise SystemExit(f"child {i} refused: {reply!r}")
-        s.setblocking(False)
-        c = Child(s)
-        c.buf = memoryview(body)
-        children.append(c)
-        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
-    pending = len(children)
-    while pending:
-        for key, events in sel.select(timeout=1):
-            c = key.data
-            if events & selectors.EVENT_READ:
-                drain(c.sock)
-            if events & selectors.EVENT_WRITE and c.off < len(c.buf):
-                try:
-                    c.off += c.sock.send(c.buf[c.off:c.off + 262144])
-                except BlockingIOError:
-                    pass
-                if c.off >= len(c.buf):
-                    sel.modify(c.sock, selectors.EVENT_READ, c)
-                    pending -= 1
-    return children
-
-
-def wait_defined(n, ctl, idle):
-    """Until aclkd has all n nodes with every dimension; `idle(seconds)` waits in between."""
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        out = subprocess.run(ctl + ["nodes", "json"], capture_output=True, text=True).stdout
-        nodes = json.loads(out) if out.strip() else []
-        if len(nodes) == n and all(x["dimensions"] == 1312 for x in nodes):
-            return
-        idle(0.2)
-    raise SystemExit("the definitions did not all arrive")
-
-
-def drain_for(sel, seconds):
-    for key, _ in sel.select(timeout=seconds):
-        drain(key.data.sock)
-
-
-def steady_max(children, sel, loop, seconds):
-    """Every child sends `loop` (k copies of the sample blocks) back to back for `seconds`, then
-    finishes the copy it is in. Returns the number of loop copies sent in all."""
-    view = memoryview(loop)
-    for c in children:
-        c.buf, c.off, c.copies, c.stopping = view, 0, 0, False
-        sel.modify(c.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
-    end = time.monotonic() + seconds
-    active = len(children)
-    while active:
-        stopping = time.monotonic() >= end
-        for key, events in sel.select(timeout=0.5):
-            c = key.data
-            if events & selectors.EVENT_READ:
-                drain(c.sock)
-            if not events & selectors.EVENT_WRITE:
-                continue
-            try:
-                c.off += c.sock.send(c.buf[c.off:])
-            except BlockingIOError:
-                continue
-            if c.off == len(c.buf):
-                c.copies += 1
-                c.off = 0
-                if stopping:
-                    sel.modify(c.sock, selectors.EVENT_READ, c)
-                    active -= 1
-    return sum(c.copies for c in children)
-
-
-def steady_pace(children, sel, blocks, seconds, writes, start=None, first_index=0):
-    """Every child sends all blocks once per second in `writes` slices at even intervals, each
-    child at its own phase (child i sends slice (k + i) % writes at tick k; i counts from
-    `first_index`). Ticks run from `start` (time.monotonic(), the same clock in every process).
-    Returns (ticks, how late the last tick was)."""
-    per = -(-len(blocks) // writes)
-    slices = [b"".join(blocks[i:i + per]) for i in range(0, len(blocks), per)]
-    writes = len(slices)
-    for c in children:
-        sel.modify(c.sock, selectors.EVENT_READ, c)
-    tick = 1.0 / writes
-    start = time.monotonic() if start is None else start
-    sent = due = 0
-    k = 0
-    pending = {}  # child -> unsent tail (a slow reader); never expected on loopback
-    while True:
-        at = start + k * tick
-        if at >= start + seconds:
-            break
-        now = time.monotonic()
-        while now < at:
-            for key, _ in sel.select(timeout=at - now):
-                drain(key.data.sock)
-            now = time.monotonic()
-        for i, c in enumerate(children, first_index):
-            data = slices[(k + i) % writes]
-            due += 1
-            if c in pending:
-                pending[c] += data
-                continue
-            try:
-                n = c.sock.send(data)
-            except BlockingIOError:
-                n = 0
-            if n < len(data):
-                pending[c] = data[n:]
-            sent += 1
-        for c, rest in list(pending.items()):
-            try:
-                n = c.sock.send(rest)
-            except BlockingIOError:
-                n = 0
-            if n == len(rest):
-                del pending[c]
-            else:
-                pending[c] = rest[n:]
-        k += 1
-    for c, rest in pending.items():
-        c.sock.setblocking(True)
-        c.sock.sendall(rest)
-        c.sock.setblocking(False)
-    lag = time.monotonic() - (start + seconds)
-    return k, lag
-
-
-def pace_worker(conn, indices, port, request, body, blocks, seconds, writes):
-    """One generator process of --procs: its share of the children, on the common schedule."""
-    sel = selectors.DefaultSelector()
-    children = connect_children(indices, port, request, body, sel)
-    conn.send("defined")
-    start = conn.recv()
-    g0 = resource.getrusage(resource.RUSAGE_SELF)
-    ticks, lag = steady_pace(children, sel, blocks, seconds, writes, start, indices.start)
-    g1 = resource.getrusage(resource.RUSAGE_SELF)
-    conn.send((ticks, lag, g1.ru_utime - g0.ru_utime, g1.ru_stime - g0.ru_stime))
-    while not conn.poll(0.2):  # the sockets stay open until aclkd has counted everything
-        drain_for(sel, 0)
-    for c in children:
-        c.sock.close()
-
-
-class PaceFleet:
-    """--procs P: the children split over P processes (one Python process cannot keep the
-    captured pace for 10,000 children), started together on one schedule."""
-
-    def __init__(self, procs, n, port, request, body, blocks, args):
-        ctx = multiprocessing.get_context("fork")
-        share = -(-n // procs)
-        self.links, self.procs = [], []
-        for lo in range(0, n, share):
-            parent, child = ctx.Pipe()
-            p = ctx.Process(target=pace_worker, daemon=True,
-                            args=(child, range(lo, min(n, lo + share)), port, request, body,
-                                  blocks, args.seconds, args.writes))
-            p.start()
-            self.links.append(parent)
-            self.procs.append(p)
-        for link in self.links:
-            if link.recv() != "defined":
-                raise SystemExit("a generator process failed")
-
-    def begin(self):
-        """Tells every process when the steady phase starts; returns that time."""
-        start = time.monotonic() + 0.5
-        for link in self.links:
-            link.send(start)
-        return start
-
-    def end(self):
-        """Waits out the steady phase: (ticks, worst lag, generator user s, system s)."""
-        results = [link.recv() for link in self.links]
-        if len({r[0] for r in results}) != 1:
-            raise SystemExit(f"generator processes ran different tick counts: {results}")
-        return (results[0][0], max(r[1] for r in results), sum(r[2] for r in results),
-                sum(r[3] for r in results))
-
-    def finish(self):
-        for link in self.links:
-            link.send("done")
-        for p in self.procs:
-            p.join(30)
-
-
-def run(args, n):
+def run_python(args, n, parent):
+    """The steady window with the Python generator (aclkd only)."""
     data = open(fixture_path(), "rb").read()
     end = data.index(b"\r\n\r\n") + 4
     request, body = data[:end].decode(), data[end:]
@@ -359,106 +126,219 @@ def run(args, n):
     body_samples = count_samples(body)
     copies = max(1, 262144 // len(b"".join(blocks)))
     loop = b"".join(blocks) * copies
+    port, pid = parent.port, parent.pid
+    idle_rss = rss_kib(pid)
+    connect_cpu0 = cpu_seconds(pid)
+    sel = selectors.DefaultSelector()
+    fleet, children = None, []
+    if args.procs > 1:
+        fleet = PaceFleet(args.procs, n, port, request, body, blocks, args)
+    else:
+        children = connect_children(range(n), port, request, body, sel)
+    parent.wait_defined(n, lambda seconds: drain_for(sel, seconds))
+    connect_cpu = cpu_seconds(pid) - connect_cpu0
+    time.sleep(1)
+    rss_connected = rss_kib(pid)
+    sent_samples = body_samples * n
 
-    work = tempfile.mkdtemp(prefix="aclkd-load-")
-    port = free_port()
-    daemon, ctl = start_daemon(args.bin, work, port, args.threads)
+    if fleet:
+        time.sleep(max(0.0, fleet.begin() - time.monotonic()))
+    before = Reading(parent)
+    gen0 = resource.getrusage(resource.RUSAGE_SELF)
+    if args.mode == "max":
+        loops = steady_max(children, sel, loop, args.seconds)
+        sent_samples += loops * copies * block_samples
+        pace_info = {}
+    elif fleet:
+        ticks, lag, gen_user, gen_sys = fleet.end()
+        pace_info = {"generator_lag_s": round(lag, 3), "generator_procs": args.procs}
+    else:
+        ticks, lag = steady_pace(children, sel, blocks, args.seconds, args.writes)
+        pace_info = {"generator_lag_s": round(lag, 3)}
+    after = Reading(parent)
+    gen1 = resource.getrusage(resource.RUSAGE_SELF)
+    if not fleet:
+        gen_user, gen_sys = gen1.ru_utime - gen0.ru_utime, gen1.ru_stime - gen0.ru_stime
+    if args.mode == "max":
+        expected = sent_samples
+    else:
+        # Every child sent slice (k + i) % w at tick k.
+        per = -(-len(blocks) // args.writes)
+        slice_samples = [count_samples(b"".join(blocks[i:i + per]))
+                         for i in range(0, len(blocks), per)]
+        w = len(slice_samples)
+        expected = sent_samples + n * (ticks // w) * block_samples + sum(
+            slice_samples[(k + i) % w] for i in range(n) for k in range(ticks % w))
+    counted = wait_counted(parent, expected, lambda seconds: drain_for(sel, seconds))
+    result = figures(args, n, parent, before, after, after.counted - before.counted,
+                     idle_rss, rss_connected, connect_cpu)
+    result.update({"counts_exact": counted == expected, "sent_samples": expected,
+                   "counted_samples": counted, "generator": "python",
+                   "generator_user_s": round(gen_user, 2), "generator_sys_s": round(gen_sys, 2)})
+    result.update(pace_info)
+    for c in children:
+        c.sock.close()
+    if fleet:
+        fleet.finish()
+    return result
+
+
+class Reading:
+    """The parent's counters at one instant of the steady window."""
+
+    def __init__(self, parent):
+        self.counted = parent.samples_counted()
+        self.reads = parent.reads_total()
+        self.cpu, self.wake, self.t = cpu_seconds(parent.pid), wakeups(parent.pid), time.monotonic()
+
+
+def wait_counted(parent, expected, idle):
+    """Until the parent has counted `expected` samples (120 s at most); what it counted."""
+    deadline = time.monotonic() + 120
+    counted = parent.samples_counted()
+    while counted is not None and counted < expected and time.monotonic() < deadline:
+        idle(0.2)
+        counted = parent.samples_counted()
+    return counted
+
+
+def figures(args, n, parent, before, after, samples, idle_rss, rss_connected, connect_cpu):
+    """The figures every run prints, whichever the generator and the parent."""
+    window = after.t - before.t
+    cpu = after.cpu - before.cpu
+    result = {
+        "parent": parent.name, "binary": args.bin if parent.name == "aclkd" else "netdata v2.10.4",
+        "mode": args.mode, "children": n, "seconds": round(window, 2),
+        "samples": samples, "samples_per_s": round(samples / window),
+        "cpu_s": round(cpu, 3),
+        "cpu_s_per_M_samples": round(cpu / (samples / 1e6), 4) if samples else None,
+        "cpu_pct": round(100 * cpu / window, 2),
+        "wakeups_per_child_s": round((after.wake - before.wake) / n / window, 2),
+        "connect_cpu_s": round(connect_cpu, 2),  # handshakes + definitions of all children
+        "idle_rss_kib": idle_rss,
+        "rss_per_child_kib": round((rss_connected - idle_rss) / n, 1),
+        "rss_end_kib": rss_kib(parent.pid),
+        "loadavg": os.getloadavg()[0],
+    }
+    if before.reads is not None and after.reads is not None:
+        result["reads_per_child_s"] = round((after.reads - before.reads) / n / window, 3)
+    # The stream port's degraded modes over the whole run (the connect storm included).
+    result.update(parent.degraded())
+    return result
+
+
+class CppGenerator:
+    """bench/stream_loadgen in --driven mode: JSON lines out, "go" and the final close in."""
+
+    def __init__(self, args, n, port, seconds):
+        cmd = [args.loadgen, "--driven", "--port", str(port), "--children", str(n),
+               "--mode", args.mode, "--seconds", str(seconds), "--writes", str(args.writes),
+               "--threads", str(args.gen_threads), "--capture", fixture_path()]
+        if args.storm_rounds:
+            cmd += ["--storm-rounds", str(args.storm_rounds), "--storm-first", str(args.storm_first),
+                    "--storm-every", str(args.storm_every),
+                    "--storm-fraction", str(args.storm_fraction)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def event(self, name):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"stream_loadgen exited ({self.proc.wait()}) before its {name} line")
+        ev = json.loads(line)
+        if ev.get("event") != name:
+            raise SystemExit(f"stream_loadgen: expected {name}, got {line.strip()}")
+        return ev
+
+    def go(self):
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+
+    def finish(self):
+        self.proc.stdin.close()
+        self.proc.wait(60)
+
+
+def run_cpp(args, n, parent):
+    """The steady window (or the storm) with the C++ generator, against aclkd or the v2 parent."""
+    pid = parent.pid
+    idle_rss = rss_kib(pid)
+    idle0 = cpu_seconds(pid), time.monotonic()
+    time.sleep(2)
+    idle_cpu_pct = 100 * (cpu_seconds(pid) - idle0[0]) / (time.monotonic() - idle0[1])
+    connect_cpu0 = cpu_seconds(pid)
+    storm = args.storm_rounds > 0
+    seconds = args.storm_first + args.storm_rounds * args.storm_every if storm else args.seconds
+    gen = CppGenerator(args, n, parent.port, seconds)
     try:
-        time.sleep(0.5)
-        pid = daemon.pid
-        idle_rss = rss_kib(pid)
-        connect_cpu0 = cpu_seconds(pid)
-        sel = selectors.DefaultSelector()
-        fleet, children = None, []
-        if args.procs > 1:
-            fleet = PaceFleet(args.procs, n, port, request, body, blocks, args)
-        else:
-            children = connect_children(range(n), port, request, body, sel)
-        wait_defined(n, ctl, lambda seconds: drain_for(sel, seconds))
+        defined = gen.event("defined")
+        parent.wait_defined(n, time.sleep)
         connect_cpu = cpu_seconds(pid) - connect_cpu0
         time.sleep(1)
         rss_connected = rss_kib(pid)
-        sent_samples = body_samples * n
-
-        if fleet:
-            time.sleep(max(0.0, fleet.begin() - time.monotonic()))
-        counted0, cpu0, wake0, t0 = samples_counted(port), cpu_seconds(pid), wakeups(pid), time.monotonic()
-        gen0 = resource.getrusage(resource.RUSAGE_SELF)
-        if args.mode == "max":
-            loops = steady_max(children, sel, loop, args.seconds)
-            sent_samples += loops * copies * block_samples
-            pace_info = {}
-        elif fleet:
-            ticks, lag, gen_user, gen_sys = fleet.end()
-            pace_info = {"generator_lag_s": round(lag, 3), "generator_procs": args.procs}
-        else:
-            ticks, lag = steady_pace(children, sel, blocks, args.seconds, args.writes)
-            pace_info = {"generator_lag_s": round(lag, 3)}
-        counted = samples_counted(port)
-        cpu1, wake1, t1 = cpu_seconds(pid), wakeups(pid), time.monotonic()
-        gen1 = resource.getrusage(resource.RUSAGE_SELF)
-        if not fleet:
-            gen_user, gen_sys = gen1.ru_utime - gen0.ru_utime, gen1.ru_stime - gen0.ru_stime
-        if args.mode == "max":
-            expected = sent_samples
-        else:
-            # Every child sent slice (k + i) % w at tick k.
-            per = -(-len(blocks) // args.writes)
-            slice_samples = [count_samples(b"".join(blocks[i:i + per]))
-                             for i in range(0, len(blocks), per)]
-            w = len(slice_samples)
-            expected = sent_samples + n * (ticks // w) * block_samples + sum(
-                slice_samples[(k + i) % w] for i in range(n) for k in range(ticks % w))
-        # Exactness: wait until aclkd has counted what was sent.
-        deadline = time.monotonic() + 120
-        while counted < expected and time.monotonic() < deadline:
-            drain_for(sel, 0.2)
-            counted = samples_counted(port)
-        window = t1 - t0
-        samples = counted - counted0
-        cpu = cpu1 - cpu0
-        result = {
-            "binary": args.bin, "mode": args.mode, "children": n, "seconds": round(window, 2),
-            "samples": samples, "samples_per_s": round(samples / window),
-            "cpu_s": round(cpu, 3),
-            "cpu_s_per_M_samples": round(cpu / (samples / 1e6), 4) if samples else None,
-            "cpu_pct": round(100 * cpu / window, 2),
-            "wakeups_per_child_s": round((wake1 - wake0) / n / window, 2),
-            "connect_cpu_s": round(connect_cpu, 2),  # handshakes + definitions of all children
-            "idle_rss_kib": idle_rss,
-            "rss_per_child_kib": round((rss_connected - idle_rss) / n, 1),
-            "rss_end_kib": rss_kib(pid),
-            "counts_exact": counted == expected,
-            "sent_samples": expected, "counted_samples": counted,
-            # The stream port's degraded modes over the whole run (the connect storm included).
-            "streams_dropped": metric(port, 'aclkd_streams_total{outcome="dropped"}'),
-            "handshakes_late": metric(port, "aclkd_stream_handshakes_late_total"),
-            "loadavg": os.getloadavg()[0],
-            # The generator's own CPU over the window: at max rate its sends (the kernel's copy
-            # into loopback) compete with aclkd for the same cores.
-            "generator_user_s": round(gen_user, 2),
-            "generator_sys_s": round(gen_sys, 2),
-        }
-        result.update(pace_info)
-        print(json.dumps(result), flush=True)
-        for c in children:
-            c.sock.close()
-        if fleet:
-            fleet.finish()
+        probes = ApiProbes(parent) if storm and isinstance(parent, Aclkd) else None
+        before = Reading(parent)
+        if probes:
+            probes.start()
+        gen.go()
+        report = gen.event("report")
+        after = Reading(parent)
+        api = probes.stop() if probes else {}
+        expected = report["samples_sent"]
+        counted = None if storm else wait_counted(parent, expected, time.sleep)
+        result = figures(args, n, parent, before, after, report["steady_samples"],
+                         idle_rss, rss_connected, connect_cpu)
+        result["idle_cpu_pct"] = round(idle_cpu_pct, 2)  # before any child: its own collection
+        result["cpu_pct_over_idle"] = round(result["cpu_pct"] - idle_cpu_pct, 2)
+        if counted is not None:
+            result.update({"counts_exact": counted == expected, "sent_samples": expected,
+                           "counted_samples": counted})
+        if isinstance(parent, NetdataV2):
+            result["v2_sampled_s"] = parent.sampled_seconds()  # its samples were stored
+        result.update({
+            "generator": "cpp", "generator_threads": report["threads"],
+            # Per tick, against the schedule: its first write, its last write (stream_loadgen.cc).
+            "generator_tick_start_late_ms": report.get("tick_start_late_ms"),
+            "generator_tick_done_late_ms": report.get("tick_done_late_ms"),
+            "generator_user_s": report["cpu_user_s"], "generator_sys_s": report["cpu_sys_s"],
+            "generator_cpu_pct": report["cpu_pct"], "generator_rss_kib": report["rss_kib"],
+            "handshakes": defined["handshakes"]["reply_ms"], "streams_lost": report["streams_lost"],
+        })
+        if storm:
+            result["storm"] = report["storm"]
+            result.update(api)
         return result
+    finally:
+        gen.finish()
+
+
+def run(args, n, parent):
+    parent.start()
+    try:
+        time.sleep(0.5)
+        if args.generator == "python":
+            return run_python(args, n, parent)
+        return run_cpp(args, n, parent)
     except BaseException:
-        # A run that fails under load says what aclkd logged, before its folder goes.
-        status = "running" if daemon.poll() is None else f"exited with {daemon.returncode}"
-        tail = open(os.path.join(work, "aclkd.stderr"), errors="replace").read()[-3000:]
-        print(f"run failed; aclkd {status}; its stderr ends:\n{tail}", file=sys.stderr, flush=True)
+        # A run that fails under load says what the parent logged, before its folder goes.
+        print(f"run failed; {parent.failure()}", file=sys.stderr, flush=True)
         raise
     finally:
-        daemon.terminate()
-        try:
-            daemon.wait(20)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        parent.stop()
+
+
+def anchor_line(v2, aclkd):
+    """Both parents side by side, each ratio v2 / aclkd."""
+    keys = ("cpu_pct", "cpu_pct_over_idle", "idle_cpu_pct", "cpu_s_per_M_samples", "rss_per_child_kib", "idle_rss_kib", "connect_cpu_s",
+            "wakeups_per_child_s")
+    ratio = {k: round(v2[k] / aclkd[k], 2) if v2.get(k) and aclkd.get(k) else None for k in keys}
+    line = {"anchor": True, "children": aclkd["children"], "mode": aclkd["mode"],
+            "loadavg": os.getloadavg()[0], "netdata_v2": {k: v2.get(k) for k in keys},
+            "aclkd": {k: aclkd.get(k) for k in keys}, "v2_over_aclkd": ratio}
+    print(json.dumps(line), flush=True)
+    print(f"{'':24}{'netdata v2':>14}{'aclkd':>12}{'v2 / aclkd':>12}", file=sys.stderr)
+    for k in keys:
+        print(f"{k:24}{str(v2.get(k)):>14}{str(aclkd.get(k)):>12}{str(ratio[k]):>12}",
+              file=sys.stderr)
 
 
 def main():
@@ -470,23 +350,58 @@ def main():
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--threads", type=int, default=0, help="[stream] io threads (0: default)")
     p.add_argument("--bin", default=os.path.join(ROOT, "build", "bin"))
+    p.add_argument("--port", type=int, default=0, help="aclkd's port (0: a free one)")
+    loadgen = os.path.join(ROOT, "build", "bin", "stream_loadgen")
+    p.add_argument("--generator", choices=["cpp", "python"],
+                   help="cpp (bench/stream_loadgen.cc; the default when built, unless --procs) "
+                        "or python")
+    p.add_argument("--loadgen", default=loadgen, help="the C++ generator's binary")
+    p.add_argument("--gen-threads", type=int, default=1, help="cpp: generator threads")
     p.add_argument("--procs", type=int, default=1,
-                   help="pace: generator processes (one cannot keep pace for 10,000 children)")
+                   help="python, pace: generator processes (one cannot keep pace for 10,000)")
+    p.add_argument("--storm-rounds", type=int, default=0,
+                   help="cpp, pace: reconnect storms in the steady phase (its length follows)")
+    p.add_argument("--storm-first", type=float, default=5, help="seconds before the first storm")
+    p.add_argument("--storm-every", type=float, default=20, help="seconds between storms")
+    p.add_argument("--storm-fraction", type=float, default=1.0, help="children that reconnect")
+    p.add_argument("--anchor", action="store_true",
+                   help="cpp: the same run against a Netdata v2.10.4 parent first")
+    p.add_argument("--anchor-port", type=int, default=0, help="the v2 parent's port (0: free)")
     a = p.parse_args()
-    if a.procs > 1 and a.mode != "pace":
-        p.error("--procs is for --mode pace")
+    if a.generator is None:
+        a.generator = "cpp" if a.procs == 1 and os.access(a.loadgen, os.X_OK) else "python"
+    if a.procs > 1 and (a.mode != "pace" or a.generator != "python"):
+        p.error("--procs is for --generator python --mode pace")
+    if (a.storm_rounds or a.anchor) and a.generator != "cpp":
+        p.error(f"--storm-rounds and --anchor need the C++ generator ({a.loadgen})")
+    if a.storm_rounds and a.mode != "pace":
+        p.error("--storm-rounds is for --mode pace")
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        os.environ.pop(var, None)  # every request here is to 127.0.0.1
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # aclkd inherits it
     if max(a.children) + 64 > hard:
         raise SystemExit(f"RLIMIT_NOFILE hard limit {hard} is too low for {max(a.children)} children")
+    if a.anchor and not NetdataV2.available():
+        print("--anchor skipped: no Netdata v2 agent at ../shared/netdata-v2/start-child",
+              file=sys.stderr, flush=True)
+        a.anchor = False
     for n in a.children:
-        runs = [run(a, n) for _ in range(a.repeat)]
+        runs = []
+        for _ in range(a.repeat):
+            if a.anchor:
+                v2 = run(a, n, NetdataV2(a.anchor_port or free_port()))
+                print(json.dumps(v2), flush=True)
+            runs.append(run(a, n, Aclkd(a.bin, a.port or free_port(), a.threads)))
+            print(json.dumps(runs[-1]), flush=True)
+            if a.anchor:
+                anchor_line(v2, runs[-1])
         if a.repeat > 1:
             med = {"median": True, "binary": a.bin, "mode": a.mode, "children": n,
-                   "counts_exact": all(r["counts_exact"] for r in runs)}
+                   "counts_exact": all(r.get("counts_exact", True) for r in runs)}
             for k in ("samples_per_s", "cpu_s_per_M_samples", "cpu_pct", "wakeups_per_child_s",
-                      "rss_per_child_kib", "idle_rss_kib"):
-                vals = [r[k] for r in runs if r[k] is not None]
+                      "reads_per_child_s", "rss_per_child_kib", "idle_rss_kib"):
+                vals = [r[k] for r in runs if r.get(k) is not None]
                 med[k] = statistics.median(vals) if vals else None
             print(json.dumps(med), flush=True)
 
