@@ -190,7 +190,7 @@ constexpr Statistic kStatistics[] = {
      .stateKey = "stream-handshakes-late", .fromBridge = &BridgeCounters::handshakesLate},
     {.metric = "aclkd_stream_attach_waits_total",
      .help = "Stream requests for a host whose previous stream was still open (its close not "
-             "yet handled: a reconnect storm), accepted after waiting up to 2 s for it instead "
+             "yet handled: a reconnect storm), accepted after waiting up to 5 s for it instead "
              "of refused as a duplicate.",
      .stateKey = "stream-attach-waits", .fromBridge = &BridgeCounters::attachWaits},
     {.metric = "aclkd_stream_views_late_total",

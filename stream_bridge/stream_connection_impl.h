@@ -123,7 +123,7 @@ class StreamConnection final : public StreamServer::Impl::Connection, public Esc
   asio::steady_timer timer_;
   uint64_t timerArm_ = 0;           // see armTimer
   bool handshakeExtended_ = false;  // see handshakeTimedOut
-  static constexpr int kAttachTries = 20;  // see attachHost
+  static constexpr int kAttachTries = 50;  // 5 s; see attachHost
   int attachTries_ = 0;
   std::unique_ptr<asio::steady_timer> attachTimer_;
   std::vector<char> tlsBuffer_;

@@ -55,24 +55,39 @@ void StreamServer::Impl::accept() {
       });
       return;
     }
-    size_t open = 0;
-    {
-      std::lock_guard lock(mutex);
-      for (const auto& loop : loops) open += loop->connections.size();
+    admit(std::move(socket));
+    // A reconnect storm fills the listen queue faster than one accept per loop turn empties it,
+    // and beyond the kernel's backlog a connection is dropped and retried by its peer a second
+    // later (an HTTP probe as well as a child: they share the port). So up to 64 more waiting
+    // connections are taken now (the acceptor is non-blocking: none waiting ends the batch; an
+    // error shows again at the next asynchronous accept, handled above).
+    for (int more = 0; more < 64; ++more) {
+      tcp::socket next(io);
+      error_code again;
+      acceptor.accept(next, again);
+      if (again) break;
+      admit(std::move(next));
     }
-    if (open >= options.maxConnections) {
-      counters.overLimit++;
-      warnOnce("limit", "connection limit of " + std::to_string(options.maxConnections) +
-                            " reached; closing new connections (logged once)");
-      error_code ignored;
-      socket.close(ignored);
-      return accept();
-    }
-    error_code ignored;
-    socket.set_option(asio::socket_base::keep_alive(true), ignored);
-    serveConnection(*this, std::move(socket));
     accept();
   });
+}
+
+void StreamServer::Impl::admit(tcp::socket socket) {
+  size_t open = 0;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& loop : loops) open += loop->connections.size();
+  }
+  error_code ignored;
+  if (open >= options.maxConnections) {
+    counters.overLimit++;
+    warnOnce("limit", "connection limit of " + std::to_string(options.maxConnections) +
+                          " reached; closing new connections (logged once)");
+    socket.close(ignored);
+    return;
+  }
+  socket.set_option(asio::socket_base::keep_alive(true), ignored);
+  serveConnection(*this, std::move(socket));
 }
 
 void StreamServer::Impl::scheduleSweep(Loop& loop) {
@@ -173,6 +188,7 @@ bool StreamServer::start(std::string* error) {
     s.acceptor.set_option(tcp::acceptor::reuse_address(true));
     s.acceptor.bind(endpoint);
     s.acceptor.listen(asio::socket_base::max_listen_connections);
+    s.acceptor.non_blocking(true);  // for the accept batches (Impl::accept)
     s.boundPort = s.acceptor.local_endpoint().port();
   } catch (const std::exception& e) {
     return failWith(error, "cannot listen for streams on " + s.options.bindAddress + ":" +

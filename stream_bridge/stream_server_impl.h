@@ -100,6 +100,7 @@ struct StreamServer::Impl {
   }
 
   void accept();
+  void admit(tcp::socket socket);  // one accepted connection: the limit, then served
   // Once a second on loop 0: the cloud identity (claim id, node ids) polled once, then handed to
   // every stream on its own loop's thread.
   void scheduleIdentityTick() {
