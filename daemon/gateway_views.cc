@@ -23,9 +23,14 @@ namespace aclkd::daemon {
 SurfaceSnapshot Gateway::surfaceSnapshot(SurfaceDepth depth) const {
   SurfaceSnapshot s;
   s.state = stateView(depth != SurfaceDepth::kHealth);
-  if (depth != SurfaceDepth::kHealth) s.nodes = registry_->nodes();
+  if (depth == SurfaceDepth::kNodes || depth == SurfaceDepth::kNodesAndStreams) {
+    s.nodes = registry_->nodes();
+  }
+  if (depth != SurfaceDepth::kHealth) s.nodeTotals = registry_->totals();
   if (const auto* bridge = this->bridge()) {
-    if (depth == SurfaceDepth::kNodesAndStreams) s.streams = bridge->streams();
+    if (depth == SurfaceDepth::kNodesAndStreams || depth == SurfaceDepth::kCountsAndStreams) {
+      s.streams = bridge->streams();
+    }
     s.streamsConnected = bridge->streamingCount();
   }
   s.parts = partReadings();

@@ -29,7 +29,7 @@ const LocalEndpoint kEndpoints[] = {
     {"/api/v3/info", kJson, LocalEndpoint::kState, SurfaceDepth::kNodes, renderInfoJson},
     {"/healthz", kJson, LocalEndpoint::kState, SurfaceDepth::kHealth, renderHealthJson},
     {"/metrics", "text/plain; version=0.0.4; charset=utf-8", LocalEndpoint::kState,
-     SurfaceDepth::kNodesAndStreams, renderMetrics},
+     SurfaceDepth::kCountsAndStreams, renderMetrics},
 };
 
 }  // namespace

@@ -139,23 +139,15 @@ constexpr Statistic kStatistics[] = {
     {.metric = "aclkd_nodes", .labels = "state=\"live\"", .type = kGauge,
      .help = "Streamed nodes known to the bridge, by liveness.",
      .fromSurface =
-         [](const SurfaceSnapshot& s) {
-           return static_cast<double>(std::count_if(s.nodes.begin(), s.nodes.end(),
-                                                    [](const auto& n) { return n.live; }));
-         }},
+         [](const SurfaceSnapshot& s) { return static_cast<double>(s.nodeTotals.live); }},
     {.metric = "aclkd_nodes", .labels = "state=\"stale\"", .type = kGauge,
      .fromSurface =
          [](const SurfaceSnapshot& s) {
-           return static_cast<double>(std::count_if(s.nodes.begin(), s.nodes.end(),
-                                                    [](const auto& n) { return !n.live; }));
+           return static_cast<double>(s.nodeTotals.nodes - s.nodeTotals.live);
          }},
     {.metric = "aclkd_contexts", .type = kGauge, .help = "Contexts of all streamed nodes.",
      .fromSurface =
-         [](const SurfaceSnapshot& s) {
-           size_t contexts = 0;
-           for (const auto& n : s.nodes) contexts += n.contexts;
-           return static_cast<double>(contexts);
-         }},
+         [](const SurfaceSnapshot& s) { return static_cast<double>(s.nodeTotals.contexts); }},
     {.metric = "aclkd_samples_dropped_total",
      .help = "Metric samples received and dropped (they stay local), all streams since start.",
      .fromBridge = &BridgeCounters::samples},

@@ -16,16 +16,18 @@ namespace aclkd::daemon {
 // A JSON object of fields to add to a node's JSON, by machine GUID ("" or unset: none).
 using NodeExtras = std::function<std::string(const std::string& machineGuid)>;
 
-// How much of the surface one answer needs. The node list is a walk over every node's charts and
-// contexts under the registry's lock (tens of ms at 10,000 nodes, while the stream loops wait for
-// that lock), the stream views a hop to every stream loop: a health probe needs neither.
-enum class SurfaceDepth { kHealth, kNodes, kNodesAndStreams };
+// How much of the surface one answer needs. The node list copies every node's strings and walks
+// its charts and contexts under the registry's lock (~100 ms at 10,000 nodes, while the stream
+// loops wait for that lock); the stream views are a hop to every stream loop. A health probe
+// needs neither; /metrics needs the node counts (NodeRegistry::totals) and the stream views.
+enum class SurfaceDepth { kHealth, kNodes, kNodesAndStreams, kCountsAndStreams };
 
 // Everything the operating surface renders, gathered once per request by the gateway: plain
 // values, so that every renderer is a pure function of it.
 struct SurfaceSnapshot {
   aclk::AclkStateView state;  // its `counters`: the link's, then the parts' (addPartCounters)
-  std::vector<stream_bridge::NodeView> nodes;  // empty at SurfaceDepth::kHealth
+  std::vector<stream_bridge::NodeView> nodes;  // only at SurfaceDepth::kNodes…
+  stream_bridge::NodeRegistry::Totals nodeTotals;  // all but SurfaceDepth::kHealth
   // Fields other parts add to a node's JSON (the alert relay's `alerts…`). Asked only where a
   // node's JSON is rendered (the live channels), not for every snapshot (/metrics, /healthz).
   NodeExtras nodeExtras;

@@ -282,6 +282,17 @@ size_t NodeRegistry::liveCount() const {
   return live;
 }
 
+NodeRegistry::Totals NodeRegistry::totals() const {
+  std::lock_guard lock(mutex_);
+  Totals t;
+  t.nodes = nodes_.size();
+  for (const auto& [guid, n] : nodes_) {
+    t.live += n->info.live ? 1 : 0;
+    for (const auto& [id, c] : n->contexts) t.contexts += c.latest ? 1 : 0;
+  }
+  return t;
+}
+
 std::vector<aclk::RelayedNode> NodeRegistry::relayedNodes() {
   std::lock_guard lock(mutex_);
   std::vector<aclk::RelayedNode> out;

@@ -102,6 +102,14 @@ class NodeRegistry : public aclk::NodeRelaySource {
   // How many hosts are live, without building their views (the status page's once-a-second
   // history: nodes() walks every context of every host).
   size_t liveCount() const;
+  // The counts /metrics shows, without building the views (nodes() copies every host's strings:
+  // ~100 ms at 10,000 hosts, under the lock the streams' definitions wait for).
+  struct Totals {
+    size_t nodes = 0;
+    size_t live = 0;
+    size_t contexts = 0;  // as NodeView::contexts, summed
+  };
+  Totals totals() const;
   // What `GET /api/v3/stream_info` tells a child of its own host, without building the views.
   struct HostStatus {
     bool known = false;

@@ -19,7 +19,7 @@ class RouteHttpTest : public ::testing::Test {
       asked.push_back(depth);
       SurfaceSnapshot s;
       s.streamsConnected = 3;
-      if (depth == SurfaceDepth::kNodesAndStreams) s.streams.resize(3);
+      if (depth == SurfaceDepth::kCountsAndStreams) s.streams.resize(3);
       return s;
     });
   }
@@ -37,7 +37,7 @@ TEST_F(RouteHttpTest, OnlyTheMetricsAskForTheStreamViewsAndHealthForNoNodes) {
   const auto metrics = get("/metrics?x=1");
   EXPECT_EQ(metrics.code, 200);
   EXPECT_NE(metrics.body.find("aclkd_streams 3"), std::string::npos);
-  EXPECT_EQ(asked.back(), SurfaceDepth::kNodesAndStreams);
+  EXPECT_EQ(asked.back(), SurfaceDepth::kCountsAndStreams) << "counts, not the node list";
 }
 
 TEST_F(RouteHttpTest, RefusalsTakeNoSnapshotThePageNoStreamViews) {

@@ -82,12 +82,7 @@ SurfaceSnapshot everyStatisticSet() {
   set("aclkd_live_clients", "", 406);
   addPartCounters(p, &v);
   s.streamsConnected = 2;
-  stream_bridge::NodeView live;
-  live.live = true;
-  live.contexts = 11;
-  stream_bridge::NodeView stale;
-  stale.contexts = 12;
-  s.nodes = {live, stale, stale};
+  s.nodeTotals = {.nodes = 3, .live = 1, .contexts = 35};  // one live (11), two stale (12 each)
   s.streams = {stream("11111111-2222-3333-4444-555555555555", "child \"one\"\\\n", 500, 2.5),
                stream("66666666-2222-3333-4444-555555555555", "child-two", 502, 0.25)};
   s.queryMetrics = "# the query proxy's families\n";
