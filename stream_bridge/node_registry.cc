@@ -263,7 +263,9 @@ std::vector<NodeView> NodeRegistry::nodes() const {
     v.hostLabels = n.hostLabels.size();
     v.chartLabels = n.chartLabels;
     for (const auto& c : n.contexts) {
-      if (c.defined() && !c.deleted) v.contextsVersionHash += versionHashOf(c.version, c.first, c.last);
+      if (c.defined() && !c.deleted) {
+        v.contextsVersionHash += versionHashOf(c.version, c.first, c.last);
+      }
     }
     const auto fs = functionState(n);
     v.functions = n.functions.size();

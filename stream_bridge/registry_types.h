@@ -129,6 +129,7 @@ struct Chart {
   uint32_t definedAt : 31 = 0;  // order of definition, for "the chart defined last"
   uint32_t relayed : 1 = 1;     // matches `send charts matching`
 };
+static_assert(sizeof(Chart) == 28, "a host holds one per chart: keep it small");
 
 // One context of a host. Its charts: nearly always one (a 1.37 child has 324 charts in 312
 // contexts), kept here; the others of a context that has several are in Node::moreCharts, so a
@@ -146,6 +147,7 @@ struct Context {
   bool unsaved = false;  // changed since last handed to the state store
   bool defined() const { return latest != kNone; }
 };
+static_assert(sizeof(Context) == 32, "a host holds one per context: keep it small");
 
 // A sorted vector of entries that carry their key as a TextId, in the order of the keys' texts
 // (the order the link and the store have always seen): a look-up by text needs no interning,
@@ -186,9 +188,10 @@ class FlatMap {
 
  private:
   typename std::vector<V>::iterator lowerBound(std::string_view key) {
-    return std::lower_bound(items_.begin(), items_.end(), key, [this](const V& e, std::string_view k) {
-      return std::string_view(texts_->text(e.id)) < k;
-    });
+    return std::lower_bound(items_.begin(), items_.end(), key,
+                            [this](const V& e, std::string_view k) {
+                              return std::string_view(texts_->text(e.id)) < k;
+                            });
   }
   const TextTable* texts_;
   std::vector<V> items_;
