@@ -1,9 +1,8 @@
 #include "stream_bridge/node_registry.h"
 
 #include <algorithm>
-#include <set>
+#include <map>
 #include <tuple>
-#include <unordered_set>
 
 #include "stream_bridge/registry_types.h"
 
@@ -12,9 +11,10 @@
 namespace aclkd::stream_bridge {
 namespace {
 
-bool sameContent(const Context& a, const Context& b) {
-  const auto shape = [](const Context& c) {
-    return std::tie(c.latest->title, c.latest->units, c.latest->family, c.latest->chartType);
+bool sameContent(const NodeRegistry::Pools& pools, const Context& a, const Context& b) {
+  const auto shape = [&](const Context& c) {
+    const ChartShape& s = pools.shapeOf(c);
+    return std::tie(s.title, s.units, s.family, s.chartType);
   };
   return shape(a) == shape(b) && a.priority == b.priority && a.first == b.first &&
          a.last == b.last && a.deleted == b.deleted;
@@ -22,18 +22,19 @@ bool sameContent(const Context& a, const Context& b) {
 
 }  // namespace
 
-ContextRecord registry::contextRecord(std::string_view id, const Context& c) {
+ContextRecord contextRecord(const NodeRegistry::Pools& pools, const Context& c) {
+  const ChartShape& latest = pools.shapeOf(c);
   ContextRecord e;
-  e.id = std::string(id);
+  e.id = std::string(pools.text(c.id));
   e.version = c.version;
   e.firstEntry = c.first;
   e.lastEntry = c.last;
   e.deleted = c.deleted;
-  e.title = std::string(c.latest->title);
+  e.title = std::string(latest.title);
   e.priority = c.priority;
-  e.chartType = std::string(c.latest->chartType);
-  e.units = std::string(c.latest->units);
-  e.family = std::string(c.latest->family);
+  e.chartType = std::string(latest.chartType);
+  e.units = std::string(latest.units);
+  e.family = std::string(latest.family);
   return e;
 }
 
@@ -91,11 +92,8 @@ NodeRegistry::~NodeRegistry() {
   if (store_) store_->setCollector({});
 }
 
-std::string_view NodeRegistry::intern(std::string_view text) { return internText(text); }
-
-const std::string& NodeRegistry::internText(std::string_view text) {
-  auto it = strings_.find(text);
-  return it != strings_.end() ? *it : *strings_.emplace(text).first;
+std::string_view NodeRegistry::intern(std::string_view text) {
+  return pools_->text(pools_->texts.intern(text));
 }
 
 void NodeRegistry::notify() {
@@ -110,7 +108,7 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
   {
     std::lock_guard lock(mutex_);
     auto& slot = nodes_[request.machineGuid];
-    if (!slot) slot = std::make_unique<Node>();
+    if (!slot) slot = std::make_unique<Node>(pools_->texts);
     Node& n = *slot;
     if (n.attached) {
       if (noteDuplicate) noteDuplicateStream(n, peer);
@@ -137,13 +135,17 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
     n.collectors.clear();  // the definitions that follow say which collectors run now
     n.infoUnsaved = true;
     // A reconnecting host re-sends its definitions; until then its charts count as collected.
-    for (auto& [id, c] : n.contexts) {
-      if (c.latest && !c.deleted && c.last != 0) {
+    for (auto& c : n.contexts) {
+      if (c.defined() && !c.deleted && c.last != 0) {
         c.last = 0;
-        c.version = std::max<uint64_t>(c.version + 1, static_cast<uint64_t>(clock_()));
-        markChanged(n, id, c);
+        c.version = nextVersion(c.version, static_cast<uint64_t>(clock_()));
+        markChanged(n, c);
       }
     }
+    // The chart table at its final size at once, from what the host had at its last connection
+    // (the state store's count, for a node restored from it): its definitions then leave no
+    // chain of smaller tables behind in the heap.
+    if (n.charts.size() == 0 && n.chartsHint != 0) n.charts.reserve(n.chartsHint);
     queueSave(n);
     stream = std::make_unique<Stream>(*this, n);
   }
@@ -194,17 +196,18 @@ void NodeRegistry::detach(Node& n) {
     n.functions.clear();  // a stream's functions go with it
     n.streamCapabilities = 0;
     // The host is gone: its contexts stop at the last sample each chart had.
-    std::map<std::string_view, uint64_t> lastOf;
-    for (const auto& [id, chart] : n.charts) {
+    std::map<TextId, uint32_t> lastOf;
+    for (const auto& chart : n.charts) {
       if (!chart.relayed) continue;
-      auto& l = lastOf[chart.shape->context];
-      l = std::max<uint64_t>(l, static_cast<uint64_t>(chart.last));
+      auto& l = lastOf[pools_->shapeOf(chart).contextId];
+      l = std::max(l, chart.last);
     }
-    for (auto& [id, c] : n.contexts) {
-      if (!c.latest || c.deleted || c.last != 0) continue;
-      c.last = lastOf.count(id) && lastOf[id] ? lastOf[id] : static_cast<uint64_t>(clock_());
-      c.version = std::max<uint64_t>(c.version + 1, static_cast<uint64_t>(clock_()));
-      markChanged(n, id, c);
+    for (auto& c : n.contexts) {
+      if (!c.defined() || c.deleted || c.last != 0) continue;
+      const auto it = lastOf.find(c.id);
+      c.last = it != lastOf.end() && it->second ? it->second : saturate32(int64_t{clock_()});
+      c.version = nextVersion(c.version, static_cast<uint64_t>(clock_()));
+      markChanged(n, c);
     }
     n.infoUnsaved = true;
     queueSave(n);
@@ -253,15 +256,17 @@ std::vector<NodeView> NodeRegistry::nodes() const {
       if (auto id = store_->nodeIdOf(guid)) v.nodeId = id->nodeId;
     }
     v.charts = n.charts.size();
-    for (const auto& [id, c] : n.charts) {
+    for (const auto& c : n.charts) {
       v.relayedCharts += c.relayed ? 1 : 0;
-      v.dimensions += c.dims ? c.dims->size() : 0;
+      v.dimensions += pools_->dims[c.dims].size();
     }
-    for (const auto& [id, c] : n.contexts) v.contexts += c.latest ? 1 : 0;
+    for (const auto& c : n.contexts) v.contexts += c.defined() ? 1 : 0;
     v.hostLabels = n.hostLabels.size();
     v.chartLabels = n.chartLabels;
-    for (const auto& [id, c] : n.contexts) {
-      if (c.latest && !c.deleted) v.contextsVersionHash += c.version + c.last - c.first;
+    for (const auto& c : n.contexts) {
+      if (c.defined() && !c.deleted) {
+        v.contextsVersionHash += versionHashOf(c.version, c.first, c.last);
+      }
     }
     const auto fs = functionState(n);
     v.functions = n.functions.size();
@@ -288,7 +293,7 @@ NodeRegistry::Totals NodeRegistry::totals() const {
   t.nodes = nodes_.size();
   for (const auto& [guid, n] : nodes_) {
     t.live += n->info.live ? 1 : 0;
-    for (const auto& [id, c] : n->contexts) t.contexts += c.latest ? 1 : 0;
+    for (const auto& c : n->contexts) t.contexts += c.defined() ? 1 : 0;
   }
   return t;
 }
@@ -330,11 +335,11 @@ aclk::ContextBatch NodeRegistry::contextsSnapshot(const std::string& machineGuid
   aclk::ContextBatch batch;
   auto it = nodes_.find(machineGuid);
   if (it == nodes_.end()) return batch;
-  for (auto& [id, c] : it->second->contexts) {
+  for (auto& c : it->second->contexts) {
     c.dirty = false;
-    if (!c.latest || c.deleted) continue;
-    batch.contexts.push_back(contextRecord(id, c));
-    batch.versionHash += c.version + c.last - c.first;
+    if (!c.defined() || c.deleted) continue;
+    batch.contexts.push_back(contextRecord(*pools_, c));
+    batch.versionHash += versionHashOf(c.version, c.first, c.last);
   }
   return batch;
 }
@@ -344,13 +349,13 @@ std::optional<aclk::ContextBatch> NodeRegistry::contextsUpdates(const std::strin
   auto it = nodes_.find(machineGuid);
   if (it == nodes_.end()) return std::nullopt;
   aclk::ContextBatch batch;
-  for (auto& [id, c] : it->second->contexts) {
-    if (!c.latest) continue;
+  for (auto& c : it->second->contexts) {
+    if (!c.defined()) continue;
     if (c.dirty) {
-      batch.contexts.push_back(contextRecord(id, c));
+      batch.contexts.push_back(contextRecord(*pools_, c));
       c.dirty = false;
     }
-    if (!c.deleted) batch.versionHash += c.version + c.last - c.first;
+    if (!c.deleted) batch.versionHash += versionHashOf(c.version, c.first, c.last);
   }
   if (batch.contexts.empty()) return std::nullopt;
   return batch;
@@ -362,55 +367,55 @@ namespace {
 
 // Recomputes one context from its relayed charts; marks it dirty with a new version when what
 // the cloud sees of it changed.
-void refreshContext(NodeRegistry::Node& node, std::string_view ctxId, uint64_t now) {
+void refreshContext(NodeRegistry::Node& node, const NodeRegistry::Pools& pools, TextId ctxId,
+                    uint64_t now) {
   Context& cur = node.contexts.get(ctxId);
-  const bool fresh = cur.latest == nullptr;
+  const bool fresh = !cur.defined();
   Context next;
   const Chart* latest = nullptr;
-  uint64_t last = 0;
-  uint64_t first = 0;
-  cur.charts.forEach([&](std::string_view id) {
+  uint32_t last = 0;
+  uint32_t first = 0;
+  node.forEachChart(cur, [&](TextId id) {
     const Chart* chart = node.charts.find(id);
-    if (!chart || !chart->relayed || chart->shape->context != ctxId) return;
-    const auto prio = static_cast<uint64_t>(std::max<int64_t>(chart->shape->priority, 0));
+    if (!chart || !chart->relayed) return;
+    const ChartShape& shape = pools.shapeOf(*chart);
+    if (shape.contextId != ctxId) return;
+    const uint32_t prio = saturate32(shape.priority);
     next.priority = latest ? std::min(next.priority, prio) : prio;
     if (!latest || chart->definedAt > latest->definedAt) latest = chart;
-    if (chart->first != 0) {
-      first = first == 0 ? static_cast<uint64_t>(chart->first)
-                         : std::min(first, static_cast<uint64_t>(chart->first));
-    }
-    last = std::max(last, static_cast<uint64_t>(chart->last));
+    if (chart->first != 0) first = first == 0 ? chart->first : std::min(first, chart->first);
+    last = std::max(last, chart->last);
   });
   if (!latest) {
     if (!fresh && !cur.deleted) {
       cur.deleted = true;
-      cur.version = std::max(cur.version + 1, now);
-      markChanged(node, ctxId, cur);
+      cur.version = nextVersion(cur.version, now);
+      markChanged(node, cur);
     }
     return;
   }
   next.latest = latest->shape;
-  next.first = first != 0 ? first : now;
+  next.first = first != 0 ? first : saturate32(now);
   next.last = node.attached ? 0 : last;
   if (fresh) {
     cur.latest = next.latest;
     cur.priority = next.priority;
     cur.first = next.first;
     cur.last = next.last;
-    cur.version = now;
-    markChanged(node, ctxId, cur);
+    cur.version = saturate32(now);
+    markChanged(node, cur);
     return;
   }
   // Keep the earliest first entry ever seen: history does not shrink while connected.
   if (cur.first != 0 && cur.first < next.first) next.first = cur.first;
-  if (sameContent(cur, next)) return;
+  if (sameContent(pools, cur, next)) return;
   cur.latest = next.latest;
   cur.priority = next.priority;
   cur.first = next.first;
   cur.last = next.last;
   cur.deleted = false;
-  cur.version = std::max(cur.version + 1, now);
-  markChanged(node, ctxId, cur);
+  cur.version = nextVersion(cur.version, now);
+  markChanged(node, cur);
 }
 
 }  // namespace
@@ -420,17 +425,17 @@ NodeRegistry::Stream::~Stream() {
     // The last sample times kept on the stream go back into the table for the disconnect.
     std::lock_guard lock(registry_.mutex_);
     for (const auto& s : sampled_) {
-      if (Chart* c = node_.charts.find(s.id)) c->last = std::max(c->last, s.last);
+      if (Chart* c = node_.charts.find(s.text())) c->last = std::max(c->last, s.last);
     }
   }
   registry_.detach(node_);
 }
 
-void NodeRegistry::Stream::refreshClock() { now_ = static_cast<int64_t>(registry_.clock_()); }
+void NodeRegistry::Stream::refreshClock() { now_ = saturate32(int64_t{registry_.clock_()}); }
 
 size_t NodeRegistry::Stream::findSampled(std::string_view chartId) const {
   for (size_t i = 0; i < sampled_.size(); ++i) {
-    if (sampled_[i].id == chartId) return i;
+    if (sampled_[i].is(chartId)) return i;
   }
   return sampled_.size();
 }
@@ -482,8 +487,8 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
   settle();  // a child that sends no host labels is complete at its first chart
   std::lock_guard lock(registry_.mutex_);
   auto& r = registry_;
-  const std::string& idText = r.internText(d.id);
-  const std::string_view id = idText;
+  auto& pools = *r.pools_;
+  const TextId id = pools.texts.intern(d.id);
   if (!d.plugin.empty()) {
     const std::pair collector{r.intern(d.plugin), r.intern(d.module)};
     if (std::find(node_.collectors.begin(), node_.collectors.end(), collector) ==
@@ -491,25 +496,26 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
       node_.collectors.push_back(collector);
     }
   }
+  const TextId contextId = pools.texts.intern(d.context);
   ChartShape shape{r.intern(d.name),  r.intern(d.title),   r.intern(d.units),
-                   r.intern(d.family), r.intern(d.context), r.intern(d.chartType),
-                   d.priority};
+                   r.intern(d.family), pools.text(contextId), r.intern(d.chartType),
+                   contextId,          d.priority};
   Chart& c = node_.charts.get(id);
-  const std::string_view oldContext = c.shape ? c.shape->context : std::string_view{};
-  c.shape = r.pools_->shape(shape);
+  const TextId oldContext = c.shape != kNone ? pools.shapeOf(c).contextId : kNone;
+  c.shape = pools.shapes.id(shape);
   c.definedAt = ++node_.definitions;
   r.churn_.fetch_add(1, std::memory_order_relaxed);
   // Netdata 1.37's rule: the chart is sent when its id or its name matches.
   c.relayed = node_.sendCharts.matches(d.id) || (!d.name.empty() && node_.sendCharts.matches(d.name));
   const auto now = static_cast<uint64_t>(r.clock_());
-  if (oldContext != c.shape->context) {
-    if (!oldContext.empty()) {
-      node_.contexts.get(oldContext).charts.remove(id);
-      refreshContext(node_, oldContext, now);
+  if (oldContext != contextId) {
+    if (oldContext != kNone) {
+      node_.removeChart(node_.contexts.get(oldContext), id);
+      refreshContext(node_, pools, oldContext, now);
     }
-    node_.contexts.get(c.shape->context).charts.add(&idText);
+    node_.addChart(node_.contexts.get(contextId), id);
   }
-  refreshContext(node_, c.shape->context, now);
+  refreshContext(node_, pools, contextId, now);
   registry_.queueSave(node_);
 }
 
@@ -521,13 +527,14 @@ void NodeRegistry::Stream::onChartLabel(std::string_view, std::string_view name,
 void NodeRegistry::Stream::onChartLabelsCommit(std::string_view chartId) {
   std::lock_guard lock(registry_.mutex_);
   if (Chart* c = node_.charts.find(chartId)) {
-    node_.chartLabels -= std::min(node_.chartLabels, c->labels ? c->labels->size() : 0);
+    auto& pools = *registry_.pools_;
+    node_.chartLabels -= std::min(node_.chartLabels, pools.labels[c->labels].size());
     Labels labels;
     for (const auto& [k, v] : pendingChartLabels_) {
       labels.emplace_back(registry_.intern(k), registry_.intern(v));
     }
-    c->labels = registry_.pools_->labels(std::move(labels));
-    node_.chartLabels += c->labels->size();
+    c->labels = pools.labels.id(std::move(labels));
+    node_.chartLabels += pools.labels[c->labels].size();
   }
   pendingChartLabels_.clear();
 }
@@ -536,11 +543,13 @@ void NodeRegistry::Stream::onDimension(std::string_view chartId, const Dimension
   std::lock_guard lock(registry_.mutex_);
   Chart* c = node_.charts.find(chartId);
   if (!c) return;
+  auto& pools = *registry_.pools_;
   const auto id = registry_.intern(dim.id);
-  if (c->dims && std::binary_search(c->dims->begin(), c->dims->end(), id)) return;
-  DimSet dims = c->dims ? *c->dims : DimSet{};
+  const DimSet& current = pools.dims[c->dims];
+  if (std::binary_search(current.begin(), current.end(), id)) return;
+  DimSet dims = current;
   dims.insert(std::lower_bound(dims.begin(), dims.end(), id), id);
-  c->dims = registry_.pools_->dims(std::move(dims));
+  c->dims = pools.dims.id(std::move(dims));
 }
 
 void NodeRegistry::Stream::onVariable(std::string_view, std::string_view, std::string_view) {}
@@ -550,9 +559,12 @@ void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_
   std::lock_guard lock(registry_.mutex_);
   Chart* c = node_.charts.find(chartId);
   if (!c) return;
-  if (firstEntry > 0 && (c->first == 0 || firstEntry < c->first)) c->first = firstEntry;
-  if (lastEntry > c->last) c->last = lastEntry;
-  refreshContext(node_, c->shape->context, static_cast<uint64_t>(registry_.clock_()));
+  const uint32_t first = saturate32(firstEntry);
+  if (first > 0 && (c->first == 0 || first < c->first)) c->first = first;
+  c->last = std::max(c->last, saturate32(lastEntry));
+  auto& pools = *registry_.pools_;
+  refreshContext(node_, pools, pools.shapeOf(*c).contextId,
+                 static_cast<uint64_t>(registry_.clock_()));
   registry_.queueSave(node_);
 }
 
@@ -560,14 +572,15 @@ void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) 
   if (sampleCached(chartId, endTime)) return;
   // A chart's first sample on this stream: the shared table learns it, then the stream keeps it.
   std::lock_guard lock(registry_.mutex_);
-  now_ = static_cast<int64_t>(registry_.clock_());
+  auto& pools = *registry_.pools_;
+  now_ = saturate32(int64_t{registry_.clock_()});
   Chart* c = node_.charts.find(chartId);
   if (!c) return;
-  const int64_t t = endTime > 0 ? endTime : now_;
+  const uint32_t t = endTime > 0 ? saturate32(endTime) : now_;
   c->last = std::max(c->last, t);
   if (c->first == 0) {
     c->first = t;
-    refreshContext(node_, c->shape->context, static_cast<uint64_t>(now_));
+    refreshContext(node_, pools, pools.shapeOf(*c).contextId, now_);
     registry_.queueSave(node_);
   }
   if (sampled_.size() == sampled_.capacity()) {
@@ -576,7 +589,8 @@ void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) 
     sampled_.reserve(std::max(node_.charts.size(), sampled_.size() + sampled_.size() / 8 + 4));
   }
   cursor_ = static_cast<uint32_t>(sampled_.size());
-  sampled_.push_back({registry_.intern(chartId), t});
+  const std::string& id = pools.texts.text(c->id);  // interned: outlives the stream
+  sampled_.push_back({id.data(), static_cast<uint32_t>(id.size()), t});
 }
 
 void NodeRegistry::Stream::onReplicationEnd(std::string_view chartId, int64_t firstEntry,

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -10,7 +12,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "aclk/node_relay.h"
@@ -148,12 +149,11 @@ class NodeRegistry : public aclk::NodeRelaySource {
   std::optional<aclk::ContextBatch> contextsUpdates(const std::string& machineGuid) override;
 
   struct Node;
+  struct Pools;  // texts, chart shapes, dimension sets and label sets shared by all hosts
 
  private:
   friend class Stream;
   std::string_view intern(std::string_view text);  // under mutex_
-  const std::string& internText(std::string_view text);  // the same, as its stored string
-  struct Pools;  // chart shapes, dimension sets and label sets shared by all hosts
   void detach(Node& node);
   void notify();
   void saveLocked(Node& node);  // hands the node's unsaved changes to the store; under mutex_
@@ -175,12 +175,6 @@ class NodeRegistry : public aclk::NodeRelaySource {
   std::function<void()> changed_;
   Clock clock_;
   mutable std::mutex mutex_;
-  // Transparent: a string already interned is found without building a std::string.
-  struct TextHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_set<std::string, TextHash, std::equal_to<>> strings_;  // guarded by mutex_
   std::unique_ptr<Pools> pools_;                          // guarded by mutex_
   std::map<std::string, std::unique_ptr<Node>> nodes_;    // by machine GUID; guarded by mutex_
   std::shared_ptr<store::StateStore> store_;              // guarded by mutex_
@@ -228,12 +222,14 @@ class NodeRegistry::Stream : public StreamEvents {
     // Children send their sample blocks in the same order every second: the successor of the
     // previous chart is the one to try first.
     size_t i = cursor_ + 1 < n ? cursor_ + 1 : 0;
-    if (sampled_[i].id != chartId) {
+    if (!sampled_[i].is(chartId)) {
       i = findSampled(chartId);
       if (i == n) return false;
     }
     cursor_ = static_cast<uint32_t>(i);
-    const int64_t t = endTime > 0 ? endTime : now_;
+    // 32-bit seconds (registry::saturate32): enough until 2106, later times kept as the limit.
+    const uint32_t t =
+        endTime > 0 ? static_cast<uint32_t>(std::min<int64_t>(endTime, UINT32_MAX)) : now_;
     if (t > sampled_[i].last) sampled_[i].last = t;
     return true;
   }
@@ -247,14 +243,21 @@ class NodeRegistry::Stream : public StreamEvents {
   NodeRegistry& registry_;
   Node& node_;
   // Charts sampled on this stream, in the order of their first sample, with their last sample
-  // time: the shared registry is touched on a chart's first sample and at disconnect only.
+  // time: the shared registry is touched on a chart's first sample and at disconnect only. 16
+  // bytes: the id's interned text as pointer and length (compared without a look-up), and the
+  // time as 32-bit seconds.
   struct Sampled {
-    std::string_view id;  // interned
-    int64_t last = 0;
+    const char* id = nullptr;
+    uint32_t size = 0;
+    uint32_t last = 0;
+    bool is(std::string_view chartId) const {
+      return size == chartId.size() && std::memcmp(id, chartId.data(), size) == 0;
+    }
+    std::string_view text() const { return {id, size}; }
   };
   std::vector<Sampled> sampled_;
   uint32_t cursor_ = 0;
-  int64_t now_ = 0;
+  uint32_t now_ = 0;
   std::vector<std::pair<std::string, std::string>> pendingHostLabels_;
   std::vector<std::pair<std::string, std::string>> pendingChartLabels_;
 };

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iterator>
 
 #include "stream_bridge/node_registry.h"
@@ -36,16 +37,20 @@ constexpr std::pair<const char*, std::string SystemInfo::*> kSystemFields[] = {
     {"container", &SystemInfo::container},
 };
 
-std::string encodeNodeInfo(const aclk::RelayedNode& info, const std::string& os) {
+// `charts`: the host's chart count, so that its next connection sizes the chart table once
+// (NodeRegistry::Node::chartsHint); the store keeps the JSON as it is, so no schema change.
+std::string encodeNodeInfo(const aclk::RelayedNode& info, const std::string& os, size_t charts) {
   nlohmann::ordered_json j;
   j["version"] = info.agentVersion;
   j["stream-os"] = os;
   for (const auto& [key, field] : kSystemFields) j[key] = info.system.*field;
   j["cpus"] = info.system.cpus;
+  if (charts != 0) j["charts"] = charts;
   return j.dump();
 }
 
-void decodeNodeInfo(const std::string& text, aclk::RelayedNode* info, std::string* os) {
+void decodeNodeInfo(const std::string& text, aclk::RelayedNode* info, std::string* os,
+                    uint32_t* charts) {
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) return;
   auto str = [&](const char* key, std::string* out) {
@@ -56,6 +61,11 @@ void decodeNodeInfo(const std::string& text, aclk::RelayedNode* info, std::strin
   for (const auto& [key, field] : kSystemFields) str(key, &(info->system.*field));
   if (j.contains("cpus") && j["cpus"].is_number_unsigned()) {
     info->system.cpus = j["cpus"].get<uint32_t>();
+  }
+  // A hint, so bounded: a damaged store must not make a restored host reserve gigabytes.
+  constexpr uint64_t kMaxChartsHint = 65536;
+  if (j.contains("charts") && j["charts"].is_number_unsigned()) {
+    *charts = static_cast<uint32_t>(std::min(j["charts"].get<uint64_t>(), kMaxChartsHint));
   }
 }
 
@@ -74,13 +84,13 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
     for (auto& sn : state.nodes) {
       auto& slot = nodes_[sn.machineGuid];
       if (slot) continue;
-      slot = std::make_unique<Node>();
+      slot = std::make_unique<Node>(pools_->texts);
       Node& n = *slot;
       n.info.machineGuid = sn.machineGuid;
       n.info.hostname = sn.hostname;
       n.info.hops = sn.hops;
       n.info.live = false;
-      decodeNodeInfo(sn.nodeInfo, &n.info, &n.os);
+      decodeNodeInfo(sn.nodeInfo, &n.info, &n.os, &n.chartsHint);
       n.info.infoVersion = 1;
       n.peer = sn.path;
       n.ephemeral = sn.ephemeral;
@@ -94,16 +104,21 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
       const auto& stored = state.contexts[sn.machineGuid];
       n.contexts.reserve(stored.size());
       for (const auto& sc : stored) {
-        const auto id = intern(sc.id);
-        registry::ChartShape shape{{},           intern(sc.title),     intern(sc.units),
-                                   intern(sc.family), id, intern(sc.chartType),
-                                   static_cast<int64_t>(sc.priority)};
+        const TextId id = pools_->texts.intern(sc.id);
+        const ChartShape shape{{},
+                               intern(sc.title),
+                               intern(sc.units),
+                               intern(sc.family),
+                               pools_->text(id),
+                               intern(sc.chartType),
+                               id,
+                               static_cast<int64_t>(saturate32(sc.priority))};
         Context& c = n.contexts.get(id);
-        c.latest = pools_->shape(shape);
-        c.priority = sc.priority;
-        c.first = sc.firstEntry;
-        c.last = sc.lastEntry;
-        c.version = sc.version;
+        c.latest = pools_->shapes.id(shape);
+        c.priority = saturate32(sc.priority);
+        c.first = saturate32(sc.firstEntry);
+        c.last = saturate32(sc.lastEntry);
+        c.version = saturate32(sc.version);
         c.deleted = sc.deleted;
         c.dirty = false;
         ++contexts;
@@ -201,7 +216,8 @@ void NodeRegistry::saveLocked(Node& n) {
     s.hops = n.info.hops;
     s.path = n.peer;
     for (const auto& [k, v] : n.hostLabels) s.labels.emplace_back(k, v);
-    s.nodeInfo = encodeNodeInfo(n.info, n.os);
+    s.nodeInfo =
+        encodeNodeInfo(n.info, n.os, n.charts.size() != 0 ? n.charts.size() : n.chartsHint);
     s.firstSeen = n.firstSeen;
     s.lastSeen = n.attached ? clock_() : n.disconnectedAt;
     s.ephemeral = n.ephemeral;
@@ -212,8 +228,8 @@ void NodeRegistry::saveLocked(Node& n) {
     Context* c = n.contexts.find(id);
     if (!c) continue;
     c->unsaved = false;
-    if (!c->latest) continue;
-    store_->putContext(n.info.machineGuid, contextRecord(id, *c));
+    if (!c->defined()) continue;
+    store_->putContext(n.info.machineGuid, contextRecord(*pools_, *c));
   }
   releaseUnsaved(n);
 }

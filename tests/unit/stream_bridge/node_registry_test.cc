@@ -1,6 +1,7 @@
 #include "stream_bridge/node_registry.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 
@@ -209,6 +210,56 @@ TEST_F(NodeRegistryTest, EphemeralNodesAreForgottenAfterTheirTime) {
   EXPECT_TRUE(registry.nodes().empty());
 }
 
+// A context keeps its first chart inline and the others in a per-host list: charts leaving it in
+// any order leave the rest in place, and the last one leaving deletes it.
+TEST_F(NodeRegistryTest, ChartsLeavingAContextInAnyOrderLeaveTheOthers) {
+  auto s = registry.attach(request(guid, "child"), everything(), "p");
+  s->onChart(chart("cpu.cpu0", "cpu.cpu", 300));
+  s->onChart(chart("cpu.cpu1", "cpu.cpu", 200));
+  s->onChart(chart("cpu.cpu2", "cpu.cpu", 100));
+  s->onChart(chart("disk.sda", "disk.io"));
+  const auto contexts = [&] {
+    std::map<std::string, ContextRecord> byId;
+    for (const auto& c : registry.contextsSnapshot(guid).contexts) byId[c.id] = c;
+    return byId;
+  };
+  EXPECT_EQ(contexts()["cpu.cpu"].priority, 100u);
+  now = 1001;
+  s->onChart(chart("cpu.cpu0", "cpu.moved", 300));  // the context's inline chart leaves
+  auto now1 = contexts();
+  EXPECT_EQ(now1["cpu.cpu"].priority, 100u) << "cpu1 and cpu2 stay";
+  EXPECT_EQ(now1["cpu.moved"].priority, 300u);
+  now = 1002;
+  s->onChart(chart("cpu.cpu2", "cpu.moved", 100));  // one of the others leaves
+  auto now2 = contexts();
+  EXPECT_EQ(now2["cpu.cpu"].priority, 200u) << "cpu1 alone";
+  EXPECT_EQ(now2["cpu.moved"].priority, 100u);
+  now = 1003;
+  s->onChart(chart("cpu.cpu1", "cpu.moved", 200));  // the last one leaves
+  EXPECT_EQ(contexts().count("cpu.cpu"), 0u) << "deleted: not in a snapshot";
+  EXPECT_EQ(contexts()["cpu.moved"].priority, 100u);
+  EXPECT_EQ(registry.nodes()[0].contexts, 3u) << "cpu.cpu is still known, as deleted";
+}
+
+// Times are kept as 32-bit epoch seconds and priorities as 32-bit: what a child sends past that
+// is kept as the limit, and nothing negative becomes a time.
+TEST_F(NodeRegistryTest, TimesAndPrioritiesPastThirtyTwoBitsAreKeptAsTheLimit) {
+  auto s = registry.attach(request(guid, "child"), everything(), "p");
+  s->onChart(chart("cpu.cpu0", "cpu.cpu", int64_t{1} << 40));
+  s->onChartDefinitionEnd("cpu.cpu0", -5, int64_t{1} << 40, 0);
+  auto snap = registry.contextsSnapshot(guid);
+  ASSERT_EQ(snap.contexts.size(), 1u);
+  EXPECT_EQ(snap.contexts[0].priority, UINT32_MAX);
+  EXPECT_EQ(snap.contexts[0].firstEntry, 1000u) << "a negative first entry is not one";
+  s->onSamples("cpu.cpu0", int64_t{1} << 41);
+  EXPECT_TRUE(s->sampleCached("cpu.cpu0", INT64_MAX));
+  s.reset();
+  const auto upd = registry.contextsUpdates(guid);
+  ASSERT_TRUE(upd);
+  EXPECT_EQ(upd->contexts[0].lastEntry, UINT32_MAX);
+  EXPECT_GT(upd->contexts[0].version, snap.contexts[0].version);
+}
+
 // ---- with a real state store: what one run leaves, the next run restores ----------------
 
 std::shared_ptr<store::StateStore> openStore(const std::string& path) {
@@ -274,6 +325,30 @@ TEST_F(RegistryStoreTest, NodesComeBackOfflineWithTheirContextsAsTheCloudSawThem
   ASSERT_EQ(relayed.size(), 2u);
   EXPECT_EQ(relayed[0].system.cpus, 4u);
   EXPECT_FALSE(relayed[0].live);
+}
+
+// The store keeps each host's chart count with its node info, so that its next connection can
+// size the chart table once; a node restored from it and saved again keeps the count.
+TEST_F(RegistryStoreTest, TheChartCountOfAHostSurvivesARestart) {
+  aclk::ContextBatch goneSeen, liveSeen;
+  firstRun(&goneSeen, &liveSeen);
+  const auto chartsOf = [&](const std::string& guid) {
+    auto loaded = openStore(dir.file("state.db"))->takeLoaded();
+    for (const auto& n : loaded.nodes) {
+      if (n.machineGuid == guid) return nlohmann::json::parse(n.nodeInfo).value("charts", 0);
+    }
+    return -1;
+  };
+  EXPECT_EQ(chartsOf(kLive), 2);
+  EXPECT_EQ(chartsOf(kGone), 1);
+  {
+    auto store = openStore(dir.file("state.db"));
+    NodeRegistry registry({}, [this] { return now; });
+    registry.restoreFrom(store);
+    EXPECT_EQ(registry.removeStaleNodes(kLive, false).size(), 1u);  // saves its node info
+    registry.detachStore();
+  }
+  EXPECT_EQ(chartsOf(kLive), 2) << "restored without charts, saved with the count it had";
 }
 
 TEST_F(RegistryStoreTest, AReturningStreamKeepsTheFirstEntryOfItsContexts) {
