@@ -9,7 +9,6 @@
 //   batch sweep), decompression and parsing, the parser's events escaped and forwarded to the
 //   registry, function calls, and what a v2 parent sends down (NODE_ID, the stream path).
 
-#include <deque>
 #include <optional>
 
 #include "stream_bridge/compression/decoder.h"
@@ -112,8 +111,9 @@ class StreamConnection final : public StreamServer::Impl::Connection, public Esc
   bool onStreamData(const char* data, size_t n, bool fromWire);
   void childSpoke();
   bool consume(const char* data, size_t n);
-  void send(std::string data);
-  void writeNext();
+  void queueOut(std::string_view data);
+  void flushOut();
+  void send(std::string_view data);  // queueOut + flushOut
   void syncTotals();
 
   Impl& server_;
@@ -135,7 +135,9 @@ class StreamConnection final : public StreamServer::Impl::Connection, public Esc
   std::unique_ptr<StreamDecoder> decoder_;
   std::unique_ptr<StreamParser> parser_;
   std::unique_ptr<NodeRegistry::Stream> host_;
-  std::deque<std::string> outbox_;
+  std::string pendingOut_;   // lines queued, not yet being written (see flushOut)
+  std::string inFlightOut_;  // the write in flight
+  bool writing_ = false;
   bool closeAfterWrite_ = false;
   bool closed_ = false;
   bool spoke_ = false;        // the child sent something after the prompt
