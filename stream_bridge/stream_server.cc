@@ -187,7 +187,10 @@ bool StreamServer::start(std::string* error) {
     s.acceptor.open(endpoint.protocol());
     s.acceptor.set_option(tcp::acceptor::reuse_address(true));
     s.acceptor.bind(endpoint);
-    s.acceptor.listen(asio::socket_base::max_listen_connections);
+    // The kernel caps the backlog at net.core.somaxconn: asking for more than SOMAXCONN (asio's
+    // max_listen_connections, 4,096) lets an operator's higher setting take effect
+    // (docs/operations.md, "Many children").
+    s.acceptor.listen(65535);
     s.acceptor.non_blocking(true);  // for the accept batches (Impl::accept)
     s.boundPort = s.acceptor.local_endpoint().port();
   } catch (const std::exception& e) {
