@@ -86,6 +86,16 @@ struct StreamServer::Impl {
         registry(std::move(r)), allowFrom(SimplePattern::parse(options.allowStreamingFrom)),
         loops(makeLoops(options.ioThreads)), io(loops[0]->io), acceptor(io), cleanupTimer(io),
         identityTimer(io), acceptRetryTimer(io) {}
+  // The stream loops go first, the front loop last. A handler still queued on a stream loop
+  // when it stops (a hand-off posted from the front loop) owns a connection whose timers were
+  // made on the front loop: destroying that loop's io_context destroys the handler, the
+  // connection and its timers, which need the front loop's timer service alive (UBSan saw a
+  // dead one when the vector destroyed loop 0 first). The acceptor and the server's timers,
+  // also the front loop's, are members after `loops` and so go before it.
+  ~Impl() {
+    while (loops.size() > 1) loops.pop_back();
+  }
+
   // The front loop and `threads` stream loops.
   static std::vector<std::unique_ptr<Loop>> makeLoops(size_t threads) {
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
