@@ -136,8 +136,7 @@ class StreamConnection final : public StreamServer::Impl::Connection, public Esc
   std::unique_ptr<StreamParser> parser_;
   std::unique_ptr<NodeRegistry::Stream> host_;
   std::string pendingOut_;   // lines queued, not yet being written (see flushOut)
-  std::string inFlightOut_;  // the write in flight
-  bool writing_ = false;
+  std::string inFlightOut_;  // the write in flight; empty: none
   bool closeAfterWrite_ = false;
   bool closed_ = false;
   bool spoke_ = false;        // the child sent something after the prompt

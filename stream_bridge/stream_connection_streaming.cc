@@ -269,14 +269,13 @@ bool StreamConnection::consume(const char* data, size_t n) {
 void StreamConnection::queueOut(std::string_view data) { pendingOut_.append(data); }
 
 void StreamConnection::flushOut() {
-  if (writing_ || pendingOut_.empty()) return;
-  writing_ = true;
+  // A write is in flight while inFlightOut_ holds bytes (it is cleared when the write is done).
+  if (!inFlightOut_.empty() || pendingOut_.empty()) return;
   inFlightOut_.swap(pendingOut_);
   auto self = selfPtr();
   auto done = [self](error_code ec, size_t) {
-    self->writing_ = false;
-    if (ec) return self->close();
     self->inFlightOut_.clear();
+    if (ec) return self->close();
     if (self->pendingOut_.empty()) {
       std::string().swap(self->inFlightOut_);
       std::string().swap(self->pendingOut_);

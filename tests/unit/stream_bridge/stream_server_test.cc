@@ -73,6 +73,7 @@ class StreamServerTest : public ::testing::Test {
     o.port = 0;
     o.ioThreads = 1;
     o.compression = false;  // the tests write plain text on the streams
+    o.readBatchBytes = readBatchBytes_;
     o.handshakeTimeout = 3s;
     o.cloudIdentity = [this] {
       stayWhileHeld(frontLoop_);
@@ -163,6 +164,7 @@ class StreamServerTest : public ::testing::Test {
   std::condition_variable changed_;
   Hold frontLoop_;
   Hold streamLoop_;
+  size_t readBatchBytes_ = BridgeOptions{}.readBatchBytes;
 };
 
 // A reconnect storm, in small: when loop 0 comes back, more sockets are ready than one
@@ -312,6 +314,22 @@ TEST_F(StreamServerTest, ChunksUnderTheReadBatchAreReadByTheSweepWithinASecond) 
   EXPECT_LT(seen, 3s);
   EXPECT_EQ(c.reads.load(), readsBefore + 1) << "one read took the two lines";
   EXPECT_EQ(c.batchReads.load(), sweptBefore + 1) << "and the sweep made it";
+}
+
+// `[stream] read batch bytes = 0`: no low-water mark, no batch sweep; every chunk is read when it
+// arrives, as before batching.
+class StreamServerUnbatchedTest : public StreamServerTest {
+ protected:
+  StreamServerUnbatchedTest() { readBatchBytes_ = 0; }
+};
+
+TEST_F(StreamServerUnbatchedTest, ChunksAreReadWhenTheyArriveNotByTheSweep) {
+  const auto& c = server_->counters();
+  const uint64_t readsBefore = c.reads.load();
+  holdStreamLoop();  // returns once the registry saw the labels
+  releaseLoop();
+  EXPECT_EQ(c.reads.load(), readsBefore + 1);
+  EXPECT_EQ(c.batchReads.load(), 0u) << "no stream is in a batch";
 }
 
 }  // namespace
