@@ -57,6 +57,7 @@ struct StreamServer::Impl {
     // buckets; every kBatchPeriod the sweep reads one bucket, so every stream is read at least
     // once a second however little it sent (this loop's thread only; before `io`, as above).
     std::array<std::vector<Connection*>, kBatchBuckets> batch;
+    std::vector<std::shared_ptr<Connection>> batchDue;  // sweepBatch's copy of a bucket
     size_t batchNext = 0;    // the bucket of the next stream that joins
     uint32_t batchTick = 0;  // kBatchPeriod ticks since the loop started
     // The views of the loop's last answer to streams(), for an answer it is late for (guarded
