@@ -11,9 +11,20 @@
 namespace aclkd::stream_bridge {
 namespace {
 
-bool sameContent(const NodeRegistry::Pools& pools, const Context& a, const Context& b) {
-  const auto shape = [&](const Context& c) {
-    const ChartShape& s = pools.shapeOf(c);
+// What the cloud sees of a context: its latest shape's title, units, family and chart type,
+// its priority, first and last entry, and whether it is deleted.
+struct ContextContent {
+  uint32_t latest = kNone;
+  uint32_t priority = 0;
+  uint32_t first = 0;
+  uint32_t last = 0;
+  bool deleted = false;
+};
+
+bool sameContent(const NodeRegistry::Pools& pools, const ContextContent& a,
+                 const ContextContent& b) {
+  const auto shape = [&](const ContextContent& c) {
+    const ChartShape& s = pools.shapes[c.latest];
     return std::tie(s.title, s.units, s.family, s.chartType);
   };
   return shape(a) == shape(b) && a.priority == b.priority && a.first == b.first &&
@@ -23,15 +34,16 @@ bool sameContent(const NodeRegistry::Pools& pools, const Context& a, const Conte
 }  // namespace
 
 ContextRecord contextRecord(const NodeRegistry::Pools& pools, const Context& c) {
-  const ChartShape& latest = pools.shapeOf(c);
+  const ContextDef& def = pools.contextDefs[c.def];
+  const ChartShape& latest = pools.shapes[def.latest];
   ContextRecord e;
-  e.id = std::string(pools.text(c.id));
+  e.id = std::string(pools.text(def.id));
   e.version = c.version;
   e.firstEntry = c.first;
   e.lastEntry = c.last;
   e.deleted = c.deleted;
   e.title = std::string(latest.title);
-  e.priority = c.priority;
+  e.priority = def.priority;
   e.chartType = std::string(latest.chartType);
   e.units = std::string(latest.units);
   e.family = std::string(latest.family);
@@ -108,7 +120,7 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
   {
     std::lock_guard lock(mutex_);
     auto& slot = nodes_[request.machineGuid];
-    if (!slot) slot = std::make_unique<Node>(pools_->texts);
+    if (!slot) slot = std::make_unique<Node>(*pools_);
     Node& n = *slot;
     if (n.attached) {
       if (noteDuplicate) noteDuplicateStream(n, peer);
@@ -191,7 +203,7 @@ void NodeRegistry::detach(Node& n) {
     }
     for (auto& c : n.contexts) {
       if (!c.defined() || c.deleted || c.last != 0) continue;
-      const auto it = lastOf.find(c.id);
+      const auto it = lastOf.find(n.contexts.keyOf(c));
       c.last = it != lastOf.end() && it->second ? it->second : saturate32(int64_t{clock_()});
       c.version = nextVersion(c.version, static_cast<uint64_t>(clock_()));
       markChanged(n, c);
@@ -290,11 +302,11 @@ namespace {
 
 // Recomputes one context from its relayed charts; marks it dirty with a new version when what
 // the cloud sees of it changed.
-void refreshContext(NodeRegistry::Node& node, const NodeRegistry::Pools& pools, TextId ctxId,
+void refreshContext(NodeRegistry::Node& node, NodeRegistry::Pools& pools, TextId ctxId,
                     uint64_t now) {
   Context& cur = node.contexts.get(ctxId);
   const bool fresh = !cur.defined();
-  Context next;
+  ContextContent next;
   const Chart* latest = nullptr;
   uint32_t last = 0;
   uint32_t first = 0;
@@ -317,25 +329,31 @@ void refreshContext(NodeRegistry::Node& node, const NodeRegistry::Pools& pools, 
     }
     return;
   }
-  next.latest = latest->shape;
+  next.latest = pools.chartDefs[latest->def].shape;
   next.first = first != 0 ? first : saturate32(now);
   next.last = node.attached ? 0 : last;
-  if (fresh) {
-    cur.latest = next.latest;
-    cur.priority = next.priority;
+  const auto take = [&] {
+    node.contexts.update(cur, [&](ContextDef& d) {
+      d.latest = next.latest;
+      d.priority = next.priority;
+    });
+    cur.hasShape = true;
     cur.first = next.first;
     cur.last = next.last;
+  };
+  if (fresh) {
+    take();
     cur.version = saturate32(now);
     markChanged(node, cur);
     return;
   }
   // Keep the earliest first entry ever seen: history does not shrink while connected.
   if (cur.first != 0 && cur.first < next.first) next.first = cur.first;
-  if (sameContent(pools, cur, next)) return;
-  cur.latest = next.latest;
-  cur.priority = next.priority;
-  cur.first = next.first;
-  cur.last = next.last;
+  const ContextDef def = node.contexts.def(cur);
+  if (sameContent(pools, {def.latest, def.priority, cur.first, cur.last, cur.deleted}, next)) {
+    return;
+  }
+  take();
   cur.deleted = false;
   cur.version = nextVersion(cur.version, now);
   markChanged(node, cur);
@@ -424,8 +442,10 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
                    r.intern(d.family), pools.text(contextId), r.intern(d.chartType),
                    contextId,          d.priority};
   Chart& c = node_.charts.get(id);
-  const TextId oldContext = c.shape != kNone ? pools.shapeOf(c).contextId : kNone;
-  c.shape = pools.shapes.id(shape);
+  const uint32_t oldShape = node_.charts.def(c).shape;
+  const TextId oldContext = oldShape != kNone ? pools.shapes[oldShape].contextId : kNone;
+  const uint32_t newShape = pools.shapes.id(shape);
+  node_.charts.update(c, [&](ChartDef& def) { def.shape = newShape; });
   c.definedAt = ++node_.definitions;
   r.churn_.fetch_add(1, std::memory_order_relaxed);
   // Netdata 1.37's rule: the chart is sent when its id or its name matches.
@@ -451,13 +471,14 @@ void NodeRegistry::Stream::onChartLabelsCommit(std::string_view chartId) {
   std::lock_guard lock(registry_.mutex_);
   if (Chart* c = node_.charts.find(chartId)) {
     auto& pools = *registry_.pools_;
-    node_.chartLabels -= std::min(node_.chartLabels, pools.labels[c->labels].size());
+    node_.chartLabels -= std::min(node_.chartLabels, pools.labelsOf(*c).size());
     Labels labels;
     for (const auto& [k, v] : pendingChartLabels_) {
       labels.emplace_back(registry_.intern(k), registry_.intern(v));
     }
-    c->labels = pools.labels.id(std::move(labels));
-    node_.chartLabels += pools.labels[c->labels].size();
+    const uint32_t labelSet = pools.labels.id(std::move(labels));
+    node_.charts.update(*c, [&](ChartDef& def) { def.labels = labelSet; });
+    node_.chartLabels += pools.labelsOf(*c).size();
   }
   pendingChartLabels_.clear();
 }
@@ -468,11 +489,12 @@ void NodeRegistry::Stream::onDimension(std::string_view chartId, const Dimension
   if (!c) return;
   auto& pools = *registry_.pools_;
   const auto id = registry_.intern(dim.id);
-  const DimSet& current = pools.dims[c->dims];
+  const DimSet& current = pools.dimsOf(*c);
   if (std::binary_search(current.begin(), current.end(), id)) return;
   DimSet dims = current;
   dims.insert(std::lower_bound(dims.begin(), dims.end(), id), id);
-  c->dims = pools.dims.id(std::move(dims));
+  const uint32_t dimSet = pools.dims.id(std::move(dims));
+  node_.charts.update(*c, [&](ChartDef& def) { def.dims = dimSet; });
 }
 
 void NodeRegistry::Stream::onVariable(std::string_view, std::string_view, std::string_view) {}
@@ -512,7 +534,7 @@ void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) 
     sampled_.reserve(std::max(node_.charts.size(), sampled_.size() + sampled_.size() / 8 + 4));
   }
   cursor_ = static_cast<uint32_t>(sampled_.size());
-  const std::string& id = pools.texts.text(c->id);  // interned: outlives the stream
+  const std::string& id = pools.texts.text(node_.charts.keyOf(*c));  // interned: outlives the stream
   sampled_.push_back({id.data(), static_cast<uint32_t>(id.size()), t});
 }
 

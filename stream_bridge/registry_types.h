@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <string>
@@ -18,11 +19,16 @@
 
 namespace aclkd::stream_bridge::registry {
 
-// The per-host tables hold 32-bit ids instead of views and pointers. A fleet repeats the same
-// charts on every node, so what is shared (names, chart definitions, dimension and label sets)
-// lives once per registry in the pools below and a host keeps only its ids and its own state
-// (times, flags): 28 bytes a chart and 32 a context, against 64 and 72 with views and pointers
-// (docs/benchmarks.md, "Memory").
+// The per-host tables hold 32-bit ids instead of views and pointers, and a host keeps only what
+// is its own. A fleet repeats the same charts on every node: a chart's id, shape, dimension set
+// and label set, and a context's id, latest shape, first chart and priority are the same on
+// every host of a kind. Those parts are pooled once per registry as definitions (ChartDef,
+// ContextDef, each a 32-bit id in a DefPool), and a host's row holds its definition's id next to
+// what differs between hosts (times, versions, flags): 16 bytes a chart and 20 a context,
+// against 28 and 32 with the shared parts in every row (docs/benchmarks.md, "Memory"). A host
+// that diverges (a chart only it has, another label set) simply points at another definition:
+// nothing another host uses changes. Definitions are never freed, as the texts and shapes they
+// refer to; a fleet's definitions are few (one per chart kind and revision).
 using TextId = uint32_t;
 inline constexpr uint32_t kNone = UINT32_MAX;
 
@@ -118,53 +124,102 @@ struct ChartShapeHash {
   }
 };
 
-// One chart of a host: its id and shared parts by id, its own times and flags.
-struct Chart {
-  TextId id = kNone;      // the chart id, the table's key
+// A chart as every host that defines it alike has it (Pools::chartDefs).
+struct ChartDef {
+  TextId id = kNone;       // the chart id, the host table's key
   uint32_t shape = kNone;  // Pools::shapes
   uint32_t dims = 0;       // Pools::dims; 0 is the empty set
   uint32_t labels = 0;     // Pools::labels; 0 is the empty set
-  uint32_t first = 0;      // epoch s; 0 = nothing seen yet
+  bool operator==(const ChartDef&) const = default;
+};
+
+// A context as every host whose charts make it alike has it (Pools::contextDefs). Its charts:
+// nearly always one (a 1.37 child has 324 charts in 312 contexts), kept here; the others of a
+// context that has several are in Node::moreCharts, so a context needs no list of its own.
+struct ContextDef {
+  TextId id = kNone;        // the context id, the host table's key
+  uint32_t latest = kNone;  // Pools::shapes: title, units, family and chart type come from it
+  TextId chart = kNone;     // its first chart
+  uint32_t priority = 0;    // Netdata's priorities are ints; larger ones are kept as the limit
+  bool operator==(const ContextDef&) const = default;
+};
+
+// One chart of a host: its definition by id, its own times and flags.
+struct Chart {
+  uint32_t def = kNone;  // Pools::chartDefs
+  uint32_t first = 0;    // epoch s; 0 = nothing seen yet
   uint32_t last = 0;
   uint32_t definedAt : 31 = 0;  // order of definition, for "the chart defined last"
   uint32_t relayed : 1 = 1;     // matches `send charts matching`
 };
-static_assert(sizeof(Chart) == 28, "a host holds one per chart: keep it small");
+static_assert(sizeof(Chart) == 16, "a host holds one per chart: keep it small");
 
-// One context of a host. Its charts: nearly always one (a 1.37 child has 324 charts in 312
-// contexts), kept here; the others of a context that has several are in Node::moreCharts, so a
-// context needs no list of its own.
+// One context of a host: its definition by id, its own times, version and flags.
 struct Context {
-  TextId id = kNone;       // the context id, the table's key
-  uint32_t latest = kNone;  // Pools::shapes: title, units, family and chart type come from it
-  TextId chart = kNone;     // its first chart
-  uint32_t priority = 0;    // Netdata's priorities are ints; larger ones are kept as the limit
+  uint32_t def = kNone;  // Pools::contextDefs
   uint32_t first = 0;
   uint32_t last = 0;
   uint32_t version = 0;
+  bool hasShape = false;  // its definition's `latest` is set: every walk of the table asks
   bool deleted = false;
   bool dirty = true;     // changed since last handed to the link
   bool unsaved = false;  // changed since last handed to the state store
-  bool defined() const { return latest != kNone; }
+  bool defined() const { return hasShape; }
 };
-static_assert(sizeof(Context) == 32, "a host holds one per context: keep it small");
+static_assert(sizeof(Context) == 20, "a host holds one per context: keep it small");
 
-// A sorted vector of entries that carry their key as a TextId, in the order of the keys' texts
-// (the order the link and the store have always seen): a look-up by text needs no interning,
-// and the per-host tables are read far more often than they grow.
-template <typename V>
+// Definitions shared by every host that has them, each with a 32-bit id. Held by value in one
+// array (a look-up by id is one index, as hot as the rows that point at it); a reference into
+// it is therefore valid only until the next id().
+template <typename Def>
+class DefPool {
+ public:
+  static_assert(sizeof(Def) == 16, "hashed as two words");
+  uint32_t id(const Def& def) {
+    auto [it, added] = index_.try_emplace(def, static_cast<uint32_t>(defs_.size()));
+    if (added) defs_.push_back(def);
+    return it->second;
+  }
+  const Def& operator[](uint32_t id) const { return defs_[id]; }
+  size_t size() const { return defs_.size(); }
+
+ private:
+  struct Hash {
+    size_t operator()(const Def& d) const {
+      uint64_t w[2];
+      std::memcpy(w, &d, sizeof w);
+      return std::hash<uint64_t>{}(w[0] * 0x9E3779B97F4A7C15ULL ^ w[1]);
+    }
+  };
+  std::unordered_map<Def, uint32_t, Hash> index_;
+  std::vector<Def> defs_;
+};
+
+// A host's rows, sorted by the text of their definitions' ids (the order the link and the store
+// have always seen): a look-up by text needs no interning, and the per-host tables are read far
+// more often than they grow. A row's definition changes through update(), never its key.
+template <typename V, typename Def>
 class FlatMap {
  public:
-  explicit FlatMap(const TextTable& texts) : texts_(&texts) {}
+  FlatMap(const TextTable& texts, DefPool<Def>& defs) : texts_(&texts), defs_(&defs) {}
+  TextId keyOf(const V& v) const { return (*defs_)[v.def].id; }
+  // A copy: the pool may grow while the caller holds it.
+  Def def(const V& v) const { return (*defs_)[v.def]; }
+  template <typename F>
+  void update(V& v, F&& change) {
+    Def d = def(v);
+    change(d);
+    v.def = defs_->id(d);
+  }
   V* find(std::string_view key) {
     auto it = lowerBound(key);
-    return it != items_.end() && texts_->text(it->id) == key ? &*it : nullptr;
+    return it != items_.end() && texts_->text(keyOf(*it)) == key ? &*it : nullptr;
   }
   V* find(TextId id) { return find(std::string_view(texts_->text(id))); }
   V& get(TextId id) {
     const std::string_view key = texts_->text(id);
     auto it = lowerBound(key);
-    if (it == items_.end() || it->id != id) {
+    if (it == items_.end() || keyOf(*it) != id) {
       if (items_.size() == items_.capacity()) {
         // Grown by an eighth rather than doubled: a host's tables are filled once, by its
         // definition burst, and then kept for as long as the host is known (doubling left up
@@ -173,8 +228,10 @@ class FlatMap {
         items_.reserve(items_.size() + items_.size() / 8 + 4);
         it = items_.begin() + at;
       }
+      Def d;
+      d.id = id;
       V v;
-      v.id = id;
+      v.def = defs_->id(d);
       it = items_.insert(it, v);
     }
     return *it;
@@ -190,10 +247,11 @@ class FlatMap {
   typename std::vector<V>::iterator lowerBound(std::string_view key) {
     return std::lower_bound(items_.begin(), items_.end(), key,
                             [this](const V& e, std::string_view k) {
-                              return std::string_view(texts_->text(e.id)) < k;
+                              return std::string_view(texts_->text(keyOf(e))) < k;
                             });
   }
   const TextTable* texts_;
+  DefPool<Def>* defs_;
   std::vector<V> items_;
 };
 
@@ -212,9 +270,13 @@ struct NodeRegistry::Pools {
   IdPool<ChartShape, std::unordered_map<ChartShape, uint32_t, ChartShapeHash>> shapes;
   IdPool<DimSet, std::map<DimSet, uint32_t>> dims;
   IdPool<Labels, std::map<Labels, uint32_t>> labels;
+  DefPool<ChartDef> chartDefs;
+  DefPool<ContextDef> contextDefs;
   std::string_view text(TextId id) const { return texts.text(id); }
-  const ChartShape& shapeOf(const Chart& c) const { return shapes[c.shape]; }
-  const ChartShape& shapeOf(const Context& c) const { return shapes[c.latest]; }
+  const ChartShape& shapeOf(const Chart& c) const { return shapes[chartDefs[c.def].shape]; }
+  const ChartShape& shapeOf(const Context& c) const { return shapes[contextDefs[c.def].latest]; }
+  const DimSet& dimsOf(const Chart& c) const { return dims[chartDefs[c.def].dims]; }
+  const Labels& labelsOf(const Chart& c) const { return labels[chartDefs[c.def].labels]; }
 };
 
 // The context as the cloud gets it (the link's batches) and as the store keeps it. Needs
@@ -222,7 +284,8 @@ struct NodeRegistry::Pools {
 ContextRecord contextRecord(const NodeRegistry::Pools& pools, const Context& c);
 
 struct NodeRegistry::Node {
-  explicit Node(const TextTable& texts) : charts(texts), contexts(texts) {}
+  explicit Node(Pools& pools)
+      : charts(pools.texts, pools.chartDefs), contexts(pools.texts, pools.contextDefs) {}
   aclk::RelayedNode info;
   std::string os;
   std::string claimId;
@@ -235,8 +298,8 @@ struct NodeRegistry::Node {
   SimplePattern sendCharts;
   uint32_t definitions = 0;
   uint32_t chartsHint = 0;    // charts at the host's last connection, from the state store
-  FlatMap<Chart> charts;      // by chart id
-  FlatMap<Context> contexts;  // by context id
+  FlatMap<Chart, ChartDef> charts;        // by chart id
+  FlatMap<Context, ContextDef> contexts;  // by context id
   // (context, chart) for each chart of a context after its first (Context::chart), sorted: a
   // few per host.
   std::vector<std::pair<TextId, TextId>> moreCharts;
@@ -262,32 +325,35 @@ struct NodeRegistry::Node {
   FunctionTable functions;
   bool functionsFullWarned = false;  // this stream's table overflowed, and it was said
 
-  // The charts of a context: `c.chart`, then its entries in moreCharts.
+  // The charts of a context: its definition's `chart`, then its entries in moreCharts.
   template <typename F>
   void forEachChart(const Context& c, F&& f) const {
-    if (c.chart == kNone) return;
-    f(c.chart);
-    auto it = std::lower_bound(moreCharts.begin(), moreCharts.end(), std::pair{c.id, TextId{0}});
-    for (; it != moreCharts.end() && it->first == c.id; ++it) f(it->second);
+    const ContextDef d = contexts.def(c);
+    if (d.chart == kNone) return;
+    f(d.chart);
+    auto it = std::lower_bound(moreCharts.begin(), moreCharts.end(), std::pair{d.id, TextId{0}});
+    for (; it != moreCharts.end() && it->first == d.id; ++it) f(it->second);
   }
   void addChart(Context& c, TextId chart) {
-    if (c.chart == kNone) {
-      c.chart = chart;
+    const ContextDef d = contexts.def(c);
+    if (d.chart == kNone) {
+      contexts.update(c, [&](ContextDef& e) { e.chart = chart; });
       return;
     }
-    const std::pair entry{c.id, chart};
+    const std::pair entry{d.id, chart};
     moreCharts.insert(std::lower_bound(moreCharts.begin(), moreCharts.end(), entry), entry);
   }
   void removeChart(Context& c, TextId chart) {
-    auto it = std::lower_bound(moreCharts.begin(), moreCharts.end(), std::pair{c.id, TextId{0}});
-    const bool more = it != moreCharts.end() && it->first == c.id;
-    if (c.chart == chart) {
+    const ContextDef d = contexts.def(c);
+    auto it = std::lower_bound(moreCharts.begin(), moreCharts.end(), std::pair{d.id, TextId{0}});
+    const bool more = it != moreCharts.end() && it->first == d.id;
+    if (d.chart == chart) {
       // The next one, if any, takes its place.
-      c.chart = more ? it->second : kNone;
+      contexts.update(c, [&](ContextDef& e) { e.chart = more ? it->second : kNone; });
       if (more) moreCharts.erase(it);
       return;
     }
-    for (; it != moreCharts.end() && it->first == c.id; ++it) {
+    for (; it != moreCharts.end() && it->first == d.id; ++it) {
       if (it->second == chart) {
         moreCharts.erase(it);
         return;
@@ -301,7 +367,7 @@ inline void markChanged(NodeRegistry::Node& node, Context& c) {
   c.dirty = true;
   if (!c.unsaved) {
     c.unsaved = true;
-    node.unsavedContexts.push_back(c.id);
+    node.unsavedContexts.push_back(node.contexts.keyOf(c));
   }
 }
 
