@@ -33,8 +33,8 @@ bool sameContent(const NodeRegistry::Pools& pools, const ContextContent& a,
 
 }  // namespace
 
-ContextRecord contextRecord(const NodeRegistry::Pools& pools, const Context& c) {
-  const ContextDef& def = pools.contextDefs[c.def];
+ContextRecord contextRecord(const NodeRegistry::Pools& pools, const ContextDef& def,
+                            const Context& c) {
   const ChartShape& latest = pools.shapes[def.latest];
   ContextRecord e;
   e.id = std::string(pools.text(def.id));
@@ -198,7 +198,7 @@ void NodeRegistry::detach(Node& n) {
     std::map<TextId, uint32_t> lastOf;
     for (const auto& chart : n.charts) {
       if (!chart.relayed) continue;
-      auto& l = lastOf[pools_->shapeOf(chart).contextId];
+      auto& l = lastOf[pools_->shapeOf(n.charts.def(chart)).contextId];
       l = std::max(l, chart.last);
     }
     for (auto& c : n.contexts) {
@@ -208,10 +208,33 @@ void NodeRegistry::detach(Node& n) {
       c.version = nextVersion(c.version, static_cast<uint64_t>(clock_()));
       markChanged(n, c);
     }
+    // Offline, its definitions are final until it returns.
+    n.charts.share();
+    n.contexts.share();
     n.infoUnsaved = true;
     queueSave(n);
   }
   notify();
+}
+
+void NodeRegistry::shareTables() {
+  std::lock_guard lock(mutex_);
+  for (auto& [guid, n] : nodes_) {
+    n->charts.share();
+    n->contexts.share();
+  }
+}
+
+NodeRegistry::Sharing NodeRegistry::sharing() const {
+  std::lock_guard lock(mutex_);
+  Sharing s;
+  s.chartSets = pools_->chartSets.size();
+  s.contextSets = pools_->contextSets.size();
+  for (const auto& [guid, n] : nodes_) {
+    s.ownTables += (n->charts.isShared() || n->charts.size() == 0 ? 0 : 1) +
+                   (n->contexts.isShared() || n->contexts.size() == 0 ? 0 : 1);
+  }
+  return s;
 }
 
 void NodeRegistry::cleanupEphemeral(std::time_t after) {
@@ -270,10 +293,11 @@ aclk::ContextBatch NodeRegistry::contextsSnapshot(const std::string& machineGuid
   aclk::ContextBatch batch;
   auto it = nodes_.find(machineGuid);
   if (it == nodes_.end()) return batch;
+  const auto& contexts = it->second->contexts;
   for (auto& c : it->second->contexts) {
     c.dirty = false;
     if (!c.defined() || c.deleted) continue;
-    batch.contexts.push_back(contextRecord(*pools_, c));
+    batch.contexts.push_back(contextRecord(*pools_, contexts.def(c), c));
     batch.versionHash += versionHashOf(c.version, c.first, c.last);
   }
   return batch;
@@ -284,10 +308,11 @@ std::optional<aclk::ContextBatch> NodeRegistry::contextsUpdates(const std::strin
   auto it = nodes_.find(machineGuid);
   if (it == nodes_.end()) return std::nullopt;
   aclk::ContextBatch batch;
+  const auto& contexts = it->second->contexts;
   for (auto& c : it->second->contexts) {
     if (!c.defined()) continue;
     if (c.dirty) {
-      batch.contexts.push_back(contextRecord(*pools_, c));
+      batch.contexts.push_back(contextRecord(*pools_, contexts.def(c), c));
       c.dirty = false;
     }
     if (!c.deleted) batch.versionHash += versionHashOf(c.version, c.first, c.last);
@@ -313,7 +338,7 @@ void refreshContext(NodeRegistry::Node& node, NodeRegistry::Pools& pools, TextId
   node.forEachChart(cur, [&](TextId id) {
     const Chart* chart = node.charts.find(id);
     if (!chart || !chart->relayed) return;
-    const ChartShape& shape = pools.shapeOf(*chart);
+    const ChartShape& shape = pools.shapeOf(node.charts.def(*chart));
     if (shape.contextId != ctxId) return;
     const uint32_t prio = saturate32(shape.priority);
     next.priority = latest ? std::min(next.priority, prio) : prio;
@@ -329,7 +354,7 @@ void refreshContext(NodeRegistry::Node& node, NodeRegistry::Pools& pools, TextId
     }
     return;
   }
-  next.latest = pools.chartDefs[latest->def].shape;
+  next.latest = node.charts.def(*latest).shape;
   next.first = first != 0 ? first : saturate32(now);
   next.last = node.attached ? 0 : last;
   const auto take = [&] {
@@ -471,14 +496,15 @@ void NodeRegistry::Stream::onChartLabelsCommit(std::string_view chartId) {
   std::lock_guard lock(registry_.mutex_);
   if (Chart* c = node_.charts.find(chartId)) {
     auto& pools = *registry_.pools_;
-    node_.chartLabels -= std::min(node_.chartLabels, pools.labelsOf(*c).size());
+    node_.chartLabels -=
+        std::min(node_.chartLabels, pools.labels[node_.charts.def(*c).labels].size());
     Labels labels;
     for (const auto& [k, v] : pendingChartLabels_) {
       labels.emplace_back(registry_.intern(k), registry_.intern(v));
     }
     const uint32_t labelSet = pools.labels.id(std::move(labels));
     node_.charts.update(*c, [&](ChartDef& def) { def.labels = labelSet; });
-    node_.chartLabels += pools.labelsOf(*c).size();
+    node_.chartLabels += pools.labels[labelSet].size();
   }
   pendingChartLabels_.clear();
 }
@@ -489,7 +515,7 @@ void NodeRegistry::Stream::onDimension(std::string_view chartId, const Dimension
   if (!c) return;
   auto& pools = *registry_.pools_;
   const auto id = registry_.intern(dim.id);
-  const DimSet& current = pools.dimsOf(*c);
+  const DimSet& current = pools.dims[node_.charts.def(*c).dims];
   if (std::binary_search(current.begin(), current.end(), id)) return;
   DimSet dims = current;
   dims.insert(std::lower_bound(dims.begin(), dims.end(), id), id);
@@ -508,7 +534,7 @@ void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_
   if (first > 0 && (c->first == 0 || first < c->first)) c->first = first;
   c->last = std::max(c->last, saturate32(lastEntry));
   auto& pools = *registry_.pools_;
-  refreshContext(node_, pools, pools.shapeOf(*c).contextId,
+  refreshContext(node_, pools, pools.shapeOf(node_.charts.def(*c)).contextId,
                  static_cast<uint64_t>(registry_.clock_()));
   registry_.queueSave(node_);
 }
@@ -525,7 +551,7 @@ void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) 
   c->last = std::max(c->last, t);
   if (c->first == 0) {
     c->first = t;
-    refreshContext(node_, pools, pools.shapeOf(*c).contextId, now_);
+    refreshContext(node_, pools, pools.shapeOf(node_.charts.def(*c)).contextId, now_);
     registry_.queueSave(node_);
   }
   if (sampled_.size() == sampled_.capacity()) {

@@ -118,7 +118,7 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
         def.latest = pools_->shapes.id(shape);
         def.priority = saturate32(sc.priority);
         Context& c = n.contexts.get(id);
-        c.def = pools_->contextDefs.id(def);
+        n.contexts.update(c, [&](ContextDef& d) { d = def; });
         c.hasShape = true;
         c.first = saturate32(sc.firstEntry);
         c.last = saturate32(sc.lastEntry);
@@ -127,6 +127,7 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
         c.dirty = false;
         ++contexts;
       }
+      n.contexts.share();
     }
     store_ = store;
   }
@@ -233,7 +234,7 @@ void NodeRegistry::saveLocked(Node& n) {
     if (!c) continue;
     c->unsaved = false;
     if (!c->defined()) continue;
-    store_->putContext(n.info.machineGuid, contextRecord(*pools_, *c));
+    store_->putContext(n.info.machineGuid, contextRecord(*pools_, n.contexts.def(*c), *c));
   }
   releaseUnsaved(n);
 }

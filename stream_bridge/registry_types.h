@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "stream_bridge/function_table.h"
+#include "stream_bridge/host_table.h"
 #include "stream_bridge/node_registry.h"
+#include "stream_bridge/registry_pools.h"
 
 namespace aclkd::stream_bridge::registry {
 
@@ -23,14 +25,12 @@ namespace aclkd::stream_bridge::registry {
 // is its own. A fleet repeats the same charts on every node: a chart's id, shape, dimension set
 // and label set, and a context's id, latest shape, first chart and priority are the same on
 // every host of a kind. Those parts are pooled once per registry as definitions (ChartDef,
-// ContextDef, each a 32-bit id in a DefPool), and a host's row holds its definition's id next to
-// what differs between hosts (times, versions, flags): 16 bytes a chart and 20 a context,
-// against 28 and 32 with the shared parts in every row (docs/benchmarks.md, "Memory"). A host
-// that diverges (a chart only it has, another label set) simply points at another definition:
-// nothing another host uses changes. Definitions are never freed, as the texts and shapes they
-// refer to; a fleet's definitions are few (one per chart kind and revision).
-using TextId = uint32_t;
-inline constexpr uint32_t kNone = UINT32_MAX;
+// ContextDef, each a 32-bit id in a DefPool), a host table's list of them is a set shared by
+// the hosts that have the same rows (HostTable, host_table.h), and a host keeps only what
+// differs between hosts: times, versions and flags, 12 bytes a chart and 16 a context (against
+// 28 and 32 with every part in every host's row; docs/benchmarks.md, "Memory"). Definitions are
+// never freed, as the texts and shapes they refer to; a fleet's are few (one per chart kind and
+// revision).
 
 // Times (epoch seconds, enough until 2106) and priorities (Netdata's are ints) as 32 bits: what
 // a child sends past the limit is kept as the limit, and anything negative as 0 (for times:
@@ -49,52 +49,6 @@ inline uint32_t nextVersion(uint32_t version, uint64_t now) {
 inline uint64_t versionHashOf(uint32_t version, uint32_t first, uint32_t last) {
   return uint64_t{version} + last - first;
 }
-
-// Every text a stream defines (chart ids, names, titles, label names and values), interned once
-// with a 32-bit id. The strings' addresses are stable (map nodes): the views handed out stay
-// valid as long as the registry.
-class TextTable {
- public:
-  TextId intern(std::string_view text) {
-    auto it = ids_.find(text);
-    if (it != ids_.end()) return it->second;
-    const auto id = static_cast<TextId>(texts_.size());
-    it = ids_.emplace(std::string(text), id).first;
-    texts_.push_back(&it->first);
-    return id;
-  }
-  // The id of a text already interned, else kNone (a look-up adds nothing).
-  TextId find(std::string_view text) const {
-    auto it = ids_.find(text);
-    return it == ids_.end() ? kNone : it->second;
-  }
-  const std::string& text(TextId id) const { return *texts_[id]; }
-
- private:
-  // Transparent: a string already interned is found without building a std::string.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, TextId, Hash, std::equal_to<>> ids_;
-  std::vector<const std::string*> texts_;
-};
-
-// Values shared by every host that has them, each with a 32-bit id (stable addresses, as above).
-template <typename T, typename Index>
-class IdPool {
- public:
-  uint32_t id(T value) {
-    auto [it, added] = index_.try_emplace(std::move(value), static_cast<uint32_t>(byId_.size()));
-    if (added) byId_.push_back(&it->first);
-    return it->second;
-  }
-  const T& operator[](uint32_t id) const { return *byId_[id]; }
-
- private:
-  Index index_;
-  std::vector<const T*> byId_;
-};
 
 using Labels = std::vector<std::pair<std::string_view, std::string_view>>;
 using DimSet = std::vector<std::string_view>;  // sorted
@@ -144,19 +98,17 @@ struct ContextDef {
   bool operator==(const ContextDef&) const = default;
 };
 
-// One chart of a host: its definition by id, its own times and flags.
+// One chart of a host: its own times and flags (its definition is in its table's row set).
 struct Chart {
-  uint32_t def = kNone;  // Pools::chartDefs
-  uint32_t first = 0;    // epoch s; 0 = nothing seen yet
+  uint32_t first = 0;  // epoch s; 0 = nothing seen yet
   uint32_t last = 0;
   uint32_t definedAt : 31 = 0;  // order of definition, for "the chart defined last"
   uint32_t relayed : 1 = 1;     // matches `send charts matching`
 };
-static_assert(sizeof(Chart) == 16, "a host holds one per chart: keep it small");
+static_assert(sizeof(Chart) == 12, "a host holds one per chart: keep it small");
 
-// One context of a host: its definition by id, its own times, version and flags.
+// One context of a host: its own times, version and flags.
 struct Context {
-  uint32_t def = kNone;  // Pools::contextDefs
   uint32_t first = 0;
   uint32_t last = 0;
   uint32_t version = 0;
@@ -166,94 +118,7 @@ struct Context {
   bool unsaved = false;  // changed since last handed to the state store
   bool defined() const { return hasShape; }
 };
-static_assert(sizeof(Context) == 20, "a host holds one per context: keep it small");
-
-// Definitions shared by every host that has them, each with a 32-bit id. Held by value in one
-// array (a look-up by id is one index, as hot as the rows that point at it); a reference into
-// it is therefore valid only until the next id().
-template <typename Def>
-class DefPool {
- public:
-  static_assert(sizeof(Def) == 16, "hashed as two words");
-  uint32_t id(const Def& def) {
-    auto [it, added] = index_.try_emplace(def, static_cast<uint32_t>(defs_.size()));
-    if (added) defs_.push_back(def);
-    return it->second;
-  }
-  const Def& operator[](uint32_t id) const { return defs_[id]; }
-  size_t size() const { return defs_.size(); }
-
- private:
-  struct Hash {
-    size_t operator()(const Def& d) const {
-      uint64_t w[2];
-      std::memcpy(w, &d, sizeof w);
-      return std::hash<uint64_t>{}(w[0] * 0x9E3779B97F4A7C15ULL ^ w[1]);
-    }
-  };
-  std::unordered_map<Def, uint32_t, Hash> index_;
-  std::vector<Def> defs_;
-};
-
-// A host's rows, sorted by the text of their definitions' ids (the order the link and the store
-// have always seen): a look-up by text needs no interning, and the per-host tables are read far
-// more often than they grow. A row's definition changes through update(), never its key.
-template <typename V, typename Def>
-class FlatMap {
- public:
-  FlatMap(const TextTable& texts, DefPool<Def>& defs) : texts_(&texts), defs_(&defs) {}
-  TextId keyOf(const V& v) const { return (*defs_)[v.def].id; }
-  // A copy: the pool may grow while the caller holds it.
-  Def def(const V& v) const { return (*defs_)[v.def]; }
-  template <typename F>
-  void update(V& v, F&& change) {
-    Def d = def(v);
-    change(d);
-    v.def = defs_->id(d);
-  }
-  V* find(std::string_view key) {
-    auto it = lowerBound(key);
-    return it != items_.end() && texts_->text(keyOf(*it)) == key ? &*it : nullptr;
-  }
-  V* find(TextId id) { return find(std::string_view(texts_->text(id))); }
-  V& get(TextId id) {
-    const std::string_view key = texts_->text(id);
-    auto it = lowerBound(key);
-    if (it == items_.end() || keyOf(*it) != id) {
-      if (items_.size() == items_.capacity()) {
-        // Grown by an eighth rather than doubled: a host's tables are filled once, by its
-        // definition burst, and then kept for as long as the host is known (doubling left up
-        // to half of each table unused).
-        const auto at = it - items_.begin();
-        items_.reserve(items_.size() + items_.size() / 8 + 4);
-        it = items_.begin() + at;
-      }
-      Def d;
-      d.id = id;
-      V v;
-      v.def = defs_->id(d);
-      it = items_.insert(it, v);
-    }
-    return *it;
-  }
-  size_t size() const { return items_.size(); }
-  void reserve(size_t n) { items_.reserve(n); }
-  auto begin() { return items_.begin(); }
-  auto end() { return items_.end(); }
-  auto begin() const { return items_.begin(); }
-  auto end() const { return items_.end(); }
-
- private:
-  typename std::vector<V>::iterator lowerBound(std::string_view key) {
-    return std::lower_bound(items_.begin(), items_.end(), key,
-                            [this](const V& e, std::string_view k) {
-                              return std::string_view(texts_->text(keyOf(e))) < k;
-                            });
-  }
-  const TextTable* texts_;
-  DefPool<Def>* defs_;
-  std::vector<V> items_;
-};
+static_assert(sizeof(Context) == 16, "a host holds one per context: keep it small");
 
 }  // namespace aclkd::stream_bridge::registry
 
@@ -272,20 +137,21 @@ struct NodeRegistry::Pools {
   IdPool<Labels, std::map<Labels, uint32_t>> labels;
   DefPool<ChartDef> chartDefs;
   DefPool<ContextDef> contextDefs;
+  SetPool chartSets;    // the hosts' chart tables' rows
+  SetPool contextSets;  // ... and context tables'
   std::string_view text(TextId id) const { return texts.text(id); }
-  const ChartShape& shapeOf(const Chart& c) const { return shapes[chartDefs[c.def].shape]; }
-  const ChartShape& shapeOf(const Context& c) const { return shapes[contextDefs[c.def].latest]; }
-  const DimSet& dimsOf(const Chart& c) const { return dims[chartDefs[c.def].dims]; }
-  const Labels& labelsOf(const Chart& c) const { return labels[chartDefs[c.def].labels]; }
+  const ChartShape& shapeOf(const ChartDef& d) const { return shapes[d.shape]; }
 };
 
 // The context as the cloud gets it (the link's batches) and as the store keeps it. Needs
 // `latest`.
-ContextRecord contextRecord(const NodeRegistry::Pools& pools, const Context& c);
+ContextRecord contextRecord(const NodeRegistry::Pools& pools, const ContextDef& def,
+                            const Context& c);
 
 struct NodeRegistry::Node {
   explicit Node(Pools& pools)
-      : charts(pools.texts, pools.chartDefs), contexts(pools.texts, pools.contextDefs) {}
+      : charts(pools.texts, pools.chartDefs, pools.chartSets),
+        contexts(pools.texts, pools.contextDefs, pools.contextSets) {}
   aclk::RelayedNode info;
   std::string os;
   std::string claimId;
@@ -298,8 +164,8 @@ struct NodeRegistry::Node {
   SimplePattern sendCharts;
   uint32_t definitions = 0;
   uint32_t chartsHint = 0;    // charts at the host's last connection, from the state store
-  FlatMap<Chart, ChartDef> charts;        // by chart id
-  FlatMap<Context, ContextDef> contexts;  // by context id
+  HostTable<ChartDef, Chart> charts;        // by chart id
+  HostTable<ContextDef, Context> contexts;  // by context id
   // (context, chart) for each chart of a context after its first (Context::chart), sorted: a
   // few per host.
   std::vector<std::pair<TextId, TextId>> moreCharts;
