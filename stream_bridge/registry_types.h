@@ -1,7 +1,8 @@
 #pragma once
 
-// The registry's per-host tables, shared by node_registry.cc (the stream's events) and
-// node_registry_store.cc (what the state store keeps of them). Internal to stream_bridge/.
+// The registry's per-host tables, shared by node_registry.cc (hosts and the link's side),
+// node_registry_stream.cc (the stream's events), node_registry_store.cc (what the state store
+// keeps of them) and node_registry_views.cc. Internal to stream_bridge/.
 
 #include <algorithm>
 #include <cstdint>
