@@ -137,6 +137,7 @@ void NodeRegistry::Stream::onHostLabelsCommit() {
   {
     std::lock_guard lock(registry_.mutex_);
     Labels labels;
+    labels.reserve(pendingHostLabels_.size());  // kept for as long as the host: no slack
     for (const auto& [k, v] : pendingHostLabels_) {
       labels.emplace_back(registry_.intern(k), registry_.intern(v));
     }
