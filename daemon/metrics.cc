@@ -1,14 +1,19 @@
 #include "daemon/metrics.h"
 
-#include <cstdio>
+#include <charconv>
+#include <vector>
 
 #include "daemon/statistics.h"
 
 namespace aclkd::daemon {
 namespace {
 
-std::string escapeLabel(const std::string& v) {
-  std::string out;
+// Escapes into `out`. Nearly every value needs none: it is then appended whole.
+void appendEscapedLabel(std::string& out, const std::string& v) {
+  if (v.find_first_of("\\\"\n") == std::string::npos) {
+    out += v;
+    return;
+  }
   for (char c : v) {
     if (c == '\\' || c == '"') out += '\\';
     if (c == '\n') {
@@ -17,7 +22,6 @@ std::string escapeLabel(const std::string& v) {
     }
     out += c;
   }
-  return out;
 }
 
 class Exposition {
@@ -40,9 +44,13 @@ class Exposition {
       out_ += labels;
       out_ += '}';
     }
+    // The shortest text that reads back as the same double (to_chars): counts print as integers,
+    // at a fraction of printf's cost (a scrape at 10,000 streams prints 20,000 values).
     char buf[64];
-    std::snprintf(buf, sizeof buf, " %.17g\n", value);
-    out_ += buf;
+    buf[0] = ' ';
+    const auto end = std::to_chars(buf + 1, buf + sizeof buf - 1, value).ptr;
+    *end = '\n';
+    out_.append(buf, end + 1);
   }
   std::string take() { return std::move(out_); }
 
@@ -55,6 +63,7 @@ class Exposition {
 std::string renderMetrics(const SurfaceSnapshot& s) {
   Exposition e;
   const auto stats = gatewayStatistics();
+  std::vector<std::string> streamLabels;
   for (size_t row = 0; row < stats.size(); ++row) {
     const auto& stat = stats[row];
     if (stat.metric.empty()) continue;  // an `aclk-state` counter only
@@ -65,10 +74,19 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
       e.sample(stat.metric, statisticValue(row, s), stat.labels);
       continue;
     }
-    for (const auto& st : s.streams) {
-      e.sample(stat.metric, static_cast<double>(st.*stat.perStream),
-               "machine_guid=\"" + escapeLabel(st.machineGuid) + "\",hostname=\"" +
-                   escapeLabel(st.hostname) + "\"");
+    if (streamLabels.empty() && !s.streams.empty()) {
+      // Each stream's labels once, for every per-stream family.
+      streamLabels.reserve(s.streams.size());
+      for (const auto& st : s.streams) {
+        std::string& l = streamLabels.emplace_back("machine_guid=\"");
+        appendEscapedLabel(l, st.machineGuid);
+        l += "\",hostname=\"";
+        appendEscapedLabel(l, st.hostname);
+        l += '"';
+      }
+    }
+    for (size_t i = 0; i < s.streams.size(); ++i) {
+      e.sample(stat.metric, static_cast<double>(s.streams[i].*stat.perStream), streamLabels[i]);
     }
   }
   return e.take() + s.queryMetrics + s.alertMetrics;

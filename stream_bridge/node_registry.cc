@@ -119,6 +119,7 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
     n.info.hostname = request.hostname;
     n.info.agentVersion = request.version;
     n.info.hops = request.hops;
+    if (!n.info.live) ++liveNodes_;
     n.info.live = true;
     n.info.system = systemInfoFromRequest(request);
     n.info.infoVersion++;
@@ -178,6 +179,7 @@ void NodeRegistry::detach(Node& n) {
     std::lock_guard lock(mutex_);
     n.attached = false;
     n.awaitingLabels = false;
+    if (n.info.live) --liveNodes_;
     n.info.live = false;
     n.disconnectedAt = clock_();
     n.functions.clear();  // a stream's functions go with it
@@ -211,7 +213,7 @@ void NodeRegistry::cleanupEphemeral(std::time_t after) {
       const Node& n = *it->second;
       if (n.ephemeral && !n.attached && n.disconnectedAt != 0 && now - n.disconnectedAt >= after) {
         if (store_) store_->removeNode(it->first);
-        it = nodes_.erase(it);
+        it = eraseNode(it);
         removed = true;
       } else {
         ++it;
@@ -219,6 +221,14 @@ void NodeRegistry::cleanupEphemeral(std::time_t after) {
     }
   }
   if (removed) notify();
+}
+
+std::map<std::string, std::unique_ptr<NodeRegistry::Node>>::iterator NodeRegistry::eraseNode(
+    std::map<std::string, std::unique_ptr<Node>>::iterator it) {
+  const Node& n = *it->second;
+  definedContexts_ -= n.definedContexts;
+  if (n.info.live) --liveNodes_;
+  return nodes_.erase(it);
 }
 
 std::vector<aclk::RelayedNode> NodeRegistry::relayedNodes() {
@@ -291,7 +301,7 @@ namespace {
 // Recomputes one context from its relayed charts; marks it dirty with a new version when what
 // the cloud sees of it changed.
 void refreshContext(NodeRegistry::Node& node, const NodeRegistry::Pools& pools, TextId ctxId,
-                    uint64_t now) {
+                    uint64_t now, size_t& definedTotal) {
   Context& cur = node.contexts.get(ctxId);
   const bool fresh = !cur.defined();
   Context next;
@@ -321,6 +331,8 @@ void refreshContext(NodeRegistry::Node& node, const NodeRegistry::Pools& pools, 
   next.first = first != 0 ? first : saturate32(now);
   next.last = node.attached ? 0 : last;
   if (fresh) {
+    ++node.definedContexts;
+    ++definedTotal;
     cur.latest = next.latest;
     cur.priority = next.priority;
     cur.first = next.first;
@@ -434,11 +446,11 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
   if (oldContext != contextId) {
     if (oldContext != kNone) {
       node_.removeChart(node_.contexts.get(oldContext), id);
-      refreshContext(node_, pools, oldContext, now);
+      refreshContext(node_, pools, oldContext, now, registry_.definedContexts_);
     }
     node_.addChart(node_.contexts.get(contextId), id);
   }
-  refreshContext(node_, pools, contextId, now);
+  refreshContext(node_, pools, contextId, now, registry_.definedContexts_);
   registry_.queueSave(node_);
 }
 
@@ -487,7 +499,7 @@ void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_
   c->last = std::max(c->last, saturate32(lastEntry));
   auto& pools = *registry_.pools_;
   refreshContext(node_, pools, pools.shapeOf(*c).contextId,
-                 static_cast<uint64_t>(registry_.clock_()));
+                 static_cast<uint64_t>(registry_.clock_()), registry_.definedContexts_);
   registry_.queueSave(node_);
 }
 
@@ -503,7 +515,7 @@ void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) 
   c->last = std::max(c->last, t);
   if (c->first == 0) {
     c->first = t;
-    refreshContext(node_, pools, pools.shapeOf(*c).contextId, now_);
+    refreshContext(node_, pools, pools.shapeOf(*c).contextId, now_, registry_.definedContexts_);
     registry_.queueSave(node_);
   }
   if (sampled_.size() == sampled_.capacity()) {

@@ -114,6 +114,10 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
                                id,
                                static_cast<int64_t>(saturate32(sc.priority))};
         Context& c = n.contexts.get(id);
+        if (!c.defined()) {
+          ++n.definedContexts;
+          ++definedContexts_;
+        }
         c.latest = pools_->shapes.id(shape);
         c.priority = saturate32(sc.priority);
         c.first = saturate32(sc.firstEntry);
@@ -264,7 +268,7 @@ std::vector<std::string> NodeRegistry::removeStaleNodes(const std::string& which
       if (unregister) {
         spdlog::info("STREAM: {} removed by remove-stale-node", who);
         if (store_) store_->removeNode(guid);
-        it = nodes_.erase(it);
+        it = eraseNode(it);
         removed = true;
         out.push_back(who + " has been unregistered");
         continue;
