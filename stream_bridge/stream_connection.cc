@@ -197,10 +197,14 @@ void StreamConnection::attachHost(const std::string& rest) {
     attachTimer_->expires_after(std::min<SteadyClock::duration>(
         std::chrono::seconds(1), attachWaitSince_ + kAttachWait - now));
     attachTimer_->async_wait([self = selfPtr()](error_code ec) {
-      if (!ec && !self->closed_) self->attachHost(self->attachRest_);
+      // A check that expired as the close woke the attach (hostReleased) is queued with success
+      // all the same: attachDone_ tells it the wait is over (read first: once it is set the
+      // connection may be another loop's, and closed_ that loop's).
+      if (!ec && !self->attachDone_ && !self->closed_) self->attachHost(self->attachRest_);
     });
     return;
   }
+  attachDone_ = true;  // on the front loop, before any hand-off; never changed again
   if (waitingForHost_) {
     waitingForHost_ = false;
     server_.stopWaitingForHost(request_.machineGuid, this);
@@ -344,8 +348,11 @@ void StreamConnection::handshakeTimedOut() {
 
 // The previous stream of the machine GUID closed (Impl::hostReleased): the waiting attach again.
 void StreamConnection::hostReleased() {
+  // A late notice (the attach succeeded or was refused meanwhile): attachDone_ is read first,
+  // since the connection may now be a stream loop's.
+  if (attachDone_ || attachTries_ == 0) return;
   waitingForHost_ = false;  // the server dropped the entry when it woke this
-  if (closed_ || host_ || attachTries_ == 0) return;
+  if (closed_) return;
   attachHost(attachRest_);  // re-arms (and so cancels) the check timer, or resets it
 }
 

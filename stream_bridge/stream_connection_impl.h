@@ -127,6 +127,7 @@ class StreamConnection final : public StreamServer::Impl::Connection, public Esc
   static constexpr auto kAttachWait = std::chrono::seconds(5);  // see attachHost
   int attachTries_ = 0;
   bool waitingForHost_ = false;  // in Impl::hostWaiters
+  bool attachDone_ = false;      // attached or refused: no check or notice attaches again
   std::unique_ptr<asio::steady_timer> attachTimer_;
   std::string attachRest_;  // what followed the request while the attach waits
   SteadyClock::time_point attachWaitSince_{};

@@ -300,6 +300,36 @@ TEST_F(StreamServerTest, AReconnectWaitsForItsPreviousStreamsCloseInsteadOfBeing
   close(again);
 }
 
+// The close's notice and the once-a-second check can be due together: whichever runs first
+// attaches, and the other must not attach again (it did, and the stream, already its stream
+// loop's, lost its host: a crash in a 10,000-children storm). Here the front loop is held while
+// the close's notice is posted to it and the check expires, so both wait for it together.
+TEST_F(StreamServerTest, ANoticeAndACheckDueTogetherAttachOnce) {
+  const std::string guid = "7e5dc348-e657-11f1-8a35-02fc00000100";
+  const int first = connectTo(server_->port());
+  sendAll(first, request(guid));
+  ASSERT_NE(reply(first), "");
+  holdStreamLoop();
+  close(first);
+  const int again = connectTo(server_->port());
+  sendAll(again, request(guid));
+  holdLoop();  // the request waits: its check is armed, the old stream's close not handled
+  {
+    std::lock_guard lock(mutex_);
+    streamLoop_.wanted = false;  // the close is handled, its notice posted to the held loop
+    changed_.notify_all();
+  }
+  std::this_thread::sleep_for(1200ms);  // and the check expires
+  releaseLoop();
+  ASSERT_NE(reply(again), "") << "accepted";
+  sendAll(again, "CHART system.cpu '' 'CPU' '%' cpu system.cpu line 100 1 '' '' ''\n"
+                 "DIMENSION user '' absolute 1 1 ''\nBEGIN system.cpu\nSET user = 1\nEND\n");
+  std::this_thread::sleep_for(1500ms);  // read by the batch sweep at the latest
+  EXPECT_EQ(server_->streamingCount(), 2u) << "the held stream and the reconnected one";
+  EXPECT_EQ(server_->counters().refused.load(), 0u);
+  close(again);
+}
+
 TEST_F(StreamServerTest, ASecondLiveStreamOfAGuidIsRefusedAfterTheWait) {
   const std::string guid = "7e5dc348-e657-11f1-8a35-02fc000000f6";
   const int first = connectTo(server_->port());
