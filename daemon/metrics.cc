@@ -1,16 +1,19 @@
 #include "daemon/metrics.h"
 
+#include <algorithm>
 #include <charconv>
-#include <vector>
 
 #include "daemon/statistics.h"
 
 namespace aclkd::daemon {
 namespace {
 
-// Escapes into `out`. Nearly every value needs none: it is then appended whole.
+// Escapes into `out`. Nearly every value needs none: it is then appended whole (one pass to
+// look, no allocation).
 void appendEscapedLabel(std::string& out, const std::string& v) {
-  if (v.find_first_of("\\\"\n") == std::string::npos) {
+  const bool plain =
+      std::none_of(v.begin(), v.end(), [](char c) { return c == '\\' || c == '"' || c == '\n'; });
+  if (plain) {
     out += v;
     return;
   }
@@ -44,6 +47,25 @@ class Exposition {
       out_ += labels;
       out_ += '}';
     }
+    appendValue(value);
+  }
+  // A stream's sample: its labels escaped straight into the text (a scrape at 10,000 streams
+  // writes 20,000 of them: no string of its own each).
+  void streamSample(std::string_view name, double value, const stream_bridge::StreamView& st) {
+    out_ += name;
+    out_ += "{machine_guid=\"";
+    appendEscapedLabel(out_, st.machineGuid);
+    out_ += "\",hostname=\"";
+    appendEscapedLabel(out_, st.hostname);
+    out_ += "\"}";
+    appendValue(value);
+  }
+  void reserve(size_t bytes) { out_.reserve(bytes); }
+  void append(std::string_view text) { out_ += text; }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void appendValue(double value) {
     // The shortest text that reads back as the same double (to_chars): counts print as integers,
     // at a fraction of printf's cost (a scrape at 10,000 streams prints 20,000 values).
     char buf[64];
@@ -52,9 +74,6 @@ class Exposition {
     *end = '\n';
     out_.append(buf, end + 1);
   }
-  std::string take() { return std::move(out_); }
-
- private:
   std::string out_;
 };
 
@@ -63,7 +82,8 @@ class Exposition {
 std::string renderMetrics(const SurfaceSnapshot& s) {
   Exposition e;
   const auto stats = gatewayStatistics();
-  std::vector<std::string> streamLabels;
+  // About 110 bytes a stream and family: sized once instead of doubling through megabytes.
+  e.reserve(16384 + s.streams.size() * 240);
   for (size_t row = 0; row < stats.size(); ++row) {
     const auto& stat = stats[row];
     if (stat.metric.empty()) continue;  // an `aclk-state` counter only
@@ -74,22 +94,13 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
       e.sample(stat.metric, statisticValue(row, s), stat.labels);
       continue;
     }
-    if (streamLabels.empty() && !s.streams.empty()) {
-      // Each stream's labels once, for every per-stream family.
-      streamLabels.reserve(s.streams.size());
-      for (const auto& st : s.streams) {
-        std::string& l = streamLabels.emplace_back("machine_guid=\"");
-        appendEscapedLabel(l, st.machineGuid);
-        l += "\",hostname=\"";
-        appendEscapedLabel(l, st.hostname);
-        l += '"';
-      }
-    }
-    for (size_t i = 0; i < s.streams.size(); ++i) {
-      e.sample(stat.metric, static_cast<double>(s.streams[i].*stat.perStream), streamLabels[i]);
+    for (const auto& st : s.streams) {
+      e.streamSample(stat.metric, static_cast<double>(st.*stat.perStream), st);
     }
   }
-  return e.take() + s.queryMetrics + s.alertMetrics;
+  e.append(s.queryMetrics);
+  e.append(s.alertMetrics);
+  return e.take();
 }
 
 }  // namespace aclkd::daemon
