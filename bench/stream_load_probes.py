@@ -13,11 +13,14 @@ class LatencyProbe(threading.Thread):
         super().__init__(daemon=True)
         self.name_, self.ask, self.every = name, ask, every
         self.ms, self.failures, self.errors = [], 0, {}
+        self.at = []  # when each answer was asked, seconds since the probe started
         self.halt = threading.Event()
 
     def run(self):
+        start = time.perf_counter()
         while not self.halt.is_set():
             t0 = time.perf_counter()
+            self.at.append(t0 - start)
             try:
                 self.ask()
             except Exception as e:  # every failure is a figure, never the end of the probe
@@ -35,6 +38,9 @@ class LatencyProbe(threading.Thread):
                "max": round(ms[-1], 1) if ms else None, "failures": self.failures}
         if self.errors:
             out["errors"] = self.errors
+        # The slowest answers with when they were asked: a storm's phases show in them.
+        worst = sorted(zip(self.ms, self.at), reverse=True)[:8]
+        out["slowest"] = [[round(at, 2), round(m, 1)] for m, at in worst]
         return out
 
 

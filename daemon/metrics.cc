@@ -1,14 +1,22 @@
 #include "daemon/metrics.h"
 
-#include <cstdio>
+#include <algorithm>
+#include <charconv>
 
 #include "daemon/statistics.h"
 
 namespace aclkd::daemon {
 namespace {
 
-std::string escapeLabel(const std::string& v) {
-  std::string out;
+// Escapes into `out`. Nearly every value needs none: it is then appended whole (one pass to
+// look, no allocation).
+void appendEscapedLabel(std::string& out, const std::string& v) {
+  const bool plain =
+      std::none_of(v.begin(), v.end(), [](char c) { return c == '\\' || c == '"' || c == '\n'; });
+  if (plain) {
+    out += v;
+    return;
+  }
   for (char c : v) {
     if (c == '\\' || c == '"') out += '\\';
     if (c == '\n') {
@@ -17,7 +25,6 @@ std::string escapeLabel(const std::string& v) {
     }
     out += c;
   }
-  return out;
 }
 
 class Exposition {
@@ -40,13 +47,33 @@ class Exposition {
       out_ += labels;
       out_ += '}';
     }
-    char buf[64];
-    std::snprintf(buf, sizeof buf, " %.17g\n", value);
-    out_ += buf;
+    appendValue(value);
   }
+  // A stream's sample: its labels escaped straight into the text (a scrape at 10,000 streams
+  // writes 20,000 of them: no string of its own each).
+  void streamSample(std::string_view name, double value, const stream_bridge::StreamView& st) {
+    out_ += name;
+    out_ += "{machine_guid=\"";
+    appendEscapedLabel(out_, st.machineGuid);
+    out_ += "\",hostname=\"";
+    appendEscapedLabel(out_, st.hostname);
+    out_ += "\"}";
+    appendValue(value);
+  }
+  void reserve(size_t bytes) { out_.reserve(bytes); }
+  void append(std::string_view text) { out_ += text; }
   std::string take() { return std::move(out_); }
 
  private:
+  void appendValue(double value) {
+    // The shortest text that reads back as the same double (to_chars): counts print as integers,
+    // at a fraction of printf's cost (a scrape at 10,000 streams prints 20,000 values).
+    char buf[64];
+    buf[0] = ' ';
+    const auto end = std::to_chars(buf + 1, buf + sizeof buf - 1, value).ptr;
+    *end = '\n';
+    out_.append(buf, end + 1);
+  }
   std::string out_;
 };
 
@@ -55,6 +82,8 @@ class Exposition {
 std::string renderMetrics(const SurfaceSnapshot& s) {
   Exposition e;
   const auto stats = gatewayStatistics();
+  // About 110 bytes a stream and family: sized once instead of doubling through megabytes.
+  e.reserve(16384 + s.streams.size() * 240);
   for (size_t row = 0; row < stats.size(); ++row) {
     const auto& stat = stats[row];
     if (stat.metric.empty()) continue;  // an `aclk-state` counter only
@@ -66,12 +95,12 @@ std::string renderMetrics(const SurfaceSnapshot& s) {
       continue;
     }
     for (const auto& st : s.streams) {
-      e.sample(stat.metric, static_cast<double>(st.*stat.perStream),
-               "machine_guid=\"" + escapeLabel(st.machineGuid) + "\",hostname=\"" +
-                   escapeLabel(st.hostname) + "\"");
+      e.streamSample(stat.metric, static_cast<double>(st.*stat.perStream), st);
     }
   }
-  return e.take() + s.queryMetrics + s.alertMetrics;
+  e.append(s.queryMetrics);
+  e.append(s.alertMetrics);
+  return e.take();
 }
 
 }  // namespace aclkd::daemon

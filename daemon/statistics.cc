@@ -187,7 +187,7 @@ constexpr Statistic kStatistics[] = {
      .stateKey = "stream-attach-waits", .fromBridge = &BridgeCounters::attachWaits},
     {.metric = "aclkd_stream_views_late_total",
      .help = "Answers for which a stream loop was too busy to hand over its streams' views in "
-             "time (2 s for aclkctl, 20 ms for HTTP): that loop's streams are shown as of its "
+             "time (2 s for aclkctl, 5 ms for HTTP): that loop's streams are shown as of its "
              "last answer. aclkd_streams stays exact.",
      .stateKey = "stream-views-late", .fromBridge = &BridgeCounters::viewsLate},
     {.metric = "aclkd_function_results_stray_total",

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/thread_priority.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
 
@@ -78,7 +79,10 @@ std::unique_ptr<StateStore> StateStore::open(const Options& options, std::string
     return nullptr;
   }
   for (const auto& [guid, rec] : store->loaded_.nodeIds) store->nodeIds_[guid] = rec;
-  store->writer_ = std::thread([s = store.get()] { s->writerLoop(); });
+  store->writer_ = std::thread([s = store.get()] {
+    runAsBulkThread();  // bulk work: common/thread_priority.h
+    s->writerLoop();
+  });
   return store;
 }
 

@@ -107,6 +107,7 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
     n.info.hostname = request.hostname;
     n.info.agentVersion = request.version;
     n.info.hops = request.hops;
+    if (!n.info.live) ++liveNodes_;
     n.info.live = true;
     n.info.system = systemInfoFromRequest(request);
     n.info.infoVersion++;
@@ -166,6 +167,7 @@ void NodeRegistry::detach(Node& n) {
     std::lock_guard lock(mutex_);
     n.attached = false;
     n.awaitingLabels = false;
+    if (n.info.live) --liveNodes_;
     n.info.live = false;
     n.disconnectedAt = clock_();
     n.functions.clear();  // a stream's functions go with it
@@ -222,7 +224,7 @@ void NodeRegistry::cleanupEphemeral(std::time_t after) {
       const Node& n = *it->second;
       if (n.ephemeral && !n.attached && n.disconnectedAt != 0 && now - n.disconnectedAt >= after) {
         if (store_) store_->removeNode(it->first);
-        it = nodes_.erase(it);
+        it = eraseNode(it);
         removed = true;
       } else {
         ++it;
@@ -230,6 +232,14 @@ void NodeRegistry::cleanupEphemeral(std::time_t after) {
     }
   }
   if (removed) notify();
+}
+
+std::map<std::string, std::unique_ptr<NodeRegistry::Node>>::iterator NodeRegistry::eraseNode(
+    std::map<std::string, std::unique_ptr<Node>>::iterator it) {
+  const Node& n = *it->second;
+  definedContexts_ -= n.definedContexts;
+  if (n.info.live) --liveNodes_;
+  return nodes_.erase(it);
 }
 
 std::vector<aclk::RelayedNode> NodeRegistry::relayedNodes() {

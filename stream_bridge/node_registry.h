@@ -194,6 +194,13 @@ class NodeRegistry : public aclk::NodeRelaySource {
   std::shared_ptr<store::StateStore> store_;              // guarded by mutex_
   std::vector<std::string> queuedSaves_;                  // machine GUIDs; guarded by mutex_
   uint64_t duplicateStreams_ = 0;                         // guarded by mutex_
+  // totals() and liveCount() without a walk: /metrics at 10,000 nodes walked 3 million contexts
+  // under the lock on every scrape. Kept where a node goes live or not, a context becomes
+  // defined (refreshContext, the store's restore) and a node is erased (eraseNode).
+  size_t liveNodes_ = 0;        // guarded by mutex_
+  size_t definedContexts_ = 0;  // guarded by mutex_
+  std::map<std::string, std::unique_ptr<Node>>::iterator eraseNode(
+      std::map<std::string, std::unique_ptr<Node>>::iterator it);
   std::atomic<uint64_t> churn_{0};
   std::map<std::string, std::time_t> duplicateWarnedAt_;  // guarded by mutex_
 };

@@ -118,6 +118,10 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
         def.latest = pools_->shapes.id(shape);
         def.priority = saturate32(sc.priority);
         Context& c = n.contexts.get(id);
+        if (!c.defined()) {
+          ++n.definedContexts;
+          ++definedContexts_;
+        }
         n.contexts.update(c, [&](ContextDef& d) { d = def; });
         c.hasShape = true;
         c.first = saturate32(sc.firstEntry);
@@ -269,7 +273,7 @@ std::vector<std::string> NodeRegistry::removeStaleNodes(const std::string& which
       if (unregister) {
         spdlog::info("STREAM: {} removed by remove-stale-node", who);
         if (store_) store_->removeNode(guid);
-        it = nodes_.erase(it);
+        it = eraseNode(it);
         removed = true;
         out.push_back(who + " has been unregistered");
         continue;

@@ -33,7 +33,7 @@ bool sameContent(const NodeRegistry::Pools& pools, const ContextContent& a,
 // Recomputes one context from its relayed charts; marks it dirty with a new version when what
 // the cloud sees of it changed.
 void refreshContext(NodeRegistry::Node& node, NodeRegistry::Pools& pools, TextId ctxId,
-                    uint64_t now) {
+                    uint64_t now, size_t& definedTotal) {
   Context& cur = node.contexts.get(ctxId);
   const bool fresh = !cur.defined();
   ContextContent next;
@@ -72,6 +72,8 @@ void refreshContext(NodeRegistry::Node& node, NodeRegistry::Pools& pools, TextId
     cur.last = next.last;
   };
   if (fresh) {
+    ++node.definedContexts;
+    ++definedTotal;
     take();
     cur.version = saturate32(now);
     markChanged(node, cur);
@@ -185,11 +187,11 @@ void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
   if (oldContext != contextId) {
     if (oldContext != kNone) {
       node_.removeChart(node_.contexts.get(oldContext), id);
-      refreshContext(node_, pools, oldContext, now);
+      refreshContext(node_, pools, oldContext, now, registry_.definedContexts_);
     }
     node_.addChart(node_.contexts.get(contextId), id);
   }
-  refreshContext(node_, pools, contextId, now);
+  refreshContext(node_, pools, contextId, now, registry_.definedContexts_);
   registry_.queueSave(node_);
 }
 
@@ -241,7 +243,7 @@ void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_
   c->last = std::max(c->last, saturate32(lastEntry));
   auto& pools = *registry_.pools_;
   refreshContext(node_, pools, pools.shapeOf(node_.charts.def(*c)).contextId,
-                 static_cast<uint64_t>(registry_.clock_()));
+                 static_cast<uint64_t>(registry_.clock_()), registry_.definedContexts_);
   registry_.queueSave(node_);
 }
 
@@ -257,7 +259,8 @@ void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) 
   c->last = std::max(c->last, t);
   if (c->first == 0) {
     c->first = t;
-    refreshContext(node_, pools, pools.shapeOf(node_.charts.def(*c)).contextId, now_);
+    refreshContext(node_, pools, pools.shapeOf(node_.charts.def(*c)).contextId, now_,
+                   registry_.definedContexts_);
     registry_.queueSave(node_);
   }
   if (sampled_.size() == sampled_.capacity()) {

@@ -68,20 +68,12 @@ std::vector<NodeView> NodeRegistry::nodes() const {
 
 size_t NodeRegistry::liveCount() const {
   std::lock_guard lock(mutex_);
-  size_t live = 0;
-  for (const auto& [guid, n] : nodes_) live += n->info.live ? 1 : 0;
-  return live;
+  return liveNodes_;
 }
 
 NodeRegistry::Totals NodeRegistry::totals() const {
   std::lock_guard lock(mutex_);
-  Totals t;
-  t.nodes = nodes_.size();
-  for (const auto& [guid, n] : nodes_) {
-    t.live += n->info.live ? 1 : 0;
-    for (const auto& c : n->contexts) t.contexts += c.defined() ? 1 : 0;
-  }
-  return t;
+  return {nodes_.size(), liveNodes_, definedContexts_};
 }
 
 }  // namespace aclkd::stream_bridge

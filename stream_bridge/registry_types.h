@@ -167,6 +167,7 @@ struct NodeRegistry::Node {
   uint32_t chartsHint = 0;    // charts at the host's last connection, from the state store
   HostTable<ChartDef, Chart> charts;        // by chart id
   HostTable<ContextDef, Context> contexts;  // by context id
+  uint32_t definedContexts = 0;  // of `contexts`: defined() (NodeRegistry::definedContexts_)
   // (context, chart) for each chart of a context after its first (Context::chart), sorted: a
   // few per host.
   std::vector<std::pair<TextId, TextId>> moreCharts;

@@ -169,26 +169,45 @@ void StreamConnection::onRequest(const std::string& rest) {
 // A child that reconnects after a drop can be faster than the close of its previous stream,
 // which that stream's loop handles in its turn (in a reconnect storm, behind other children's
 // definition bursts): the registry still has the host attached. Refused ("already streaming"), a
-// Netdata child waits before it tries again, and the storm lasts longer. So the front loop asks
-// again every 100 ms for up to 5 s (kAttachTries; 2 s left 4 of 10,000 children refused in a
-// measured storm), and only then takes the request for what it
-// is: a second live stream of the machine GUID (a cloned child, or two parents relaying it),
+// Netdata child waits before it tries again, and the storm lasts longer. So the request waits for
+// that close, up to 5 s (kAttachWait; 2 s left 4 of 10,000 children refused in a measured
+// storm): the close wakes it (Impl::waitForHost), and a check every second covers a close that
+// came between the refused attach and the registration. Only then is the request taken for what
+// it is: a second live stream of the machine GUID (a cloned child, or two parents relaying it),
 // refused and noted by the registry.
 void StreamConnection::attachHost(const std::string& rest) {
   const auto conf = server_.currentConf();
-  const bool lastTry = attachTries_ >= kAttachTries;
+  const auto now = SteadyClock::now();
+  const bool lastTry = attachTries_ > 0 && now - attachWaitSince_ >= kAttachWait;
   host_ = server_.registry->attach(request_, conf->policy(request_.apiKey, request_.machineGuid),
                                    peer_, lastTry);
   if (!host_ && !lastTry) {
-    // The request is complete: the handshake timeout (a child that does not send one) is over.
-    if (attachTries_ == 0) disarmTimer();
+    if (attachTries_ == 0) {
+      // The request is complete: the handshake timeout (a child that does not send one) is over.
+      disarmTimer();
+      attachWaitSince_ = now;
+      attachRest_ = rest;
+    }
     ++attachTries_;
+    if (!waitingForHost_) {
+      waitingForHost_ = true;
+      server_.waitForHost(request_.machineGuid, selfPtr(), loop_);
+    }
     if (!attachTimer_) attachTimer_ = std::make_unique<asio::steady_timer>(loop_->io);
-    attachTimer_->expires_after(std::chrono::milliseconds(100));
-    attachTimer_->async_wait([self = selfPtr(), rest](error_code ec) {
-      if (!ec && !self->closed_) self->attachHost(rest);
+    attachTimer_->expires_after(std::min<SteadyClock::duration>(
+        std::chrono::seconds(1), attachWaitSince_ + kAttachWait - now));
+    attachTimer_->async_wait([self = selfPtr()](error_code ec) {
+      // A check that expired as the close woke the attach (hostReleased) is queued with success
+      // all the same: attachDone_ tells it the wait is over (read first: once it is set the
+      // connection may be another loop's, and closed_ that loop's).
+      if (!ec && !self->attachDone_ && !self->closed_) self->attachHost(self->attachRest_);
     });
     return;
+  }
+  attachDone_ = true;  // on the front loop, before any hand-off; never changed again
+  if (waitingForHost_) {
+    waitingForHost_ = false;
+    server_.stopWaitingForHost(request_.machineGuid, this);
   }
   const std::string who = "[receive from [" + peerIp_ + "]:" + request_.hostname + "]";
   if (!host_) {
@@ -201,7 +220,10 @@ void StreamConnection::attachHost(const std::string& rest) {
     server_.warnLimited(peerIp_, "attach-wait",
                         "STREAM " + who + ": the previous stream of '" + request_.machineGuid +
                             "' was still open; the request waited " +
-                            std::to_string(attachTries_ * 100) + " ms for it to close");
+                            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               SteadyClock::now() - attachWaitSince_)
+                                               .count()) +
+                            " ms for it to close");
   }
   attachTimer_.reset();
   forwardTo(host_.get());
@@ -324,10 +346,24 @@ void StreamConnection::handshakeTimedOut() {
        "connection from " + peer_ + " dropped: no complete request within " + period, true);
 }
 
+// The previous stream of the machine GUID closed (Impl::hostReleased): the waiting attach again.
+void StreamConnection::hostReleased() {
+  // A late notice (the attach succeeded or was refused meanwhile): attachDone_ is read first,
+  // since the connection may now be a stream loop's.
+  if (attachDone_ || attachTries_ == 0) return;
+  waitingForHost_ = false;  // the server dropped the entry when it woke this
+  if (closed_) return;
+  attachHost(attachRest_);  // re-arms (and so cancels) the check timer, or resets it
+}
+
 void StreamConnection::close() {
   if (closed_) return;
   closed_ = true;
   disarmTimer();
+  if (waitingForHost_) {
+    waitingForHost_ = false;
+    server_.stopWaitingForHost(request_.machineGuid, this);
+  }
   error_code ec;
   tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
   raw.shutdown(tcp::socket::shutdown_both, ec);
@@ -336,7 +372,10 @@ void StreamConnection::close() {
   if (calls_) calls_->failAll("the stream of " + request_.hostname + " closed before the answer");
   leaveBatch();
   forwardTo(nullptr);
-  host_.reset();  // the host goes offline
+  if (host_) {
+    host_.reset();  // the host goes offline
+    server_.hostReleased(request_.machineGuid);  // a reconnect of it may be waiting
+  }
 }
 
 void serveConnection(StreamServer::Impl& server, tcp::socket socket) {

@@ -31,6 +31,9 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
   virtual void cancelCall(uint64_t id) = 0;
   // Times out what is due; false once no call is in flight.
   virtual bool expireCalls(SteadyClock::time_point now) = 0;
+  // Its handshake waits for the machine GUID's previous stream to close (Impl::waitForHost),
+  // which just closed: the attach is tried again now.
+  virtual void hostReleased() = 0;
 };
 
 // Serves one accepted socket on loop 0 (stream_connection.cc).

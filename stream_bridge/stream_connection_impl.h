@@ -65,6 +65,7 @@ class StreamConnection final : public StreamServer::Impl::Connection, public Esc
   void handOff();
   void onRequest(const std::string& rest);
   void attachHost(const std::string& rest);
+  void hostReleased() override;
   void refuse(const std::string& reply, const std::string& log);
   void drop(const std::string& reason, const std::string& why, bool counted);
   void armTimer(std::chrono::seconds after, void (*fired)(StreamConnection&));
@@ -123,9 +124,13 @@ class StreamConnection final : public StreamServer::Impl::Connection, public Esc
   asio::steady_timer timer_;
   uint64_t timerArm_ = 0;           // see armTimer
   bool handshakeExtended_ = false;  // see handshakeTimedOut
-  static constexpr int kAttachTries = 50;  // 5 s; see attachHost
+  static constexpr auto kAttachWait = std::chrono::seconds(5);  // see attachHost
   int attachTries_ = 0;
+  bool waitingForHost_ = false;  // in Impl::hostWaiters
+  bool attachDone_ = false;      // attached or refused: no check or notice attaches again
   std::unique_ptr<asio::steady_timer> attachTimer_;
+  std::string attachRest_;  // what followed the request while the attach waits
+  SteadyClock::time_point attachWaitSince_{};
   std::vector<char> tlsBuffer_;
   std::string handshake_;
   std::string peer_;

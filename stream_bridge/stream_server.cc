@@ -5,6 +5,7 @@
 #include <future>
 
 #include "common/fail_with.h"
+#include "common/thread_priority.h"
 #include "common/uuid.h"
 #include "stream_bridge/stream_info.h"
 #include "stream_bridge/stream_connection.h"
@@ -206,7 +207,9 @@ bool StreamServer::start(std::string* error) {
   s.scheduleIdentityTick();
   for (auto& loop : s.loops) {
     s.scheduleSweep(*loop);
-    loop->thread = std::thread([&io = loop->io] {
+    const bool streamLoop = loop != s.loops.front();
+    loop->thread = std::thread([&io = loop->io, streamLoop] {
+      if (streamLoop) runAsBulkThread();
       try {
         io.run();
       } catch (const std::exception& e) {
@@ -241,9 +244,12 @@ void StreamServer::setConf(std::shared_ptr<const StreamConf> conf) {
 
 // Views are read on each loop's thread so that no connection changes under the reader. A caller
 // on a thread of its own (a control client) waits up to 2 s for a busy loop. The front loop (the
-// HTTP API, the live channels) waits 20 ms at most: while it waits, no handshake and no other
-// request is served. A loop late for its deadline contributes the views of its last answer
-// (kept per loop), so a scrape during a definition burst is a little stale rather than short.
+// HTTP API, the live channels) waits 5 ms at most: while it waits, no handshake and no other
+// request is served, and a loop busy with a definition burst (it runs at a lower priority,
+// common/thread_priority.h) is late by far more than any wait the front loop can afford. A loop
+// late for its deadline contributes the views of its last answer (kept per loop, and refreshed
+// when the late request is served), so a scrape during a burst is a little stale rather than
+// short.
 std::vector<StreamView> StreamServer::streams() const {
   auto& s = *impl_;
   using Views = std::vector<StreamView>;
@@ -271,7 +277,7 @@ std::vector<StreamView> StreamServer::streams() const {
     asio::post(loop->io, [collect, result] { result->set_value(collect()); });
   }
   const bool onFrontLoop = std::this_thread::get_id() == s.loops[0]->thread.get_id();
-  const auto wait = onFrontLoop ? std::chrono::milliseconds(20) : std::chrono::milliseconds(2000);
+  const auto wait = onFrontLoop ? std::chrono::milliseconds(5) : std::chrono::milliseconds(2000);
   const auto deadline = SteadyClock::now() + wait;
   size_t late = 0;
   size_t stale = 0;
@@ -341,6 +347,39 @@ void StreamServer::Impl::unregisterStream(const std::string& machineGuid, const 
   if (it == streamsByGuid.end()) return;
   const auto held = it->second.connection.lock();
   if (!held || held.get() == c) streamsByGuid.erase(it);
+}
+
+void StreamServer::Impl::waitForHost(const std::string& machineGuid,
+                                     const std::shared_ptr<Connection>& c, Loop* loop) {
+  std::lock_guard lock(mutex);
+  hostWaiters.emplace(machineGuid, StreamEntry{c, loop});
+}
+
+void StreamServer::Impl::stopWaitingForHost(const std::string& machineGuid, const Connection* c) {
+  std::lock_guard lock(mutex);
+  const auto [from, to] = hostWaiters.equal_range(machineGuid);
+  for (auto it = from; it != to; ++it) {
+    const auto held = it->second.connection.lock();
+    if (!held || held.get() == c) {
+      hostWaiters.erase(it);
+      return;
+    }
+  }
+}
+
+void StreamServer::Impl::hostReleased(const std::string& machineGuid) {
+  std::vector<StreamEntry> waiting;
+  {
+    std::lock_guard lock(mutex);
+    const auto [from, to] = hostWaiters.equal_range(machineGuid);
+    for (auto it = from; it != to; ++it) waiting.push_back(it->second);
+    hostWaiters.erase(from, to);
+  }
+  for (auto& w : waiting) {
+    asio::post(w.loop->io, [c = w.connection] {
+      if (auto alive = c.lock()) alive->hostReleased();
+    });
+  }
 }
 
 uint64_t StreamServer::callFunction(const std::string& machineGuid, FunctionCallRequest request,

@@ -174,6 +174,15 @@ struct StreamServer::Impl {
                       Loop* loop);
   void unregisterStream(const std::string& machineGuid, const Connection* c);
   std::map<std::string, StreamEntry> streamsByGuid;  // guarded by mutex
+  // Handshakes waiting for their machine GUID's previous stream to close (attachHost), woken by
+  // that close instead of each asking the registry again every 100 ms: in a storm of 10,000
+  // reconnecting children the polls took the registry's lock up to 100,000 times a second, on
+  // the front loop.
+  void waitForHost(const std::string& machineGuid, const std::shared_ptr<Connection>& c,
+                   Loop* loop);
+  void hostReleased(const std::string& machineGuid);  // each waiter's hostReleased, on its loop
+  void stopWaitingForHost(const std::string& machineGuid, const Connection* c);
+  std::multimap<std::string, StreamEntry> hostWaiters;  // guarded by mutex
   std::map<uint64_t, StreamEntry> callOwners;        // guarded by mutex
   std::atomic<uint64_t> nextCallId{0};
 

@@ -8,6 +8,9 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+
+#include <filesystem>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <netinet/in.h>
@@ -249,6 +252,17 @@ TEST_F(StreamServerTest, ABusyLoopsViewsAreCountedLateAndTheStreamCountStaysExac
   EXPECT_EQ(server_->counters().viewsLate.load(), 1u);
 }
 
+// The stream loops are bulk threads (common/thread_priority.h): SCHED_BATCH, while the front
+// loop, which answers handshakes and HTTP, keeps the default policy.
+TEST_F(StreamServerTest, StreamLoopsRunAsBulkThreadsAndTheFrontLoopDoesNot) {
+  size_t batch = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    const pid_t tid = std::stoi(task.path().filename().string());
+    if (sched_getscheduler(tid) == SCHED_BATCH) ++batch;
+  }
+  EXPECT_EQ(batch, 1u) << "one stream loop (io threads = 1), and no other thread";
+}
+
 // A reconnect storm, in small: the stream loops are busy (here: held), and a new child's
 // handshake is still read, decided and answered, by the front loop.
 TEST_F(StreamServerTest, AHandshakeIsAnsweredWhileTheStreamLoopIsBusy) {
@@ -272,14 +286,47 @@ TEST_F(StreamServerTest, AReconnectWaitsForItsPreviousStreamsCloseInsteadOfBeing
   holdStreamLoop();
   close(first);
   const int again = connectTo(server_->port());
+  const auto asked = std::chrono::steady_clock::now();
   sendAll(again, request(guid));
   std::this_thread::sleep_for(500ms);
-  releaseLoop();  // the stream loop handles the close; the request attaches on its next try
+  releaseLoop();  // the stream loop handles the close, which wakes the waiting request
   EXPECT_NE(reply(again), "") << "accepted, not refused";
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 950ms)
+      << "woken by the close, not by the check a second after the request";
   const auto& c = server_->counters();
   EXPECT_EQ(c.refused.load(), 0u);
   EXPECT_EQ(c.attachWaits.load(), 1u);
   EXPECT_EQ(warnings("was still open; the request waited"), 1u);
+  close(again);
+}
+
+// The close's notice and the once-a-second check can be due together: whichever runs first
+// attaches, and the other must not attach again (it did, and the stream, already its stream
+// loop's, lost its host: a crash in a 10,000-children storm). Here the front loop is held while
+// the close's notice is posted to it and the check expires, so both wait for it together.
+TEST_F(StreamServerTest, ANoticeAndACheckDueTogetherAttachOnce) {
+  const std::string guid = "7e5dc348-e657-11f1-8a35-02fc00000100";
+  const int first = connectTo(server_->port());
+  sendAll(first, request(guid));
+  ASSERT_NE(reply(first), "");
+  holdStreamLoop();
+  close(first);
+  const int again = connectTo(server_->port());
+  sendAll(again, request(guid));
+  holdLoop();  // the request waits: its check is armed, the old stream's close not handled
+  {
+    std::lock_guard lock(mutex_);
+    streamLoop_.wanted = false;  // the close is handled, its notice posted to the held loop
+    changed_.notify_all();
+  }
+  std::this_thread::sleep_for(1200ms);  // and the check expires
+  releaseLoop();
+  ASSERT_NE(reply(again), "") << "accepted";
+  sendAll(again, "CHART system.cpu '' 'CPU' '%' cpu system.cpu line 100 1 '' '' ''\n"
+                 "DIMENSION user '' absolute 1 1 ''\nBEGIN system.cpu\nSET user = 1\nEND\n");
+  std::this_thread::sleep_for(1500ms);  // read by the batch sweep at the latest
+  EXPECT_EQ(server_->streamingCount(), 2u) << "the held stream and the reconnected one";
+  EXPECT_EQ(server_->counters().refused.load(), 0u);
   close(again);
 }
 
