@@ -4,7 +4,9 @@
 // when they connect together. Prints the heap in use (mallinfo2) per host and the resident
 // memory per host after malloc_trim (what the holes between the tables cost), while every
 // stream is live and again once they are all offline, so a change of the registry's layout can
-// be measured in seconds instead of a 1,000-socket run (bench/stream_load.py).
+// be measured in seconds instead of a 1,000-socket run (bench/stream_load.py). The live figure is
+// taken after NodeRegistry::shareTables(), as aclkd's stream server calls it once a burst of
+// definitions is over (a quiet second); `--no-share` measures before it.
 //
 //   build/bin/registry_memory --hosts 1000
 
@@ -64,6 +66,8 @@ int main(int argc, char** argv) {
   size_t piece = 16384;
   app.add_option("--hosts", hosts, "hosts to replay the capture as");
   app.add_option("--piece", piece, "bytes each host is fed at a time, in turn");
+  bool noShare = false;
+  app.add_flag("--no-share", noShare, "measure the live hosts before their tables are shared");
   std::string storePath;
   app.add_option("--store", storePath, "a state store file to mirror the registry into, as aclkd");
   CLI11_PARSE(app, argc, argv);
@@ -136,8 +140,14 @@ int main(int argc, char** argv) {
     h.parser.reset();
     h.escaping.reset();
   }
+  // How long the registry's lock is held for it (the streams' definitions wait that long).
+  const auto shareStart = std::chrono::steady_clock::now();
+  if (!noShare) registry->shareTables();
+  const double shareMs = std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - shareStart).count();
   settle();
   const size_t live = heapInUse();
+  const auto sharing = registry->sharing();
   const size_t residentLive = residentBytes();
   fleet.clear();
   settle();
@@ -145,8 +155,10 @@ int main(int argc, char** argv) {
   const size_t residentOffline = residentBytes();
   std::printf("{\"hosts\": %zu, \"heap_per_live_host_bytes\": %zu, "
               "\"heap_per_offline_host_bytes\": %zu, \"rss_per_live_host_bytes\": %zu, "
-              "\"rss_per_offline_host_bytes\": %zu}\n",
+              "\"rss_per_offline_host_bytes\": %zu, \"chart_sets\": %zu, \"context_sets\": %zu, "
+              "\"own_tables\": %zu, \"share_tables_ms\": %.2f}\n",
               hosts, (live - before) / hosts, (offline - before) / hosts,
-              (residentLive - residentBefore) / hosts, (residentOffline - residentBefore) / hosts);
+              (residentLive - residentBefore) / hosts, (residentOffline - residentBefore) / hosts,
+              sharing.chartSets, sharing.contextSets, sharing.ownTables, shareMs);
   return 0;
 }

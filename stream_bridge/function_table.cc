@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace aclkd::stream_bridge {
 
 bool FunctionTable::declare(std::string_view chartId, const FunctionDeclaration& f, bool* full) {
@@ -16,23 +18,29 @@ bool FunctionTable::declare(std::string_view chartId, const FunctionDeclaration&
     it->second.name = std::string(f.name);
   }
   DeclaredFunction& d = it->second;
-  const DeclaredFunction before = d;
+  const int timeoutSeconds = f.timeoutSeconds > 0 ? f.timeoutSeconds : kDefaultTimeoutSeconds;
+  const int priority = f.priority > 0 ? f.priority : kDefaultPriority;
+  bool changed = d.help != f.help || d.tags != f.tags || d.timeoutSeconds != timeoutSeconds ||
+                 d.access != f.access || d.priority != priority || d.version != f.version ||
+                 d.name.empty();
   d.help = std::string(f.help);
   d.tags = std::string(f.tags);
-  d.timeoutSeconds = f.timeoutSeconds > 0 ? f.timeoutSeconds : kDefaultTimeoutSeconds;
+  d.timeoutSeconds = timeoutSeconds;
   d.access = f.access;
   d.accessKnown = f.accessKnown;
-  d.priority = f.priority > 0 ? f.priority : kDefaultPriority;
+  d.priority = priority;
   d.version = f.version;
   if (chartId.empty()) {
+    changed = changed || !d.global;
     d.global = true;
   } else {
-    d.charts.emplace(chartId);
+    const auto at = std::lower_bound(d.charts.begin(), d.charts.end(), chartId);
+    if (at == d.charts.end() || *at != chartId) {
+      d.charts.emplace(at, chartId);
+      changed = true;
+    }
   }
-  return d.help != before.help || d.tags != before.tags || d.timeoutSeconds != before.timeoutSeconds ||
-         d.access != before.access || d.priority != before.priority ||
-         d.version != before.version || d.global != before.global ||
-         d.charts.size() != before.charts.size() || before.name.empty();
+  return changed;
 }
 
 bool FunctionTable::remove(std::string_view chartId, std::string_view name) {
@@ -43,8 +51,8 @@ bool FunctionTable::remove(std::string_view chartId, std::string_view name) {
     return true;
   }
   auto& charts = it->second.charts;
-  const auto chart = charts.find(std::string(chartId));
-  if (chart == charts.end()) return false;
+  const auto chart = std::lower_bound(charts.begin(), charts.end(), chartId);
+  if (chart == charts.end() || *chart != chartId) return false;
   charts.erase(chart);
   if (charts.empty() && !it->second.global) functions_.erase(it);
   return true;

@@ -3,7 +3,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +22,9 @@ struct DeclaredFunction {
   int priority = 100;       // Netdata's default priority
   uint32_t version = 0;
   bool global = false;         // declared with GLOBAL
-  std::set<std::string> charts;  // the charts of a chart-scoped declaration
+  // The charts of a chart-scoped declaration, sorted. A vector: 1.37 declares `processes` on
+  // every apps chart of a live host, and a tree's node per chart cost that host 3 KB.
+  std::vector<std::string> charts;
 };
 
 // The functions one live stream declared: metadata, like its charts, and gone with the stream.

@@ -2,36 +2,24 @@
 
 #include <algorithm>
 #include <map>
-#include <tuple>
 
 #include "stream_bridge/registry_types.h"
 
 #include <spdlog/spdlog.h>
 
 namespace aclkd::stream_bridge {
-namespace {
 
-bool sameContent(const NodeRegistry::Pools& pools, const Context& a, const Context& b) {
-  const auto shape = [&](const Context& c) {
-    const ChartShape& s = pools.shapeOf(c);
-    return std::tie(s.title, s.units, s.family, s.chartType);
-  };
-  return shape(a) == shape(b) && a.priority == b.priority && a.first == b.first &&
-         a.last == b.last && a.deleted == b.deleted;
-}
-
-}  // namespace
-
-ContextRecord contextRecord(const NodeRegistry::Pools& pools, const Context& c) {
-  const ChartShape& latest = pools.shapeOf(c);
+ContextRecord contextRecord(const NodeRegistry::Pools& pools, const ContextDef& def,
+                            const Context& c) {
+  const ChartShape& latest = pools.shapes[def.latest];
   ContextRecord e;
-  e.id = std::string(pools.text(c.id));
+  e.id = std::string(pools.text(def.id));
   e.version = c.version;
   e.firstEntry = c.first;
   e.lastEntry = c.last;
   e.deleted = c.deleted;
   e.title = std::string(latest.title);
-  e.priority = c.priority;
+  e.priority = def.priority;
   e.chartType = std::string(latest.chartType);
   e.units = std::string(latest.units);
   e.family = std::string(latest.family);
@@ -108,7 +96,7 @@ std::unique_ptr<NodeRegistry::Stream> NodeRegistry::attach(const StreamRequest& 
   {
     std::lock_guard lock(mutex_);
     auto& slot = nodes_[request.machineGuid];
-    if (!slot) slot = std::make_unique<Node>(pools_->texts);
+    if (!slot) slot = std::make_unique<Node>(*pools_);
     Node& n = *slot;
     if (n.attached) {
       if (noteDuplicate) noteDuplicateStream(n, peer);
@@ -188,20 +176,43 @@ void NodeRegistry::detach(Node& n) {
     std::map<TextId, uint32_t> lastOf;
     for (const auto& chart : n.charts) {
       if (!chart.relayed) continue;
-      auto& l = lastOf[pools_->shapeOf(chart).contextId];
+      auto& l = lastOf[pools_->shapeOf(n.charts.def(chart)).contextId];
       l = std::max(l, chart.last);
     }
     for (auto& c : n.contexts) {
       if (!c.defined() || c.deleted || c.last != 0) continue;
-      const auto it = lastOf.find(c.id);
+      const auto it = lastOf.find(n.contexts.keyOf(c));
       c.last = it != lastOf.end() && it->second ? it->second : saturate32(int64_t{clock_()});
       c.version = nextVersion(c.version, static_cast<uint64_t>(clock_()));
       markChanged(n, c);
     }
+    // Offline, its definitions are final until it returns.
+    n.charts.share();
+    n.contexts.share();
     n.infoUnsaved = true;
     queueSave(n);
   }
   notify();
+}
+
+void NodeRegistry::shareTables() {
+  std::lock_guard lock(mutex_);
+  for (auto& [guid, n] : nodes_) {
+    n->charts.share();
+    n->contexts.share();
+  }
+}
+
+NodeRegistry::Sharing NodeRegistry::sharing() const {
+  std::lock_guard lock(mutex_);
+  Sharing s;
+  s.chartSets = pools_->chartSets.size();
+  s.contextSets = pools_->contextSets.size();
+  for (const auto& [guid, n] : nodes_) {
+    s.ownTables += (n->charts.isShared() || n->charts.size() == 0 ? 0 : 1) +
+                   (n->contexts.isShared() || n->contexts.size() == 0 ? 0 : 1);
+  }
+  return s;
 }
 
 void NodeRegistry::cleanupEphemeral(std::time_t after) {
@@ -268,10 +279,11 @@ aclk::ContextBatch NodeRegistry::contextsSnapshot(const std::string& machineGuid
   aclk::ContextBatch batch;
   auto it = nodes_.find(machineGuid);
   if (it == nodes_.end()) return batch;
+  const auto& contexts = it->second->contexts;
   for (auto& c : it->second->contexts) {
     c.dirty = false;
     if (!c.defined() || c.deleted) continue;
-    batch.contexts.push_back(contextRecord(*pools_, c));
+    batch.contexts.push_back(contextRecord(*pools_, contexts.def(c), c));
     batch.versionHash += versionHashOf(c.version, c.first, c.last);
   }
   return batch;
@@ -282,255 +294,17 @@ std::optional<aclk::ContextBatch> NodeRegistry::contextsUpdates(const std::strin
   auto it = nodes_.find(machineGuid);
   if (it == nodes_.end()) return std::nullopt;
   aclk::ContextBatch batch;
+  const auto& contexts = it->second->contexts;
   for (auto& c : it->second->contexts) {
     if (!c.defined()) continue;
     if (c.dirty) {
-      batch.contexts.push_back(contextRecord(*pools_, c));
+      batch.contexts.push_back(contextRecord(*pools_, contexts.def(c), c));
       c.dirty = false;
     }
     if (!c.deleted) batch.versionHash += versionHashOf(c.version, c.first, c.last);
   }
   if (batch.contexts.empty()) return std::nullopt;
   return batch;
-}
-
-// ---- Stream ---------------------------------------------------------------------------------
-
-namespace {
-
-// Recomputes one context from its relayed charts; marks it dirty with a new version when what
-// the cloud sees of it changed.
-void refreshContext(NodeRegistry::Node& node, const NodeRegistry::Pools& pools, TextId ctxId,
-                    uint64_t now, size_t& definedTotal) {
-  Context& cur = node.contexts.get(ctxId);
-  const bool fresh = !cur.defined();
-  Context next;
-  const Chart* latest = nullptr;
-  uint32_t last = 0;
-  uint32_t first = 0;
-  node.forEachChart(cur, [&](TextId id) {
-    const Chart* chart = node.charts.find(id);
-    if (!chart || !chart->relayed) return;
-    const ChartShape& shape = pools.shapeOf(*chart);
-    if (shape.contextId != ctxId) return;
-    const uint32_t prio = saturate32(shape.priority);
-    next.priority = latest ? std::min(next.priority, prio) : prio;
-    if (!latest || chart->definedAt > latest->definedAt) latest = chart;
-    if (chart->first != 0) first = first == 0 ? chart->first : std::min(first, chart->first);
-    last = std::max(last, chart->last);
-  });
-  if (!latest) {
-    if (!fresh && !cur.deleted) {
-      cur.deleted = true;
-      cur.version = nextVersion(cur.version, now);
-      markChanged(node, cur);
-    }
-    return;
-  }
-  next.latest = latest->shape;
-  next.first = first != 0 ? first : saturate32(now);
-  next.last = node.attached ? 0 : last;
-  if (fresh) {
-    ++node.definedContexts;
-    ++definedTotal;
-    cur.latest = next.latest;
-    cur.priority = next.priority;
-    cur.first = next.first;
-    cur.last = next.last;
-    cur.version = saturate32(now);
-    markChanged(node, cur);
-    return;
-  }
-  // Keep the earliest first entry ever seen: history does not shrink while connected.
-  if (cur.first != 0 && cur.first < next.first) next.first = cur.first;
-  if (sameContent(pools, cur, next)) return;
-  cur.latest = next.latest;
-  cur.priority = next.priority;
-  cur.first = next.first;
-  cur.last = next.last;
-  cur.deleted = false;
-  cur.version = nextVersion(cur.version, now);
-  markChanged(node, cur);
-}
-
-}  // namespace
-
-NodeRegistry::Stream::~Stream() {
-  {
-    // The last sample times kept on the stream go back into the table for the disconnect.
-    std::lock_guard lock(registry_.mutex_);
-    for (const auto& s : sampled_) {
-      if (Chart* c = node_.charts.find(s.text())) c->last = std::max(c->last, s.last);
-    }
-  }
-  registry_.detach(node_);
-}
-
-void NodeRegistry::Stream::refreshClock() { now_ = saturate32(int64_t{registry_.clock_()}); }
-
-size_t NodeRegistry::Stream::findSampled(std::string_view chartId) const {
-  for (size_t i = 0; i < sampled_.size(); ++i) {
-    if (sampled_[i].is(chartId)) return i;
-  }
-  return sampled_.size();
-}
-
-const std::string& NodeRegistry::Stream::machineGuid() const { return node_.info.machineGuid; }
-
-void NodeRegistry::Stream::onClaimedId(std::string_view, std::string_view claimId) {
-  std::lock_guard lock(registry_.mutex_);
-  node_.claimId = std::string(claimId);
-}
-
-void NodeRegistry::Stream::onHostLabel(std::string_view name, std::string_view value,
-                                       uint32_t) {
-  pendingHostLabels_.emplace_back(std::string(name), std::string(value));
-}
-
-void NodeRegistry::Stream::settle() {
-  if (!node_.awaitingLabels) return;  // written on this stream's thread only
-  {
-    std::lock_guard lock(registry_.mutex_);
-    node_.awaitingLabels = false;
-  }
-  registry_.notify();
-}
-
-void NodeRegistry::Stream::onHostLabelsCommit() {
-  bool changed = false;
-  {
-    std::lock_guard lock(registry_.mutex_);
-    Labels labels;
-    for (const auto& [k, v] : pendingHostLabels_) {
-      labels.emplace_back(registry_.intern(k), registry_.intern(v));
-    }
-    changed = node_.awaitingLabels;  // the node is complete now: the link may see it
-    node_.awaitingLabels = false;
-    if (labels != node_.hostLabels) {
-      node_.hostLabels = std::move(labels);
-      node_.info.infoVersion++;
-      node_.infoUnsaved = true;
-      registry_.queueSave(node_);
-      changed = true;
-    }
-  }
-  decltype(pendingHostLabels_)().swap(pendingHostLabels_);  // released: labels are rare
-  if (changed) registry_.notify();
-}
-
-void NodeRegistry::Stream::onChart(const ChartDefinition& d) {
-  settle();  // a child that sends no host labels is complete at its first chart
-  std::lock_guard lock(registry_.mutex_);
-  auto& r = registry_;
-  auto& pools = *r.pools_;
-  const TextId id = pools.texts.intern(d.id);
-  if (!d.plugin.empty()) {
-    const std::pair collector{r.intern(d.plugin), r.intern(d.module)};
-    if (std::find(node_.collectors.begin(), node_.collectors.end(), collector) ==
-        node_.collectors.end()) {
-      node_.collectors.push_back(collector);
-    }
-  }
-  const TextId contextId = pools.texts.intern(d.context);
-  ChartShape shape{r.intern(d.name),  r.intern(d.title),   r.intern(d.units),
-                   r.intern(d.family), pools.text(contextId), r.intern(d.chartType),
-                   contextId,          d.priority};
-  Chart& c = node_.charts.get(id);
-  const TextId oldContext = c.shape != kNone ? pools.shapeOf(c).contextId : kNone;
-  c.shape = pools.shapes.id(shape);
-  c.definedAt = ++node_.definitions;
-  r.churn_.fetch_add(1, std::memory_order_relaxed);
-  // Netdata 1.37's rule: the chart is sent when its id or its name matches.
-  c.relayed = node_.sendCharts.matches(d.id) || (!d.name.empty() && node_.sendCharts.matches(d.name));
-  const auto now = static_cast<uint64_t>(r.clock_());
-  if (oldContext != contextId) {
-    if (oldContext != kNone) {
-      node_.removeChart(node_.contexts.get(oldContext), id);
-      refreshContext(node_, pools, oldContext, now, registry_.definedContexts_);
-    }
-    node_.addChart(node_.contexts.get(contextId), id);
-  }
-  refreshContext(node_, pools, contextId, now, registry_.definedContexts_);
-  registry_.queueSave(node_);
-}
-
-void NodeRegistry::Stream::onChartLabel(std::string_view, std::string_view name,
-                                        std::string_view value, uint32_t) {
-  pendingChartLabels_.emplace_back(std::string(name), std::string(value));
-}
-
-void NodeRegistry::Stream::onChartLabelsCommit(std::string_view chartId) {
-  std::lock_guard lock(registry_.mutex_);
-  if (Chart* c = node_.charts.find(chartId)) {
-    auto& pools = *registry_.pools_;
-    node_.chartLabels -= std::min(node_.chartLabels, pools.labels[c->labels].size());
-    Labels labels;
-    for (const auto& [k, v] : pendingChartLabels_) {
-      labels.emplace_back(registry_.intern(k), registry_.intern(v));
-    }
-    c->labels = pools.labels.id(std::move(labels));
-    node_.chartLabels += pools.labels[c->labels].size();
-  }
-  pendingChartLabels_.clear();
-}
-
-void NodeRegistry::Stream::onDimension(std::string_view chartId, const DimensionDefinition& dim) {
-  std::lock_guard lock(registry_.mutex_);
-  Chart* c = node_.charts.find(chartId);
-  if (!c) return;
-  auto& pools = *registry_.pools_;
-  const auto id = registry_.intern(dim.id);
-  const DimSet& current = pools.dims[c->dims];
-  if (std::binary_search(current.begin(), current.end(), id)) return;
-  DimSet dims = current;
-  dims.insert(std::lower_bound(dims.begin(), dims.end(), id), id);
-  c->dims = pools.dims.id(std::move(dims));
-}
-
-void NodeRegistry::Stream::onVariable(std::string_view, std::string_view, std::string_view) {}
-
-void NodeRegistry::Stream::onChartDefinitionEnd(std::string_view chartId, int64_t firstEntry,
-                                                int64_t lastEntry, int64_t) {
-  std::lock_guard lock(registry_.mutex_);
-  Chart* c = node_.charts.find(chartId);
-  if (!c) return;
-  const uint32_t first = saturate32(firstEntry);
-  if (first > 0 && (c->first == 0 || first < c->first)) c->first = first;
-  c->last = std::max(c->last, saturate32(lastEntry));
-  auto& pools = *registry_.pools_;
-  refreshContext(node_, pools, pools.shapeOf(*c).contextId,
-                 static_cast<uint64_t>(registry_.clock_()), registry_.definedContexts_);
-  registry_.queueSave(node_);
-}
-
-void NodeRegistry::Stream::onSamples(std::string_view chartId, int64_t endTime) {
-  if (sampleCached(chartId, endTime)) return;
-  // A chart's first sample on this stream: the shared table learns it, then the stream keeps it.
-  std::lock_guard lock(registry_.mutex_);
-  auto& pools = *registry_.pools_;
-  now_ = saturate32(int64_t{registry_.clock_()});
-  Chart* c = node_.charts.find(chartId);
-  if (!c) return;
-  const uint32_t t = endTime > 0 ? saturate32(endTime) : now_;
-  c->last = std::max(c->last, t);
-  if (c->first == 0) {
-    c->first = t;
-    refreshContext(node_, pools, pools.shapeOf(*c).contextId, now_, registry_.definedContexts_);
-    registry_.queueSave(node_);
-  }
-  if (sampled_.size() == sampled_.capacity()) {
-    // Room for every chart the host has defined by now (nearly all of them once samples flow):
-    // doubling from the first sample's few left up to half of the list unused for good.
-    sampled_.reserve(std::max(node_.charts.size(), sampled_.size() + sampled_.size() / 8 + 4));
-  }
-  cursor_ = static_cast<uint32_t>(sampled_.size());
-  const std::string& id = pools.texts.text(c->id);  // interned: outlives the stream
-  sampled_.push_back({id.data(), static_cast<uint32_t>(id.size()), t});
-}
-
-void NodeRegistry::Stream::onReplicationEnd(std::string_view chartId, int64_t firstEntry,
-                                            int64_t lastEntry) {
-  onChartDefinitionEnd(chartId, firstEntry, lastEntry, 0);
 }
 
 }  // namespace aclkd::stream_bridge

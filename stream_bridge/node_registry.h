@@ -81,6 +81,20 @@ class NodeRegistry : public aclk::NodeRelaySource {
   std::unique_ptr<Stream> attach(const StreamRequest& request, const HostPolicy& policy,
                                  const std::string& peer, bool noteDuplicate = true);
 
+  // Gives every host's chart and context tables whose definitions are its own (a host copies
+  // them while it defines, or diverges) back to the shared sets: a host then holds only its own
+  // times and flags. The stream server calls it once a burst of definitions is over (a quiet
+  // second); a host's disconnect does it for that host. See stream_bridge/host_table.h.
+  void shareTables();
+  // How the hosts' tables share their definitions: the distinct chart and context row sets held,
+  // and the tables that are their host's own copy (not shared yet).
+  struct Sharing {
+    size_t chartSets = 0;
+    size_t contextSets = 0;
+    size_t ownTables = 0;
+  };
+  Sharing sharing() const;
+
   // Ephemeral hosts that have been offline longer than `after` are forgotten (here, in the
   // store, and, through the link, in the cloud).
   void cleanupEphemeral(std::time_t after);

@@ -84,7 +84,7 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
     for (auto& sn : state.nodes) {
       auto& slot = nodes_[sn.machineGuid];
       if (slot) continue;
-      slot = std::make_unique<Node>(pools_->texts);
+      slot = std::make_unique<Node>(*pools_);
       Node& n = *slot;
       n.info.machineGuid = sn.machineGuid;
       n.info.hostname = sn.hostname;
@@ -113,13 +113,17 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
                                intern(sc.chartType),
                                id,
                                static_cast<int64_t>(saturate32(sc.priority))};
+        ContextDef def;
+        def.id = id;
+        def.latest = pools_->shapes.id(shape);
+        def.priority = saturate32(sc.priority);
         Context& c = n.contexts.get(id);
         if (!c.defined()) {
           ++n.definedContexts;
           ++definedContexts_;
         }
-        c.latest = pools_->shapes.id(shape);
-        c.priority = saturate32(sc.priority);
+        n.contexts.update(c, [&](ContextDef& d) { d = def; });
+        c.hasShape = true;
         c.first = saturate32(sc.firstEntry);
         c.last = saturate32(sc.lastEntry);
         c.version = saturate32(sc.version);
@@ -127,6 +131,7 @@ void NodeRegistry::restoreFrom(std::shared_ptr<store::StateStore> store) {
         c.dirty = false;
         ++contexts;
       }
+      n.contexts.share();
     }
     store_ = store;
   }
@@ -233,7 +238,7 @@ void NodeRegistry::saveLocked(Node& n) {
     if (!c) continue;
     c->unsaved = false;
     if (!c->defined()) continue;
-    store_->putContext(n.info.machineGuid, contextRecord(*pools_, *c));
+    store_->putContext(n.info.machineGuid, contextRecord(*pools_, n.contexts.def(*c), *c));
   }
   releaseUnsaved(n);
 }

@@ -44,7 +44,7 @@ std::vector<NodeView> NodeRegistry::nodes() const {
     v.charts = n.charts.size();
     for (const auto& c : n.charts) {
       v.relayedCharts += c.relayed ? 1 : 0;
-      v.dimensions += pools_->dims[c.dims].size();
+      v.dimensions += pools_->dims[n.charts.def(c).dims].size();
     }
     for (const auto& c : n.contexts) v.contexts += c.defined() ? 1 : 0;
     v.hostLabels = n.hostLabels.size();

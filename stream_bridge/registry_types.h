@@ -1,10 +1,12 @@
 #pragma once
 
-// The registry's per-host tables, shared by node_registry.cc (the stream's events) and
-// node_registry_store.cc (what the state store keeps of them). Internal to stream_bridge/.
+// The registry's per-host tables, shared by node_registry.cc (hosts and the link's side),
+// node_registry_stream.cc (the stream's events), node_registry_store.cc (what the state store
+// keeps of them) and node_registry_views.cc. Internal to stream_bridge/.
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <string>
@@ -14,17 +16,22 @@
 #include <vector>
 
 #include "stream_bridge/function_table.h"
+#include "stream_bridge/host_table.h"
 #include "stream_bridge/node_registry.h"
+#include "stream_bridge/registry_pools.h"
 
 namespace aclkd::stream_bridge::registry {
 
-// The per-host tables hold 32-bit ids instead of views and pointers. A fleet repeats the same
-// charts on every node, so what is shared (names, chart definitions, dimension and label sets)
-// lives once per registry in the pools below and a host keeps only its ids and its own state
-// (times, flags): 28 bytes a chart and 32 a context, against 64 and 72 with views and pointers
-// (docs/benchmarks.md, "Memory").
-using TextId = uint32_t;
-inline constexpr uint32_t kNone = UINT32_MAX;
+// The per-host tables hold 32-bit ids instead of views and pointers, and a host keeps only what
+// is its own. A fleet repeats the same charts on every node: a chart's id, shape, dimension set
+// and label set, and a context's id, latest shape, first chart and priority are the same on
+// every host of a kind. Those parts are pooled once per registry as definitions (ChartDef,
+// ContextDef, each a 32-bit id in a DefPool), a host table's list of them is a set shared by
+// the hosts that have the same rows (HostTable, host_table.h), and a host keeps only what
+// differs between hosts: times, versions and flags, 12 bytes a chart and 16 a context (against
+// 28 and 32 with every part in every host's row; docs/benchmarks.md, "Memory"). Definitions are
+// never freed, as the texts and shapes they refer to; a fleet's are few (one per chart kind and
+// revision).
 
 // Times (epoch seconds, enough until 2106) and priorities (Netdata's are ints) as 32 bits: what
 // a child sends past the limit is kept as the limit, and anything negative as 0 (for times:
@@ -43,52 +50,6 @@ inline uint32_t nextVersion(uint32_t version, uint64_t now) {
 inline uint64_t versionHashOf(uint32_t version, uint32_t first, uint32_t last) {
   return uint64_t{version} + last - first;
 }
-
-// Every text a stream defines (chart ids, names, titles, label names and values), interned once
-// with a 32-bit id. The strings' addresses are stable (map nodes): the views handed out stay
-// valid as long as the registry.
-class TextTable {
- public:
-  TextId intern(std::string_view text) {
-    auto it = ids_.find(text);
-    if (it != ids_.end()) return it->second;
-    const auto id = static_cast<TextId>(texts_.size());
-    it = ids_.emplace(std::string(text), id).first;
-    texts_.push_back(&it->first);
-    return id;
-  }
-  // The id of a text already interned, else kNone (a look-up adds nothing).
-  TextId find(std::string_view text) const {
-    auto it = ids_.find(text);
-    return it == ids_.end() ? kNone : it->second;
-  }
-  const std::string& text(TextId id) const { return *texts_[id]; }
-
- private:
-  // Transparent: a string already interned is found without building a std::string.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, TextId, Hash, std::equal_to<>> ids_;
-  std::vector<const std::string*> texts_;
-};
-
-// Values shared by every host that has them, each with a 32-bit id (stable addresses, as above).
-template <typename T, typename Index>
-class IdPool {
- public:
-  uint32_t id(T value) {
-    auto [it, added] = index_.try_emplace(std::move(value), static_cast<uint32_t>(byId_.size()));
-    if (added) byId_.push_back(&it->first);
-    return it->second;
-  }
-  const T& operator[](uint32_t id) const { return *byId_[id]; }
-
- private:
-  Index index_;
-  std::vector<const T*> byId_;
-};
 
 using Labels = std::vector<std::pair<std::string_view, std::string_view>>;
 using DimSet = std::vector<std::string_view>;  // sorted
@@ -118,84 +79,47 @@ struct ChartShapeHash {
   }
 };
 
-// One chart of a host: its id and shared parts by id, its own times and flags.
-struct Chart {
-  TextId id = kNone;      // the chart id, the table's key
+// A chart as every host that defines it alike has it (Pools::chartDefs).
+struct ChartDef {
+  TextId id = kNone;       // the chart id, the host table's key
   uint32_t shape = kNone;  // Pools::shapes
   uint32_t dims = 0;       // Pools::dims; 0 is the empty set
   uint32_t labels = 0;     // Pools::labels; 0 is the empty set
-  uint32_t first = 0;      // epoch s; 0 = nothing seen yet
+  bool operator==(const ChartDef&) const = default;
+};
+
+// A context as every host whose charts make it alike has it (Pools::contextDefs). Its charts:
+// nearly always one (a 1.37 child has 324 charts in 312 contexts), kept here; the others of a
+// context that has several are in Node::moreCharts, so a context needs no list of its own.
+struct ContextDef {
+  TextId id = kNone;        // the context id, the host table's key
+  uint32_t latest = kNone;  // Pools::shapes: title, units, family and chart type come from it
+  TextId chart = kNone;     // its first chart
+  uint32_t priority = 0;    // Netdata's priorities are ints; larger ones are kept as the limit
+  bool operator==(const ContextDef&) const = default;
+};
+
+// One chart of a host: its own times and flags (its definition is in its table's row set).
+struct Chart {
+  uint32_t first = 0;  // epoch s; 0 = nothing seen yet
   uint32_t last = 0;
   uint32_t definedAt : 31 = 0;  // order of definition, for "the chart defined last"
   uint32_t relayed : 1 = 1;     // matches `send charts matching`
 };
-static_assert(sizeof(Chart) == 28, "a host holds one per chart: keep it small");
+static_assert(sizeof(Chart) == 12, "a host holds one per chart: keep it small");
 
-// One context of a host. Its charts: nearly always one (a 1.37 child has 324 charts in 312
-// contexts), kept here; the others of a context that has several are in Node::moreCharts, so a
-// context needs no list of its own.
+// One context of a host: its own times, version and flags.
 struct Context {
-  TextId id = kNone;       // the context id, the table's key
-  uint32_t latest = kNone;  // Pools::shapes: title, units, family and chart type come from it
-  TextId chart = kNone;     // its first chart
-  uint32_t priority = 0;    // Netdata's priorities are ints; larger ones are kept as the limit
   uint32_t first = 0;
   uint32_t last = 0;
   uint32_t version = 0;
+  bool hasShape = false;  // its definition's `latest` is set: every walk of the table asks
   bool deleted = false;
   bool dirty = true;     // changed since last handed to the link
   bool unsaved = false;  // changed since last handed to the state store
-  bool defined() const { return latest != kNone; }
+  bool defined() const { return hasShape; }
 };
-static_assert(sizeof(Context) == 32, "a host holds one per context: keep it small");
-
-// A sorted vector of entries that carry their key as a TextId, in the order of the keys' texts
-// (the order the link and the store have always seen): a look-up by text needs no interning,
-// and the per-host tables are read far more often than they grow.
-template <typename V>
-class FlatMap {
- public:
-  explicit FlatMap(const TextTable& texts) : texts_(&texts) {}
-  V* find(std::string_view key) {
-    auto it = lowerBound(key);
-    return it != items_.end() && texts_->text(it->id) == key ? &*it : nullptr;
-  }
-  V* find(TextId id) { return find(std::string_view(texts_->text(id))); }
-  V& get(TextId id) {
-    const std::string_view key = texts_->text(id);
-    auto it = lowerBound(key);
-    if (it == items_.end() || it->id != id) {
-      if (items_.size() == items_.capacity()) {
-        // Grown by an eighth rather than doubled: a host's tables are filled once, by its
-        // definition burst, and then kept for as long as the host is known (doubling left up
-        // to half of each table unused).
-        const auto at = it - items_.begin();
-        items_.reserve(items_.size() + items_.size() / 8 + 4);
-        it = items_.begin() + at;
-      }
-      V v;
-      v.id = id;
-      it = items_.insert(it, v);
-    }
-    return *it;
-  }
-  size_t size() const { return items_.size(); }
-  void reserve(size_t n) { items_.reserve(n); }
-  auto begin() { return items_.begin(); }
-  auto end() { return items_.end(); }
-  auto begin() const { return items_.begin(); }
-  auto end() const { return items_.end(); }
-
- private:
-  typename std::vector<V>::iterator lowerBound(std::string_view key) {
-    return std::lower_bound(items_.begin(), items_.end(), key,
-                            [this](const V& e, std::string_view k) {
-                              return std::string_view(texts_->text(e.id)) < k;
-                            });
-  }
-  const TextTable* texts_;
-  std::vector<V> items_;
-};
+static_assert(sizeof(Context) == 16, "a host holds one per context: keep it small");
 
 }  // namespace aclkd::stream_bridge::registry
 
@@ -212,17 +136,23 @@ struct NodeRegistry::Pools {
   IdPool<ChartShape, std::unordered_map<ChartShape, uint32_t, ChartShapeHash>> shapes;
   IdPool<DimSet, std::map<DimSet, uint32_t>> dims;
   IdPool<Labels, std::map<Labels, uint32_t>> labels;
+  DefPool<ChartDef> chartDefs;
+  DefPool<ContextDef> contextDefs;
+  SetPool chartSets;    // the hosts' chart tables' rows
+  SetPool contextSets;  // ... and context tables'
   std::string_view text(TextId id) const { return texts.text(id); }
-  const ChartShape& shapeOf(const Chart& c) const { return shapes[c.shape]; }
-  const ChartShape& shapeOf(const Context& c) const { return shapes[c.latest]; }
+  const ChartShape& shapeOf(const ChartDef& d) const { return shapes[d.shape]; }
 };
 
 // The context as the cloud gets it (the link's batches) and as the store keeps it. Needs
 // `latest`.
-ContextRecord contextRecord(const NodeRegistry::Pools& pools, const Context& c);
+ContextRecord contextRecord(const NodeRegistry::Pools& pools, const ContextDef& def,
+                            const Context& c);
 
 struct NodeRegistry::Node {
-  explicit Node(const TextTable& texts) : charts(texts), contexts(texts) {}
+  explicit Node(Pools& pools)
+      : charts(pools.texts, pools.chartDefs, pools.chartSets),
+        contexts(pools.texts, pools.contextDefs, pools.contextSets) {}
   aclk::RelayedNode info;
   std::string os;
   std::string claimId;
@@ -235,8 +165,8 @@ struct NodeRegistry::Node {
   SimplePattern sendCharts;
   uint32_t definitions = 0;
   uint32_t chartsHint = 0;    // charts at the host's last connection, from the state store
-  FlatMap<Chart> charts;      // by chart id
-  FlatMap<Context> contexts;  // by context id
+  HostTable<ChartDef, Chart> charts;        // by chart id
+  HostTable<ContextDef, Context> contexts;  // by context id
   uint32_t definedContexts = 0;  // of `contexts`: defined() (NodeRegistry::definedContexts_)
   // (context, chart) for each chart of a context after its first (Context::chart), sorted: a
   // few per host.
@@ -263,32 +193,35 @@ struct NodeRegistry::Node {
   FunctionTable functions;
   bool functionsFullWarned = false;  // this stream's table overflowed, and it was said
 
-  // The charts of a context: `c.chart`, then its entries in moreCharts.
+  // The charts of a context: its definition's `chart`, then its entries in moreCharts.
   template <typename F>
   void forEachChart(const Context& c, F&& f) const {
-    if (c.chart == kNone) return;
-    f(c.chart);
-    auto it = std::lower_bound(moreCharts.begin(), moreCharts.end(), std::pair{c.id, TextId{0}});
-    for (; it != moreCharts.end() && it->first == c.id; ++it) f(it->second);
+    const ContextDef d = contexts.def(c);
+    if (d.chart == kNone) return;
+    f(d.chart);
+    auto it = std::lower_bound(moreCharts.begin(), moreCharts.end(), std::pair{d.id, TextId{0}});
+    for (; it != moreCharts.end() && it->first == d.id; ++it) f(it->second);
   }
   void addChart(Context& c, TextId chart) {
-    if (c.chart == kNone) {
-      c.chart = chart;
+    const ContextDef d = contexts.def(c);
+    if (d.chart == kNone) {
+      contexts.update(c, [&](ContextDef& e) { e.chart = chart; });
       return;
     }
-    const std::pair entry{c.id, chart};
+    const std::pair entry{d.id, chart};
     moreCharts.insert(std::lower_bound(moreCharts.begin(), moreCharts.end(), entry), entry);
   }
   void removeChart(Context& c, TextId chart) {
-    auto it = std::lower_bound(moreCharts.begin(), moreCharts.end(), std::pair{c.id, TextId{0}});
-    const bool more = it != moreCharts.end() && it->first == c.id;
-    if (c.chart == chart) {
+    const ContextDef d = contexts.def(c);
+    auto it = std::lower_bound(moreCharts.begin(), moreCharts.end(), std::pair{d.id, TextId{0}});
+    const bool more = it != moreCharts.end() && it->first == d.id;
+    if (d.chart == chart) {
       // The next one, if any, takes its place.
-      c.chart = more ? it->second : kNone;
+      contexts.update(c, [&](ContextDef& e) { e.chart = more ? it->second : kNone; });
       if (more) moreCharts.erase(it);
       return;
     }
-    for (; it != moreCharts.end() && it->first == c.id; ++it) {
+    for (; it != moreCharts.end() && it->first == d.id; ++it) {
       if (it->second == chart) {
         moreCharts.erase(it);
         return;
@@ -302,7 +235,7 @@ inline void markChanged(NodeRegistry::Node& node, Context& c) {
   c.dirty = true;
   if (!c.unsaved) {
     c.unsaved = true;
-    node.unsavedContexts.push_back(c.id);
+    node.unsavedContexts.push_back(node.contexts.keyOf(c));
   }
 }
 

@@ -131,11 +131,13 @@ void StreamServer::Impl::scheduleSweep(Loop& loop) {
 // tables that stay; glibc gives back only a heap's free top, so the holes stayed in RSS (at
 // 1,000 children ~45 % of the heaps, ~55 KB a child, was free). Once neither a definition nor a
 // hand-off to the store has happened for a whole second after some did, malloc_trim returns the
-// free pages of every heap. At most once a second; never during a burst or while streams only
-// send samples.
+// free pages of every heap, after the hosts' tables copied during the burst have gone back to
+// the shared sets (NodeRegistry::shareTables). At most once a second; never during a burst or
+// while streams only send samples.
 void StreamServer::Impl::trimAfterBurst() {
   const uint64_t churn = registry->churn();
   if (churn == churnSeen && churn != churnTrimmed) {
+    registry->shareTables();  // the burst's own copies of shared definitions go first
     malloc_trim(0);
     churnTrimmed = churn;
   }
