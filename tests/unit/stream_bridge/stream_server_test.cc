@@ -152,6 +152,18 @@ class StreamServerTest : public ::testing::Test {
     sendAll(streaming_, "LABEL \"held\" = 1 \"yes\"\nOVERWRITE labels\n");
     waitHeld(streamLoop_);
   }
+  // A child streams, its stream loop is held, it drops the stream and sends its request again
+  // at once (a reconnect storm in small): the new connection, its request sent.
+  int reconnectWhileTheStreamLoopIsHeld(const std::string& guid) {
+    const int first = connectTo(server_->port());
+    sendAll(first, request(guid));
+    EXPECT_NE(reply(first), "");
+    holdStreamLoop();
+    close(first);
+    const int again = connectTo(server_->port());
+    sendAll(again, request(guid));
+    return again;
+  }
   void releaseLoop() {
     std::lock_guard lock(mutex_);
     frontLoop_.wanted = false;
@@ -279,15 +291,8 @@ TEST_F(StreamServerTest, AHandshakeIsAnsweredWhileTheStreamLoopIsBusy) {
 // stream loop (held here, as by other children's definition bursts) has not handled the close
 // yet. The new request waits for it instead of being refused as a second stream of the GUID.
 TEST_F(StreamServerTest, AReconnectWaitsForItsPreviousStreamsCloseInsteadOfBeingRefused) {
-  const std::string guid = "7e5dc348-e657-11f1-8a35-02fc000000e5";
-  const int first = connectTo(server_->port());
-  sendAll(first, request(guid));
-  ASSERT_NE(reply(first), "");
-  holdStreamLoop();
-  close(first);
-  const int again = connectTo(server_->port());
+  const int again = reconnectWhileTheStreamLoopIsHeld("7e5dc348-e657-11f1-8a35-02fc000000e5");
   const auto asked = std::chrono::steady_clock::now();
-  sendAll(again, request(guid));
   std::this_thread::sleep_for(500ms);
   releaseLoop();  // the stream loop handles the close, which wakes the waiting request
   EXPECT_NE(reply(again), "") << "accepted, not refused";
@@ -305,14 +310,7 @@ TEST_F(StreamServerTest, AReconnectWaitsForItsPreviousStreamsCloseInsteadOfBeing
 // loop's, lost its host: a crash in a 10,000-children storm). Here the front loop is held while
 // the close's notice is posted to it and the check expires, so both wait for it together.
 TEST_F(StreamServerTest, ANoticeAndACheckDueTogetherAttachOnce) {
-  const std::string guid = "7e5dc348-e657-11f1-8a35-02fc00000100";
-  const int first = connectTo(server_->port());
-  sendAll(first, request(guid));
-  ASSERT_NE(reply(first), "");
-  holdStreamLoop();
-  close(first);
-  const int again = connectTo(server_->port());
-  sendAll(again, request(guid));
+  const int again = reconnectWhileTheStreamLoopIsHeld("7e5dc348-e657-11f1-8a35-02fc00000100");
   holdLoop();  // the request waits: its check is armed, the old stream's close not handled
   {
     std::lock_guard lock(mutex_);
