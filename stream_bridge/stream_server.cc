@@ -245,11 +245,11 @@ void StreamServer::setConf(std::shared_ptr<const StreamConf> conf) {
 // Views are read on each loop's thread so that no connection changes under the reader. A caller
 // on a thread of its own (a control client) waits up to 2 s for a busy loop. The front loop (the
 // HTTP API, the live channels) waits 5 ms at most: while it waits, no handshake and no other
-// request is served, and a loop busy with a definition burst (it runs at a lower priority,
-// common/thread_priority.h) is late by far more than any wait the front loop can afford. A loop
-// late for its deadline contributes the views of its last answer (kept per loop, and refreshed
-// when the late request is served), so a scrape during a burst is a little stale rather than
-// short.
+// request is served, and a loop busy with a definition burst (a bulk thread, which yields to the
+// front loop: common/thread_priority.h) is late by far more than any wait the front loop can
+// afford. A loop late for its deadline contributes the views of its last answer (kept per loop,
+// and refreshed when the late request is served), so a scrape during a burst is a little stale
+// rather than short.
 std::vector<StreamView> StreamServer::streams() const {
   auto& s = *impl_;
   using Views = std::vector<StreamView>;
@@ -357,13 +357,12 @@ void StreamServer::Impl::waitForHost(const std::string& machineGuid,
 
 void StreamServer::Impl::stopWaitingForHost(const std::string& machineGuid, const Connection* c) {
   std::lock_guard lock(mutex);
-  const auto [from, to] = hostWaiters.equal_range(machineGuid);
-  for (auto it = from; it != to; ++it) {
+  // Its own entry, and any of a connection gone since (a GUID whose stream never closes, a
+  // cloned child, would otherwise collect them).
+  auto [it, to] = hostWaiters.equal_range(machineGuid);
+  while (it != to) {
     const auto held = it->second.connection.lock();
-    if (!held || held.get() == c) {
-      hostWaiters.erase(it);
-      return;
-    }
+    it = !held || held.get() == c ? hostWaiters.erase(it) : std::next(it);
   }
 }
 
