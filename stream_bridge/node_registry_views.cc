@@ -46,7 +46,7 @@ std::vector<NodeView> NodeRegistry::nodes() const {
       v.relayedCharts += c.relayed ? 1 : 0;
       v.dimensions += pools_->dims[n.charts.def(c).dims].size();
     }
-    for (const auto& c : n.contexts) v.contexts += c.defined() ? 1 : 0;
+    v.contexts = n.definedContexts;  // kept as contexts become defined (no walk)
     v.hostLabels = n.hostLabels.size();
     v.chartLabels = n.chartLabels;
     for (const auto& c : n.contexts) {

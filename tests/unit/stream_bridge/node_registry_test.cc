@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "unit/stream_bridge/registry_test_store.h"
 #include "unit/test_util.h"
 
 namespace aclkd::stream_bridge {
@@ -262,16 +263,6 @@ TEST_F(NodeRegistryTest, TimesAndPrioritiesPastThirtyTwoBitsAreKeptAsTheLimit) {
 
 // ---- with a real state store: what one run leaves, the next run restores ----------------
 
-std::shared_ptr<store::StateStore> openStore(const std::string& path) {
-  store::StateStore::Options o;
-  o.path = path;
-  o.batchWindow = std::chrono::milliseconds(10);
-  std::string error;
-  std::shared_ptr<store::StateStore> s = store::StateStore::open(o, &error);
-  EXPECT_TRUE(s) << error;
-  return s;
-}
-
 const std::string kLive = "aaaaaaaa-bbbb-4ccc-8ddd-000000000001";
 const std::string kGone = "aaaaaaaa-bbbb-4ccc-8ddd-000000000002";
 
@@ -425,7 +416,8 @@ TEST_F(RegistryStoreTest, TotalsAgreeWithTheNodeListThroughRestoreStreamsAndRemo
     size_t walkedLive = 0, walkedContexts = 0;
     for (const auto& n : registry.nodes()) {
       walkedLive += n.live ? 1 : 0;
-      walkedContexts += n.contexts;
+      EXPECT_EQ(n.contexts, registry.contextsSnapshot(n.machineGuid).contexts.size()) << n.hostname;
+      walkedContexts += registry.contextsSnapshot(n.machineGuid).contexts.size();  // a real walk
     }
     EXPECT_EQ(t.nodes, registry.nodes().size());
     EXPECT_EQ(t.live, walkedLive);

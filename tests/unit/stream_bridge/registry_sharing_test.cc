@@ -11,6 +11,7 @@
 
 #include "store/state_store.h"
 #include "stream_bridge/node_registry.h"
+#include "unit/stream_bridge/registry_test_store.h"
 #include "unit/test_util.h"
 
 namespace aclkd::stream_bridge {
@@ -95,6 +96,22 @@ class RegistrySharingTest : public ::testing::Test {
  protected:
   std::time_t now = 1000;
   NodeRegistry registry{{}, [this] { return now; }};
+
+  // Hosts a and b streaming the same fleet charts, their tables shared, and what a shows then.
+  struct SharedPair {
+    std::unique_ptr<NodeRegistry::Stream> a, b;
+    Seen seenA;
+  };
+  SharedPair twoSharedHosts() {
+    SharedPair p;
+    p.a = registry.attach(request(kA, "a"), everything(), "p");
+    p.b = registry.attach(request(kB, "b"), everything(), "p");
+    defineFleetCharts(*p.a);
+    defineFleetCharts(*p.b);
+    registry.shareTables();
+    p.seenA = seen(registry, kA);
+    return p;
+  }
 };
 
 TEST_F(RegistrySharingTest, TwoHostsWithTheSameChartsShareOneSet) {
@@ -132,12 +149,7 @@ TEST_F(RegistrySharingTest, TwoHostsWithTheSameChartsShareOneSet) {
 }
 
 TEST_F(RegistrySharingTest, OneHostDivergingDoesNotChangeTheOther) {
-  auto a = registry.attach(request(kA, "a"), everything(), "p");
-  auto b = registry.attach(request(kB, "b"), everything(), "p");
-  defineFleetCharts(*a);
-  defineFleetCharts(*b);
-  registry.shareTables();
-  const Seen seenA = seen(registry, kA);
+  auto [a, b, seenA] = twoSharedHosts();
   const Seen seenB = seen(registry, kB);
   ASSERT_EQ(seenA, seenB) << "the same charts, the same times";
 
@@ -168,12 +180,7 @@ TEST_F(RegistrySharingTest, OneHostDivergingDoesNotChangeTheOther) {
 // A host whose charts leave their contexts, then the host itself: the sets only it held go,
 // the others' stay as they were.
 TEST_F(RegistrySharingTest, AHostsRemovedChartsAndTheHostItselfLeaveTheOthers) {
-  auto a = registry.attach(request(kA, "a"), everything(), "p");
-  auto b = registry.attach(request(kB, "b"), everything(), "p");
-  defineFleetCharts(*a);
-  defineFleetCharts(*b);
-  registry.shareTables();
-  const Seen seenA = seen(registry, kA);
+  auto [a, b, seenA] = twoSharedHosts();
 
   now = 1100;
   b->onChart(chart("disk.sda", "disk.other"));  // disk.io loses its only chart: deleted
@@ -192,16 +199,6 @@ TEST_F(RegistrySharingTest, AHostsRemovedChartsAndTheHostItselfLeaveTheOthers) {
   EXPECT_EQ(registry.sharing().chartSets, 1u) << "the set only b held went with it";
   EXPECT_EQ(registry.sharing().contextSets, 1u);
   EXPECT_EQ(seen(registry, kA), seenA);
-}
-
-std::shared_ptr<store::StateStore> openStore(const std::string& path) {
-  store::StateStore::Options o;
-  o.path = path;
-  o.batchWindow = std::chrono::milliseconds(10);
-  std::string error;
-  std::shared_ptr<store::StateStore> s = store::StateStore::open(o, &error);
-  EXPECT_TRUE(s) << error;
-  return s;
 }
 
 // Hosts restored from the state store share their contexts as the cloud last saw them; one that
