@@ -234,6 +234,8 @@ class CppGenerator:
         cmd = [args.loadgen, "--driven", "--port", str(port), "--children", str(n),
                "--mode", args.mode, "--seconds", str(seconds), "--writes", str(args.writes),
                "--threads", str(args.gen_threads), "--capture", fixture_path()]
+        if args.gen_send_buffer:
+            cmd += ["--send-buffer", str(args.gen_send_buffer)]
         if args.storm_rounds:
             cmd += ["--storm-rounds", str(args.storm_rounds), "--storm-first", str(args.storm_first),
                     "--storm-every", str(args.storm_every),
@@ -357,6 +359,12 @@ def main():
                         "or python")
     p.add_argument("--loadgen", default=loadgen, help="the C++ generator's binary")
     p.add_argument("--gen-threads", type=int, default=1, help="cpp: generator threads")
+    p.add_argument("--receive-buffer", type=int, default=0,
+                   help="aclkd's [stream] receive buffer bytes (0: the kernel's autotuning)")
+    p.add_argument("--gen-send-buffer", type=int, default=0,
+                   help="cpp: SO_SNDBUF of each child's socket, bytes (0: the kernel's). The "
+                        "generator shares the host's TCP memory with aclkd; a small buffer keeps "
+                        "unsent bytes in the generator, as a remote child keeps them in its host")
     p.add_argument("--procs", type=int, default=1,
                    help="python, pace: generator processes (one cannot keep pace for 10,000)")
     p.add_argument("--storm-rounds", type=int, default=0,
@@ -392,7 +400,7 @@ def main():
             if a.anchor:
                 v2 = run(a, n, NetdataV2(a.anchor_port or free_port()))
                 print(json.dumps(v2), flush=True)
-            runs.append(run(a, n, Aclkd(a.bin, a.port or free_port(), a.threads)))
+            runs.append(run(a, n, Aclkd(a.bin, a.port or free_port(), a.threads, a.receive_buffer)))
             print(json.dumps(runs[-1]), flush=True)
             if a.anchor:
                 anchor_line(v2, runs[-1])

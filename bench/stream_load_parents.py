@@ -26,8 +26,9 @@ def http_get(port, path, timeout=30):
 class Aclkd:
     name = "aclkd"
 
-    def __init__(self, binary_dir, port, threads):
+    def __init__(self, binary_dir, port, threads, receive_buffer=0):
         self.binary_dir, self.port, self.threads = binary_dir, port, threads
+        self.receive_buffer = receive_buffer
         self.work = self.daemon = None
 
     def start(self):
@@ -38,8 +39,11 @@ class Aclkd:
             f.write(f"[global]\n    state dir = {self.work}/lib\n    run dir = {self.work}/run\n"
                     f"    log level = warning\n[cloud]\n    enabled = no\n"
                     f"[web]\n    bind to = 127.0.0.1:{self.port}\n")
+            f.write("[stream]\n")
             if self.threads:
-                f.write(f"[stream]\n    io threads = {self.threads}\n")
+                f.write(f"    io threads = {self.threads}\n")
+            if self.receive_buffer:
+                f.write(f"    receive buffer bytes = {self.receive_buffer}\n")
         with open(os.path.join(etc, "stream.conf"), "w") as f:
             f.write(f"[{KEY}]\n    enabled = yes\n")
         self.daemon = subprocess.Popen([os.path.join(self.binary_dir, "aclkd"), "-c", etc],

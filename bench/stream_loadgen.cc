@@ -122,6 +122,9 @@ int main(int argc, char** argv) {
   app.add_option("--storm-every", o.stormEvery, "seconds between storms");
   app.add_option("--storm-fraction", o.stormFraction, "fraction of the children that reconnect")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--send-buffer", o.sendBuffer,
+                 "SO_SNDBUF of each child's socket in bytes (0: the kernel's; see LoadOptions)")
+      ->check(CLI::Range(0, 1 << 26));
   app.add_flag("--driven", driven, "wait for \"go\" on stdin after the definitions (see the header)");
   CLI11_PARSE(app, argc, argv);
   o.mode = mode == "max" ? LoadMode::kMax : LoadMode::kPace;

@@ -126,6 +126,7 @@ bool Gateway::startBridge(std::string* error) {
   bo.compression = config_.options.streamCompression;
   bo.ioThreads = static_cast<size_t>(config_.options.streamIoThreads);
   bo.readBatchBytes = static_cast<size_t>(config_.options.streamReadBatchBytes);
+  bo.receiveBufferBytes = static_cast<size_t>(config_.options.streamReceiveBufferBytes);
   bo.ownMachineGuid = machineGuid_;
   bo.ownHostname = hostname_;
   // What a v2 parent passes down (NODE_ID, its hop in STREAM_PATH): the claim and the node ids

@@ -14,6 +14,7 @@
 #include "daemon/alert_wiring.h"
 #include "daemon/cloud_status.h"
 #include "daemon/gateway.h"
+#include "daemon/metrics.h"
 #include "daemon/statistics.h"
 #include "daemon/surface_json.h"
 #include "web/web_server.h"
@@ -28,8 +29,9 @@ SurfaceSnapshot Gateway::surfaceSnapshot(SurfaceDepth depth) const {
   }
   if (depth != SurfaceDepth::kHealth) s.nodeTotals = registry_->totals();
   if (const auto* bridge = this->bridge()) {
-    if (depth == SurfaceDepth::kNodesAndStreams || depth == SurfaceDepth::kCountsAndStreams) {
-      s.streams = bridge->streams();
+    if (depth == SurfaceDepth::kNodesAndStreams) s.streams = bridge->streams();
+    if (depth == SurfaceDepth::kCountsAndStreams) {
+      s.streamSeries = bridge->streamText(streamSeriesFamilies(), writeStreamSeries);
     }
     s.streamsConnected = bridge->streamingCount();
   }

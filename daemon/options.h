@@ -114,6 +114,15 @@ namespace aclkd::daemon {
       "to a second late and no sample is lost. 0 or 1: every chunk is read when it arrives. "   \
       "While a function call is in flight on a stream, its chunks are read at once.",          \
       "", 0, 1048576)                                                                             \
+  ROW(streamReceiveBufferBytes, Int, "aclkd.conf", "stream", "receive buffer bytes", "0",        \
+      "SO_RCVBUF of the stream port's sockets (children, HTTP); 0: the kernel's autotuning. "   \
+      "For fleets of thousands of children at their pace: when they all reconnect, their "      \
+      "definitions (~280 KB each) wait in the host's TCP memory, and past net.ipv4.tcp_mem's "  \
+      "pressure mark the kernel drops packets of every socket, so a large answer such as "      \
+      "/metrics stalls on 200 ms retransmits. The kernel doubles the value; 32768 kept "         \
+      "10,000 children under the mark on a 24 GB host (docs/operations.md, \"Many "            \
+      "children\"). A small buffer slows a child at full rate: not for a few fast children.",   \
+      "", 0, 67108864)                                                                            \
   ROW(ephemeralCleanupSeconds, Int, "aclkd.conf", "stream",                                      \
       "cleanup ephemeral nodes after seconds", "86400",                                          \
       "Nodes marked `is ephemeral node = yes` in stream.conf are forgotten (and reported gone "  \

@@ -157,6 +157,7 @@ constexpr Statistic kStatistics[] = {
          [](const SurfaceSnapshot& s) {
            double perSecond = 0;
            for (const auto& st : s.streams) perSecond += st.samplesPerSecond;
+           for (const auto& loop : s.streamSeries) perSecond += loop->samplesPerSecond;
            return perSecond;
          }},
     {.metric = "aclkd_stream_bytes_received_total",

@@ -19,7 +19,8 @@ using NodeExtras = std::function<std::string(const std::string& machineGuid)>;
 // How much of the surface one answer needs. The node list copies every node's strings and walks
 // its charts and contexts under the registry's lock (~100 ms at 10,000 nodes, while the stream
 // loops wait for that lock); the stream views are a hop to every stream loop. A health probe
-// needs neither; /metrics needs the node counts (NodeRegistry::totals) and the stream views.
+// needs neither; /metrics needs the node counts (NodeRegistry::totals) and its per-stream
+// series, which the stream loops write (StreamServer::streamText).
 enum class SurfaceDepth { kHealth, kNodes, kNodesAndStreams, kCountsAndStreams };
 
 // Everything the operating surface renders, gathered once per request by the gateway: plain
@@ -31,7 +32,10 @@ struct SurfaceSnapshot {
   // Fields other parts add to a node's JSON (the alert relay's `alerts…`). Asked only where a
   // node's JSON is rendered (the live channels), not for every snapshot (/metrics, /healthz).
   NodeExtras nodeExtras;
-  std::vector<stream_bridge::StreamView> streams;  // empty unless asked for (routeHttp)
+  std::vector<stream_bridge::StreamView> streams;  // only at SurfaceDepth::kNodesAndStreams
+  // /metrics' per-stream series, written on the stream loops (writeStreamSeries): only at
+  // SurfaceDepth::kCountsAndStreams.
+  stream_bridge::StreamServer::StreamTextParts streamSeries;
   // Streams connected now: exact even when `streams` lacks a busy loop's (stream-views-late).
   uint64_t streamsConnected = 0;
   PartReadings parts;  // the parts' statistics (readParts), those `state` lacks among them

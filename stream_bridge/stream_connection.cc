@@ -47,17 +47,18 @@ void StreamConnection::start() {
   });
 }
 
-StreamView StreamConnection::view() const {
-  StreamView v;
+void StreamConnection::fillView(StreamView& v) const {
   v.peer = peer_;
   v.machineGuid = request_.machineGuid;
   v.hostname = request_.hostname;
   v.hops = request_.hops;
-  if (decoder_) v.compression = std::string(compressionName(decoder_->algorithm()));
+  v.compression = decoder_ ? compressionName(decoder_->algorithm()) : std::string_view("none");
   v.tls = tls_ != nullptr;
   v.capabilities = negotiated_;
   v.since = since_;
   v.wireBytes = wireBytes_;
+  v.textBytes = v.lines = v.samples = v.malformedLines = 0;
+  v.samplesPerSecond = 0;
   if (parser_) {
     v.textBytes = parser_->stats().bytes;
     v.lines = parser_->stats().lines;
@@ -66,9 +67,7 @@ StreamView StreamConnection::view() const {
     const double secs = std::chrono::duration<double>(SteadyClock::now() - started_).count();
     v.samplesPerSecond = secs > 0 ? static_cast<double>(v.samples) / secs : 0;
   }
-  return v;
 }
-
 
 void StreamConnection::idleTimeout() {
   drop("idle-timeout", "stream from " + peer_ + " dropped: no data for the idle timeout", true);

@@ -17,7 +17,13 @@ class StreamServer::Impl::Connection : public std::enable_shared_from_this<Conne
  public:
   virtual ~Connection() = default;
   virtual bool streaming() const = 0;
-  virtual StreamView view() const = 0;
+  // Fills `v` in place: a caller that reads many views reuses one's strings (streamText()).
+  virtual void fillView(StreamView& v) const = 0;
+  StreamView view() const {
+    StreamView v;
+    fillView(v);
+    return v;
+  }
   // Seconds without stream data, for the idle sweep (0 while not streaming yet).
   virtual uint32_t idleSeconds(uint32_t tick) const = 0;
   virtual void idleTimeout() = 0;

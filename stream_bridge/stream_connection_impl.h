@@ -30,7 +30,7 @@ class StreamConnection final : public StreamServer::Impl::Connection, public Esc
   void start();
 
   // ---- what the loops see (Impl::Connection)
-  StreamView view() const override;
+  void fillView(StreamView& v) const override;
   bool streaming() const override { return parser_ != nullptr; }
   void idleTimeout() override;
   uint32_t idleSeconds(uint32_t tick) const override {

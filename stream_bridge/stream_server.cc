@@ -189,6 +189,12 @@ bool StreamServer::start(std::string* error) {
     s.acceptor.open(endpoint.protocol());
     s.acceptor.set_option(tcp::acceptor::reuse_address(true));
     s.acceptor.bind(endpoint);
+    // Set on the listener: every accepted socket inherits it, and its window scale is chosen
+    // from it at the handshake (set later, the scale would be the default buffer's).
+    if (s.options.receiveBufferBytes > 0) {
+      s.acceptor.set_option(asio::socket_base::receive_buffer_size(
+          static_cast<int>(s.options.receiveBufferBytes)));
+    }
     // The kernel caps the backlog at net.core.somaxconn: asking for more than SOMAXCONN (asio's
     // max_listen_connections, 4,096) lets an operator's higher setting take effect
     // (docs/operations.md, "Many children").
@@ -247,34 +253,37 @@ void StreamServer::setConf(std::shared_ptr<const StreamConf> conf) {
 // HTTP API, the live channels) waits 5 ms at most: while it waits, no handshake and no other
 // request is served, and a loop busy with a definition burst (a bulk thread, which yields to the
 // front loop: common/thread_priority.h) is late by far more than any wait the front loop can
-// afford. A loop late for its deadline contributes the views of its last answer (kept per loop,
-// and refreshed when the late request is served), so a scrape during a burst is a little stale
-// rather than short.
-std::vector<StreamView> StreamServer::streams() const {
-  auto& s = *impl_;
-  using Views = std::vector<StreamView>;
-  std::vector<StreamView> out;
-  std::vector<std::pair<Impl::Loop*, std::future<std::shared_ptr<const Views>>>> pending;
+// afford. A loop late for its deadline contributes its last answer (kept per loop in `last`, and
+// refreshed when the late request is served), so a scrape during a burst is a little stale
+// rather than short. `collect` runs on each loop's thread (under Impl::mutex) and returns that
+// loop's part; `count` says how many streams a part holds, for the warning.
+namespace {
+
+template <typename Part, typename Collect, typename Count>
+std::vector<std::shared_ptr<const Part>> gatherFromLoops(
+    StreamServer::Impl& s, std::shared_ptr<const Part> StreamServer::Impl::Loop::*last,
+    const Collect& collect, const Count& count) {
+  using Shared = std::shared_ptr<const Part>;
+  std::vector<Shared> out;
+  size_t streams = 0;
+  std::vector<std::pair<StreamServer::Impl::Loop*, std::future<Shared>>> pending;
   for (auto& loop : s.loops) {
-    const auto collect = [&s, &loop = *loop] {
-      auto views = std::make_shared<Views>();
+    const auto run = [&s, &loop = *loop, last, collect] {
       std::lock_guard lock(s.mutex);
-      for (auto* c : loop.connections) {
-        if (c->streaming()) views->push_back(c->view());
-      }
-      loop.lastViews = views;
-      return std::shared_ptr<const Views>(std::move(views));
+      Shared part = std::make_shared<const Part>(collect(loop));
+      loop.*last = part;
+      return part;
     };
     // Asking itself: no hop (waiting would deadlock). Stream loops never ask.
     if (std::this_thread::get_id() == loop->thread.get_id()) {
-      const auto views = collect();
-      out.insert(out.end(), views->begin(), views->end());
+      out.push_back(run());
+      streams += count(*out.back());
       continue;
     }
     // Shared: if the loop is slow to answer, the late handler must not touch a dead frame.
-    auto result = std::make_shared<std::promise<std::shared_ptr<const Views>>>();
+    auto result = std::make_shared<std::promise<Shared>>();
     pending.emplace_back(loop.get(), result->get_future());
-    asio::post(loop->io, [collect, result] { result->set_value(collect()); });
+    asio::post(loop->io, [run, result] { result->set_value(run()); });
   }
   const bool onFrontLoop = std::this_thread::get_id() == s.loops[0]->thread.get_id();
   const auto wait = onFrontLoop ? std::chrono::milliseconds(5) : std::chrono::milliseconds(2000);
@@ -282,26 +291,69 @@ std::vector<StreamView> StreamServer::streams() const {
   size_t late = 0;
   size_t stale = 0;
   for (auto& [loop, f] : pending) {
-    std::shared_ptr<const Views> views;
+    Shared part;
     if (f.wait_until(deadline) == std::future_status::ready) {
-      views = f.get();
+      part = f.get();
     } else {
       ++late;
       std::lock_guard lock(s.mutex);
-      views = loop->lastViews;
-      if (views) stale += views->size();
+      part = loop->*last;
+      if (part) stale += count(*part);
     }
-    if (views) out.insert(out.end(), views->begin(), views->end());
+    if (part) {
+      streams += count(*part);
+      out.push_back(std::move(part));
+    }
   }
   if (late > 0) {
     s.counters.viewsLate++;
     s.warnLimited("", "views-late",
                   std::to_string(late) + " I/O loop(s) did not hand over their stream views "
                   "within " + std::to_string(wait.count()) + " ms (busy); this answer lists " +
-                  std::to_string(out.size()) + " of " + std::to_string(s.streaming.load()) +
+                  std::to_string(streams) + " of " + std::to_string(s.streaming.load()) +
                   " streams, " + std::to_string(stale) + " of them as of their loop's last answer");
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<StreamView> StreamServer::streams() const {
+  using Views = std::vector<StreamView>;
+  const auto parts = gatherFromLoops<Views>(
+      *impl_, &Impl::Loop::lastViews,
+      [](const Impl::Loop& loop) {
+        Views views;
+        for (auto* c : loop.connections) {
+          if (c->streaming()) views.push_back(c->view());
+        }
+        return views;
+      },
+      [](const Views& v) { return v.size(); });
+  std::vector<StreamView> out;
+  for (const auto& part : parts) out.insert(out.end(), part->begin(), part->end());
+  return out;
+}
+
+StreamServer::StreamTextParts StreamServer::streamText(size_t partCount,
+                                                       const StreamTextWriter& write) const {
+  return gatherFromLoops<StreamText>(
+      *impl_, &Impl::Loop::lastText,
+      // `write` copied: a late loop runs it after this call returned.
+      [partCount, write](const Impl::Loop& loop) {
+        StreamText text;
+        text.parts.resize(partCount);
+        StreamView v;  // one per loop: its strings' buffers serve every stream
+        for (auto* c : loop.connections) {
+          if (!c->streaming()) continue;
+          c->fillView(v);
+          write(v, text.parts);
+          ++text.streams;
+          text.samplesPerSecond += v.samplesPerSecond;
+        }
+        return text;
+      },
+      [](const StreamText& t) { return t.streams; });
 }
 
 size_t StreamServer::streamingCount() const { return impl_->streaming.load(); }

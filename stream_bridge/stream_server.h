@@ -56,6 +56,9 @@ struct BridgeOptions {
   // what stays below is read by the batch sweep, at least once a second. 0 or 1: every chunk
   // wakes the loop. See stream_connection_streaming.cc.
   size_t readBatchBytes = 16384;
+  // SO_RCVBUF of every socket of the port (0: the kernel's autotuning). See the option's text,
+  // [stream] receive buffer bytes (daemon/options.h).
+  size_t receiveBufferBytes = 0;
   std::chrono::seconds ephemeralCleanupAfter{86400};
   // Everything on the port that is not a Netdata `STREAM` (HTTP, /live): the connection is
   // handed over here, with the bytes already read, and forgotten. Unset: such connections close.
@@ -147,6 +150,23 @@ class StreamServer {
   // left out of this answer (counted in viewsLate, warned), so a caller is never stuck behind a
   // busy loop; streamingCount() stays exact.
   std::vector<StreamView> streams() const;
+  // Text about every stream, written on the stream's own loop thread: /metrics' per-stream
+  // series. At 10,000 streams they are 2 MB of text; built on the front loop from copied views
+  // they cost it ~12 ms of a scrape (20,000 strings copied twice, then escaped), while no
+  // handshake or request was served. Written on the loops, the stream loops share the work and
+  // no string is copied per stream: `write` gets a view valid only for the call (one per loop,
+  // its strings reused) and appends to its loop's `parts` (`partCount` texts, one per family).
+  // The answer holds each loop's parts, in loop order. The deadlines are those of streams(), and
+  // a late loop gives the parts of its last answer. One kind of caller only (those parts are kept
+  // per loop for it): the metrics renderer.
+  using StreamTextWriter = std::function<void(const StreamView&, std::vector<std::string>& parts)>;
+  struct StreamText {
+    std::vector<std::string> parts;
+    size_t streams = 0;  // how many streams wrote to it
+    double samplesPerSecond = 0;  // theirs, summed (StreamView::samplesPerSecond)
+  };
+  using StreamTextParts = std::vector<std::shared_ptr<const StreamText>>;
+  StreamTextParts streamText(size_t partCount, const StreamTextWriter& write) const;
   size_t streamingCount() const;  // connections past their handshake, on every loop; any thread
   // `GET /api/v3/stream_info?machine_guid=…`, answered as a v2 parent does (stream_info.h); any
   // thread. A child asks before it streams, so whoever `mayStream` may ask.

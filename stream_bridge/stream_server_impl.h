@@ -63,6 +63,7 @@ struct StreamServer::Impl {
     // The views of the loop's last answer to streams(), for an answer it is late for (guarded
     // by Impl::mutex).
     std::shared_ptr<const std::vector<StreamView>> lastViews;
+    std::shared_ptr<const StreamText> lastText;  // the same for streamText()
     // Concurrency hint 1: one thread runs it, so asio does not interrupt its epoll_wait (an
     // epoll_ctl per wake-up) to hand queued handlers to other threads. Posts from other threads
     // (the hand-off, streams()) stay safe: the queue is still locked.

@@ -252,6 +252,9 @@ void FleetWorker::startAttempt(Child& c, int64_t now) {
   c.connectUs = 0;
   c.replyLen = 0;
   c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c.fd >= 0 && options_.sendBuffer > 0) {
+    setsockopt(c.fd, SOL_SOCKET, SO_SNDBUF, &options_.sendBuffer, sizeof options_.sendBuffer);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(options_.port);

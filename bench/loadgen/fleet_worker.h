@@ -38,6 +38,13 @@ struct LoadOptions {
   double stormEvery = 20;
   double stormFraction = 1;
   uint64_t runTag = 0;
+  // SO_SNDBUF of each child's socket (0: the kernel's autotuning). The generator shares its
+  // kernel with the parent, so what a child has written and the parent not yet read is counted
+  // twice against the host's TCP memory (net.ipv4.tcp_mem) where a remote child's would be in
+  // its own kernel: 10,000 children reconnecting at once write 2.8 GB of definitions, and the
+  // host drops packets of every socket, the API's too, once past the limit. A small buffer keeps
+  // what the parent does not take yet in this process, as a remote child keeps it in its host.
+  int sendBuffer = 0;
 };
 
 // The phases the main thread moves the workers through (the workers move on by themselves

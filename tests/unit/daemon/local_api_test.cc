@@ -1,5 +1,7 @@
 #include "daemon/local_api.h"
 
+#include "daemon/metrics.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -19,7 +21,9 @@ class RouteHttpTest : public ::testing::Test {
       asked.push_back(depth);
       SurfaceSnapshot s;
       s.streamsConnected = 3;
-      if (depth == SurfaceDepth::kCountsAndStreams) s.streams.resize(3);
+      if (depth == SurfaceDepth::kCountsAndStreams) {
+        s.streamSeries = streamSeriesOf(std::vector<stream_bridge::StreamView>(3));
+      }
       return s;
     });
   }

@@ -83,8 +83,9 @@ SurfaceSnapshot everyStatisticSet() {
   addPartCounters(p, &v);
   s.streamsConnected = 2;
   s.nodeTotals = {.nodes = 3, .live = 1, .contexts = 35};  // one live (11), two stale (12 each)
-  s.streams = {stream("11111111-2222-3333-4444-555555555555", "child \"one\"\\\n", 500, 2.5),
-               stream("66666666-2222-3333-4444-555555555555", "child-two", 502, 0.25)};
+  s.streamSeries =
+      streamSeriesOf({stream("11111111-2222-3333-4444-555555555555", "child \"one\"\\\n", 500, 2.5),
+                      stream("66666666-2222-3333-4444-555555555555", "child-two", 502, 0.25)});
   s.queryMetrics = "# the query proxy's families\n";
   s.alertMetrics = "# the alert relay's families\n";
   return s;

@@ -77,6 +77,7 @@ class StreamServerTest : public ::testing::Test {
     o.ioThreads = 1;
     o.compression = false;  // the tests write plain text on the streams
     o.readBatchBytes = readBatchBytes_;
+    o.receiveBufferBytes = receiveBufferBytes_;
     o.handshakeTimeout = 3s;
     o.cloudIdentity = [this] {
       stayWhileHeld(frontLoop_);
@@ -180,6 +181,7 @@ class StreamServerTest : public ::testing::Test {
   Hold frontLoop_;
   Hold streamLoop_;
   size_t readBatchBytes_ = BridgeOptions{}.readBatchBytes;
+  size_t receiveBufferBytes_ = BridgeOptions{}.receiveBufferBytes;
 };
 
 // A reconnect storm, in small: when loop 0 comes back, more sockets are ready than one
@@ -261,6 +263,38 @@ TEST_F(StreamServerTest, ABusyLoopsViewsAreCountedLateAndTheStreamCountStaysExac
             1u);
   EXPECT_EQ(server_->streamingCount(), 1u) << "the count does not depend on the views";
   EXPECT_EQ(server_->streams().size(), 1u);
+  EXPECT_EQ(server_->counters().viewsLate.load(), 1u);
+}
+
+// /metrics' per-stream series are written on the stream loops (no view copied to the caller);
+// a busy loop gives the text of its last answer, as with the views.
+TEST_F(StreamServerTest, StreamTextIsWrittenOnTheStreamLoopAndABusyLoopGivesItsLastText) {
+  // Shared: the held loop writes again once released, after the late answer was given.
+  auto writers = std::make_shared<std::vector<std::thread::id>>();
+  const auto write = [writers](const StreamView& v, std::vector<std::string>& parts) {
+    writers->push_back(std::this_thread::get_id());
+    parts[0] += v.machineGuid + "\n";
+    parts[1] += std::to_string(v.samples) + "\n";
+  };
+  const auto text = server_->streamText(2, write);
+  size_t streams = 0;
+  std::string guids;
+  for (const auto& loop : text) {
+    ASSERT_EQ(loop->parts.size(), 2u);
+    streams += loop->streams;
+    guids += loop->parts[0];
+  }
+  EXPECT_EQ(streams, 1u);
+  EXPECT_EQ(guids, server_->streams().at(0).machineGuid + "\n");
+  ASSERT_EQ(writers->size(), 1u);
+  EXPECT_NE(writers->at(0), std::this_thread::get_id()) << "written on the stream's loop";
+
+  holdStreamLoop();
+  const auto late = server_->streamText(2, write);
+  releaseLoop();
+  std::string again;
+  for (const auto& loop : late) again += loop->parts[0];
+  EXPECT_EQ(again, guids) << "the held loop's last text";
   EXPECT_EQ(server_->counters().viewsLate.load(), 1u);
 }
 
@@ -375,6 +409,45 @@ TEST_F(StreamServerUnbatchedTest, ChunksAreReadWhenTheyArriveNotByTheSweep) {
   releaseLoop();
   EXPECT_EQ(c.reads.load(), readsBefore + 1);
   EXPECT_EQ(c.batchReads.load(), 0u) << "no stream is in a batch";
+}
+
+// `[stream] receive buffer bytes`: set on the listener, so the accepted sockets (here the
+// gateway's end of the fixture's stream, in this process) have it from their handshake on.
+class StreamServerReceiveBufferTest : public StreamServerTest {
+ protected:
+  StreamServerReceiveBufferTest() { receiveBufferBytes_ = 32768; }
+};
+
+// SO_RCVBUF of this process's TCP sockets whose local port is `port`: listening or accepted.
+std::vector<int> receiveBuffersOnPort(int port) {
+  std::vector<int> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(entry.path().filename().string());
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    int type = 0;
+    socklen_t typeLen = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) != 0 || type != SOCK_STREAM) continue;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        addr.ss_family != AF_INET) {
+      continue;
+    }
+    if (ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port) != port) continue;
+    int bytes = 0;
+    socklen_t bytesLen = sizeof bytes;
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, &bytesLen) == 0) out.push_back(bytes);
+  }
+  return out;
+}
+
+TEST_F(StreamServerReceiveBufferTest, TheListenerAndEveryAcceptedSocketHaveIt) {
+  const auto buffers = receiveBuffersOnPort(server_->port());
+  ASSERT_EQ(buffers.size(), 2u) << "the listener and the accepted stream";
+  for (const int b : buffers) EXPECT_EQ(b, 2 * 32768) << "the kernel doubles what is set";
+}
+
+TEST_F(StreamServerTest, WithoutTheOptionTheKernelsBufferIsLeftAlone) {
+  for (const int b : receiveBuffersOnPort(server_->port())) EXPECT_NE(b, 2 * 32768);
 }
 
 }  // namespace
