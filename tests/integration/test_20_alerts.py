@@ -5,6 +5,7 @@ snapshot when its version is wrong, the alert's configuration, the REMOVED trans
 alert goes (health reloaded without it), and, across a gateway kill -9, nothing twice and nothing
 lost. A child with health off is announced with `health` disabled and gets no alert message."""
 
+import json
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import unittest
 import uuid
 
 from harness import NetdataChild, free_port, metric_series, read_text, wait_for
-from test_12_query_proxy import QueryProxyTestBase
+from test_12_query_proxy import QueryProxyTestBase, http_get
 
 SHARED_V2 = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "netdata-v2")
 ALERT = "aclkd_always_raised"
@@ -142,6 +143,22 @@ class AlertsTest(QueryProxyTestBase):
         self.assertEqual(config["config"].get("on_chart"), "system.cpu")
         self.assertEqual(config["config"].get("warning_expr"), "$this >= 0")
 
+    def removed_diagnosis(self, gw, guid, web):
+        """The child's own log (did it log REMOVED?), the gateway's node row and log tail."""
+        try:
+            log = json.loads(http_get(f"http://127.0.0.1:{web}/api/v1/alarm_log")[1])
+            child = [(e.get("unique_id"), e.get("name"), e.get("status"), e.get("old_status"))
+                     for e in log[:4]]
+        except Exception as e:  # the diagnosis must not hide the failure
+            child = f"unreadable: {e}"
+        try:
+            row = gw.node(guid)
+        except Exception as e:
+            row = f"unreadable: {e}"
+        tail = "\n".join([line for line in gw.stderr().splitlines()
+                          if " debug " not in line][-30:])
+        return f"child's alarm_log (newest first): {child}\ngateway's node: {row}\n{tail}"
+
     def test_netdata_137_child_alerts_survive_a_gateway_kill(self):
         key, web = str(uuid.uuid4()), free_port()
         gw = self.alert_gateway(key, web)
@@ -175,8 +192,12 @@ class AlertsTest(QueryProxyTestBase):
         time.sleep(3)
         gw.start()
         self.wait_online(gw, 30)
-        removed = wait_for(lambda: self.entries(cid, node, status="ALARM_STATUS_REMOVED"), 90,
-                           interval=0.5, what=f"the REMOVED transition of {ALERT}")
+        try:
+            removed = wait_for(lambda: self.entries(cid, node, status="ALARM_STATUS_REMOVED"), 90,
+                               interval=0.5, what=f"the REMOVED transition of {ALERT}")
+        except AssertionError as e:
+            # Seen once in ~8 runs (the cloud never got the REMOVED entry): say where it stopped.
+            raise AssertionError(f"{e}\n{self.removed_diagnosis(gw, guid, web)}") from None
         self.assertEqual(removed[0]["old_status"], "ALARM_STATUS_WARNING")
         time.sleep(float(POLL) * 2)
         entries = self.alarm_messages(cid, node)
