@@ -18,7 +18,7 @@ std::string renderMetrics(const SurfaceSnapshot& s);
 // it runs on the stream loops (StreamServer::streamText), any number at once.
 size_t streamSeriesFamilies();
 void writeStreamSeries(const stream_bridge::StreamView& st, std::vector<std::string>& parts);
-// The same from views at hand, as one loop's part (the tests, and a caller without loops).
+// The same from views at hand, as one loop's part: what the tests give renderMetrics.
 stream_bridge::StreamServer::StreamTextParts streamSeriesOf(
     const std::vector<stream_bridge::StreamView>& streams);
 
