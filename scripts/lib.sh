@@ -14,6 +14,8 @@ PACKAGES=(
   microsocks
   mosquitto mosquitto-clients tinyproxy
   netdata clang libclang-rt-14-dev chromium libjs-chart.js
+  # the zstd tool: tests read the state store's context sets as an operator would (test_15)
+  zstd
   # the shared Netdata v2.10.4 agent (tests/integration/test_12_query_proxy.py)
   libjson-c5 libyaml-0-2 libzstd1 libbrotli1 libuv1 libcurl4 liblz4-1 libuuid1 libsystemd0 libssl3
 )

@@ -2,8 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <functional>
 #include <string>
+#include <vector>
 
+#include "store/context_set.h"
 #include "store/sqlite_db.h"
 
 namespace aclkd::store {
@@ -43,10 +46,48 @@ CREATE TABLE alerts(
   PRIMARY KEY(machine_guid, alert_key)) WITHOUT ROWID;
 )";
 
-void step(SqliteDb& db, const char* sql, int to) {
+// v4: a node's contexts as one value (context_set.h explains why) instead of a row per context.
+// The rows of a v3 file are converted by contextRowsToSets, in the same transaction.
+constexpr const char* kV3ToV4 = R"(
+CREATE TABLE node_contexts(
+  machine_guid TEXT PRIMARY KEY, contexts BLOB NOT NULL) WITHOUT ROWID;
+)";
+
+void contextRowsToSets(SqliteDb& db) {
+  {
+    auto insert = db.prepare("INSERT INTO node_contexts(machine_guid, contexts) VALUES(?1, ?2)");
+    auto rows = db.prepare(
+        "SELECT machine_guid, id, version, first_entry, last_entry, deleted, title, priority, "
+        "chart_type, units, family FROM contexts ORDER BY machine_guid, id");
+    ContextSetEncoder set;
+    std::string guid;
+    auto flush = [&] {
+      if (set.count() == 0) return;
+      const std::string encoded = set.finish();
+      insert.bind(1, guid).bindBlob(2, encoded).run();
+    };
+    while (rows.step()) {
+      std::string rowGuid = rows.text(0);
+      if (rowGuid != guid) {
+        flush();
+        guid = std::move(rowGuid);
+      }
+      set.add(rows.text(1), static_cast<uint64_t>(rows.integer(2)),
+              static_cast<uint64_t>(rows.integer(3)), static_cast<uint64_t>(rows.integer(4)),
+              rows.integer(5) != 0, rows.text(6), static_cast<uint64_t>(rows.integer(7)),
+              rows.text(8), rows.text(9), rows.text(10));
+    }
+    flush();
+  }  // both statements finalized: a table with a statement open on it cannot be dropped
+  db.exec("DROP TABLE contexts");
+}
+
+void step(SqliteDb& db, const char* sql, int to,
+          const std::function<void(SqliteDb&)>& convert = {}) {
   db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(sql);
+    if (convert) convert(db);
     db.exec("PRAGMA user_version = " + std::to_string(to));
     db.exec("COMMIT");
   } catch (...) {
@@ -79,7 +120,11 @@ void migrateSchema(SqliteDb& db, int targetVersion) {
     step(db, kV1ToV2, 2);
     version = 2;
   }
-  if (version == 2 && targetVersion >= 3) step(db, kV2ToV3, 3);
+  if (version == 2 && targetVersion >= 3) {
+    step(db, kV2ToV3, 3);
+    version = 3;
+  }
+  if (version == 3 && targetVersion >= 4) step(db, kV3ToV4, 4, contextRowsToSets);
 }
 
 }  // namespace aclkd::store

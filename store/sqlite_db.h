@@ -54,6 +54,8 @@ class Statement {
 
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, int64_t value);
+  // Not copied: `bytes` must stay as they are until the row has run.
+  Statement& bindBlob(int index, std::string_view bytes);
   // True while a row is available; false when done. Throws on an error.
   bool step();
   // step() once for a statement without rows, then reset for the next use.
@@ -61,6 +63,8 @@ class Statement {
   void reset();
   std::string text(int column) const;
   int64_t integer(int column) const;
+  // Valid until the next step() or reset().
+  std::string_view blob(int column) const;
 
  private:
   SqliteDb* db_;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/thread_priority.h"
+#include "store/context_set.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
 
@@ -52,20 +53,17 @@ std::string utcStamp() {
 struct StateStore::Pending {
   std::set<std::string> removed;
   std::map<std::string, StoredNode> nodes;
-  // By machine GUID, then context id: a node's GUID is kept (and compared) once, not once per
-  // context (a fleet's definition burst queues 312 contexts per node, 3 million at 10,000).
-  std::map<std::string, std::map<std::string, ContextRecord>> contexts;
-  size_t contextRows = 0;
+  std::map<std::string, std::string> contextSets;  // by machine GUID, encoded (context_set.h)
   std::map<std::string, NodeIdRecord> nodeIds;
   std::map<std::string, CheckpointRecord> checkpoints;
   std::map<std::string, uint64_t> alertCursors;
   std::map<std::pair<std::string, std::string>, std::string> alerts;
   bool empty() const {
-    return removed.empty() && nodes.empty() && contexts.empty() && nodeIds.empty() &&
+    return removed.empty() && nodes.empty() && contextSets.empty() && nodeIds.empty() &&
            checkpoints.empty() && alertCursors.empty() && alerts.empty();
   }
   size_t rows() const {
-    return removed.size() + nodes.size() + contextRows + nodeIds.size() + checkpoints.size() +
+    return removed.size() + nodes.size() + contextSets.size() + nodeIds.size() + checkpoints.size() +
            alertCursors.size() + alerts.size();
   }
 };
@@ -148,30 +146,15 @@ void StateStore::load() {
     }
   }
   {
-    auto st = db_->prepare(
-        "SELECT machine_guid, id, version, first_entry, last_entry, deleted, title, priority, "
-        "chart_type, units, family FROM contexts");
-    // Rows come in primary-key order, so one node's contexts arrive together.
-    std::vector<ContextRecord>* current = nullptr;
-    std::string currentGuid;
+    auto st = db_->prepare("SELECT machine_guid, contexts FROM node_contexts");
+    std::string error;
     while (st.step()) {
-      ContextRecord c;
-      c.id = st.text(1);
-      c.version = fromDb(st.integer(2));
-      c.firstEntry = fromDb(st.integer(3));
-      c.lastEntry = fromDb(st.integer(4));
-      c.deleted = st.integer(5) != 0;
-      c.title = st.text(6);
-      c.priority = fromDb(st.integer(7));
-      c.chartType = st.text(8);
-      c.units = st.text(9);
-      c.family = st.text(10);
-      auto guid = st.text(0);
-      if (!current || guid != currentGuid) {
-        current = &s.contexts[guid];
-        currentGuid = std::move(guid);
+      // A value that does not decode is a damaged file, as a page SQLite cannot read is: the
+      // file is moved aside (openOrRecover). Its GUID is not named: the bytes are the file's.
+      if (!decodeContextSet(st.blob(1), &s.contexts[st.text(0)], &error)) {
+        throw SqliteError(SQLITE_CORRUPT, db_->path() + ": a node's contexts do not decode (" +
+                                              error + ")");
       }
-      current->push_back(std::move(c));
     }
   }
   {
@@ -215,12 +198,9 @@ void StateStore::putNode(StoredNode node) {
   queuedLocked();
 }
 
-void StateStore::putContext(const std::string& machineGuid, ContextRecord context) {
+void StateStore::putContexts(const std::string& machineGuid, std::string encodedSet) {
   std::lock_guard lock(mutex_);
-  auto& ofNode = pending_->contexts[machineGuid];
-  const size_t had = ofNode.size();
-  ofNode[context.id] = std::move(context);
-  pending_->contextRows += ofNode.size() - had;
+  pending_->contextSets[machineGuid] = std::move(encodedSet);
   queuedLocked();
 }
 
@@ -257,10 +237,7 @@ void StateStore::removeNode(const std::string& machineGuid) {
   p.nodes.erase(machineGuid);
   p.nodeIds.erase(machineGuid);
   p.checkpoints.erase(machineGuid);
-  if (const auto it = p.contexts.find(machineGuid); it != p.contexts.end()) {
-    p.contextRows -= it->second.size();
-    p.contexts.erase(it);
-  }
+  p.contextSets.erase(machineGuid);
   p.alertCursors.erase(machineGuid);
   for (auto it = p.alerts.lower_bound({machineGuid, ""});
        it != p.alerts.end() && it->first.first == machineGuid;) {
@@ -375,7 +352,7 @@ void StateStore::write(Pending& b) {
   db.exec("BEGIN IMMEDIATE");
   try {
     for (const char* table :
-         {"nodes", "node_ids", "contexts", "checkpoints", "alert_cursors", "alerts"}) {
+         {"nodes", "node_ids", "node_contexts", "checkpoints", "alert_cursors", "alerts"}) {
       if (b.removed.empty()) break;
       auto del = db.prepare(std::string("DELETE FROM ") + table + " WHERE machine_guid = ?1");
       for (const auto& guid : b.removed) del.bind(1, guid).run();
@@ -390,19 +367,10 @@ void StateStore::write(Pending& b) {
         st.bind(8, n.lastSeen).bind(9, int64_t{n.ephemeral ? 1 : 0}).run();
       }
     }
-    if (!b.contexts.empty()) {
+    if (!b.contextSets.empty()) {
       auto st = db.prepare(
-          "INSERT OR REPLACE INTO contexts(machine_guid, id, version, first_entry, last_entry, "
-          "deleted, title, priority, chart_type, units, family) "
-          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-      for (const auto& [guid, ofNode] : b.contexts) {
-        for (const auto& [id, c] : ofNode) {
-          st.bind(1, guid).bind(2, c.id).bind(3, toDb(c.version)).bind(4, toDb(c.firstEntry));
-          st.bind(5, toDb(c.lastEntry)).bind(6, int64_t{c.deleted ? 1 : 0}).bind(7, c.title);
-          st.bind(8, toDb(c.priority)).bind(9, c.chartType).bind(10, c.units).bind(11, c.family);
-          st.run();
-        }
-      }
+          "INSERT OR REPLACE INTO node_contexts(machine_guid, contexts) VALUES(?1, ?2)");
+      for (const auto& [guid, set] : b.contextSets) st.bind(1, guid).bindBlob(2, set).run();
     }
     if (!b.nodeIds.empty()) {
       auto st = db.prepare(

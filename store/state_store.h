@@ -85,7 +85,7 @@ struct StoreStats {
 // `<file>.unreadable-<UTC time>` (with its -wal and -shm) and a fresh store is started.
 class StateStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   struct Options {
     std::string path;
     std::chrono::milliseconds batchWindow{250};
@@ -109,7 +109,9 @@ class StateStore {
   // Changes, queued and written by the store's thread. Later calls for the same key replace
   // earlier ones still queued.
   void putNode(StoredNode node);
-  void putContext(const std::string& machineGuid, ContextRecord context);
+  // All of a node's contexts, encoded by a ContextSetEncoder (store/context_set.h): they replace
+  // the ones the store held for the node.
+  void putContexts(const std::string& machineGuid, std::string encodedSet);
   void putNodeId(const std::string& machineGuid, NodeIdRecord record);
   void putCheckpoint(const std::string& machineGuid, CheckpointRecord record);
   void putAlertCursor(const std::string& machineGuid, uint64_t sentCursor);

@@ -172,9 +172,9 @@ class NodeRegistry : public aclk::NodeRelaySource {
   void notify();
   void saveLocked(Node& node);  // hands the node's unsaved changes to the store; under mutex_
   void queueSave(Node& node);   // saveLocked on the store's thread, at its next batch; under mutex_
-  // The store's collector: saves the queued nodes, at most about `rowBudget` rows; the rest stay
-  // queued for its next batch (see node_registry_store.cc).
-  void saveQueued(size_t rowBudget = SIZE_MAX);
+  // The store's collector: saves the queued nodes, at most about `contextBudget` contexts; the
+  // rest stay queued for its next batch (see node_registry_store.cc).
+  void saveQueued(size_t contextBudget = SIZE_MAX);
   void noteDuplicateStream(const Node& node, const std::string& peer);  // under mutex_
   // The node's function features and, when off, why (under mutex_).
   struct FunctionState {

@@ -115,8 +115,7 @@ struct Context {
   uint32_t version = 0;
   bool hasShape = false;  // its definition's `latest` is set: every walk of the table asks
   bool deleted = false;
-  bool dirty = true;     // changed since last handed to the link
-  bool unsaved = false;  // changed since last handed to the state store
+  bool dirty = true;  // changed since last handed to the link
   bool defined() const { return hasShape; }
 };
 static_assert(sizeof(Context) == 16, "a host holds one per context: keep it small");
@@ -178,7 +177,9 @@ struct NodeRegistry::Node {
   size_t chartLabels = 0;
   std::time_t firstSeen = 0;
   bool restored = false;  // loaded from the state store; its stream has not returned since
-  std::vector<TextId> unsavedContexts;  // for the state store
+  // A context changed since the node's contexts were last handed to the state store, which
+  // keeps them as one value per node (store/context_set.h): a flag, not a list of which.
+  bool contextsUnsaved = false;
   bool infoUnsaved = false;
   bool saveQueued = false;  // in NodeRegistry::queuedSaves_
   // Node info goes to the cloud once per change and complete: from a connect until the child's
@@ -233,10 +234,7 @@ struct NodeRegistry::Node {
 // The cloud and the state store both have to hear of this context's new state.
 inline void markChanged(NodeRegistry::Node& node, Context& c) {
   c.dirty = true;
-  if (!c.unsaved) {
-    c.unsaved = true;
-    node.unsavedContexts.push_back(node.contexts.keyOf(c));
-  }
+  node.contextsUnsaved = true;
 }
 
 }  // namespace aclkd::stream_bridge

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sqlite3
+import subprocess
 import time
 import unittest
 import urllib.error
@@ -25,6 +26,45 @@ STREAM_CONF = f"[{FIXTURE_KEY}]\n    enabled = yes\n    allow from = *\n"
 def fixture():
     with open(os.path.join(FIXTURES, "netdata-1.37-child-stream.txt"), "rb") as f:
         return f.read()
+
+
+def stored_context_ids(con, guid):
+    """The context ids the store keeps for a node, read from the file as an operator would: one
+    value per node (store/context_set.h: a version byte 1, then a zstd frame of a varint count
+    and per context str id, 3 varints, a flag byte, str title, a varint, 3 strs)."""
+    row = con.execute("SELECT contexts FROM node_contexts WHERE machine_guid = ?", (guid,)).fetchone()
+    if row is None:
+        return set()
+    value = bytes(row[0])
+    assert value[0] == 1, f"encoding version {value[0]}"
+    body = subprocess.run(["zstd", "-dcq"], input=value[1:], capture_output=True, check=True).stdout
+    pos = 0
+
+    def varint():
+        nonlocal pos
+        v, shift = 0, 0
+        while True:
+            b = body[pos]
+            pos += 1
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                return v
+
+    def string():
+        nonlocal pos
+        n = varint()
+        pos += n
+        return body[pos - n:pos].decode()
+
+    ids = set()
+    for _ in range(varint()):
+        ids.add(string())
+        varint(), varint(), varint()
+        pos += 1  # deleted
+        string(), varint(), string(), string(), string()
+    assert pos == len(body), "bytes after the last context"
+    return ids
 
 
 class ReplayedChild:
@@ -276,8 +316,7 @@ class CrashAndCorruptionTest(DurableStateTestBase):
             con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
             self.assertEqual(con.execute("PRAGMA quick_check").fetchone()[0], "ok")
             for g in guids:
-                have = {r[0] for r in con.execute(
-                    "SELECT id FROM contexts WHERE machine_guid = ? AND id LIKE 'it.round%'", (g,))}
+                have = {i for i in stored_context_ids(con, g) if i.startswith("it.round")}
                 self.assertEqual(have, {f"it.round{i}.0" for i in range(round_ + 1)},
                                  f"round {round_}: contexts older than the batch window lost")
             con.close()

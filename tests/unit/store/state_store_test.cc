@@ -7,6 +7,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "store/context_set.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
 #include "unit/test_util.h"
@@ -71,9 +72,9 @@ TEST(StateStore, ChangesSurviveAReopen) {
     auto s = openStore(dir.file("state.db"));
     s->putNode(node("g1", "child-1"));
     s->putNode(node("g2", "child-2"));
-    s->putContext("g1", context("system.cpu", 5));
-    s->putContext("g1", context("system.cpu", 7));  // the later one wins
-    s->putContext("g1", context("system.load", 6));
+    s->putContexts("g1", encodeContextSet({context("system.cpu", 5)}));
+    // A node's later set replaces its earlier one whole.
+    s->putContexts("g1", encodeContextSet({context("system.cpu", 7), context("system.load", 6)}));
     s->putNodeId("g1", {"node-1", "claim-a"});
     s->putCheckpoint("g1", {"claim-a", 12345678901234567890ULL, 42});
     s->flush();
@@ -105,11 +106,14 @@ TEST(StateStore, ChangesAreBatchedIntoFewTransactions) {
   std::string error;
   auto s = StateStore::open(o, &error);
   ASSERT_TRUE(s);
-  s->putNode(node("g1", "child-1"));
-  for (int i = 0; i < 1000; ++i) s->putContext("g1", context("ctx." + std::to_string(i), 1));
+  for (int i = 0; i < 1000; ++i) {
+    const std::string guid = "g" + std::to_string(i);
+    s->putNode(node(guid, "child"));
+    s->putContexts(guid, encodeContextSet({context("ctx." + std::to_string(i), 1)}));
+  }
   s->flush();
   EXPECT_LE(s->stats().batches, 2u);
-  EXPECT_EQ(s->stats().rowsWritten, 1001u);
+  EXPECT_EQ(s->stats().rowsWritten, 2000u);
 }
 
 TEST(StateStore, ChangesReachTheDiskWithinTheBatchWindowWithoutAFlush) {
@@ -131,7 +135,7 @@ TEST(StateStore, RemoveNodeForgetsEverythingOfIt) {
   {
     auto s = openStore(dir.file("state.db"));
     s->putNode(node("g1", "child-1"));
-    s->putContext("g1", context("system.cpu", 5));
+    s->putContexts("g1", encodeContextSet({context("system.cpu", 5)}));
     s->putNodeId("g1", {"node-1", "claim-a"});
     s->flush();
     s->removeNode("g1");
@@ -150,11 +154,11 @@ TEST(StateStore, RemoveThenPutInOneWindowKeepsOnlyTheNewNode) {
   {
     auto s = openStore(dir.file("state.db"));
     s->putNode(node("g1", "old"));
-    s->putContext("g1", context("old.ctx", 1));
+    s->putContexts("g1", encodeContextSet({context("old.ctx", 1)}));
     s->flush();
     s->removeNode("g1");
     s->putNode(node("g1", "new"));
-    s->putContext("g1", context("new.ctx", 1));
+    s->putContexts("g1", encodeContextSet({context("new.ctx", 1)}));
     s->flush();
   }
   auto loaded = openStore(dir.file("state.db"))->takeLoaded();
@@ -194,7 +198,12 @@ TEST(StateStore, TruncatedFileIsMovedAsideAndAFreshStoreStarts) {
   {
     auto s = openStore(path);
     s->putNode(node("g1", "child-1"));
-    for (int i = 0; i < 2000; ++i) s->putContext("g1", context("ctx." + std::to_string(i), 1));
+    // Distinct text in every context, so that the compressed sets still fill pages.
+    std::vector<ContextRecord> set;
+    for (int i = 0; i < 2000; ++i) {
+      set.push_back(context("ctx." + std::to_string(i * 7919) + ".of." + std::to_string(i), 1));
+    }
+    s->putContexts("g1", encodeContextSet(set));
     s->flush();
   }
   // Checkpoint the WAL into the main file, then cut it.
@@ -247,10 +256,31 @@ TEST(StateStore, VersionOneSchemaIsMigrated) {
     createSchemaV1(db);
     db.exec("INSERT INTO nodes VALUES('g1', 'old-child', 1, '[]', '{}', 10, 20, 0)");
     db.exec("INSERT INTO node_ids VALUES('g1', 'node-1', 'claim-a')");
+    // Context rows, as versions 1 to 3 kept them: v4 turns them into one set per node.
+    db.exec("INSERT INTO contexts VALUES('g1', 'system.load', 3, 10, 0, 0, 'Load', 100, "
+            "'line', 'load', 'load')");
+    db.exec("INSERT INTO contexts VALUES('g1', 'system.cpu', -1, 10, 20, 1, 'CPU', 90, "
+            "'stacked', 'percentage', 'cpu')");
+    db.exec("INSERT INTO contexts VALUES('g2', 'disk.io', 1, 5, 6, 0, 'Disk', 7, 'area', "
+            "'KiB/s', 'sda')");
   }
   auto s = openStore(dir.file("state.db"));
   EXPECT_TRUE(s->movedAside().empty());
   auto loaded = s->takeLoaded();
+  ASSERT_EQ(loaded.contexts["g1"].size(), 2u);
+  const ContextRecord& cpu = loaded.contexts["g1"][0];  // the set is in id order
+  EXPECT_EQ(cpu.id, "system.cpu");
+  EXPECT_EQ(cpu.version, UINT64_MAX) << "uint64 goes through SQLite's int64 bit for bit";
+  EXPECT_EQ(cpu.lastEntry, 20u);
+  EXPECT_TRUE(cpu.deleted);
+  EXPECT_EQ(cpu.title, "CPU");
+  EXPECT_EQ(cpu.priority, 90u);
+  EXPECT_EQ(cpu.chartType, "stacked");
+  EXPECT_EQ(cpu.units, "percentage");
+  EXPECT_EQ(cpu.family, "cpu");
+  EXPECT_EQ(loaded.contexts["g1"][1].id, "system.load");
+  ASSERT_EQ(loaded.contexts["g2"].size(), 1u);
+  EXPECT_EQ(loaded.contexts["g2"][0].units, "KiB/s");
   ASSERT_EQ(loaded.nodes.size(), 1u);
   EXPECT_EQ(loaded.nodes[0].hostname, "old-child");
   EXPECT_EQ(loaded.nodes[0].path, "");
@@ -262,6 +292,26 @@ TEST(StateStore, VersionOneSchemaIsMigrated) {
   EXPECT_EQ(s->stats().writeErrors, 0u);
   SqliteDb db(dir.file("state.db"));
   EXPECT_EQ(db.queryInt("PRAGMA user_version"), StateStore::kSchemaVersion);
+}
+
+TEST(StateStore, AContextSetThatDoesNotDecodeMovesTheFileAside) {
+  TempDir dir;
+  {
+    auto s = openStore(dir.file("state.db"));
+    s->putNode(node("g1", "child-1"));
+    s->putContexts("g1", encodeContextSet({context("system.cpu", 5)}));
+    s->flush();
+  }
+  {
+    SqliteDb db(dir.file("state.db"));
+    db.exec("UPDATE node_contexts SET contexts = x'01280000' WHERE machine_guid = 'g1'");
+  }
+  auto s = openStore(dir.file("state.db"));
+  ASSERT_FALSE(s->movedAside().empty()) << "a damaged value is a damaged file";
+  EXPECT_TRUE(s->stats().recovered);
+  EXPECT_TRUE(s->takeLoaded().nodes.empty());
+  SqliteDb aside(s->movedAside());
+  EXPECT_EQ(aside.queryInt("SELECT count(*) FROM nodes"), 1) << "kept as it was";
 }
 
 TEST(StateStore, NewerSchemaIsMovedAsideNotOverwritten) {
