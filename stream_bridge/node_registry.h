@@ -21,6 +21,10 @@
 #include "stream_bridge/stream_conf.h"
 #include "stream_bridge/stream_parser.h"
 
+namespace aclkd::store {
+class ContextSetEncoder;
+}  // namespace aclkd::store
+
 namespace aclkd::stream_bridge {
 
 // What `aclkctl nodes` shows of one streamed host.
@@ -170,7 +174,10 @@ class NodeRegistry : public aclk::NodeRelaySource {
   std::string_view intern(std::string_view text);  // under mutex_
   void detach(Node& node);
   void notify();
-  void saveLocked(Node& node);  // hands the node's unsaved changes to the store; under mutex_
+  // Hands the node's own row to the store if it changed; if its contexts changed, adds them to
+  // `contexts` (when given) and returns true: the caller compresses them and hands them over
+  // after releasing mutex_ (saveQueued). Under mutex_.
+  bool saveLocked(Node& node, store::ContextSetEncoder* contexts);
   void queueSave(Node& node);   // saveLocked on the store's thread, at its next batch; under mutex_
   // The store's collector: saves the queued nodes, at most about `contextBudget` contexts; the
   // rest stay queued for its next batch (see node_registry_store.cc).

@@ -174,7 +174,7 @@ void NodeRegistry::detachStore() {
 
 void NodeRegistry::queueSave(Node& n) {
   if (!store_) {
-    saveLocked(n);  // only clears the marks
+    saveLocked(n, nullptr);  // only clears the marks
     return;
   }
   if (n.saveQueued) return;
@@ -189,18 +189,26 @@ void NodeRegistry::saveQueued(size_t contextBudget) {
     std::lock_guard lock(mutex_);
     guids.swap(queuedSaves_);
   }
-  // A node at a time: streams wait for one node's conversion at most.
+  // A node at a time: streams wait for one node's conversion at most, and not for its
+  // compression, which runs after the lock is released. Only this function hands context sets
+  // to the store (on the store's thread, or in detachStore once the collector is gone), so a
+  // set compressed outside the lock cannot overtake a newer one of the same node.
   size_t contexts = 0;
   size_t done = 0;
+  store::ContextSetEncoder set;
   for (; done < guids.size() && contexts < contextBudget; ++done) {
-    std::lock_guard lock(mutex_);
-    auto it = nodes_.find(guids[done]);
-    if (it == nodes_.end() || !it->second->saveQueued) continue;
-    it->second->saveQueued = false;
-    const Node& n = *it->second;
-    contexts += 1 + (n.contextsUnsaved ? n.definedContexts : 0);
-    saveLocked(*it->second);
-    churn_.fetch_add(1, std::memory_order_relaxed);
+    std::shared_ptr<store::StateStore> store;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = nodes_.find(guids[done]);
+      if (it == nodes_.end() || !it->second->saveQueued) continue;
+      it->second->saveQueued = false;
+      const Node& n = *it->second;
+      contexts += 1 + (n.contextsUnsaved ? n.definedContexts : 0);
+      if (saveLocked(*it->second, &set)) store = store_;
+      churn_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (store) store->putContexts(guids[done], set.finish());
   }
   if (done == guids.size()) return;
   // Over budget: the rest wait, first in line, for the store's next batch. Their changes stay
@@ -211,11 +219,11 @@ void NodeRegistry::saveQueued(size_t contextBudget) {
   if (store_) store_->changed();
 }
 
-void NodeRegistry::saveLocked(Node& n) {
+bool NodeRegistry::saveLocked(Node& n, store::ContextSetEncoder* contexts) {
   if (!store_) {
     n.contextsUnsaved = false;
     n.infoUnsaved = false;
-    return;
+    return false;
   }
   if (n.infoUnsaved) {
     store::StoredNode s;
@@ -232,19 +240,17 @@ void NodeRegistry::saveLocked(Node& n) {
     store_->putNode(std::move(s));
     n.infoUnsaved = false;
   }
-  if (n.contextsUnsaved) {
-    // The whole set, straight from the pooled strings (no record copies on the way).
-    store::ContextSetEncoder set;
-    for (const Context& c : n.contexts) {
-      if (!c.defined()) continue;
-      const ContextDef def = n.contexts.def(c);
-      const ChartShape& latest = pools_->shapes[def.latest];
-      set.add(pools_->text(def.id), c.version, c.first, c.last, c.deleted, latest.title,
-              def.priority, latest.chartType, latest.units, latest.family);
-    }
-    store_->putContexts(n.info.machineGuid, set.finish());
-    n.contextsUnsaved = false;
+  if (!n.contextsUnsaved || !contexts) return false;
+  // The whole set, straight from the pooled strings (no record copies on the way).
+  for (const Context& c : n.contexts) {
+    if (!c.defined()) continue;
+    const ContextDef def = n.contexts.def(c);
+    const ChartShape& latest = pools_->shapes[def.latest];
+    contexts->add(pools_->text(def.id), c.version, c.first, c.last, c.deleted, latest.title,
+                  def.priority, latest.chartType, latest.units, latest.family);
   }
+  n.contextsUnsaved = false;
+  return true;
 }
 
 std::vector<std::string> NodeRegistry::removeStaleNodes(const std::string& which,
@@ -285,7 +291,7 @@ std::vector<std::string> NodeRegistry::removeStaleNodes(const std::string& which
       if (!n.ephemeral) {
         n.ephemeral = true;
         n.infoUnsaved = true;
-        saveLocked(n);
+        saveLocked(n, nullptr);  // its row now; changed contexts, if any, stay queued
         out.push_back(who + " has been marked ephemeral");
       } else if (!all) {
         out.push_back(who + " is already ephemeral - not changing it");
