@@ -63,8 +63,8 @@ struct StateStore::Pending {
            checkpoints.empty() && alertCursors.empty() && alerts.empty();
   }
   size_t rows() const {
-    return removed.size() + nodes.size() + contextSets.size() + nodeIds.size() + checkpoints.size() +
-           alertCursors.size() + alerts.size();
+    return removed.size() + nodes.size() + contextSets.size() + nodeIds.size() +
+           checkpoints.size() + alertCursors.size() + alerts.size();
   }
 };
 

@@ -9,24 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "unit/store/context_records.h"
 #include "unit/test_util.h"
 
 namespace aclkd::store {
 namespace {
 
-ContextRecord record(std::string id, uint64_t version) {
-  ContextRecord c;
-  c.id = std::move(id);
-  c.version = version;
-  c.firstEntry = 1796500000;
-  c.lastEntry = 0;
-  c.title = "Total CPU utilization";
-  c.priority = 100;
-  c.chartType = "stacked";
-  c.units = "percentage";
-  c.family = "cpu";
-  return c;
-}
 
 void expectSame(const std::vector<ContextRecord>& a, const std::vector<ContextRecord>& b) {
   ASSERT_EQ(a.size(), b.size());
@@ -60,7 +48,7 @@ std::string valueOf(const std::string& body, bool contentSize = true) {
 }
 
 std::string refusal(const std::string& value) {
-  std::vector<ContextRecord> out{record("left.over", 1)};
+  std::vector<ContextRecord> out{storedContext("left.over", 1)};
   std::string error;
   EXPECT_FALSE(decodeContextSet(value, &out, &error));
   EXPECT_TRUE(out.empty()) << "a refused value leaves nothing behind";
@@ -69,7 +57,7 @@ std::string refusal(const std::string& value) {
 }
 
 TEST(ContextSet, EveryFieldGoesThroughBitForBit) {
-  std::vector<ContextRecord> in{record("system.cpu", 7), record("", UINT64_MAX)};
+  std::vector<ContextRecord> in{storedContext("system.cpu", 7), storedContext("", UINT64_MAX)};
   in[1].deleted = true;
   in[1].firstEntry = UINT64_MAX;
   in[1].lastEntry = 1;
@@ -83,7 +71,7 @@ TEST(ContextSet, EveryFieldGoesThroughBitForBit) {
 }
 
 TEST(ContextSet, AnEmptySetIsAValueToo) {
-  std::vector<ContextRecord> out{record("x", 1)};
+  std::vector<ContextRecord> out{storedContext("x", 1)};
   std::string error;
   ASSERT_TRUE(decodeContextSet(encodeContextSet({}), &out, &error)) << error;
   EXPECT_TRUE(out.empty());
@@ -101,12 +89,12 @@ TEST(ContextSet, ContextsOfNothingButZerosAndEmptyStringsRoundTrip) {
 
 TEST(ContextSet, TheEncoderStartsOverAfterFinish) {
   ContextSetEncoder e;
-  e.add(record("a", 1));
-  e.add(record("b", 2));
+  e.add(storedContext("a", 1));
+  e.add(storedContext("b", 2));
   EXPECT_EQ(e.count(), 2u);
   (void)e.finish();
   EXPECT_EQ(e.count(), 0u);
-  e.add(record("c", 3));
+  e.add(storedContext("c", 3));
   std::vector<ContextRecord> out;
   std::string error;
   ASSERT_TRUE(decodeContextSet(e.finish(), &out, &error)) << error;
@@ -118,7 +106,7 @@ TEST(ContextSet, AFleetsContextsCompressToAFractionOfTheirText) {
   std::vector<ContextRecord> in;
   size_t text = 0;
   for (int i = 0; i < 312; ++i) {
-    in.push_back(record("apps.cpu_" + std::to_string(i), static_cast<uint64_t>(i) * 977));
+    in.push_back(storedContext("apps.cpu_" + std::to_string(i), static_cast<uint64_t>(i) * 977));
     text += in.back().id.size() + in.back().title.size() + in.back().chartType.size() +
             in.back().units.size() + in.back().family.size();
   }
@@ -142,7 +130,8 @@ TEST(ContextSet, AValueWrittenByTheZstdToolDecodes) {
 }
 
 TEST(ContextSet, DamagedValuesAreRefusedWithAReason) {
-  const std::string good = encodeContextSet({record("system.cpu", 1), record("system.load", 2)});
+  const std::string good =
+      encodeContextSet({storedContext("system.cpu", 1), storedContext("system.load", 2)});
   EXPECT_EQ(refusal(""), "an empty value");
   EXPECT_EQ(refusal("\2" + good.substr(1)), "an unknown encoding version");
   EXPECT_EQ(refusal(good.substr(0, good.size() - 3)), "not one whole zstd frame");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "store/context_set.h"
+#include "unit/store/context_records.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
 #include "unit/test_util.h"
@@ -41,19 +42,6 @@ StoredNode node(const std::string& guid, const std::string& host) {
   return n;
 }
 
-ContextRecord context(const std::string& id, uint64_t version) {
-  ContextRecord c;
-  c.id = id;
-  c.version = version;
-  c.firstEntry = 1000;
-  c.lastEntry = 0;
-  c.title = "CPU";
-  c.priority = 100;
-  c.chartType = "stacked";
-  c.units = "percentage";
-  c.family = "cpu";
-  return c;
-}
 
 TEST(StateStore, EmptyStoreOpensAndCreatesTheFile) {
   TempDir dir;
@@ -72,9 +60,10 @@ TEST(StateStore, ChangesSurviveAReopen) {
     auto s = openStore(dir.file("state.db"));
     s->putNode(node("g1", "child-1"));
     s->putNode(node("g2", "child-2"));
-    s->putContexts("g1", encodeContextSet({context("system.cpu", 5)}));
+    s->putContexts("g1", encodeContextSet({storedContext("system.cpu", 5)}));
     // A node's later set replaces its earlier one whole.
-    s->putContexts("g1", encodeContextSet({context("system.cpu", 7), context("system.load", 6)}));
+    s->putContexts("g1", encodeContextSet({storedContext("system.cpu", 7),
+                                           storedContext("system.load", 6)}));
     s->putNodeId("g1", {"node-1", "claim-a"});
     s->putCheckpoint("g1", {"claim-a", 12345678901234567890ULL, 42});
     s->flush();
@@ -109,7 +98,7 @@ TEST(StateStore, ChangesAreBatchedIntoFewTransactions) {
   for (int i = 0; i < 1000; ++i) {
     const std::string guid = "g" + std::to_string(i);
     s->putNode(node(guid, "child"));
-    s->putContexts(guid, encodeContextSet({context("ctx." + std::to_string(i), 1)}));
+    s->putContexts(guid, encodeContextSet({storedContext("ctx." + std::to_string(i), 1)}));
   }
   s->flush();
   EXPECT_LE(s->stats().batches, 2u);
@@ -135,7 +124,7 @@ TEST(StateStore, RemoveNodeForgetsEverythingOfIt) {
   {
     auto s = openStore(dir.file("state.db"));
     s->putNode(node("g1", "child-1"));
-    s->putContexts("g1", encodeContextSet({context("system.cpu", 5)}));
+    s->putContexts("g1", encodeContextSet({storedContext("system.cpu", 5)}));
     s->putNodeId("g1", {"node-1", "claim-a"});
     s->flush();
     s->removeNode("g1");
@@ -154,11 +143,11 @@ TEST(StateStore, RemoveThenPutInOneWindowKeepsOnlyTheNewNode) {
   {
     auto s = openStore(dir.file("state.db"));
     s->putNode(node("g1", "old"));
-    s->putContexts("g1", encodeContextSet({context("old.ctx", 1)}));
+    s->putContexts("g1", encodeContextSet({storedContext("old.ctx", 1)}));
     s->flush();
     s->removeNode("g1");
     s->putNode(node("g1", "new"));
-    s->putContexts("g1", encodeContextSet({context("new.ctx", 1)}));
+    s->putContexts("g1", encodeContextSet({storedContext("new.ctx", 1)}));
     s->flush();
   }
   auto loaded = openStore(dir.file("state.db"))->takeLoaded();
@@ -201,7 +190,8 @@ TEST(StateStore, TruncatedFileIsMovedAsideAndAFreshStoreStarts) {
     // Distinct text in every context, so that the compressed sets still fill pages.
     std::vector<ContextRecord> set;
     for (int i = 0; i < 2000; ++i) {
-      set.push_back(context("ctx." + std::to_string(i * 7919) + ".of." + std::to_string(i), 1));
+      const std::string id = "ctx." + std::to_string(i * 7919) + ".of." + std::to_string(i);
+      set.push_back(storedContext(id, 1));
     }
     s->putContexts("g1", encodeContextSet(set));
     s->flush();
@@ -299,7 +289,7 @@ TEST(StateStore, AContextSetThatDoesNotDecodeMovesTheFileAside) {
   {
     auto s = openStore(dir.file("state.db"));
     s->putNode(node("g1", "child-1"));
-    s->putContexts("g1", encodeContextSet({context("system.cpu", 5)}));
+    s->putContexts("g1", encodeContextSet({storedContext("system.cpu", 5)}));
     s->flush();
   }
   {
