@@ -190,14 +190,15 @@ void NodeRegistry::saveQueued(size_t contextBudget) {
     guids.swap(queuedSaves_);
   }
   // A node at a time: streams wait for one node's conversion at most, and not for its
-  // compression, which runs after the lock is released. Only this function hands context sets
-  // to the store (on the store's thread, or in detachStore once the collector is gone), so a
-  // set compressed outside the lock cannot overtake a newer one of the same node.
+  // compression, which runs between two holds of the lock. Only this function hands context sets
+  // to the store (on the store's thread, or in detachStore once the collector is gone), so a set
+  // compressed outside the lock cannot overtake a newer one of the same node; and it is handed
+  // over under the lock, after checking that the node is still there, so that a node removed
+  // meanwhile (remove-stale-node) does not get its contexts back in the file.
   size_t contexts = 0;
   size_t done = 0;
   store::ContextSetEncoder set;
   for (; done < guids.size() && contexts < contextBudget; ++done) {
-    std::shared_ptr<store::StateStore> store;
     {
       std::lock_guard lock(mutex_);
       auto it = nodes_.find(guids[done]);
@@ -205,10 +206,14 @@ void NodeRegistry::saveQueued(size_t contextBudget) {
       it->second->saveQueued = false;
       const Node& n = *it->second;
       contexts += 1 + (n.contextsUnsaved ? n.definedContexts : 0);
-      if (saveLocked(*it->second, &set)) store = store_;
       churn_.fetch_add(1, std::memory_order_relaxed);
+      if (!saveLocked(*it->second, &set)) continue;
     }
-    if (store) store->putContexts(guids[done], set.finish());
+    std::string encoded = set.finish();
+    std::lock_guard lock(mutex_);
+    if (store_ && nodes_.count(guids[done]) != 0) {
+      store_->putContexts(guids[done], std::move(encoded));
+    }
   }
   if (done == guids.size()) return;
   // Over budget: the rest wait, first in line, for the store's next batch. Their changes stay

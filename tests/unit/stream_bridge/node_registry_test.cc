@@ -377,6 +377,11 @@ TEST_F(RegistryStoreTest, RemoveStaleNodeForgetsItInTheStoreToo) {
     EXPECT_EQ(registry.removeStaleNodes("nobody", true)[0], "No match for \"nobody\"");
     registry.detachStore();
   }
+  {
+    auto loaded = openStore(dir.file("state.db"))->takeLoaded();
+    EXPECT_EQ(loaded.contexts.count(kGone), 0u) << "its context set went with it";
+    EXPECT_EQ(loaded.contexts.count(kLive), 1u);
+  }
   auto store = openStore(dir.file("state.db"));
   NodeRegistry registry({}, [this] { return now; });
   registry.restoreFrom(store);
