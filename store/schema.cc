@@ -4,7 +4,6 @@
 
 #include <functional>
 #include <string>
-#include <vector>
 
 #include "store/context_set.h"
 #include "store/sqlite_db.h"
