@@ -149,18 +149,29 @@ void ContextSetEncoder::add(const ContextRecord& c) {
 }
 
 std::string ContextSetEncoder::finish() {
-  std::string raw;
-  putVarint(raw, count_);
-  raw.append(body_);
+  // The count goes first but is known last: it is fed to the compressor ahead of the body, so the
+  // body (~30 KB a node) is not copied behind it.
+  std::string count;
+  putVarint(count, count_);
+  const size_t size = count.size() + body_.size();
   thread_local std::unique_ptr<ZSTD_CCtx, CCtxFree> cctx(ZSTD_createCCtx());
-  std::string out(1 + ZSTD_compressBound(raw.size()), '\0');
+  ZSTD_CCtx_reset(cctx.get(), ZSTD_reset_session_only);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kLevel);
+  ZSTD_CCtx_setPledgedSrcSize(cctx.get(), size);  // recorded in the frame (decodeContextSet)
+  std::string out(1 + ZSTD_compressBound(size), '\0');
   out[0] = kVersion;
-  const size_t n =
-      ZSTD_compressCCtx(cctx.get(), out.data() + 1, out.size() - 1, raw.data(), raw.size(), kLevel);
-  // Compressing into a buffer of compressBound cannot fail for want of room; anything else is a
-  // broken library, and a set that cannot be written must not pass for an empty one.
-  if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
-  out.resize(1 + n);
+  ZSTD_outBuffer o{out.data() + 1, out.size() - 1, 0};
+  ZSTD_inBuffer head{count.data(), count.size(), 0};
+  ZSTD_inBuffer body{body_.data(), body_.size(), 0};
+  size_t rc = ZSTD_compressStream2(cctx.get(), &o, &head, ZSTD_e_continue);
+  if (!ZSTD_isError(rc)) rc = ZSTD_compressStream2(cctx.get(), &o, &body, ZSTD_e_end);
+  // Into a buffer of compressBound the frame ends in one call (0 left to flush); anything else
+  // is a broken library, and a set that cannot be written must not pass for an empty one.
+  if (ZSTD_isError(rc) || rc != 0) {
+    throw std::runtime_error(std::string("zstd: ") +
+                             (ZSTD_isError(rc) ? ZSTD_getErrorName(rc) : "the frame did not end"));
+  }
+  out.resize(1 + o.pos);
   body_.clear();
   count_ = 0;
   return out;
