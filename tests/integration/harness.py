@@ -41,6 +41,19 @@ def wait_for(predicate, timeout, interval=0.1, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def read_varint(data, pos):
+    """A LEB128 varint (7 bits a byte, low first) at data[pos]: (value, the position after it).
+    MQTT's remaining lengths and the state store's context sets use it."""
+    value, shift = 0, 0
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, pos
+
+
 def read_text(path):
     with open(path, errors="replace") as f:
         return f.read()

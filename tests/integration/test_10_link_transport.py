@@ -16,20 +16,9 @@ import urllib.error
 import unittest
 
 from harness import (BIN_DIR, Certs, IntegrationTest, MicroSocks, Mosquitto, TestCloud, read_text,
-                     wait_for)
+                     read_varint, wait_for)
 from test_03_link import LinkTestBase
 from ws_front import CoalescingFront
-
-
-def read_varint(data, pos):
-    value, shift = 0, 0
-    while True:
-        b = data[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return value, pos
 
 
 def read_string(data, pos):

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 import uuid
 
-from harness import ROOM, wait_for
+from harness import ROOM, read_varint, wait_for
 from test_03_link import LinkTestBase
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures")
@@ -38,31 +38,20 @@ def stored_context_ids(con, guid):
     value = bytes(row[0])
     assert value[0] == 1, f"encoding version {value[0]}"
     body = subprocess.run(["zstd", "-dcq"], input=value[1:], capture_output=True, check=True).stdout
-    pos = 0
-
-    def varint():
-        nonlocal pos
-        v, shift = 0, 0
-        while True:
-            b = body[pos]
-            pos += 1
-            v |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                return v
-
-    def string():
-        nonlocal pos
-        n = varint()
-        pos += n
-        return body[pos - n:pos].decode()
-
+    count, pos = read_varint(body, 0)
     ids = set()
-    for _ in range(varint()):
-        ids.add(string())
-        varint(), varint(), varint()
-        pos += 1  # deleted
-        string(), varint(), string(), string(), string()
+    for _ in range(count):
+        strings = []
+        # id, version, first entry, last entry, deleted, title, priority, type, units, family
+        for field in ("s", "v", "v", "v", "flag", "s", "v", "s", "s", "s"):
+            if field == "flag":
+                pos += 1
+                continue
+            n, pos = read_varint(body, pos)
+            if field == "s":
+                strings.append(body[pos:pos + n].decode())
+                pos += n
+        ids.add(strings[0])
     assert pos == len(body), "bytes after the last context"
     return ids
 

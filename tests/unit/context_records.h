@@ -1,15 +1,16 @@
 #pragma once
 
-// A context as the store's tests write it: every field set, so that a lost field shows.
+// A context with every field set, so that a field lost on the way (a message, the store) shows.
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "common/context_record.h"
 
-namespace aclkd::store {
+namespace aclkd::test {
 
-inline ContextRecord storedContext(std::string id, uint64_t version) {
+inline ContextRecord contextRecord(std::string id, uint64_t version) {
   ContextRecord c;
   c.id = std::move(id);
   c.version = version;
@@ -23,4 +24,4 @@ inline ContextRecord storedContext(std::string id, uint64_t version) {
   return c;
 }
 
-}  // namespace aclkd::store
+}  // namespace aclkd::test

@@ -9,6 +9,7 @@
 #include "nodeinstance/connection/v1/connection.pb.h"
 #include "nodeinstance/create/v1/creation.pb.h"
 #include "nodeinstance/info/v1/info.pb.h"
+#include "unit/context_records.h"
 
 namespace aclkd::aclk {
 namespace {
@@ -109,16 +110,7 @@ TEST(MessagesTest, UpdateNodeInfoCarriesSystemAndLabels) {
 }
 
 TEST(MessagesTest, ContextsSnapshotAndUpdated) {
-  ContextRecord c;
-  c.id = "system.cpu";
-  c.version = 100;
-  c.firstEntry = 10;
-  c.lastEntry = 0;
-  c.title = "Total CPU utilization";
-  c.priority = 100;
-  c.chartType = "stacked";
-  c.units = "percentage";
-  c.family = "cpu";
+  const ContextRecord c = test::contextRecord("system.cpu", 100);
   auto s = parse<context::v1::ContextsSnapshot>(encodeContextsSnapshot(kClaim, kNode, 90, {c}));
   EXPECT_EQ(s.version(), 90u);
   ASSERT_EQ(s.contexts_size(), 1);

@@ -9,11 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "unit/store/context_records.h"
+#include "unit/context_records.h"
 #include "unit/test_util.h"
 
 namespace aclkd::store {
 namespace {
+
+using aclkd::test::contextRecord;
 
 
 void expectSame(const std::vector<ContextRecord>& a, const std::vector<ContextRecord>& b) {
@@ -48,7 +50,7 @@ std::string valueOf(const std::string& body, bool contentSize = true) {
 }
 
 std::string refusal(const std::string& value) {
-  std::vector<ContextRecord> out{storedContext("left.over", 1)};
+  std::vector<ContextRecord> out{contextRecord("left.over", 1)};
   std::string error;
   EXPECT_FALSE(decodeContextSet(value, &out, &error));
   EXPECT_TRUE(out.empty()) << "a refused value leaves nothing behind";
@@ -57,7 +59,7 @@ std::string refusal(const std::string& value) {
 }
 
 TEST(ContextSet, EveryFieldGoesThroughBitForBit) {
-  std::vector<ContextRecord> in{storedContext("system.cpu", 7), storedContext("", UINT64_MAX)};
+  std::vector<ContextRecord> in{contextRecord("system.cpu", 7), contextRecord("", UINT64_MAX)};
   in[1].deleted = true;
   in[1].firstEntry = UINT64_MAX;
   in[1].lastEntry = 1;
@@ -71,7 +73,7 @@ TEST(ContextSet, EveryFieldGoesThroughBitForBit) {
 }
 
 TEST(ContextSet, AnEmptySetIsAValueToo) {
-  std::vector<ContextRecord> out{storedContext("x", 1)};
+  std::vector<ContextRecord> out{contextRecord("x", 1)};
   std::string error;
   ASSERT_TRUE(decodeContextSet(encodeContextSet({}), &out, &error)) << error;
   EXPECT_TRUE(out.empty());
@@ -89,12 +91,12 @@ TEST(ContextSet, ContextsOfNothingButZerosAndEmptyStringsRoundTrip) {
 
 TEST(ContextSet, TheEncoderStartsOverAfterFinish) {
   ContextSetEncoder e;
-  e.add(storedContext("a", 1));
-  e.add(storedContext("b", 2));
+  e.add(contextRecord("a", 1));
+  e.add(contextRecord("b", 2));
   EXPECT_EQ(e.count(), 2u);
   (void)e.finish();
   EXPECT_EQ(e.count(), 0u);
-  e.add(storedContext("c", 3));
+  e.add(contextRecord("c", 3));
   std::vector<ContextRecord> out;
   std::string error;
   ASSERT_TRUE(decodeContextSet(e.finish(), &out, &error)) << error;
@@ -106,7 +108,7 @@ TEST(ContextSet, AFleetsContextsCompressToAFractionOfTheirText) {
   std::vector<ContextRecord> in;
   size_t text = 0;
   for (int i = 0; i < 312; ++i) {
-    in.push_back(storedContext("apps.cpu_" + std::to_string(i), static_cast<uint64_t>(i) * 977));
+    in.push_back(contextRecord("apps.cpu_" + std::to_string(i), static_cast<uint64_t>(i) * 977));
     text += in.back().id.size() + in.back().title.size() + in.back().chartType.size() +
             in.back().units.size() + in.back().family.size();
   }
@@ -131,7 +133,7 @@ TEST(ContextSet, AValueWrittenByTheZstdToolDecodes) {
 
 TEST(ContextSet, DamagedValuesAreRefusedWithAReason) {
   const std::string good =
-      encodeContextSet({storedContext("system.cpu", 1), storedContext("system.load", 2)});
+      encodeContextSet({contextRecord("system.cpu", 1), contextRecord("system.load", 2)});
   EXPECT_EQ(refusal(""), "an empty value");
   EXPECT_EQ(refusal("\2" + good.substr(1)), "an unknown encoding version");
   EXPECT_EQ(refusal(good.substr(0, good.size() - 3)), "not one whole zstd frame");

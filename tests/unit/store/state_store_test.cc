@@ -8,13 +8,15 @@
 #include <unistd.h>
 
 #include "store/context_set.h"
-#include "unit/store/context_records.h"
+#include "unit/context_records.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
 #include "unit/test_util.h"
 
 namespace aclkd::store {
 namespace {
+
+using aclkd::test::contextRecord;
 
 namespace fs = std::filesystem;
 using aclkd::test::TempDir;
@@ -60,10 +62,10 @@ TEST(StateStore, ChangesSurviveAReopen) {
     auto s = openStore(dir.file("state.db"));
     s->putNode(node("g1", "child-1"));
     s->putNode(node("g2", "child-2"));
-    s->putContexts("g1", encodeContextSet({storedContext("system.cpu", 5)}));
+    s->putContexts("g1", encodeContextSet({contextRecord("system.cpu", 5)}));
     // A node's later set replaces its earlier one whole.
-    s->putContexts("g1", encodeContextSet({storedContext("system.cpu", 7),
-                                           storedContext("system.load", 6)}));
+    s->putContexts("g1", encodeContextSet({contextRecord("system.cpu", 7),
+                                           contextRecord("system.load", 6)}));
     s->putNodeId("g1", {"node-1", "claim-a"});
     s->putCheckpoint("g1", {"claim-a", 12345678901234567890ULL, 42});
     s->flush();
@@ -98,7 +100,7 @@ TEST(StateStore, ChangesAreBatchedIntoFewTransactions) {
   for (int i = 0; i < 1000; ++i) {
     const std::string guid = "g" + std::to_string(i);
     s->putNode(node(guid, "child"));
-    s->putContexts(guid, encodeContextSet({storedContext("ctx." + std::to_string(i), 1)}));
+    s->putContexts(guid, encodeContextSet({contextRecord("ctx." + std::to_string(i), 1)}));
   }
   s->flush();
   EXPECT_LE(s->stats().batches, 2u);
@@ -124,7 +126,7 @@ TEST(StateStore, RemoveNodeForgetsEverythingOfIt) {
   {
     auto s = openStore(dir.file("state.db"));
     s->putNode(node("g1", "child-1"));
-    s->putContexts("g1", encodeContextSet({storedContext("system.cpu", 5)}));
+    s->putContexts("g1", encodeContextSet({contextRecord("system.cpu", 5)}));
     s->putNodeId("g1", {"node-1", "claim-a"});
     s->flush();
     s->removeNode("g1");
@@ -143,11 +145,11 @@ TEST(StateStore, RemoveThenPutInOneWindowKeepsOnlyTheNewNode) {
   {
     auto s = openStore(dir.file("state.db"));
     s->putNode(node("g1", "old"));
-    s->putContexts("g1", encodeContextSet({storedContext("old.ctx", 1)}));
+    s->putContexts("g1", encodeContextSet({contextRecord("old.ctx", 1)}));
     s->flush();
     s->removeNode("g1");
     s->putNode(node("g1", "new"));
-    s->putContexts("g1", encodeContextSet({storedContext("new.ctx", 1)}));
+    s->putContexts("g1", encodeContextSet({contextRecord("new.ctx", 1)}));
     s->flush();
   }
   auto loaded = openStore(dir.file("state.db"))->takeLoaded();
@@ -191,7 +193,7 @@ TEST(StateStore, TruncatedFileIsMovedAsideAndAFreshStoreStarts) {
     std::vector<ContextRecord> set;
     for (int i = 0; i < 2000; ++i) {
       const std::string id = "ctx." + std::to_string(i * 7919) + ".of." + std::to_string(i);
-      set.push_back(storedContext(id, 1));
+      set.push_back(contextRecord(id, 1));
     }
     s->putContexts("g1", encodeContextSet(set));
     s->flush();
@@ -289,7 +291,7 @@ TEST(StateStore, AContextSetThatDoesNotDecodeMovesTheFileAside) {
   {
     auto s = openStore(dir.file("state.db"));
     s->putNode(node("g1", "child-1"));
-    s->putContexts("g1", encodeContextSet({storedContext("system.cpu", 5)}));
+    s->putContexts("g1", encodeContextSet({contextRecord("system.cpu", 5)}));
     s->flush();
   }
   {
