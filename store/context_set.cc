@@ -154,16 +154,21 @@ std::string ContextSetEncoder::finish() {
   std::string count;
   putVarint(count, count_);
   const size_t size = count.size() + body_.size();
-  thread_local std::unique_ptr<ZSTD_CCtx, CCtxFree> cctx(ZSTD_createCCtx());
-  ZSTD_CCtx_reset(cctx.get(), ZSTD_reset_session_only);
-  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kLevel);
-  ZSTD_CCtx_setPledgedSrcSize(cctx.get(), size);  // recorded in the frame (decodeContextSet)
+  thread_local const std::unique_ptr<ZSTD_CCtx, CCtxFree> cctx = [] {
+    std::unique_ptr<ZSTD_CCtx, CCtxFree> c(ZSTD_createCCtx());
+    ZSTD_CCtx_setParameter(c.get(), ZSTD_c_compressionLevel, kLevel);  // kept across frames
+    return c;
+  }();
+  // The size is recorded in the frame: decodeContextSet refuses a frame without it, so a set
+  // written without it would be lost at the next start.
+  ZSTD_CCtx_reset(cctx.get(), ZSTD_reset_session_only);  // a frame left unended starts over
+  size_t rc = ZSTD_CCtx_setPledgedSrcSize(cctx.get(), size);
   std::string out(1 + ZSTD_compressBound(size), '\0');
   out[0] = kVersion;
   ZSTD_outBuffer o{out.data() + 1, out.size() - 1, 0};
   ZSTD_inBuffer head{count.data(), count.size(), 0};
   ZSTD_inBuffer body{body_.data(), body_.size(), 0};
-  size_t rc = ZSTD_compressStream2(cctx.get(), &o, &head, ZSTD_e_continue);
+  if (!ZSTD_isError(rc)) rc = ZSTD_compressStream2(cctx.get(), &o, &head, ZSTD_e_continue);
   if (!ZSTD_isError(rc)) rc = ZSTD_compressStream2(cctx.get(), &o, &body, ZSTD_e_end);
   // Into a buffer of compressBound the frame ends in one call (0 left to flush); anything else
   // is a broken library, and a set that cannot be written must not pass for an empty one.

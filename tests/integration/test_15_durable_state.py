@@ -38,20 +38,25 @@ def stored_context_ids(con, guid):
     value = bytes(row[0])
     assert value[0] == 1, f"encoding version {value[0]}"
     body = subprocess.run(["zstd", "-dcq"], input=value[1:], capture_output=True, check=True).stdout
+
+    def string(pos):
+        n, pos = read_varint(body, pos)
+        return body[pos:pos + n].decode(), pos + n
+
     count, pos = read_varint(body, 0)
     ids = set()
     for _ in range(count):
-        strings = []
-        # id, version, first entry, last entry, deleted, title, priority, type, units, family
-        for field in ("s", "v", "v", "v", "flag", "s", "v", "s", "s", "s"):
-            if field == "flag":
-                pos += 1
-                continue
-            n, pos = read_varint(body, pos)
-            if field == "s":
-                strings.append(body[pos:pos + n].decode())
-                pos += n
-        ids.add(strings[0])
+        # id, version, first entry, last entry, deleted (a byte), title, priority, type, units,
+        # family
+        context_id, pos = string(pos)
+        for _ in range(3):
+            _, pos = read_varint(body, pos)
+        pos += 1
+        _, pos = string(pos)
+        _, pos = read_varint(body, pos)
+        for _ in range(3):
+            _, pos = string(pos)
+        ids.add(context_id)
     assert pos == len(body), "bytes after the last context"
     return ids
 

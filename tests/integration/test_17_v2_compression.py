@@ -106,7 +106,6 @@ class V2CompressionTest(BridgeTestBase):
         for name in CASES:
             s = streams_now[name]
             self.assertEqual(s["malformed-lines"], 0, name)
-            self.assertGreater(s["samples"], 0, name)
             if CASES[name][2] != "none":
                 # Compressed: fewer bytes on the wire than text decoded.
                 self.assertLess(s["wire-bytes"] * 2, s["text-bytes"], name)

@@ -17,7 +17,6 @@ namespace {
 
 using aclkd::test::contextRecord;
 
-
 void expectSame(const std::vector<ContextRecord>& a, const std::vector<ContextRecord>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {

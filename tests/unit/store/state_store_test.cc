@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "store/context_set.h"
-#include "unit/context_records.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
+#include "unit/context_records.h"
 #include "unit/test_util.h"
 
 namespace aclkd::store {
@@ -43,7 +43,6 @@ StoredNode node(const std::string& guid, const std::string& host) {
   n.lastSeen = 200;
   return n;
 }
-
 
 TEST(StateStore, EmptyStoreOpensAndCreatesTheFile) {
   TempDir dir;
